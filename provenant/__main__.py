@@ -1,0 +1,5 @@
+"""``python -m provenant``."""
+
+from provenant.cli.main import main
+
+main()

@@ -1,0 +1,56 @@
+"""``provenant inspect``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from provenant.cli.options import build_registry_options, parse_platforms, platform_option, registry_options
+
+
+@click.command("inspect")
+@click.argument("ref")
+@platform_option
+@click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--raw", is_flag=True, help="Print the manifest bytes exactly as served (one platform with --platform).")
+@click.option("--verbose", "-v", is_flag=True, help="Also show the credential source, request count and rate limits.")
+@registry_options
+def inspect_cmd(
+    ref: str,
+    platforms: tuple[str, ...],
+    output: str,
+    raw: bool,
+    verbose: bool,
+    insecure: bool,
+    ca_file: Path | None,
+    username: str | None,
+    password_stdin: bool,
+) -> None:
+    """Show what REF resolves to, per platform: digests, sizes, config, history.
+
+    REF is a registry reference (nginx:1.27, registry:5000/app@sha256:...), an OCI layout directory
+    (oci:DIR[:NAME]), a docker save tarball (docker-archive:FILE) or an OCI archive (oci-archive:FILE).
+    """
+    from provenant.errors import UsageError
+    from provenant.inspect import inspect, raw_manifest
+    from provenant.session import Session
+
+    wanted = parse_platforms(platforms)
+    with Session(build_registry_options(insecure, ca_file, username, password_stdin)) as session:
+        if raw:
+            if wanted and len(wanted) > 1:
+                raise UsageError("--raw prints one manifest: give at most one --platform")
+            sys.stdout.buffer.write(raw_manifest(session, ref, wanted[0] if wanted else None))
+            sys.stdout.flush()
+            return
+        result = inspect(session, ref, wanted)
+    if output == "json":
+        click.echo(result.model_dump_json(indent=2))
+        return
+    from provenant.cli.inspect_view import render_inspect
+    from provenant.cli.render import console
+
+    with console() as con:
+        render_inspect(result, con, verbose=verbose)

@@ -1,0 +1,61 @@
+"""Entry point and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from provenant import __version__
+
+EXIT_CODES = """\b
+Exit codes:
+  0  success (policy: passed, warnings allowed)
+  1  policy denied / verification failed
+  2  usage, configuration or runtime error (one line on stderr; --debug for a traceback)
+"""
+
+
+class ProvenantGroup(click.Group):
+    """Turns every ProvenantError into one line on stderr and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from provenant.errors import ProvenantError
+
+        try:
+            return super().invoke(ctx)
+        except ProvenantError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"provenant: error: {exc.diagnostics()}", err=True)
+            sys.exit(2)
+        except KeyboardInterrupt:
+            click.echo("provenant: interrupted", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=ProvenantGroup, epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="provenant")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Inspect container images: what they are, what is in them, and the evidence attached to them."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def _register() -> None:
+    from provenant.cli.inspect_cmd import inspect_cmd
+    from provenant.cli.tags_cmd import tags_cmd
+
+    cli.add_command(inspect_cmd)
+    cli.add_command(tags_cmd)
+
+
+_register()
+
+
+def main() -> None:
+    """Console script entry point."""
+    cli(prog_name="provenant")

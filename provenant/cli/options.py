@@ -1,0 +1,79 @@
+"""Options shared by the commands: registry access, platforms, output."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from provenant.oci.platform import PlatformSpec
+    from provenant.sources.registry import RegistryOptions
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def registry_options(f: F) -> F:
+    """``--insecure``, ``--ca-file``, ``--username``, ``--password-stdin``."""
+    f = click.option(
+        "--password-stdin", is_flag=True, help="Read the registry password (or token) from standard input."
+    )(f)
+    f = click.option("--username", "-u", metavar="NAME", help="Registry user name (with --password-stdin).")(f)
+    f = click.option(
+        "--ca-file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Extra CA bundle (PEM).",
+    )(f)
+    f = click.option(
+        "--insecure",
+        is_flag=True,
+        help="Allow plain HTTP and unverified TLS for non-loopback registries (loopback uses HTTP anyway).",
+    )(f)
+    return f
+
+
+def build_registry_options(
+    insecure: bool, ca_file: Path | None, username: str | None, password_stdin: bool
+) -> RegistryOptions:
+    """RegistryOptions from the shared flags; the password is read from stdin, never from argv."""
+    from provenant.errors import UsageError
+    from provenant.sources.registry import RegistryOptions
+
+    password = None
+    if password_stdin:
+        if username is None:
+            raise UsageError("--password-stdin needs --username")
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise UsageError("--password-stdin: standard input was empty")
+    elif username is not None:
+        raise UsageError("--username needs --password-stdin (passwords are never taken from the command line)")
+    return RegistryOptions(insecure=insecure, ca_file=ca_file, username=username, password=password)
+
+
+def platform_option(f: F) -> F:
+    """``--platform os/arch[/variant]``, repeatable or comma-separated."""
+    return click.option(
+        "--platform",
+        "platforms",
+        multiple=True,
+        metavar="OS/ARCH[/VARIANT]",
+        help="Only these platforms (repeatable or comma-separated); default: all platforms.",
+    )(f)
+
+
+def parse_platforms(values: tuple[str, ...]) -> list[PlatformSpec] | None:
+    """Normalised platforms from ``--platform`` values, or None for all."""
+    from provenant.oci.platform import PlatformSpec
+
+    specs = [PlatformSpec.parse(p) for v in values for p in v.split(",") if p.strip()]
+    return specs or None
+
+
+def use_color() -> bool:
+    """Colour only on a terminal and when NO_COLOR is unset."""
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ

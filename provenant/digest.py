@@ -1,0 +1,97 @@
+"""Content digests (``sha256:<hex>``, ``sha512:<hex>``) and verification of bytes and streams."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from provenant.errors import DigestMismatchError, InvalidReferenceError
+
+_HEX_LENGTHS = {"sha256": 64, "sha512": 128}
+_DIGEST_RE = re.compile(r"^(?P<alg>[a-z0-9]+(?:[.+_-][a-z0-9]+)*):(?P<hex>[a-zA-Z0-9=_-]+)$")
+
+
+@dataclass(frozen=True, order=True)
+class Digest:
+    """A validated content digest; ``str(d)`` is its canonical ``alg:hex`` form."""
+
+    algorithm: str
+    hex: str
+
+    @classmethod
+    def parse(cls, text: str) -> Digest:
+        """Parse and validate ``alg:hex``; only sha256 and sha512 are accepted."""
+        m = _DIGEST_RE.match(text)
+        if not m:
+            raise InvalidReferenceError(
+                f"invalid digest {text!r}: expected 'sha256:<64 hex digits>' or 'sha512:<128 hex digits>'"
+            )
+        alg, hx = m.group("alg"), m.group("hex")
+        if alg not in _HEX_LENGTHS:
+            raise InvalidReferenceError(f"unsupported digest algorithm {alg!r} in {text!r}: expected sha256 or sha512")
+        if len(hx) != _HEX_LENGTHS[alg] or not re.fullmatch(r"[0-9a-f]+", hx):
+            raise InvalidReferenceError(
+                f"invalid {alg} digest {text!r}: expected {_HEX_LENGTHS[alg]} lowercase hex digits, "
+                f"got {len(hx)} characters"
+            )
+        return cls(alg, hx)
+
+    @classmethod
+    def of(cls, data: bytes, algorithm: str = "sha256") -> Digest:
+        """The digest of ``data``."""
+        return cls(algorithm, hashlib.new(algorithm, data).hexdigest())
+
+    def hasher(self) -> hashlib._Hash:
+        """A fresh hash object of this digest's algorithm."""
+        return hashlib.new(self.algorithm)
+
+    @property
+    def short(self) -> str:
+        """The first 12 hex digits, as docker prints image IDs."""
+        return self.hex[:12]
+
+    def __str__(self) -> str:
+        return f"{self.algorithm}:{self.hex}"
+
+
+def verify_bytes(data: bytes, expected: Digest, what: str, *, size: int | None = None) -> bytes:
+    """Return ``data`` if it hashes to ``expected`` (and has ``size`` bytes when given), else raise."""
+    if size is not None and len(data) != size:
+        raise DigestMismatchError(what, expected=f"{size} bytes", got=f"{len(data)} bytes")
+    got = Digest.of(data, expected.algorithm)
+    if got != expected:
+        raise DigestMismatchError(what, expected=str(expected), got=str(got))
+    return data
+
+
+class VerifyingStream:
+    """Wraps an iterator of byte chunks; hashes as it goes and checks digest and size at the end.
+
+    The check happens when the underlying iterator is exhausted, so a consumer that reads to the end
+    can never see a successful finish on tampered content.
+    """
+
+    def __init__(self, chunks: Iterator[bytes], expected: Digest, what: str, size: int | None) -> None:
+        self._chunks = chunks
+        self._expected = expected
+        self._what = what
+        self._size = size
+        self._hash = expected.hasher()
+        self.bytes_read = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._chunks:
+            self.bytes_read += len(chunk)
+            if self._size is not None and self.bytes_read > self._size:
+                raise DigestMismatchError(
+                    self._what, expected=f"{self._size} bytes", got=f"more than {self._size} bytes"
+                )
+            self._hash.update(chunk)
+            yield chunk
+        if self._size is not None and self.bytes_read != self._size:
+            raise DigestMismatchError(self._what, expected=f"{self._size} bytes", got=f"{self.bytes_read} bytes")
+        got = Digest(self._expected.algorithm, self._hash.hexdigest())
+        if got != self._expected:
+            raise DigestMismatchError(self._what, expected=str(self._expected), got=str(got))

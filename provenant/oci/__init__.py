@@ -1,0 +1,1 @@
+"""Pydantic models of the OCI and Docker image formats, media types and platforms."""

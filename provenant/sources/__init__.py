@@ -1,0 +1,1 @@
+"""Where images come from: registries, OCI layout directories and tarballs, behind one protocol."""

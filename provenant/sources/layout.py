@@ -1,0 +1,106 @@
+"""OCI image layout (``oci-layout``, ``index.json``, ``blobs/``), in a directory or inside a tarball."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+
+from provenant.digest import Digest
+from provenant.errors import ManifestError, SourceError
+from provenant.oci.models import Descriptor, Index, parse_index
+from provenant.sources.base import RawManifest
+from provenant.sources.filestore import FileStore
+
+REF_NAME = "org.opencontainers.image.ref.name"
+CONTAINERD_NAME = "io.containerd.image.name"
+MAX_INDEX_BYTES = 16 * 1024 * 1024
+
+
+def blob_path(digest: Digest) -> str:
+    """Where a blob lives inside a layout (the digest is validated, so the path is safe)."""
+    return f"blobs/{digest.algorithm}/{digest.hex}"
+
+
+def _ref_names(desc: Descriptor) -> list[str]:
+    ann = desc.annotations or {}
+    return [v for k, v in ann.items() if k in (REF_NAME, CONTAINERD_NAME)]
+
+
+def _looks_like_digest(text: str) -> bool:
+    return text.startswith(("sha256:", "sha512:"))
+
+
+class OciLayoutSource:
+    """An OCI image layout; ``selector`` is a ref name (tag) from ``index.json`` or a digest."""
+
+    def __init__(self, store: FileStore, selector: str | None, label: str) -> None:
+        self.store = store
+        self.selector = selector
+        self.label = label
+        if not store.exists("index.json"):
+            raise SourceError(f"{store.describe()}: no index.json", hint="not an OCI image layout")
+        layout = store.read("oci-layout", 4096) if store.exists("oci-layout") else b"{}"
+        try:
+            version = json.loads(layout).get("imageLayoutVersion")
+        except (json.JSONDecodeError, AttributeError) as exc:
+            raise SourceError(f"{store.describe()}: oci-layout is not valid JSON") from exc
+        if version not in (None, "1.0.0"):
+            raise SourceError(f"{store.describe()}: unsupported imageLayoutVersion {version!r} (expected 1.0.0)")
+        self.index: Index = parse_index(store.read("index.json", MAX_INDEX_BYTES), f"{store.describe()}: index.json")
+        self._declared = {d.digest: d.media_type for d in self.index.manifests}
+
+    def describe(self) -> str:
+        return f"{self.label} {self.store.describe()}"
+
+    def default_identifier(self) -> str:
+        return self._resolve(self.selector)
+
+    def _resolve(self, selector: str | None) -> str:
+        """The digest that a ref name (or digest, or nothing when there is one image) stands for."""
+        entries = self.index.manifests
+        if selector is not None:
+            if _looks_like_digest(selector):
+                return str(Digest.parse(selector))
+            for d in entries:
+                names = _ref_names(d)
+                if selector in names or any(n.endswith(f":{selector}") for n in names):
+                    return d.digest
+            raise SourceError(
+                f"{self.store.describe()}: no image named {selector!r} in index.json (available: {self._available()})"
+            )
+        if len(entries) == 1:
+            return entries[0].digest
+        if not entries:
+            raise SourceError(f"{self.store.describe()}: index.json lists no images")
+        raise SourceError(
+            f"{self.store.describe()}: index.json holds {len(entries)} images; say which one",
+            hint=f"append :NAME to the path, one of: {self._available()}",
+        )
+
+    def _available(self) -> str:
+        names = [n for d in self.index.manifests for n in _ref_names(d)]
+        return ", ".join(names) or ", ".join(d.digest for d in self.index.manifests)
+
+    def get_manifest(self, identifier: str) -> RawManifest:
+        digest = Digest.parse(self._resolve(identifier))
+        path = blob_path(digest)
+        if not self.store.exists(path):
+            raise SourceError(f"{self.store.describe()}: manifest {digest} is missing from blobs/")
+        try:
+            data = self.store.read(path, MAX_INDEX_BYTES)
+        except SourceError as exc:
+            raise ManifestError(exc.message) from exc
+        return RawManifest(data, self._declared.get(str(digest)))
+
+    def open_blob(self, digest: Digest, size: int | None) -> AbstractContextManager[Iterator[bytes]]:
+        path = blob_path(digest)
+        if not self.store.exists(path):
+            raise SourceError(
+                f"{self.store.describe()}: blob {digest} is missing from blobs/",
+                hint="the layout is incomplete",
+            )
+        return self.store.open_chunks(path)
+
+    def close(self) -> None:
+        self.store.close()

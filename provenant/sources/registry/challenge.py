@@ -1,0 +1,124 @@
+"""Parsing ``WWW-Authenticate`` challenges (RFC 7235), including quoted values that contain commas."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+_TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """One challenge: its scheme (lowercased) and parameters (names lowercased)."""
+
+    scheme: str
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def realm(self) -> str | None:
+        """The ``realm`` parameter, if any."""
+        return self.params.get("realm")
+
+
+class _Scanner:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+
+    def skip_ws(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos] in " \t":
+            self.pos += 1
+
+    def skip_ws_commas(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos] in " \t,":
+            self.pos += 1
+
+    def peek(self) -> str:
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+    def token(self) -> str:
+        start = self.pos
+        while self.pos < len(self.text) and self.text[self.pos] in _TOKEN_CHARS:
+            self.pos += 1
+        return self.text[start : self.pos]
+
+    def quoted(self) -> str:
+        # At the opening quote.
+        self.pos += 1
+        out: list[str] = []
+        while self.pos < len(self.text):
+            ch = self.text[self.pos]
+            if ch == "\\" and self.pos + 1 < len(self.text):
+                out.append(self.text[self.pos + 1])
+                self.pos += 2
+                continue
+            if ch == '"':
+                self.pos += 1
+                break
+            out.append(ch)
+            self.pos += 1
+        return "".join(out)
+
+    def value(self) -> str:
+        if self.peek() == '"':
+            return self.quoted()
+        # Be lenient with unquoted values: take everything up to the next comma.
+        start = self.pos
+        while self.pos < len(self.text) and self.text[self.pos] not in ",":
+            self.pos += 1
+        return self.text[start : self.pos].strip()
+
+
+def parse_www_authenticate(header: str) -> list[Challenge]:
+    """All challenges in a ``WWW-Authenticate`` value, e.g. ``Bearer realm="..",scope=".."``.
+
+    Unparseable trailing garbage is ignored rather than raising: a registry's header is best effort.
+    """
+    sc = _Scanner(header)
+    challenges: list[Challenge] = []
+    current: Challenge | None = None
+    while True:
+        sc.skip_ws_commas()
+        if sc.pos >= len(sc.text):
+            break
+        start = sc.pos
+        name = sc.token()
+        if not name:
+            sc.pos += 1  # skip a stray character
+            continue
+        sc.skip_ws()
+        if sc.peek() == "=" and current is not None:
+            # name=value parameter of the current challenge (or token68 padding, which we ignore).
+            sc.pos += 1
+            sc.skip_ws()
+            if sc.peek() in ("=", ",", ""):
+                while sc.peek() == "=":
+                    sc.pos += 1
+                continue
+            current.params[name.lower()] = sc.value()
+            continue
+        if sc.peek() == "=" and current is None:
+            sc.pos = start + len(name) + 1
+            sc.value()
+            continue
+        # A new challenge scheme.
+        current = Challenge(scheme=name.lower())
+        challenges.append(current)
+        # A token68 right after the scheme (e.g. ``Negotiate abc==``) is skipped.
+        save = sc.pos
+        tok = sc.token()
+        sc.skip_ws()
+        if tok and sc.peek() == "=":
+            sc.pos = save  # it was the first param's name
+        elif tok:
+            while sc.peek() == "=":
+                sc.pos += 1
+    return challenges
+
+
+def pick_challenge(header: str | None) -> Challenge | None:
+    """The challenge we can answer: Bearer preferred over Basic; None if neither is offered."""
+    if not header:
+        return None
+    found = {c.scheme: c for c in reversed(parse_www_authenticate(header))}
+    return found.get("bearer") or found.get("basic")

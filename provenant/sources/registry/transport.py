@@ -1,0 +1,285 @@
+"""HTTP below the registry API: scheme choice, TLS, retries with backoff, redirects and request counting.
+
+Redirects are followed here, never by httpx: at most :data:`MAX_REDIRECTS` hops, ``Authorization`` is
+sent only to the host it was meant for, and an https→http downgrade is refused.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import ssl
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import certifi
+import httpx
+
+from provenant import __version__
+from provenant.errors import RegistryError, UsageError
+from provenant.sources.registry.failures import error_for_exhausted, error_for_transport
+from provenant.sources.registry.options import RegistryOptions
+from provenant.sources.registry.retry import (
+    RETRYABLE_STATUSES,
+    backoff_delay,
+    rate_limit_headers,
+    retry_delay,
+)
+
+log = logging.getLogger("provenant.registry")
+
+MAX_REDIRECTS = 5
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+USER_AGENT = f"provenant/{__version__}"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+@dataclass(frozen=True)
+class HostPort:
+    """A host name (IPv6 without brackets, lowercased) and an optional explicit port."""
+
+    host: str
+    port: int | None
+
+    @classmethod
+    def parse(cls, text: str) -> HostPort:
+        """Parse ``host``, ``host:port``, ``[v6]`` or ``[v6]:port``."""
+        if text.startswith("["):
+            addr, _, rest = text[1:].partition("]")
+            port = rest[1:] if rest.startswith(":") else ""
+            return cls(addr.lower(), int(port) if port.isdigit() else None)
+        host, sep, port = text.rpartition(":")
+        if sep and port.isdigit() and ":" not in host:
+            return cls(host.lower(), int(port))
+        return cls(text.lower(), None)
+
+    def matches(self, url: httpx.URL) -> bool:
+        """True when ``url`` points at this host and port (no port: the URL scheme's default port)."""
+        default = _DEFAULT_PORTS.get(url.scheme)
+        return url.host.lower() == self.host and (url.port or default) == (self.port or default)
+
+
+def host_of(url: httpx.URL) -> str:
+    """``host[:port]`` of a URL as a registry host string (IPv6 bracketed)."""
+    host = f"[{url.host}]" if ":" in url.host else url.host
+    return f"{host}:{url.port}" if url.port is not None else host
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost``, 127.0.0.0/8 and ``::1`` (with or without a port)."""
+    name = HostPort.parse(host).host
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def _ssl_context(options: RegistryOptions) -> ssl.SSLContext | bool:
+    if options.insecure:
+        return False
+    ctx = ssl.create_default_context(cafile=certifi.where())
+    ctx.load_default_certs()
+    if options.ca_file is not None:
+        try:
+            ctx.load_verify_locations(cafile=str(options.ca_file))
+        except (OSError, ssl.SSLError) as exc:
+            raise UsageError(
+                f"cannot use --ca-file {options.ca_file}: {getattr(exc, 'strerror', None) or exc}",
+                hint="pass a readable PEM file with the registry's CA certificate",
+            ) from None
+    return ctx
+
+
+class HttpSession:
+    """One httpx client plus the retry/redirect rules; thread-safe."""
+
+    def __init__(self, options: RegistryOptions) -> None:
+        self.options = options
+        timeout = httpx.Timeout(options.timeout)
+        headers = {"User-Agent": USER_AGENT}
+        if options.transport is not None:
+            self._client = httpx.Client(
+                transport=options.transport, timeout=timeout, follow_redirects=False, headers=headers
+            )
+        else:
+            self._client = httpx.Client(
+                verify=_ssl_context(options), timeout=timeout, follow_redirects=False, headers=headers
+            )
+        self._lock = threading.Lock()
+        self._count = 0
+        self._rate_limit: dict[str, str] = {}
+        #: Insecure non-loopback hosts: the scheme that worked ("https" or "http"); absent = not probed yet.
+        self._schemes: dict[str, str] = {}
+
+    # -- bookkeeping -------------------------------------------------------------------------------
+
+    @property
+    def request_count(self) -> int:
+        """Every HTTP request sent so far (token requests, retries and redirect hops included)."""
+        with self._lock:
+            return self._count
+
+    @property
+    def rate_limit(self) -> dict[str, str]:
+        """The latest rate-limit headers seen (a copy)."""
+        with self._lock:
+            return dict(self._rate_limit)
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._client.close()
+
+    # -- schemes -----------------------------------------------------------------------------------
+
+    def base_url(self, host: str) -> httpx.URL:
+        """``http://host`` for loopback, ``https://host`` otherwise (or what an insecure probe found)."""
+        if is_loopback(host):
+            scheme = "http"
+        elif not self.options.insecure:
+            scheme = "https"
+        else:
+            with self._lock:
+                scheme = self._schemes.get(host, "https")
+        return httpx.URL(f"{scheme}://{host}/")
+
+    def fell_back_to_http(self, host: str) -> bool:
+        """True when ``--insecure`` probing found that ``host`` only speaks plain HTTP."""
+        with self._lock:
+            return self._schemes.get(host) == "http"
+
+    def _may_fall_back(self, url: httpx.URL, registry_host: str | None) -> bool:
+        if not self.options.insecure or registry_host is None or url.scheme != "https":
+            return False
+        if is_loopback(registry_host) or not HostPort.parse(registry_host).matches(url):
+            return False
+        with self._lock:
+            return registry_host not in self._schemes
+
+    def _settle_scheme(self, registry_host: str | None, url: httpx.URL) -> None:
+        if self.options.insecure and registry_host is not None and HostPort.parse(registry_host).matches(url):
+            with self._lock:
+                self._schemes.setdefault(registry_host, url.scheme)
+
+    # -- sending -----------------------------------------------------------------------------------
+
+    def send(
+        self,
+        method: str,
+        url: httpx.URL,
+        *,
+        error_host: str,
+        who: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+        authorization: str | None = None,
+        auth_host: str | None = None,
+        registry_host: str | None = None,
+        stream: bool = False,
+    ) -> httpx.Response:
+        """Send with retries, following redirects; return the final answer (any status but a retryable one).
+
+        ``authorization`` goes only to requests whose host is ``auth_host``. ``registry_host`` names the
+        registry whose scheme an insecure probe may settle. With ``stream`` the body is left unread.
+        ``who`` names the server in errors (default ``registry <error_host>``).
+        """
+        who = who or f"registry {error_host}"
+        auth_target = HostPort.parse(auth_host) if auth_host else None
+        for _hop in range(MAX_REDIRECTS + 1):
+            hop_headers = dict(headers or {})
+            if authorization and auth_target is not None and auth_target.matches(url):
+                hop_headers["Authorization"] = authorization
+            resp = self._send_retrying(
+                method,
+                url,
+                hop_headers,
+                content=content,
+                stream=stream,
+                error_host=error_host,
+                who=who,
+                registry_host=registry_host,
+            )
+            location = resp.headers.get("location")
+            if resp.status_code not in REDIRECT_STATUSES or not location:
+                return resp
+            resp.close()
+            nxt = resp.request.url.join(location)
+            if resp.request.url.scheme == "https" and nxt.scheme != "https":
+                raise RegistryError(
+                    f"{who} redirected {method} {resp.request.url.path} from https to "
+                    f"{nxt.scheme}://{host_of(nxt)}; refusing to downgrade to plain HTTP",
+                    hint="the registry or its storage is misconfigured; its redirects should stay on https",
+                    status=resp.status_code,
+                )
+            if nxt.scheme not in ("http", "https"):
+                raise RegistryError(
+                    f"{who} redirected {method} {resp.request.url.path} to an unsupported URL scheme {nxt.scheme!r}",
+                    status=resp.status_code,
+                )
+            if resp.status_code == 303 and method not in ("GET", "HEAD"):
+                method, content = "GET", None
+            log.debug("redirect %s -> %s://%s%s", resp.status_code, nxt.scheme, host_of(nxt), nxt.path)
+            url = nxt
+        raise RegistryError(
+            f"{who}: more than {MAX_REDIRECTS} redirects for {method} {url.path}",
+            hint="the registry or its storage is misconfigured (redirect loop)",
+        )
+
+    def _send_retrying(
+        self,
+        method: str,
+        url: httpx.URL,
+        headers: dict[str, str],
+        *,
+        content: bytes | None,
+        stream: bool,
+        error_host: str,
+        who: str,
+        registry_host: str | None,
+    ) -> httpx.Response:
+        opts = self.options
+        attempts = 0
+        while True:
+            attempts += 1
+            request = self._client.build_request(method, url, headers=headers, content=content)
+            with self._lock:
+                self._count += 1
+            try:
+                resp = self._client.send(request, stream=True)
+                if not stream or resp.status_code in RETRYABLE_STATUSES or resp.status_code >= 300:
+                    try:
+                        resp.read()
+                    finally:
+                        resp.close()
+            except httpx.TransportError as exc:
+                if isinstance(exc, httpx.ConnectError) and self._may_fall_back(url, registry_host):
+                    log.debug("https to %s failed (%s); falling back to http (--insecure)", error_host, exc)
+                    url = url.copy_with(scheme="http")
+                    if registry_host is not None:
+                        with self._lock:
+                            self._schemes[registry_host] = "http"
+                    attempts -= 1
+                    continue
+                if attempts > opts.max_retries:
+                    raise error_for_transport(
+                        exc, who, host=error_host, method=method, url=url, attempts=attempts
+                    ) from exc
+                delay = backoff_delay(attempts - 1, opts.backoff_base, opts.retry_after_cap)
+                log.debug("%s %s failed (%s); retrying in %.2f s", method, url.path, type(exc).__name__, delay)
+                opts.sleep(delay)
+                continue
+            self._settle_scheme(registry_host, url)
+            limits = rate_limit_headers(resp)
+            if limits:
+                with self._lock:
+                    self._rate_limit.update(limits)
+            log.debug("%s %s -> %s", method, url.path, resp.status_code)
+            if resp.status_code not in RETRYABLE_STATUSES:
+                return resp
+            if attempts > opts.max_retries:
+                raise error_for_exhausted(resp, who, method, url.path, attempts)
+            delay = retry_delay(resp, attempts - 1, opts.backoff_base, opts.retry_after_cap)
+            log.debug("%s %s answered %s; retrying in %.2f s", method, url.path, resp.status_code, delay)
+            opts.sleep(delay)

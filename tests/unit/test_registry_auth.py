@@ -1,0 +1,277 @@
+"""Registry auth: anonymous and credentialed Bearer tokens, Basic, renewal, expiry, challenge parsing."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from provenant.errors import AuthenticationError
+from provenant.sources.registry.challenge import parse_www_authenticate, pick_challenge
+from tests.fakeregistry import FakeClock, FakeRegistry, make_client, ref
+
+AUTH_HOST = "auth.example.test"
+
+
+def _image(fake: FakeRegistry) -> str:
+    return fake.put_image("team/app", tag="v1").digest
+
+
+def test_anonymous_bearer_token_is_fetched_once_and_reused() -> None:
+    fake = FakeRegistry()
+    digest = _image(fake)
+    fake.require_bearer()
+    client, _ = make_client(fake)
+    r = ref(fake, "team/app:v1")
+
+    raw = client.get_manifest(r, "v1")
+    assert raw.data == fake.manifest("team/app", "v1")[0]  # type: ignore[index]
+    # 401, token, retry with the token.
+    assert client.request_count == 3
+    token_requests = fake.matching("GET", host=AUTH_HOST)
+    assert len(token_requests) == 1
+    assert "authorization" not in token_requests[0].headers
+    assert token_requests[0].url.params.get_list("scope") == ["repository:team/app:pull"]
+    assert token_requests[0].url.params.get("service") == "fake-registry"
+
+    client.get_manifest(r, digest)
+    assert client.request_count == 4  # the cached token went along preemptively
+    assert fake.count(host=AUTH_HOST) == 1
+    assert client.credential_source("127.0.0.1:5000") == "anonymous"
+
+
+def test_token_for_a_new_repository_is_fetched_before_the_first_request() -> None:
+    fake = FakeRegistry()
+    _image(fake)
+    fake.put_image("team/other", tag="v1")
+    fake.require_bearer()
+    client, _ = make_client(fake)
+    client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    before = client.request_count
+    client.get_manifest(ref(fake, "team/other:v1"), "v1")
+    # The realm is known: token (new scope) + manifest, no 401 round trip.
+    assert client.request_count - before == 2
+    assert fake.count(host=AUTH_HOST) == 2
+
+
+def test_credentialed_bearer_sends_basic_to_the_realm_only() -> None:
+    fake = FakeRegistry()
+    _image(fake)
+    fake.require_bearer(users={"alice": "s3cret-pw"}, anonymous_pull=False)
+    client, _ = make_client(fake, username="alice", password="s3cret-pw")
+    client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    assert client.request_count == 3
+    (tok,) = fake.matching(host=AUTH_HOST)
+    assert tok.headers["authorization"].startswith("Basic ")
+    registry_auth = [r.headers.get("authorization", "") for r in fake.matching(host="127.0.0.1:5000")]
+    assert registry_auth[0] == ""
+    assert registry_auth[1].startswith("Bearer ")
+    assert all(not h.startswith("Basic") for h in registry_auth)
+    assert client.credential_source("127.0.0.1:5000") == "--username"
+
+
+def test_push_scope_token_is_requested_for_uploads() -> None:
+    fake = FakeRegistry()
+    _image(fake)
+    fake.require_bearer(users={"alice": "pw"}, anonymous_pull=False)
+    client, _ = make_client(fake, username="alice", password="pw")
+    client.push_blob(ref(fake, "team/app:v1"), b"new blob")
+    scopes = [r.url.params.get_list("scope") for r in fake.matching(host=AUTH_HOST)]
+    assert scopes[0][0] == "repository:team/app:pull,push"
+    assert fake.count(host=AUTH_HOST) == 1
+
+
+def test_anonymous_access_refused_is_one_line_authentication_error() -> None:
+    fake = FakeRegistry()
+    _image(fake)
+    fake.require_bearer(users={"alice": "pw"}, anonymous_pull=False)
+    client, _ = make_client(fake)
+    with pytest.raises(AuthenticationError) as info:
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    text = info.value.diagnostics()
+    assert "\n" not in text
+    assert "127.0.0.1:5000" in text
+    assert "docker login" in text and "--password-stdin" in text and "PROVENANT_REGISTRY_USERNAME" in text
+    # 401, token (fresh, refused again) -> give up: no endless renewal.
+    assert client.request_count == 3
+
+
+def test_token_service_rejecting_credentials_names_the_source_not_the_secret() -> None:
+    fake = FakeRegistry()
+    _image(fake)
+    fake.require_bearer(users={"alice": "right"}, anonymous_pull=False)
+    client, _ = make_client(fake, username="alice", password="wrong-secret-1234")
+    with pytest.raises(AuthenticationError) as info:
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    text = info.value.diagnostics()
+    assert "--username" in text
+    assert "wrong-secret-1234" not in text and "wrong-secret-1234" not in repr(info.value)
+
+
+def test_basic_auth_then_preemptive() -> None:
+    fake = FakeRegistry()
+    digest = _image(fake)
+    fake.require_basic("bob", "hunter2")
+    client, _ = make_client(fake, username="bob", password="hunter2")
+    r = ref(fake, "team/app:v1")
+    client.get_manifest(r, "v1")
+    assert client.request_count == 2  # 401 + retry with Basic
+    client.get_manifest(r, digest)
+    assert client.request_count == 3  # Basic sent preemptively
+    assert fake.requests[-1].headers["authorization"].startswith("Basic ")
+
+
+def test_basic_auth_without_credentials() -> None:
+    fake = FakeRegistry()
+    _image(fake)
+    fake.require_basic("bob", "hunter2")
+    client, _ = make_client(fake)
+    with pytest.raises(AuthenticationError) as info:
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    assert "requires basic authentication" in info.value.message
+    assert "anonymous" in info.value.message
+    assert client.request_count == 1
+
+
+def test_basic_auth_rejected_credentials() -> None:
+    fake = FakeRegistry()
+    _image(fake)
+    fake.require_basic("bob", "hunter2")
+    client, _ = make_client(fake, username="bob", password="not-hunter2")
+    with pytest.raises(AuthenticationError) as info:
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    err = info.value
+    assert err.status == 401
+    assert "UNAUTHORIZED" in err.message
+    assert "--username were rejected" in (err.hint or "")
+    assert "not-hunter2" not in err.diagnostics()
+    assert client.request_count == 2
+
+
+def test_token_renewed_once_after_401_with_cached_token() -> None:
+    fake = FakeRegistry()
+    digest = _image(fake)
+    fake.require_bearer()
+    client, _ = make_client(fake)
+    r = ref(fake, "team/app:v1")
+    client.get_manifest(r, "v1")
+    fake.revoke_tokens()
+    client.get_manifest(r, digest)
+    # cached token refused (401) -> new token -> retry.
+    assert client.request_count == 6
+    assert fake.tokens_issued == 2
+    client.get_manifest(r, digest)
+    assert client.request_count == 7
+
+
+def test_token_expiry_from_expires_in_is_honoured() -> None:
+    clock = FakeClock()
+    fake = FakeRegistry(clock=clock)
+    _image(fake)
+    fake.require_bearer(token_ttl=120)
+    client, _ = make_client(fake, clock=clock)
+    r = ref(fake, "team/app:v1")
+    client.get_manifest(r, "v1")
+    clock.advance(100)
+    client.get_manifest(r, "v1")
+    assert fake.tokens_issued == 1
+    clock.advance(30)  # past expires_in: a new token before the request, no 401
+    n = client.request_count
+    client.get_manifest(r, "v1")
+    assert fake.tokens_issued == 2
+    assert client.request_count - n == 2
+    assert fake.count(path="/manifests/") == 4  # first 401 only
+
+
+def test_token_without_expires_in_lives_60_seconds_and_access_token_field() -> None:
+    clock = FakeClock()
+    fake = FakeRegistry(clock=clock)
+    _image(fake)
+    fake.require_bearer(token_ttl=None, token_field="access_token")
+    client, _ = make_client(fake, clock=clock)
+    r = ref(fake, "team/app:v1")
+    client.get_manifest(r, "v1")
+    clock.advance(40)
+    client.get_manifest(r, "v1")
+    assert fake.tokens_issued == 1
+    clock.advance(30)
+    client.get_manifest(r, "v1")
+    assert fake.tokens_issued == 2
+
+
+def test_identity_token_uses_oauth2_refresh_grant(tmp_path: Path) -> None:
+    fake = FakeRegistry()
+    _image(fake)
+    fake.require_bearer(identity_tokens={"refresh-abc"}, anonymous_pull=False)
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"auths": {"127.0.0.1:5000": {"identitytoken": "refresh-abc"}}}))
+    client, _ = make_client(fake, docker_config=config)
+    client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    (post,) = fake.matching("POST", host=AUTH_HOST)
+    form = dict(pair.split("=", 1) for pair in post.content.decode().split("&"))
+    assert form["grant_type"] == "refresh_token"
+    assert form["refresh_token"] == "refresh-abc"
+    assert form["scope"] == "repository%3Ateam%2Fapp%3Apull"
+    assert "authorization" not in post.headers
+    assert client.credential_source("127.0.0.1:5000").startswith("config.json auths (")
+
+
+def test_realm_on_the_registry_host() -> None:
+    fake = FakeRegistry()
+    _image(fake)
+    fake.require_bearer(realm="http://127.0.0.1:5000/token", users={"u": "p"})
+    client, _ = make_client(fake, username="u", password="p")
+    client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    (tok,) = fake.matching(path="/token")
+    assert tok.headers["authorization"].startswith("Basic ")
+
+
+def test_concurrent_requests_share_one_token() -> None:
+    fake = FakeRegistry()
+    img = fake.put_image("team/app", tag="v1", layers=[bytes([i]) * 1000 for i in range(8)])
+    fake.require_bearer()
+    client, _ = make_client(fake)
+    r = ref(fake, "team/app:v1")
+    from provenant.digest import Digest
+
+    errors: list[BaseException] = []
+
+    def fetch(d: str) -> None:
+        try:
+            client.get_blob(r, Digest.parse(d), None)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=fetch, args=(d,)) for d in img.layer_digests]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert fake.tokens_issued == 1
+
+
+def test_challenge_parser_handles_quotes_commas_and_several_challenges() -> None:
+    (ch,) = parse_www_authenticate(
+        'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",'
+        'scope="repository:library/alpine:pull,push"'
+    )
+    assert ch.scheme == "bearer"
+    assert ch.params == {
+        "realm": "https://auth.docker.io/token",
+        "service": "registry.docker.io",
+        "scope": "repository:library/alpine:pull,push",
+    }
+    several = parse_www_authenticate(
+        'Basic realm="a, \\"b\\"", Bearer realm="https://x/t?a=1,2", error="invalid_token"'
+    )
+    assert [c.scheme for c in several] == ["basic", "bearer"]
+    assert several[0].realm == 'a, "b"'
+    assert several[1].params["realm"] == "https://x/t?a=1,2"
+    unquoted = parse_www_authenticate("bearer REALM=https://x/token , Service=reg")
+    assert unquoted[0].params == {"realm": "https://x/token", "service": "reg"}
+    assert pick_challenge('Basic realm="r", Bearer realm="t"').scheme == "bearer"  # type: ignore[union-attr]
+    assert pick_challenge("Negotiate abc==") is None
+    assert pick_challenge(None) is None

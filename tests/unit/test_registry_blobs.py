@@ -1,0 +1,218 @@
+"""Blobs: streaming, resumption with Range, wrong bytes, redirects and credential scoping."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from provenant.digest import Digest, VerifyingStream
+from provenant.errors import DigestMismatchError, NotFoundError, RegistryError
+from provenant.sources.registry.blobs import CHUNK_SIZE
+from tests.fakeregistry import Canned, FakeRegistry, make_client, ref
+
+BLOB = os.urandom(3 * CHUNK_SIZE + 12345)
+
+
+def _fake(**kw: object) -> tuple[FakeRegistry, Digest]:
+    fake = FakeRegistry(**kw)  # type: ignore[arg-type]
+    img = fake.put_image("team/app", tag="v1", layers=[BLOB])
+    return fake, Digest.parse(img.layer_digests[0])
+
+
+def _read_verified(fake: FakeRegistry, digest: Digest, size: int | None = len(BLOB), **opts: Any) -> bytes:
+    client, _ = make_client(fake, **opts)
+    with client.open_blob(ref(fake, "team/app:v1"), digest, size) as chunks:
+        stream = VerifyingStream(chunks, digest, "layer", size)
+        parts = list(stream)
+    assert all(len(p) <= CHUNK_SIZE for p in parts)
+    return b"".join(parts)
+
+
+def test_blob_streams_in_chunks_and_verifies() -> None:
+    fake, digest = _fake()
+    assert _read_verified(fake, digest) == BLOB
+    (req,) = fake.matching("GET", path="/blobs/")
+    assert "range" not in req.headers
+    assert req.headers["accept-encoding"] == "identity"
+
+
+def test_connection_reset_mid_blob_resumes_with_range() -> None:
+    fake, digest = _fake()
+    fake.drop_blob(str(digest), after=CHUNK_SIZE + 500_000)
+    assert _read_verified(fake, digest) == BLOB
+    first, second = fake.matching("GET", path="/blobs/")
+    assert "range" not in first.headers
+    start = int(second.headers["range"].removeprefix("bytes=").removesuffix("-"))
+    assert 0 < start <= CHUNK_SIZE + 500_000
+
+
+def test_premature_end_resumes_too() -> None:
+    fake, digest = _fake()
+    fake.drop_blob(str(digest), after=200_000, how="truncate")
+    assert _read_verified(fake, digest, size=None) == BLOB
+    assert fake.count("GET", path="/blobs/") == 2
+
+
+def test_server_answering_200_to_a_range_request_is_skipped_ahead() -> None:
+    fake, digest = _fake()
+    fake.honour_ranges = False
+    fake.accept_ranges = False
+    fake.drop_blob(str(digest), after=CHUNK_SIZE * 2 + 10)
+    assert _read_verified(fake, digest) == BLOB
+    assert fake.count("GET", path="/blobs/") == 2
+
+
+def test_resumption_is_bounded() -> None:
+    fake, digest = _fake()
+    fake.drop_blob(str(digest), after=10, times=100)
+    with pytest.raises(RegistryError) as info:
+        _read_verified(fake, digest, max_retries=2)
+    assert "broke off" in info.value.message
+    assert fake.count("GET", path="/blobs/") == 3
+
+
+def test_wrong_bytes_fail_verification() -> None:
+    fake, digest = _fake()
+    fake.corrupt_blob(str(digest), b"x" * len(BLOB))
+    with pytest.raises(DigestMismatchError):
+        _read_verified(fake, digest)
+    client, _ = make_client(fake)
+    with pytest.raises(DigestMismatchError):
+        client.get_blob(ref(fake, "team/app:v1"), digest, len(BLOB))
+
+
+def test_never_more_than_size_bytes() -> None:
+    fake, digest = _fake()
+    fake.corrupt_blob(str(digest), BLOB + b"trailing junk" * 1000)
+    client, _ = make_client(fake)
+    with client.open_blob(ref(fake, "team/app:v1"), digest, len(BLOB)) as chunks:
+        assert sum(len(c) for c in chunks) == len(BLOB)
+
+
+def test_missing_blob_is_not_found_at_open() -> None:
+    fake, _ = _fake()
+    client, _ = make_client(fake)
+    missing = Digest.of(b"nope")
+    with pytest.raises(NotFoundError) as info, client.open_blob(ref(fake, "team/app:v1"), missing, None):
+        pass
+    assert "BLOB_UNKNOWN" in info.value.message
+    assert f"blob {missing} of team/app" in info.value.message
+
+
+def test_blob_redirect_to_another_host_drops_authorization() -> None:
+    fake, digest = _fake()
+    fake.require_bearer(users={"alice": "pw"}, anonymous_pull=False)
+    fake.redirect_blobs("https://storage.example.test")
+    data = _read_verified(fake, digest, username="alice", password="pw")
+    assert data == BLOB
+    registry_get = fake.matching("GET", path="/blobs/", host="127.0.0.1:5000")[-1]
+    assert registry_get.headers["authorization"].startswith("Bearer ")
+    (storage,) = fake.matching(host="storage.example.test")
+    assert "authorization" not in storage.headers
+    assert storage.url.params["signature"] == "abc"
+
+
+def test_resume_through_a_redirect_asks_the_registry_again() -> None:
+    fake, digest = _fake()
+    fake.require_basic("bob", "pw")
+    fake.redirect_blobs("https://storage.example.test")
+    fake.drop_blob(str(digest), after=CHUNK_SIZE + 1)
+    assert _read_verified(fake, digest, username="bob", password="pw") == BLOB
+    storage = fake.matching(host="storage.example.test")
+    assert len(storage) == 2
+    assert storage[1].headers["range"] == f"bytes={CHUNK_SIZE}-"
+    assert all("authorization" not in r.headers for r in storage)
+
+
+def test_https_to_http_redirect_is_refused() -> None:
+    fake, digest = _fake(host="registry.example.test", scheme="https")
+    fake.redirect_blobs("http://storage.example.test")
+    client, _ = make_client(fake)
+    with pytest.raises(RegistryError) as info, client.open_blob(ref(fake, "team/app:v1"), digest, None):
+        pass
+    assert "refusing to downgrade" in info.value.message
+    assert fake.count(host="storage.example.test") == 0
+
+
+def test_redirect_loop_is_bounded() -> None:
+    fake, digest = _fake()
+    path = f"/v2/team/app/blobs/{digest}"
+    fake.inject(path, *[Canned(307, {"Location": path}) for _ in range(10)])
+    client, _ = make_client(fake)
+    with pytest.raises(RegistryError) as info:
+        client.get_blob(ref(fake, "team/app:v1"), digest, None)
+    assert "more than 5 redirects" in info.value.message
+    assert client.request_count == 6
+
+
+def test_transport_error_on_a_fresh_blob_request_is_retried() -> None:
+    fake, digest = _fake()
+    fake.inject(f"/v2/team/app/blobs/{digest}", httpx.RemoteProtocolError("server disconnected"))
+    assert _read_verified(fake, digest) == BLOB
+
+
+def test_real_socket_connection_drop_is_resumed() -> None:
+    """Through httpx's real transport: the server closes the socket mid-body, the client resumes."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from provenant.reference import Reference
+    from provenant.sources.registry import RegistryClient, RegistryOptions
+
+    data = os.urandom(2 * CHUNK_SIZE + 777)
+    digest = Digest.of(data)
+    ranges: list[str | None] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            rng = self.headers.get("Range")
+            ranges.append(rng)
+            if rng is None:
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Accept-Ranges", "bytes")
+                self.end_headers()
+                self.wfile.write(data[: CHUNK_SIZE + 100])
+                self.wfile.flush()
+                self.close_connection = True
+                return
+            start = int(rng.removeprefix("bytes=").removesuffix("-"))
+            self.send_response(206)
+            self.send_header("Content-Length", str(len(data) - start))
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+            self.end_headers()
+            self.wfile.write(data[start:])
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        sleeps: list[float] = []
+        client = RegistryClient(
+            RegistryOptions(sleep=sleeps.append, docker_config=Path("/nonexistent/config.json"), timeout=5),
+            env={},
+        )
+        r = Reference.parse(f"127.0.0.1:{server.server_address[1]}/team/app:v1")
+        assert client.get_blob(r, digest, len(data)) == data
+        assert ranges[0] is None and ranges[1] is not None and ranges[1].startswith("bytes=")
+        assert len(sleeps) == 1
+        client.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_redirect_to_the_same_address_on_another_port_drops_authorization() -> None:
+    fake, digest = _fake()
+    fake.require_basic("bob", "pw")
+    fake.redirect_blobs("http://127.0.0.1:5001")
+    assert _read_verified(fake, digest, username="bob", password="pw") == BLOB
+    (storage,) = fake.matching(host="127.0.0.1:5001")
+    assert "authorization" not in storage.headers
