@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
+    from provenant.cache import LayerCache
     from provenant.oci.platform import PlatformSpec
     from provenant.sources.registry import RegistryOptions
 
@@ -77,3 +78,26 @@ def parse_platforms(values: tuple[str, ...]) -> list[PlatformSpec] | None:
 def use_color() -> bool:
     """Colour only on a terminal and when NO_COLOR is unset."""
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def cache_dir_option(f: F) -> F:
+    """``--cache-dir``."""
+    return click.option(
+        "--cache-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="PROVENANT_CACHE_DIR",
+        help="Layer-scan cache directory (default: $XDG_CACHE_HOME/provenant or ~/.cache/provenant).",
+    )(f)
+
+
+def cache_options(f: F) -> F:
+    """``--cache-dir`` and ``--no-cache``."""
+    f = click.option("--no-cache", is_flag=True, help="Neither read nor write the layer-scan cache.")(f)
+    return cache_dir_option(f)
+
+
+def open_cache(cache_dir: Path | None, no_cache: bool) -> LayerCache:
+    """The layer cache the flags ask for."""
+    from provenant.cache import LayerCache
+
+    return LayerCache(cache_dir, enabled=not no_cache)

@@ -1,0 +1,81 @@
+"""Declared licenses to SPDX expressions (via license-expression), keeping what cannot be mapped."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from license_expression import ExpressionError, Licensing, get_spdx_licensing
+
+# Common non-SPDX spellings seen in package metadata (Debian, RPM, PyPI classifiers, npm).
+_ALIASES = {
+    "gpl-2": "GPL-2.0-only",
+    "gpl-2+": "GPL-2.0-or-later",
+    "gpl-3": "GPL-3.0-only",
+    "gpl-3+": "GPL-3.0-or-later",
+    "gplv2": "GPL-2.0-only",
+    "gplv2+": "GPL-2.0-or-later",
+    "gplv3": "GPL-3.0-only",
+    "gplv3+": "GPL-3.0-or-later",
+    "lgpl-2": "LGPL-2.0-only",
+    "lgpl-2+": "LGPL-2.0-or-later",
+    "lgpl-2.1": "LGPL-2.1-only",
+    "lgpl-2.1+": "LGPL-2.1-or-later",
+    "lgplv2+": "LGPL-2.0-or-later",
+    "lgplv2.1+": "LGPL-2.1-or-later",
+    "lgpl-3": "LGPL-3.0-only",
+    "lgpl-3+": "LGPL-3.0-or-later",
+    "agpl-3": "AGPL-3.0-only",
+    "agpl-3+": "AGPL-3.0-or-later",
+    "apache-2": "Apache-2.0",
+    "apache 2.0": "Apache-2.0",
+    "apache license 2.0": "Apache-2.0",
+    "apache software license": "Apache-2.0",
+    "asl 2.0": "Apache-2.0",
+    "bsd": "BSD-3-Clause",
+    "bsd-3": "BSD-3-Clause",
+    "mit license": "MIT",
+    "expat": "MIT",
+    "public domain": "LicenseRef-public-domain",
+    "psf": "PSF-2.0",
+    "zlib": "Zlib",
+    "mpl-2.0": "MPL-2.0",
+    "mplv2.0": "MPL-2.0",
+    "artistic": "Artistic-1.0-Perl",
+    "gpl-1+": "GPL-1.0-or-later",
+}
+
+
+@cache
+def _licensing() -> Licensing:
+    return get_spdx_licensing()
+
+
+@cache
+def to_spdx(declared: str) -> str | None:
+    """One declared license string as a valid SPDX expression, or None when it cannot be mapped."""
+    text = declared.strip()
+    if not text:
+        return None
+    alias = _ALIASES.get(text.lower())
+    if alias:
+        return alias
+    try:
+        parsed = _licensing().parse(text, validate=True, strict=False)
+    except ExpressionError:
+        return None
+    if parsed is None:
+        return None
+    return str(parsed)
+
+
+def expression(declared: list[str]) -> str | None:
+    """All declared licenses of a package joined with AND (each mapped); None if any cannot be mapped."""
+    mapped = []
+    for d in dict.fromkeys(declared):
+        spdx = to_spdx(d)
+        if spdx is None:
+            return None
+        mapped.append(f"({spdx})" if " " in spdx else spdx)
+    if not mapped:
+        return None
+    return " AND ".join(mapped)

@@ -1,0 +1,1 @@
+"""Streaming layer reading: decompression, a fast tar header walk, whiteouts and the filesystem view."""

@@ -1,0 +1,246 @@
+"""Scanning one layer: the pure function of (layer bytes, scan plan) that the cache stores.
+
+One pass over the decompressed tar: every entry goes into a compact listing, whiteouts are noted,
+files a cataloger asked for are read (up to its size cap) and parsed at once, executables are
+streamed past sniffing catalogers, and nothing else is kept. The uncompressed bytes are hashed and
+checked against the config's diff_id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import posixpath
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from provenant.catalog.base import Cataloger, CatalogError, ParsedFile, compile_globs
+from provenant.digest import Digest
+from provenant.errors import DigestMismatchError
+from provenant.layers.tarwalk import DIRECTORY, HARDLINK, REGULAR, SYMLINK, TarEntry, TarWalker
+from provenant.sbom.result import ScanIssue
+
+log = logging.getLogger(__name__)
+
+WHITEOUT_PREFIX = ".wh."
+OPAQUE = ".wh..wh..opq"
+#: Executables smaller than this cannot be Go (or any useful) binaries; not worth streaming past sniffers.
+MIN_SNIFF_SIZE = 1024
+
+#: One listing row: (path, type flag, size, mode, link target).
+Row = tuple[str, str, int, int, str]
+
+
+@dataclass(frozen=True)
+class ScanPlan:
+    """What a layer scan keeps: the catalogers, their combined patterns, and a version for the cache key."""
+
+    catalogers: tuple[Cataloger, ...]
+    version: str
+
+    @cached_property
+    def _matchers(self) -> list[tuple[re.Pattern[str], Cataloger]]:
+        return [(compile_globs(c.patterns), c) for c in self.catalogers if c.patterns]
+
+    @cached_property
+    def _any(self) -> re.Pattern[str]:
+        globs = tuple(g for c in self.catalogers for g in c.patterns)
+        return compile_globs(globs) if globs else re.compile(r"(?!)")
+
+    @cached_property
+    def sniffers(self) -> tuple[Cataloger, ...]:
+        """Catalogers that want executables streamed past them."""
+        return tuple(c for c in self.catalogers if c.sniffs_executables)
+
+    def wanted_by(self, path: str) -> list[Cataloger]:
+        """The catalogers whose patterns match ``path`` (fast path: one combined regex first)."""
+        if self._any.match(path) is None:
+            return []
+        return [c for rx, c in self._matchers if rx.match(path) is not None]
+
+
+class CapturedFile:
+    """A parsed file: which cataloger parsed it, at which path, and what it found."""
+
+    __slots__ = ("cataloger", "parsed", "path")
+
+    def __init__(self, path: str, cataloger: str, parsed: ParsedFile) -> None:
+        self.path = path
+        self.cataloger = cataloger
+        self.parsed = parsed
+
+
+@dataclass
+class LayerScan:
+    """The cached result of scanning one layer."""
+
+    digest: str
+    diff_id: str
+    uncompressed_size: int
+    rows: list[Row] = field(default_factory=list)
+    whiteouts: list[str] = field(default_factory=list)
+    opaque_dirs: list[str] = field(default_factory=list)
+    captured: list[CapturedFile] = field(default_factory=list)
+    issues: list[ScanIssue] = field(default_factory=list)
+
+    @property
+    def file_count(self) -> int:
+        """Regular files in the layer."""
+        return sum(1 for r in self.rows if r[1] == REGULAR)
+
+    def to_json(self) -> bytes:
+        """Compact JSON for the cache."""
+        return json.dumps(
+            {
+                "digest": self.digest,
+                "diff_id": self.diff_id,
+                "uncompressed_size": self.uncompressed_size,
+                "rows": self.rows,
+                "whiteouts": self.whiteouts,
+                "opaque_dirs": self.opaque_dirs,
+                "captured": [
+                    {"path": c.path, "cataloger": c.cataloger, "parsed": c.parsed.model_dump(mode="json")}
+                    for c in self.captured
+                ],
+                "issues": [i.model_dump(mode="json", exclude_none=True) for i in self.issues],
+            },
+            separators=(",", ":"),
+        ).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> LayerScan:
+        """Load what :meth:`to_json` wrote."""
+        obj: dict[str, Any] = json.loads(data)
+        return cls(
+            digest=obj["digest"],
+            diff_id=obj["diff_id"],
+            uncompressed_size=obj["uncompressed_size"],
+            rows=[tuple(r) for r in obj["rows"]],
+            whiteouts=obj["whiteouts"],
+            opaque_dirs=obj["opaque_dirs"],
+            captured=[
+                CapturedFile(c["path"], c["cataloger"], ParsedFile.model_validate(c["parsed"])) for c in obj["captured"]
+            ],
+            issues=[ScanIssue.model_validate(i) for i in obj["issues"]],
+        )
+
+
+class _HashingChunks:
+    """Counts and hashes the uncompressed stream on its way to the tar walker."""
+
+    def __init__(self, chunks: Iterator[bytes], algorithm: str) -> None:
+        self._chunks = chunks
+        self.hash = hashlib.new(algorithm)
+        self.size = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._chunks:
+            self.hash.update(chunk)
+            self.size += len(chunk)
+            yield chunk
+
+
+def _parse(cataloger: Cataloger, path: str, data: bytes, scan: LayerScan) -> None:
+    try:
+        parsed = cataloger.parse(path, data)
+    except CatalogError as exc:
+        scan.issues.append(ScanIssue(reason=str(exc), path=path, layer_digest=scan.digest, cataloger=cataloger.name))
+        return
+    except Exception as exc:  # a cataloger bug on odd input must not end the scan
+        log.debug("cataloger %s failed on %s", cataloger.name, path, exc_info=True)
+        scan.issues.append(
+            ScanIssue(
+                reason=f"{cataloger.name} could not parse it ({type(exc).__name__}: {exc})",
+                path=path,
+                layer_digest=scan.digest,
+                cataloger=cataloger.name,
+            )
+        )
+        return
+    scan.captured.append(CapturedFile(path, cataloger.name, parsed))
+    for problem in parsed.issues:
+        scan.issues.append(ScanIssue(reason=problem, path=path, layer_digest=scan.digest, cataloger=cataloger.name))
+
+
+def _sniff(walker: TarWalker, entry: TarEntry, sniffers: Sequence[Cataloger], scan: LayerScan) -> None:
+    # One stream can feed one sniffer; with several, the first that claims the file wins on a re-read
+    # of nothing: so today's plan has at most one sniffing cataloger (checked by the registry).
+    sniffer = sniffers[0]
+    try:
+        parsed = sniffer.sniff(entry.path, walker.iter_data(entry))
+    except CatalogError as exc:
+        scan.issues.append(
+            ScanIssue(reason=str(exc), path=entry.path, layer_digest=scan.digest, cataloger=sniffer.name)
+        )
+        return
+    if parsed is not None:
+        scan.captured.append(CapturedFile(entry.path, sniffer.name, parsed))
+
+
+def scan_layer(chunks: Iterator[bytes], *, digest: str, diff_id: str, plan: ScanPlan) -> LayerScan:
+    """Scan one layer stream (already digest-verified by the caller's stream) against ``plan``."""
+    from provenant.layers.decompress import decompressed
+
+    expected = Digest.parse(diff_id)
+    hashed = _HashingChunks(decompressed(chunks), expected.algorithm)
+    walker = TarWalker(iter(hashed))
+    scan = LayerScan(digest=digest, diff_id=diff_id, uncompressed_size=0)
+    kept: dict[str, bytes] = {}  # contents read this layer, for hardlinks that point at them
+    for entry in walker:
+        if entry.unsafe or not entry.path:
+            if entry.unsafe:
+                scan.issues.append(
+                    ScanIssue(reason="entry name leaves the root (..); ignored", path=entry.path, layer_digest=digest)
+                )
+            continue
+        base = posixpath.basename(entry.path)
+        if base.startswith(WHITEOUT_PREFIX):
+            parent = posixpath.dirname(entry.path)
+            if base == OPAQUE:
+                scan.opaque_dirs.append(parent)
+            else:
+                scan.whiteouts.append(posixpath.join(parent, base[len(WHITEOUT_PREFIX) :]))
+            continue
+        link = entry.linkname
+        if entry.type == HARDLINK:
+            link = posixpath.normpath("/" + link).lstrip("/")
+        scan.rows.append((entry.path, entry.type, entry.size, entry.mode, link))
+        if entry.type not in (REGULAR, HARDLINK):
+            continue
+        wanted = plan.wanted_by(entry.path)
+        if wanted:
+            if entry.type == HARDLINK:
+                data = kept.get(link)
+                if data is None:
+                    continue  # target not kept: nothing a cataloger asked for
+            elif entry.size > max(c.max_size for c in wanted):
+                scan.issues.append(
+                    ScanIssue(
+                        reason=f"file of {entry.size} bytes is over the size cap; not parsed",
+                        path=entry.path,
+                        layer_digest=digest,
+                        cataloger=",".join(c.name for c in wanted),
+                    )
+                )
+                continue
+            else:
+                data = walker.read_data(entry)
+                kept[entry.path] = data
+            for cataloger in wanted:
+                if len(data) <= cataloger.max_size:
+                    _parse(cataloger, entry.path, data, scan)
+        elif entry.type == REGULAR and entry.mode & 0o111 and entry.size >= MIN_SNIFF_SIZE and plan.sniffers:
+            _sniff(walker, entry, plan.sniffers, scan)
+    kept.clear()
+    scan.uncompressed_size = hashed.size
+    got = Digest(expected.algorithm, hashed.hash.hexdigest())
+    if got != expected:
+        raise DigestMismatchError(f"layer {digest} (uncompressed)", expected=str(expected), got=str(got))
+    return scan
+
+
+__all__ = ["DIRECTORY", "SYMLINK", "CapturedFile", "LayerScan", "Row", "ScanPlan", "scan_layer"]

@@ -1,0 +1,1 @@
+"""The internal package model and the SBOM encoders (CycloneDX, SPDX, table, JSON)."""

@@ -1,0 +1,234 @@
+"""The streaming tar walk, layer scan, whiteouts, symlinks, hardlinks and attribution."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import tarfile
+from collections.abc import Iterable, Iterator
+from typing import ClassVar
+
+import pytest
+import zstandard
+
+from provenant.catalog.base import Cataloger, CatalogError, ParsedFile
+from provenant.digest import Digest
+from provenant.errors import DigestMismatchError
+from provenant.layers.decompress import LayerFormatError
+from provenant.layers.scan import LayerScan, ScanPlan, scan_layer
+from provenant.layers.tarwalk import TarWalker
+from provenant.layers.view import ImageView, package_key
+from provenant.sbom.model import Package
+
+Item = tuple[str, str, bytes | str]  # (path, kind, content or link target); kind: file, dir, sym, hard, exe
+
+
+def make_tar(items: Iterable[Item], fmt: int = tarfile.PAX_FORMAT) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=fmt) as t:
+        for path, kind, content in items:
+            ti = tarfile.TarInfo(path)
+            if kind in ("file", "exe"):
+                assert isinstance(content, bytes)
+                ti.size = len(content)
+                ti.mode = 0o755 if kind == "exe" else 0o644
+                t.addfile(ti, io.BytesIO(content))
+                continue
+            if kind == "dir":
+                ti.type = tarfile.DIRTYPE
+            elif kind == "sym":
+                ti.type, ti.linkname = tarfile.SYMTYPE, str(content)
+            elif kind == "hard":
+                ti.type, ti.linkname = tarfile.LNKTYPE, str(content)
+            t.addfile(ti)
+    return buf.getvalue()
+
+
+class ListCataloger(Cataloger):
+    """Test cataloger: each line ``name version`` of a ``pkgs.txt`` file is a package."""
+
+    name: ClassVar[str] = "list"
+    patterns: ClassVar[tuple[str, ...]] = ("**/pkgs.txt", "etc/link-to-list")
+    max_size: ClassVar[int] = 1000
+
+    def parse(self, path: str, data: bytes) -> ParsedFile:
+        if data.startswith(b"CORRUPT"):
+            raise CatalogError("not a package list")
+        pkgs = []
+        for line in data.decode().splitlines():
+            name, version = line.split()
+            pkgs.append(Package(name=name, version=version, type="generic", found_by=self.name))
+        return ParsedFile(packages=pkgs)
+
+
+class MagicSniffer(Cataloger):
+    """Test sniffer: executables containing ``MAGIC:<name>`` anywhere (across chunk boundaries)."""
+
+    name: ClassVar[str] = "magic"
+    sniffs_executables: ClassVar[bool] = True
+
+    def sniff(self, path: str, chunks: Iterable[bytes]) -> ParsedFile | None:
+        data = b"".join(chunks)  # fine for a test: the real sniffer never joins
+        i = data.find(b"MAGIC:")
+        if i < 0:
+            return None
+        name = data[i + 6 : i + 12].decode()
+        return ParsedFile(packages=[Package(name=name, version="1", type="generic", found_by=self.name)])
+
+
+PLAN = ScanPlan((ListCataloger(), MagicSniffer()), "test")
+
+
+def _chunks(data: bytes, size: int = 4096) -> Iterator[bytes]:
+    for i in range(0, len(data), size):
+        yield data[i : i + size]
+
+
+def scan(tar: bytes, compress: str = "gzip", chunk: int = 4096) -> LayerScan:
+    blob = {"gzip": lambda b: gzip.compress(b, mtime=0), "zstd": zstandard.ZstdCompressor().compress, "none": bytes}[
+        compress
+    ](tar)
+    diff_id = "sha256:" + hashlib.sha256(tar).hexdigest()
+    return scan_layer(_chunks(blob, chunk), digest=str(Digest.of(blob)), diff_id=diff_id, plan=PLAN)
+
+
+@pytest.mark.parametrize("compress", ["gzip", "zstd", "none"])
+@pytest.mark.parametrize("fmt", [tarfile.PAX_FORMAT, tarfile.GNU_FORMAT, tarfile.USTAR_FORMAT])
+def test_walk_matches_tarfile(compress: str, fmt: int) -> None:
+    long = "usr/" + "/".join(["deep" * 10] * 5) + "/pkgs.txt"
+    items: list[Item] = [
+        ("usr", "dir", b""),
+        ("usr/pkgs.txt", "file", b"a 1\nb 2\n"),
+        ("./etc/os-release", "file", b"ID=test\n"),
+        ("etc/link", "sym", "../usr/pkgs.txt"),
+        ("etc/hard", "hard", "usr/pkgs.txt"),
+        ("bin/tool", "exe", b"\x7fELF" + b"x" * 3000 + b"MAGIC:gotool" + b"y" * 10),
+        ("big", "file", bytes(range(256)) * 400),
+    ]
+    if fmt != tarfile.USTAR_FORMAT:
+        items.append((long, "file", b"c 3\n"))
+    tar = make_tar(items, fmt)
+    with tarfile.open(fileobj=io.BytesIO(tar)) as reference:
+        expected = [(m.name.removeprefix("./").rstrip("/"), m.size if m.isfile() else 0) for m in reference]
+    for chunk in (1, 511, 512, 4096, 1 << 20):
+        got = [(e.path, e.size) for e in TarWalker(_chunks(tar, chunk))]
+        assert got == expected
+    result = scan(tar, compress, chunk=777)
+    assert result.uncompressed_size == len(tar)
+    names = {(c.cataloger, c.path): [p.name for p in c.parsed.packages] for c in result.captured}
+    assert names[("list", "usr/pkgs.txt")] == ["a", "b"]
+    assert names[("magic", "bin/tool")] == ["gotool"]
+    if fmt != tarfile.USTAR_FORMAT:
+        assert names[("list", long)] == ["c"]
+
+
+def test_diff_id_mismatch_is_an_error() -> None:
+    tar = make_tar([("a", "file", b"x")])
+    blob = gzip.compress(tar)
+    with pytest.raises(DigestMismatchError, match="uncompressed"):
+        scan_layer(iter([blob]), digest=str(Digest.of(blob)), diff_id="sha256:" + "0" * 64, plan=PLAN)
+
+
+def test_truncated_and_corrupt_streams() -> None:
+    tar = make_tar([("a", "file", b"x" * 5000)])
+    blob = gzip.compress(tar)
+    with pytest.raises(LayerFormatError):
+        scan_layer(iter([blob[: len(blob) // 2]]), digest="sha256:" + "1" * 64, diff_id="sha256:" + "2" * 64, plan=PLAN)
+    with pytest.raises(LayerFormatError):
+        list(TarWalker(iter([b"garbage!" * 64])))
+
+
+def test_corrupt_file_and_size_cap_are_issues_not_crashes() -> None:
+    tar = make_tar(
+        [("a/pkgs.txt", "file", b"CORRUPT"), ("b/pkgs.txt", "file", b"x 1\n" * 400), ("c/pkgs.txt", "file", b"ok 1\n")]
+    )
+    result = scan(tar)
+    reasons = {(i.path, i.reason) for i in result.issues}
+    assert ("a/pkgs.txt", "not a package list") in reasons
+    assert any(p == "b/pkgs.txt" and "size cap" in r for p, r in reasons)
+    assert [c.path for c in result.captured] == ["c/pkgs.txt"]
+
+
+def test_unsafe_names_are_not_used() -> None:
+    tar = make_tar([("../../etc/pkgs.txt", "file", b"evil 1\n"), ("ok/pkgs.txt", "file", b"good 1\n")])
+    result = scan(tar)
+    assert [c.path for c in result.captured] == ["ok/pkgs.txt"]
+    assert any("leaves the root" in i.reason for i in result.issues)
+
+
+def test_cache_round_trip() -> None:
+    tar = make_tar([("usr/pkgs.txt", "file", b"a 1\n"), ("x", "sym", "/usr")])
+    result = scan(tar)
+    again = LayerScan.from_json(result.to_json())
+    assert again.rows == result.rows
+    assert [(c.path, c.parsed) for c in again.captured] == [(c.path, c.parsed) for c in result.captured]
+
+
+def _view(*layers: list[Item]) -> ImageView:
+    return ImageView([scan(make_tar(items)) for items in layers])
+
+
+def test_whiteouts_opaque_dirs_and_attribution() -> None:
+    view = _view(
+        [
+            ("var/db/pkgs.txt", "file", b"base 1\nlib 1\ngone 1\n"),
+            ("usr/share/doc/gone/README", "file", b"x"),
+            ("usr/share/doc/keep/README", "file", b"x"),
+            ("opt/app/old.txt", "file", b"x"),
+        ],
+        [("var/db/pkgs.txt", "file", b"base 1\nlib 2\ngone 1\nextra 1\n")],
+        [
+            ("var/db/pkgs.txt", "file", b"base 1\nlib 2\nextra 1\n"),
+            ("usr/share/doc/.wh.gone", "file", b""),
+            ("opt/app/.wh..wh..opq", "file", b""),
+            ("opt/app/new.txt", "file", b"y"),
+        ],
+        [("etc/motd", "file", b"hello")],
+    )
+    entries = view.entries
+    assert "usr/share/doc/gone/README" not in entries and "usr/share/doc/gone" not in entries
+    assert "usr/share/doc/keep/README" in entries
+    assert "opt/app/old.txt" not in entries and entries["opt/app/new.txt"].layer_index == 2
+    files = view.visible_files("list")
+    assert [(f.path, f.layer_index) for f in files] == [("var/db/pkgs.txt", 2)]
+    per_layer = view.keys_per_layer("list")
+    from provenant.sbom.generate import _first_always_present
+
+    def intro(name: str, version: str) -> int | None:
+        return _first_always_present(("generic", name, version, ""), per_layer)
+
+    assert intro("base", "1") == 0  # rewritten databases do not move attribution
+    assert intro("lib", "2") == 1
+    assert intro("extra", "1") == 1
+    assert intro("gone", "1") is None  # removed in layer 2
+
+
+def test_file_replacing_directory_and_symlink_resolution() -> None:
+    view = _view(
+        [
+            ("usr/lib/os/pkgs.txt", "file", b"a 1\n"),
+            ("etc/link-to-list", "sym", "../usr/lib/os/pkgs.txt"),
+            ("loop1", "sym", "loop2"),
+            ("loop2", "sym", "loop1"),
+            ("d/sub/f", "file", b"x"),
+            ("lib", "sym", "usr/lib"),
+        ],
+        [("d", "file", b"now a file")],
+    )
+    assert view.resolve("etc/link-to-list") == "usr/lib/os/pkgs.txt"
+    assert view.resolve("lib/os/pkgs.txt") == "usr/lib/os/pkgs.txt"
+    assert view.resolve("loop1") is None
+    assert "d/sub/f" not in view.entries
+    linked = view.symlinked_files("list", ListCataloger().matches)
+    assert [(f.path, [p.name for p in f.parsed.packages]) for f in linked] == [("etc/link-to-list", ["a"])]
+
+
+def test_hardlink_to_wanted_file() -> None:
+    result = scan(make_tar([("a/pkgs.txt", "file", b"a 1\n"), ("b/pkgs.txt", "hard", "a/pkgs.txt")]))
+    assert sorted(c.path for c in result.captured) == ["a/pkgs.txt", "b/pkgs.txt"]
+
+
+def test_package_key() -> None:
+    p = Package(name="x", version="1", type="deb", arch="amd64", found_by="t")
+    assert package_key(p) == ("deb", "x", "1", "amd64")
