@@ -169,3 +169,16 @@ class ImageView:
 def package_key(pkg: Package) -> tuple[str, str, str, str]:
     """Identity of a package across layers' copies of its database: type, name, version, arch."""
     return (pkg.type, pkg.name, pkg.version, pkg.arch or "")
+
+
+def first_always_present(
+    key: tuple[str, str, str, str], per_layer: Sequence[set[tuple[str, str, str, str]]]
+) -> int | None:
+    """The lowest layer from which ``key`` is present in every view up to the top (None if absent at the top)."""
+    top = len(per_layer) - 1
+    if top < 0 or key not in per_layer[top]:
+        return None
+    i = top
+    while i > 0 and key in per_layer[i - 1]:
+        i -= 1
+    return i

@@ -18,7 +18,7 @@ from provenant.errors import DigestMismatchError
 from provenant.layers.decompress import LayerFormatError
 from provenant.layers.scan import LayerScan, ScanPlan, scan_layer
 from provenant.layers.tarwalk import TarWalker
-from provenant.layers.view import ImageView, package_key
+from provenant.layers.view import ImageView, first_always_present, package_key
 from provenant.sbom.model import Package
 
 Item = tuple[str, str, bytes | str]  # (path, kind, content or link target); kind: file, dir, sym, hard, exe
@@ -193,10 +193,9 @@ def test_whiteouts_opaque_dirs_and_attribution() -> None:
     files = view.visible_files("list")
     assert [(f.path, f.layer_index) for f in files] == [("var/db/pkgs.txt", 2)]
     per_layer = view.keys_per_layer("list")
-    from provenant.sbom.generate import _first_always_present
 
     def intro(name: str, version: str) -> int | None:
-        return _first_always_present(("generic", name, version, ""), per_layer)
+        return first_always_present(("generic", name, version, ""), per_layer)
 
     assert intro("base", "1") == 0  # rewritten databases do not move attribution
     assert intro("lib", "2") == 1
