@@ -8,12 +8,19 @@ from pathlib import Path
 
 from provenant import __version__
 from provenant.catalog.base import Cataloger
+from provenant.catalog.gobinary import GoBinaryCataloger
+from provenant.catalog.java import JavaCataloger
+from provenant.catalog.rpm import RpmCataloger
 from provenant.layers.scan import ScanPlan
 
 
 def all_catalogers() -> tuple[Cataloger, ...]:
     """Every cataloger, in the order their packages are reported."""
-    return ()
+    return (
+        RpmCataloger(),
+        JavaCataloger(),
+        GoBinaryCataloger(),
+    )
 
 
 @cache

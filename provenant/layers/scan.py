@@ -170,13 +170,18 @@ def _sniff(walker: TarWalker, entry: TarEntry, sniffers: Sequence[Cataloger], sc
     # One stream can feed one sniffer; with several, the first that claims the file wins on a re-read
     # of nothing: so today's plan has at most one sniffing cataloger (checked by the registry).
     sniffer = sniffers[0]
+    data = walker.iter_data(entry)
     try:
-        parsed = sniffer.sniff(entry.path, walker.iter_data(entry))
+        parsed = sniffer.sniff(entry.path, data)
     except CatalogError as exc:
         scan.issues.append(
             ScanIssue(reason=str(exc), path=entry.path, layer_digest=scan.digest, cataloger=sniffer.name)
         )
         return
+    finally:
+        # A sniffer may stop early; the rest of the entry must still be consumed to stay on the tar stream.
+        for _ in data:
+            pass
     if parsed is not None:
         scan.captured.append(CapturedFile(entry.path, sniffer.name, parsed))
 

@@ -231,3 +231,23 @@ def test_hardlink_to_wanted_file() -> None:
 def test_package_key() -> None:
     p = Package(name="x", version="1", type="deb", arch="amd64", found_by="t")
     assert package_key(p) == ("deb", "x", "1", "amd64")
+
+
+class EarlyStopSniffer(Cataloger):
+    """Reads only the first chunk of every executable: the walker must still skip the rest."""
+
+    name: ClassVar[str] = "early"
+    sniffs_executables: ClassVar[bool] = True
+
+    def sniff(self, path: str, chunks: Iterable[bytes]) -> ParsedFile | None:
+        next(iter(chunks), None)
+        return None
+
+
+def test_sniffer_that_stops_early_keeps_the_walk_aligned() -> None:
+    tar = make_tar([("bin/a", "exe", b"\x7fELF" + b"z" * 100_000), ("x/pkgs.txt", "file", b"after 1\n")])
+    plan = ScanPlan((ListCataloger(), EarlyStopSniffer()), "test")
+    blob = gzip.compress(tar)
+    diff_id = "sha256:" + hashlib.sha256(tar).hexdigest()
+    result = scan_layer(_chunks(blob, 1000), digest=str(Digest.of(blob)), diff_id=diff_id, plan=plan)
+    assert [c.path for c in result.captured] == ["x/pkgs.txt"]

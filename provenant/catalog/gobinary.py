@@ -1,0 +1,280 @@
+"""Go modules compiled into executables, from the build info the Go linker embeds (Go >= 1.18).
+
+The ``.go.buildinfo`` section starts, 16-byte aligned, with a 32-byte header: the magic
+``\\xff Go buildinf:``, the pointer size, and flags. With flag 0x2 (Go >= 1.18) two uvarint-length
+prefixed strings follow: the Go version and the module info that ``go version -m`` prints. Older
+binaries point into the data segment instead; that needs the whole file, so they are reported as
+an issue. The file is scanned as it streams past, keeping only a small carry-over between chunks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from packageurl import PackageURL
+
+from provenant.catalog.base import Cataloger, MiB, ParsedFile
+from provenant.sbom.model import Package
+
+MAGIC = b"\xff Go buildinf:"
+_ALIGN = 16
+_HEADER = 32
+_FLAG_INLINE = 0x2
+_MAX_STRING = 4 * MiB  # module info of even huge binaries is a few hundred KiB
+_EXECUTABLE_MAGICS = (
+    b"\x7fELF",
+    b"MZ",  # PE
+    b"\xfe\xed\xfa\xce",  # Mach-O 32/64, both byte orders, and universal
+    b"\xfe\xed\xfa\xcf",
+    b"\xce\xfa\xed\xfe",
+    b"\xcf\xfa\xed\xfe",
+    b"\xca\xfe\xba\xbe",
+)
+OLD_LAYOUT_ISSUE = "Go < 1.18 binary, build info not inline (not read)"
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    """The two strings of a Go >= 1.18 build info blob."""
+
+    go_version: str
+    modinfo: str
+
+
+class _Need:
+    """Sentinel results of decoding at a candidate position."""
+
+
+_MORE, _INVALID, _OLD = _Need(), _Need(), _Need()
+
+
+def _uvarint(buf: bytearray, pos: int) -> tuple[int, int] | _Need:
+    value = shift = 0
+    for i in range(pos, min(pos + 10, len(buf))):
+        value |= (buf[i] & 0x7F) << shift
+        if buf[i] < 0x80:
+            return value, i + 1
+        shift += 7
+    return _MORE if len(buf) - pos < 10 else _INVALID
+
+
+def _decode(buf: bytearray, at: int) -> BuildInfo | _Need:
+    """Decode the build info header at ``buf[at]`` (the magic is already there)."""
+    if len(buf) - at < _HEADER:
+        return _MORE
+    if buf[at + 14] not in (4, 8):  # pointer size: anything else is a stray copy of the magic
+        return _INVALID
+    if not buf[at + 15] & _FLAG_INLINE:
+        return _OLD if buf[at + 15] in (0, 1) else _INVALID
+    pos = at + _HEADER
+    strings: list[str] = []
+    for _ in range(2):
+        res = _uvarint(buf, pos)
+        if isinstance(res, _Need):
+            return res
+        length, pos = res
+        if length > _MAX_STRING:
+            return _INVALID
+        if len(buf) < pos + length:
+            return _MORE
+        strings.append(buf[pos : pos + length].decode("utf-8", "replace"))
+        pos += length
+    if not strings[0].startswith(("go", "devel")):
+        return _INVALID
+    return BuildInfo(strings[0], strings[1])
+
+
+class BuildInfoScanner:
+    """Finds the build info in a byte stream fed chunk by chunk, keeping little of it."""
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self._base = 0  # file offset of _buf[0]
+        self._skip = 0  # _buf positions before this were already rejected
+        self.old_layout = False
+
+    def feed(self, chunk: bytes) -> BuildInfo | None:
+        """Add the next chunk; the build info once it is complete, else None."""
+        self._buf += chunk
+        while True:
+            at = self._find()
+            if at < 0:
+                # Keep just enough for a magic that straddles the chunk boundary.
+                self._drop(max(0, len(self._buf) - (len(MAGIC) - 1)))
+                return None
+            found = _decode(self._buf, at)
+            if isinstance(found, BuildInfo):
+                return found
+            if found is _MORE:
+                self._drop(at)  # wait for the rest, keeping the candidate at the front
+                return None
+            self.old_layout = self.old_layout or found is _OLD
+            self._skip = at + 1
+
+    def _find(self) -> int:
+        at = self._buf.find(MAGIC, self._skip)
+        while at >= 0 and (self._base + at) % _ALIGN:
+            at = self._buf.find(MAGIC, at + 1)
+        return at
+
+    def _drop(self, n: int) -> None:
+        del self._buf[:n]
+        self._base += n
+        self._skip = max(0, self._skip - n)
+
+
+def scan(chunks: Iterable[bytes]) -> tuple[BuildInfo | None, bool]:
+    """(build info, saw an old pointer-based header) of an executable stream; (None, False) if not one.
+
+    Always consumes the whole stream: the layer walker reads the next tar entry after it.
+    """
+    it = iter(chunks)
+    head = b""
+    for chunk in it:
+        head += chunk
+        if len(head) >= 4:
+            break
+    if not head.startswith(_EXECUTABLE_MAGICS):
+        _drain(it)
+        return None, False
+    scanner = BuildInfoScanner()
+    info = scanner.feed(head)
+    for chunk in it:
+        if info is not None:
+            continue  # drain
+        info = scanner.feed(chunk)
+    return info, scanner.old_layout
+
+
+def _drain(it: Iterator[bytes]) -> None:
+    for _ in it:
+        pass
+
+
+@dataclass
+class Module:
+    """One module line of the module info: path, version, sum, and what replaced it."""
+
+    path: str
+    version: str
+    sum: str = ""
+    replace: Module | None = None
+
+
+@dataclass
+class ModInfo:
+    """The module info string, parsed like runtime/debug.ParseBuildInfo."""
+
+    path: str = ""
+    main: Module | None = None
+    deps: list[Module] = field(default_factory=list)
+    settings: dict[str, str] = field(default_factory=dict)
+
+
+_SENTINEL = 16
+
+
+def parse_modinfo(raw: str) -> ModInfo:
+    """Parse module info, first stripping the 16-byte sentinels the linker wraps it in."""
+    if len(raw) >= 2 * _SENTINEL + 1 and raw[-_SENTINEL - 1] == "\n":
+        raw = raw[_SENTINEL:-_SENTINEL]
+    info = ModInfo()
+    last: Module | None = None
+    for line in raw.split("\n"):
+        kind, _, rest = line.partition("\t")
+        if kind == "build":
+            key, value = _setting(rest)
+            info.settings[key] = value
+            continue
+        fields = rest.split("\t")
+        if kind == "path":
+            info.path = rest
+        elif kind in ("mod", "dep", "=>") and len(fields) >= 2:
+            mod = Module(fields[0], fields[1], fields[2] if len(fields) > 2 else "")
+            if kind == "=>":
+                if last is not None:
+                    last.replace = mod
+                continue
+            if kind == "mod":
+                info.main = mod
+            else:
+                info.deps.append(mod)
+            last = mod
+    return info
+
+
+def _setting(text: str) -> tuple[str, str]:
+    """``key=value`` where either side is Go-quoted when it holds spaces, quotes or ``=``."""
+    decoder = json.JSONDecoder()
+    key, end = text, -1
+    if text.startswith('"'):
+        try:
+            key, end = decoder.raw_decode(text)
+        except ValueError:
+            key, end = text, -1
+    if end >= 0 and text[end : end + 1] == "=":
+        value = text[end + 1 :]
+    else:
+        key, _, value = text.partition("=")
+    if value.startswith('"'):
+        with contextlib.suppress(ValueError):  # a Go escape JSON lacks (\a, \x..): keep it as written
+            value = json.loads(value)
+    return key, value
+
+
+class GoBinaryCataloger(Cataloger):
+    """Go main modules and their dependencies, from executables' embedded build info."""
+
+    name: ClassVar[str] = "go-binary"
+    sniffs_executables: ClassVar[bool] = True
+    package_types: ClassVar[tuple[str, ...]] = ("golang",)
+
+    def sniff(self, path: str, chunks: Iterable[bytes]) -> ParsedFile | None:
+        info, old_layout = scan(chunks)
+        if info is None:
+            return ParsedFile(issues=[OLD_LAYOUT_ISSUE]) if old_layout else None
+        return ParsedFile(packages=self._packages(info))
+
+    def parse(self, path: str, data: bytes) -> ParsedFile:
+        """A whole binary at once (tests, tools): the streaming code fed one chunk."""
+        return self.sniff(path, [data]) or ParsedFile()
+
+    def _packages(self, info: BuildInfo) -> list[Package]:
+        mod = parse_modinfo(info.modinfo)
+        common = {"go_version": info.go_version}
+        for setting in ("GOOS", "GOARCH"):
+            if setting in mod.settings:
+                common[setting.lower()] = mod.settings[setting]
+        out: list[Package] = []
+        if mod.main is not None:
+            extra = {f"vcs_{k[4:]}": v for k, v in mod.settings.items() if k.startswith("vcs.")}
+            if mod.path:
+                extra["main_package"] = mod.path
+            out.append(self._package(mod.main, {**common, **extra}))
+        main = {"main_module": mod.main.path} if mod.main is not None else {}
+        out.extend(self._package(dep, {**common, **main}) for dep in mod.deps)
+        return out
+
+    def _package(self, mod: Module, metadata: dict[str, str]) -> Package:
+        metadata = dict(metadata)
+        if mod.sum:
+            metadata["h1_digest"] = mod.sum
+        # The package keeps the identity go.mod requires; what was compiled instead is recorded.
+        if mod.replace is not None:
+            metadata["replaced_by"] = f"{mod.replace.path} {mod.replace.version}".strip()
+            if mod.replace.sum:
+                metadata["replaced_by_h1_digest"] = mod.replace.sum
+        namespace, _, name = mod.path.rpartition("/")
+        purl = PackageURL(type="golang", namespace=namespace or None, name=name, version=mod.version or None)
+        return Package(
+            name=mod.path,
+            version=mod.version,
+            type="golang",
+            purl=purl.to_string(),
+            metadata=metadata,
+            found_by=self.name,
+        )
