@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 from license_expression import ExpressionError, Licensing, get_spdx_licensing
@@ -42,6 +43,11 @@ _ALIASES = {
     "new bsd license": "BSD-3-Clause",
     "expat": "MIT",
     "public domain": "LicenseRef-public-domain",
+    "public-domain": "LicenseRef-public-domain",
+    "artistic-1": "Artistic-1.0",
+    "bsd-2": "BSD-2-Clause",
+    "isc": "ISC",
+    "x11": "X11",
     "psf": "PSF-2.0",
     "zlib": "Zlib",
     "mpl-2.0": "MPL-2.0",
@@ -65,6 +71,13 @@ def to_spdx(declared: str) -> str | None:
     alias = _ALIASES.get(text.lower())
     if alias:
         return alias
+    # Debian spells compound licenses "Artistic or GPL-1+": map each operand on its own.
+    for op in (" or ", " and "):
+        if op in text.lower():
+            parts = [to_spdx(p) for p in re.split(op, text, flags=re.IGNORECASE)]
+            if all(parts):
+                return f" {op.strip().upper()} ".join(p if " " not in p else f"({p})" for p in parts if p)
+            return None
     try:
         parsed = _licensing().parse(text, validate=True, strict=False)
     except ExpressionError:

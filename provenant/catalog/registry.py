@@ -8,6 +8,8 @@ from pathlib import Path
 
 from provenant import __version__
 from provenant.catalog.base import Cataloger
+from provenant.catalog.distro import DistroCataloger
+from provenant.catalog.dpkg import DpkgCataloger
 from provenant.catalog.gobinary import GoBinaryCataloger
 from provenant.catalog.java import JavaCataloger
 from provenant.catalog.rpm import RpmCataloger
@@ -17,6 +19,8 @@ from provenant.layers.scan import ScanPlan
 def all_catalogers() -> tuple[Cataloger, ...]:
     """Every cataloger, in the order their packages are reported."""
     return (
+        DistroCataloger(),
+        DpkgCataloger(),
         RpmCataloger(),
         JavaCataloger(),
         GoBinaryCataloger(),

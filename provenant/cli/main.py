@@ -46,11 +46,15 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
+    from provenant.cli.cache_cmd import cache_group
     from provenant.cli.inspect_cmd import inspect_cmd
+    from provenant.cli.sbom_cmd import sbom_cmd
     from provenant.cli.tags_cmd import tags_cmd
 
     cli.add_command(inspect_cmd)
+    cli.add_command(sbom_cmd)
     cli.add_command(tags_cmd)
+    cli.add_command(cache_group)
 
 
 _register()

@@ -1,0 +1,108 @@
+"""``provenant sbom``."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import click
+
+from provenant.cli.options import (
+    build_registry_options,
+    cache_options,
+    open_cache,
+    parse_platforms,
+    platform_option,
+    registry_options,
+)
+from provenant.sbom.formats import FORMATS
+
+FORMAT_NAMES = tuple(FORMATS)
+
+
+def per_platform_path(path: str, platform: str | None) -> Path:
+    """``sbom.cdx.json`` → ``sbom.linux-arm64-v8.cdx.json``; ``{platform}`` in the name is replaced."""
+    if platform is None:
+        return Path(path)
+    slug = re.sub(r"[^A-Za-z0-9.-]+", "-", platform)
+    if "{platform}" in path:
+        return Path(path.replace("{platform}", slug))
+    p = Path(path)
+    stem, dot, rest = p.name.partition(".")
+    return p.with_name(f"{stem}.{slug}{dot}{rest}")
+
+
+@click.command("sbom")
+@click.argument("ref")
+@platform_option
+@click.option(
+    "--output",
+    "-o",
+    "outputs",
+    multiple=True,
+    metavar="FORMAT[=FILE]",
+    help=f"Repeatable. FORMAT: {', '.join(FORMAT_NAMES)}. Default: table to stdout. "
+    "Several platforms write one FILE each (platform inserted before the extension, or at {platform}).",
+)
+@click.option("--merge", is_flag=True, help="One document for all selected platforms of an index.")
+@click.option("--workers", type=click.IntRange(1, 32), default=4, show_default=True, help="Layers scanned at once.")
+@cache_options
+@registry_options
+def sbom_cmd(
+    ref: str,
+    platforms: tuple[str, ...],
+    outputs: tuple[str, ...],
+    merge: bool,
+    workers: int,
+    cache_dir: Path | None,
+    no_cache: bool,
+    insecure: bool,
+    ca_file: Path | None,
+    username: str | None,
+    password_stdin: bool,
+) -> None:
+    """List every package in the final filesystem of each platform of REF.
+
+    OS packages (dpkg, apk, rpm) and language packages (Python, npm, Go binaries, Java archives), each
+    with its purl, licenses, locations and the layer that introduced it. All platforms of an index are
+    scanned by default; layers shared between platforms are fetched and scanned once, and per-layer
+    results are cached by digest.
+    """
+    from provenant.errors import UsageError
+    from provenant.sbom.formats import MULTI_IMAGE, encode
+    from provenant.sbom.generate import generate_sbom
+    from provenant.session import Session
+
+    specs: list[tuple[str, str | None]] = []
+    for spec in outputs or ("table",):
+        fmt, eq, target = spec.partition("=")
+        if fmt not in FORMAT_NAMES:
+            raise UsageError(f"unknown output format {fmt!r} in -o {spec}; choose one of: {', '.join(FORMAT_NAMES)}")
+        if eq and not target:
+            raise UsageError(f"-o {spec}: missing file name after '='")
+        specs.append((fmt, target or None))
+    if sum(1 for _, target in specs if target is None) > 1:
+        raise UsageError("only one -o may write to standard output; give the others a =FILE")
+    with Session(build_registry_options(insecure, ca_file, username, password_stdin)) as session:
+        result = generate_sbom(
+            session, ref, parse_platforms(platforms), cache=open_cache(cache_dir, no_cache), workers=workers
+        )
+    for fmt, dest in specs:
+        implied_merge = dest is None and not merge and fmt not in MULTI_IMAGE and len(result.images) > 1
+        if implied_merge:
+            click.echo(
+                f"provenant: {len(result.images)} platforms to standard output: writing one merged {fmt} document "
+                "(use -o FORMAT=FILE for one document per platform)",
+                err=True,
+            )
+        for doc in encode(result, fmt, merge=merge or implied_merge):
+            if dest is None:
+                sys.stdout.write(doc.text if doc.text.endswith("\n") else doc.text + "\n")
+                continue
+            path = per_platform_path(dest, doc.platform if len(result.images) > 1 and not merge else None)
+            try:
+                path.write_text(doc.text if doc.text.endswith("\n") else doc.text + "\n")
+            except OSError as exc:
+                raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
+            click.echo(f"wrote {path}", err=True)

@@ -1,0 +1,50 @@
+"""Output formats of ``sbom``: name → encoder. A new format is one function plus one line here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from provenant.errors import UsageError
+from provenant.sbom.result import ImageSbom, SbomResult
+
+
+@dataclass(frozen=True)
+class Document:
+    """One encoded output document and the platform it covers (None: all selected platforms)."""
+
+    platform: str | None
+    text: str
+
+
+Encoder = Callable[[SbomResult, Sequence[ImageSbom], bool], str]
+
+
+def _table(result: SbomResult, images: Sequence[ImageSbom], merged: bool) -> str:
+    from provenant.sbom.table import render_table
+
+    return render_table(images)
+
+
+def _json(result: SbomResult, images: Sequence[ImageSbom], merged: bool) -> str:
+    return result.model_copy(update={"images": list(images)}).model_dump_json(indent=2)
+
+
+FORMATS: dict[str, Encoder] = {
+    "table": _table,
+    "json": _json,
+}
+#: Formats whose one document can hold several platforms without --merge.
+MULTI_IMAGE = frozenset({"table", "json"})
+
+
+def encode(result: SbomResult, fmt: str, *, merge: bool) -> list[Document]:
+    """Encode ``result`` as ``fmt``: one document per platform, or one for all with ``merge``."""
+    encoder = FORMATS.get(fmt)
+    if encoder is None:
+        raise UsageError(f"unknown SBOM format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+    if merge or fmt in MULTI_IMAGE or len(result.images) == 1:
+        merged = merge and len(result.images) > 1
+        only = result.images[0].platform if len(result.images) == 1 and not merged else None
+        return [Document(only, encoder(result, result.images, merged))]
+    return [Document(img.platform, encoder(result, [img], False)) for img in result.images]

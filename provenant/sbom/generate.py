@@ -1,0 +1,222 @@
+"""``sbom``: scan every layer once (cached by digest), build each platform's view, catalog, attribute.
+
+Layers shared by several platforms are fetched and scanned once per run; a second run of the same
+image fetches no layer blobs at all (every scan comes from the cache).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from provenant import __version__
+from provenant.cache import LayerCache
+from provenant.catalog.base import Distro
+from provenant.catalog.registry import default_plan
+from provenant.errors import ManifestError
+from provenant.image import ImageReader, PlatformImage
+from provenant.inspect import join_history
+from provenant.layers.scan import LayerScan, ScanPlan, scan_layer
+from provenant.layers.view import ImageView, first_always_present, package_key
+from provenant.oci.models import Descriptor
+from provenant.oci.platform import PlatformSpec
+from provenant.sbom.model import IntroducedIn, Location, Package
+from provenant.sbom.result import ImageSbom, LayerInfo, SbomResult, ScanIssue, ToolInfo
+from provenant.session import Session
+
+DISTRO_CATALOGER = "distro"
+
+
+@dataclass(frozen=True)
+class _Layer:
+    desc: Descriptor
+    diff_id: str
+
+
+@dataclass
+class LayerScans:
+    """Scans by layer digest, and which of them came from the cache."""
+
+    scans: dict[str, LayerScan]
+    cached: set[str]
+
+
+def _layers_of(img: PlatformImage) -> list[_Layer]:
+    diff_ids = img.config.rootfs.diff_ids
+    if len(diff_ids) != len(img.manifest.layers):
+        raise ManifestError(
+            f"image {img.manifest_digest}: manifest lists {len(img.manifest.layers)} layers but the config "
+            f"lists {len(diff_ids)} diff_ids",
+            hint="the image is malformed; rebuild or re-push it",
+        )
+    return [_Layer(d, diff_id) for d, diff_id in zip(img.manifest.layers, diff_ids, strict=True)]
+
+
+def scan_layers(
+    reader: ImageReader,
+    layers: Sequence[Descriptor],
+    diff_ids: dict[str, str],
+    plan: ScanPlan,
+    cache: LayerCache,
+    *,
+    workers: int = 4,
+) -> LayerScans:
+    """Scan each distinct layer once: from the cache when possible, else fetched and scanned in parallel."""
+    scans: dict[str, LayerScan] = {}
+    cached: set[str] = set()
+    todo: list[Descriptor] = []
+    for desc in {d.digest: d for d in layers}.values():
+        hit = cache.get(plan.version, desc.digest)
+        if hit is not None and hit.diff_id == diff_ids[desc.digest]:
+            scans[desc.digest] = hit
+            cached.add(desc.digest)
+        else:
+            todo.append(desc)
+
+    def one(desc: Descriptor) -> LayerScan:
+        with reader.stream_blob(desc, f"layer {desc.digest}") as chunks:
+            scan = scan_layer(chunks, digest=desc.digest, diff_id=diff_ids[desc.digest], plan=plan)
+        cache.put(plan.version, scan)
+        return scan
+
+    # Largest first, so the longest scan starts earliest.
+    todo.sort(key=lambda d: d.size, reverse=True)
+    if len(todo) <= 1 or workers <= 1:
+        results = [one(d) for d in todo]
+    else:
+        with ThreadPoolExecutor(max_workers=min(workers, len(todo))) as pool:
+            results = list(pool.map(one, todo))
+    for scan in results:
+        scans[scan.digest] = scan
+    return LayerScans(scans, cached)
+
+
+def catalog_image(
+    img: PlatformImage, layers: list[_Layer], scans: list[LayerScan], plan: ScanPlan
+) -> tuple[Distro | None, list[Package], list[ScanIssue]]:
+    """Packages of one image's final filesystem, with locations and the layer that introduced each."""
+    from provenant.catalog.distro import detect_distro
+
+    view = ImageView(scans)
+    created_by = _created_by(img, len(layers))
+
+    def location(path: str, layer: int) -> Location:
+        return Location(
+            path=path, layer_index=layer, layer_digest=layers[layer].desc.digest, diff_id=layers[layer].diff_id
+        )
+
+    distro_files = view.visible_files(DISTRO_CATALOGER)
+    distro_cat = next((c for c in plan.catalogers if c.name == DISTRO_CATALOGER), None)
+    if distro_cat is not None:
+        distro_files += view.symlinked_files(DISTRO_CATALOGER, distro_cat.matches)
+    distro = detect_distro(distro_files)
+
+    merged: dict[str, Package] = {}
+    for cat in plan.catalogers:
+        if cat.name == DISTRO_CATALOGER:
+            continue
+        files = view.visible_files(cat.name) + view.symlinked_files(cat.name, cat.matches)
+        if not files:
+            continue
+        per_layer = view.keys_per_layer(cat.name)
+        file_keys = [(f, {package_key(p) for p in f.parsed.packages}) for f in files]
+        for assembled in cat.assemble(files, distro):
+            # Parsed packages may be shared with other platforms' views (same cached layer): copy first.
+            pkg = assembled.model_copy(deep=True)
+            key = package_key(pkg)
+            pkg.found_by = cat.name
+            pkg.locations = [location(f.path, f.layer_index) for f, keys in file_keys if key in keys]
+            first = first_always_present(key, per_layer)
+            if first is not None:
+                pkg.introduced_in = IntroducedIn(
+                    layer_index=first,
+                    layer_digest=layers[first].desc.digest,
+                    diff_id=layers[first].diff_id,
+                    created_by=created_by[first],
+                )
+            existing = merged.get(pkg.key())
+            if existing is None:
+                merged[pkg.key()] = pkg
+                continue
+            existing.locations += [loc for loc in pkg.locations if loc not in existing.locations]
+            if pkg.introduced_in and (
+                existing.introduced_in is None or pkg.introduced_in.layer_index < existing.introduced_in.layer_index
+            ):
+                existing.introduced_in = pkg.introduced_in
+    issues = [issue.model_copy(update={"layer_index": i}) for i, scan in enumerate(scans) for issue in scan.issues]
+    packages = sorted(merged.values(), key=lambda p: (p.type, p.name, p.version, p.key()))
+    return distro, packages, issues
+
+
+def _created_by(img: PlatformImage, n_layers: int) -> list[str | None]:
+    rows = [h for h in join_history(img.config, img.manifest) if not h.empty_layer]
+    out: list[str | None] = [h.created_by or None for h in rows[:n_layers]]
+    return out + [None] * (n_layers - len(out))
+
+
+def generate_sbom(
+    session: Session,
+    target: str,
+    platforms: list[PlatformSpec] | None = None,
+    *,
+    cache: LayerCache | None = None,
+    plan: ScanPlan | None = None,
+    workers: int = 4,
+) -> SbomResult:
+    """Library entry point of ``provenant sbom``: every selected platform of ``target``."""
+    plan = plan or default_plan()
+    cache = cache or LayerCache(enabled=False)
+    opened = session.open(target)
+    reader = session.reader(opened)
+    top = reader.resolve()
+    images = reader.load_images(top, platforms)
+    per_image = [_layers_of(img) for img in images]
+    descs = [layer.desc for layers in per_image for layer in layers]
+    diff_ids = {layer.desc.digest: layer.diff_id for layers in per_image for layer in layers}
+    result = scan_layers(reader, descs, diff_ids, plan, cache, workers=workers)
+    if opened.reference is not None:
+        name, tag = opened.reference.name, opened.reference.tag
+    else:
+        name, tag = reader.source.describe(), None
+    out = []
+    for img, layers in zip(images, per_image, strict=True):
+        scans = [result.scans[layer.desc.digest] for layer in layers]
+        distro, packages, issues = catalog_image(img, layers, scans, plan)
+        created_by = _created_by(img, len(layers))
+        out.append(
+            ImageSbom(
+                name=name,
+                tag=tag,
+                platform=str(img.platform),
+                manifest_digest=str(img.manifest_digest),
+                index_digest=str(top.digest) if top.is_index else None,
+                config_digest=img.manifest.config.digest,
+                created=img.config.created,
+                distro=distro,
+                layers=[
+                    LayerInfo(
+                        index=i,
+                        digest=layer.desc.digest,
+                        diff_id=layer.diff_id,
+                        media_type=layer.desc.media_type,
+                        size=layer.desc.size,
+                        uncompressed_size=scan.uncompressed_size,
+                        file_count=scan.file_count,
+                        created_by=created_by[i],
+                        from_cache=layer.desc.digest in result.cached,
+                    )
+                    for i, (layer, scan) in enumerate(zip(layers, scans, strict=True))
+                ],
+                packages=packages,
+                issues=issues,
+            )
+        )
+    return SbomResult(
+        reference=target,
+        source=reader.source.describe(),
+        digest=str(top.digest),
+        media_type=top.media_type,
+        tool=ToolInfo(version=__version__),
+        images=out,
+    )
