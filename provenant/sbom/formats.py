@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from provenant.errors import UsageError
-from provenant.sbom.result import ImageSbom, SbomResult
+
+if TYPE_CHECKING:
+    from provenant.sbom.result import ImageSbom, SbomResult
 
 
 @dataclass(frozen=True)
@@ -17,7 +20,7 @@ class Document:
     text: str
 
 
-Encoder = Callable[[SbomResult, Sequence[ImageSbom], bool], str]
+Encoder = Callable[["SbomResult", Sequence["ImageSbom"], bool], str]
 
 
 def _table(result: SbomResult, images: Sequence[ImageSbom], merged: bool) -> str:

@@ -98,21 +98,49 @@ class HttpSession:
 
     def __init__(self, options: RegistryOptions) -> None:
         self.options = options
-        timeout = httpx.Timeout(options.timeout)
-        headers = {"User-Agent": USER_AGENT}
-        if options.transport is not None:
-            self._client = httpx.Client(
-                transport=options.transport, timeout=timeout, follow_redirects=False, headers=headers
-            )
-        else:
-            self._client = httpx.Client(
-                verify=_ssl_context(options), timeout=timeout, follow_redirects=False, headers=headers
-            )
+        self._timeout = httpx.Timeout(options.timeout)
+        self._headers = {"User-Agent": USER_AGENT}
+        self._plain: httpx.Client | None = None
+        self._tls: httpx.Client | None = None
         self._lock = threading.Lock()
+        if options.ca_file is not None and options.transport is None:
+            self._client_for(httpx.URL("https://ca-file.check/"))  # a bad --ca-file fails now, not mid-run
         self._count = 0
         self._rate_limit: dict[str, str] = {}
         #: Insecure non-loopback hosts: the scheme that worked ("https" or "http"); absent = not probed yet.
         self._schemes: dict[str, str] = {}
+
+    def _client_for(self, url: httpx.URL) -> httpx.Client:
+        """The client for ``url``'s scheme. Loading CA certificates costs ~80 ms, so plain-HTTP hosts
+        (loopback registries) get a client that never does; the TLS one is built on first use."""
+        with self._lock:
+            if self.options.transport is not None:
+                if self._plain is None:
+                    self._plain = httpx.Client(
+                        transport=self.options.transport,
+                        timeout=self._timeout,
+                        follow_redirects=False,
+                        headers=self._headers,
+                    )
+                return self._plain
+            if url.scheme == "http":
+                if self._plain is None:
+                    # verify=False only skips loading a CA bundle: this client never speaks TLS.
+                    self._plain = httpx.Client(
+                        verify=False,  # noqa: S501 - plain-HTTP only, never used for https
+                        timeout=self._timeout,
+                        follow_redirects=False,
+                        headers=self._headers,
+                    )
+                return self._plain
+            if self._tls is None:
+                self._tls = httpx.Client(
+                    verify=_ssl_context(self.options),
+                    timeout=self._timeout,
+                    follow_redirects=False,
+                    headers=self._headers,
+                )
+            return self._tls
 
     # -- bookkeeping -------------------------------------------------------------------------------
 
@@ -130,7 +158,9 @@ class HttpSession:
 
     def close(self) -> None:
         """Close the connection pool."""
-        self._client.close()
+        for client in (self._plain, self._tls):
+            if client is not None:
+                client.close()
 
     # -- schemes -----------------------------------------------------------------------------------
 
@@ -243,11 +273,12 @@ class HttpSession:
         attempts = 0
         while True:
             attempts += 1
-            request = self._client.build_request(method, url, headers=headers, content=content)
+            client = self._client_for(url)
+            request = client.build_request(method, url, headers=headers, content=content)
             with self._lock:
                 self._count += 1
             try:
-                resp = self._client.send(request, stream=True)
+                resp = client.send(request, stream=True)
                 if not stream or resp.status_code in RETRYABLE_STATUSES or resp.status_code >= 300:
                     try:
                         resp.read()
