@@ -23,6 +23,24 @@ class Document:
 Encoder = Callable[["SbomResult", Sequence["ImageSbom"], bool], str]
 
 
+def _cyclonedx(fmt: str) -> Encoder:
+    def encode(result: SbomResult, images: Sequence[ImageSbom], merged: bool) -> str:
+        from provenant.sbom.cyclonedx import cyclonedx_bom, encode_cyclonedx
+
+        index = (result.reference, result.digest) if merged else None
+        bom = cyclonedx_bom(images, result.tool, merged_index=index)
+        return encode_cyclonedx(bom, "json" if fmt == "json" else "xml")
+
+    return encode
+
+
+def _spdx(result: SbomResult, images: Sequence[ImageSbom], merged: bool) -> str:
+    from provenant.sbom.spdx import encode_spdx_json, spdx_document
+
+    index = (result.reference, result.digest) if merged else None
+    return encode_spdx_json(spdx_document(images, result.tool, merged_index=index))
+
+
 def _table(result: SbomResult, images: Sequence[ImageSbom], merged: bool) -> str:
     from provenant.sbom.table import render_table
 
@@ -34,6 +52,9 @@ def _json(result: SbomResult, images: Sequence[ImageSbom], merged: bool) -> str:
 
 
 FORMATS: dict[str, Encoder] = {
+    "cyclonedx-json": _cyclonedx("json"),
+    "cyclonedx-xml": _cyclonedx("xml"),
+    "spdx-json": _spdx,
     "table": _table,
     "json": _json,
 }

@@ -126,3 +126,30 @@ def test_cli_json_and_table(registry: Registry, tmp_path: Path) -> None:
     doc = json.loads(out_file.read_text())
     assert [img["platform"] for img in doc["images"]] == ["linux/arm64/v8"]
     assert "libatomic1" in res.stdout and "13 packages: 13 deb" in res.stdout
+
+
+def test_documents_for_every_platform_validate(registry: Registry, tmp_path: Path) -> None:
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+    from cyclonedx.validation.xml import XmlValidator
+    from spdx_tools.spdx.parser.parse_anything import parse_file
+    from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
+
+    ref = f"{registry.host}/debian-multiarch:12"
+    args = ["sbom", "--no-cache", ref]
+    for fmt, name in (("cyclonedx-json", "s.cdx.json"), ("cyclonedx-xml", "s.cdx.xml"), ("spdx-json", "s.spdx.json")):
+        args += ["-o", f"{fmt}={tmp_path / name}"]
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    for plat in ("linux-amd64", "linux-arm64-v8"):
+        cdx = (tmp_path / f"s.{plat}.cdx.json").read_text()
+        assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(cdx) is None
+        assert XmlValidator(SchemaVersion.V1_6).validate_str((tmp_path / f"s.{plat}.cdx.xml").read_text()) is None
+        doc = parse_file(str(tmp_path / f"s.{plat}.spdx.json"))
+        assert validate_full_spdx_document(doc) == []
+        components = json.loads(cdx)["components"]
+        assert any(c["name"] == "libc6" and c["purl"].startswith("pkg:deb/debian/libc6@") for c in components)
+    merged = CliRunner().invoke(cli, ["sbom", "--no-cache", "-o", "cyclonedx-json", ref])
+    assert merged.exit_code == 0
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(merged.stdout) is None
+    assert "merged" in merged.stderr
