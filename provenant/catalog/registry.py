@@ -12,6 +12,8 @@ from provenant.catalog.distro import DistroCataloger
 from provenant.catalog.dpkg import DpkgCataloger
 from provenant.catalog.gobinary import GoBinaryCataloger
 from provenant.catalog.java import JavaCataloger
+from provenant.catalog.npm import NpmCataloger
+from provenant.catalog.python import PythonCataloger
 from provenant.catalog.rpm import RpmCataloger
 from provenant.layers.scan import ScanPlan
 
@@ -22,6 +24,8 @@ def all_catalogers() -> tuple[Cataloger, ...]:
         DistroCataloger(),
         DpkgCataloger(),
         RpmCataloger(),
+        PythonCataloger(),
+        NpmCataloger(),
         JavaCataloger(),
         GoBinaryCataloger(),
     )

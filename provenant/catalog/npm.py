@@ -1,0 +1,70 @@
+"""Installed npm packages: ``node_modules/<name>/package.json`` and ``node_modules/@scope/<name>/package.json``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+
+from packageurl import PackageURL
+
+from provenant.catalog.base import Cataloger, CatalogError, MiB, ParsedFile
+from provenant.catalog.licenses import expression
+from provenant.sbom.model import Package
+
+
+def _licenses(doc: dict[str, Any]) -> list[str]:
+    raw = doc.get("license")
+    items: list[Any] = [raw] if raw is not None else list(doc.get("licenses") or [])
+    out = []
+    for item in items:
+        value = item.get("type") if isinstance(item, dict) else item  # legacy {"type": "MIT", "url": ...}
+        if isinstance(value, str) and value.strip():
+            out.append(value.strip())
+    return out
+
+
+def _person(value: Any) -> str | None:
+    if isinstance(value, dict):
+        value = " ".join(str(value[k]) for k in ("name", "email") if value.get(k))
+    return str(value).strip() or None if value else None
+
+
+class NpmCataloger(Cataloger):
+    """Packages installed into ``node_modules`` (nested dependencies included)."""
+
+    name: ClassVar[str] = "npm"
+    # Exactly one directory (or @scope/name) below node_modules: a package's own sub-folder
+    # package.json files (node_modules/x/lib/package.json) are not installed packages.
+    patterns: ClassVar[tuple[str, ...]] = ("**/node_modules/*/package.json", "**/node_modules/@*/*/package.json")
+    max_size: ClassVar[int] = 2 * MiB
+    package_types: ClassVar[tuple[str, ...]] = ("npm",)
+
+    def parse(self, path: str, data: bytes) -> ParsedFile:
+        if path.startswith("usr/share/nodejs/"):
+            return ParsedFile()  # Debian's node-* packages: dpkg owns them
+        try:
+            doc = json.loads(data)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise CatalogError(f"package.json is not valid JSON: {exc}") from exc
+        if not isinstance(doc, dict) or not isinstance(doc.get("name"), str) or not isinstance(doc.get("version"), str):
+            raise CatalogError("package.json without a name and version")
+        name, version = doc["name"], doc["version"]
+        scope, _, bare = name.rpartition("/")
+        licenses = _licenses(doc)
+        homepage = doc.get("homepage")
+        return ParsedFile(
+            packages=[
+                Package(
+                    name=name,
+                    version=version,
+                    type="npm",
+                    purl=PackageURL("npm", scope or None, bare, version).to_string(),
+                    licenses=licenses,
+                    license_expression=expression(licenses),
+                    supplier=_person(doc.get("author")),
+                    description=doc.get("description") if isinstance(doc.get("description"), str) else None,
+                    homepage=homepage if isinstance(homepage, str) else None,
+                    found_by=self.name,
+                )
+            ]
+        )
