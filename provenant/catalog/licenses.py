@@ -94,7 +94,7 @@ def expression(declared: list[str]) -> str | None:
         spdx = to_spdx(d)
         if spdx is None:
             return None
-        mapped.append(f"({spdx})" if " " in spdx else spdx)
-    if not mapped:
-        return None
-    return " AND ".join(mapped)
+        mapped.append(spdx)
+    if len(mapped) <= 1:
+        return mapped[0] if mapped else None
+    return " AND ".join(f"({m})" if " " in m else m for m in mapped)

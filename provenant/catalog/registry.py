@@ -7,6 +7,7 @@ from functools import cache
 from pathlib import Path
 
 from provenant import __version__
+from provenant.catalog.apk import ApkCataloger
 from provenant.catalog.base import Cataloger
 from provenant.catalog.distro import DistroCataloger
 from provenant.catalog.dpkg import DpkgCataloger
@@ -23,6 +24,7 @@ def all_catalogers() -> tuple[Cataloger, ...]:
     return (
         DistroCataloger(),
         DpkgCataloger(),
+        ApkCataloger(),
         RpmCataloger(),
         PythonCataloger(),
         NpmCataloger(),

@@ -1,0 +1,99 @@
+"""Alpine packages: ``lib/apk/db/installed`` (one record per package, blank-line separated)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from packageurl import PackageURL
+
+from provenant.catalog.base import Cataloger, CatalogError, Distro, MiB, ParsedFile, ViewFile
+from provenant.catalog.licenses import expression
+from provenant.sbom.model import Package
+
+
+def _records(text: str) -> list[list[tuple[str, str]]]:
+    records: list[list[tuple[str, str]]] = []
+    current: list[tuple[str, str]] = []
+    for line in text.splitlines():
+        if not line.strip():
+            if current:
+                records.append(current)
+                current = []
+            continue
+        key, sep, value = line.partition(":")
+        if sep and len(key) == 1:
+            current.append((key, value))
+    if current:
+        records.append(current)
+    return records
+
+
+class ApkCataloger(Cataloger):
+    """apk's installed database."""
+
+    name: ClassVar[str] = "apk"
+    patterns: ClassVar[tuple[str, ...]] = ("lib/apk/db/installed", "usr/lib/apk/db/installed")
+    max_size: ClassVar[int] = 64 * MiB
+    package_types: ClassVar[tuple[str, ...]] = ("apk",)
+
+    def parse(self, path: str, data: bytes) -> ParsedFile:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CatalogError(f"not UTF-8 text at byte {exc.start}: not an apk database") from exc
+        parsed = ParsedFile()
+        records = _records(text)
+        if text.strip() and not records:
+            raise CatalogError("no package records: not an apk database")
+        for record in records:
+            fields: dict[str, str] = {}
+            files: list[str] = []
+            directory = ""
+            for key, value in record:
+                if key == "F":
+                    directory = value
+                elif key == "R":
+                    files.append(f"{directory}/{value}" if directory else value)
+                else:
+                    fields.setdefault(key, value)
+            if not fields.get("P") or not fields.get("V"):
+                parsed.issues.append(f"record without P:/V: ({' '.join(k + ':' + v for k, v in record[:3])!r}) skipped")
+                continue
+            licenses = [fields["L"]] if fields.get("L") else []
+            meta = {k: fields[v] for k, v in (("build_time", "t"), ("commit", "c"), ("depends", "D")) if v in fields}
+            parsed.packages.append(
+                Package(
+                    name=fields["P"],
+                    version=fields["V"],
+                    type="apk",
+                    arch=fields.get("A"),
+                    source_package=fields.get("o") or fields["P"],
+                    supplier=fields.get("m"),
+                    description=fields.get("T"),
+                    homepage=fields.get("U"),
+                    licenses=licenses,
+                    license_expression=expression(licenses),
+                    metadata=meta,
+                    files=files,
+                    found_by=self.name,
+                )
+            )
+        if records and not parsed.packages:
+            raise CatalogError("no valid package record: the apk database is corrupt")
+        return parsed
+
+    def assemble(self, files: Sequence[ViewFile], distro: Distro | None) -> list[Package]:
+        return [self.complete(p.model_copy(), distro) for f in files for p in f.parsed.packages]
+
+    def complete(self, pkg: Package, distro: Distro | None) -> Package:
+        qualifiers: dict[str, str] = {}
+        if pkg.arch:
+            qualifiers["arch"] = pkg.arch
+        if pkg.source_package and pkg.source_package != pkg.name:
+            qualifiers["upstream"] = pkg.source_package
+        if distro is not None:
+            qualifiers["distro"] = distro.purl_distro
+        namespace = distro.id if distro is not None else "alpine"
+        pkg.purl = PackageURL("apk", namespace, pkg.name, pkg.version, qualifiers).to_string()
+        return pkg
