@@ -101,3 +101,12 @@ def test_os_release_quoting_and_preference() -> None:
     assert fallback is not None and (fallback.id, fallback.version_id) == ("debian", "12")
     with pytest.raises(CatalogError):
         cat.parse("etc/os-release", b"NAME=x\n")
+
+
+def test_distroless_status_d() -> None:
+    cat = DpkgCataloger()
+    para = b"Package: tzdata\nVersion: 2024a-0+deb12u1\nArchitecture: all\nMaintainer: GNU Libc Maintainers\n"
+    parsed = cat.parse("var/lib/dpkg/status.d/tzdata", para)
+    assert [(p.name, p.version) for p in parsed.packages] == [("tzdata", "2024a-0+deb12u1")]
+    assert cat.parse("var/lib/dpkg/status.d/tzdata.md5sums", b"abc  usr/share/zoneinfo/UTC\n").packages == []
+    assert cat.matches("var/lib/dpkg/status.d/tzdata")
