@@ -25,19 +25,67 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fixtures import build_all, push_layout, running_registry
+from fixtures import FixtureSet, build_all, push_layout, running_registry
 
 
 def run(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one command in its own process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-        raise SystemExit(f"command failed: {' '.join(argv)}\n{err}")
-    return wall, usage.ru_maxrss / 1024
+    """Wall seconds and peak RSS (MB) of one command in its own process.
+
+    Peak RSS comes from GNU time (``/usr/bin/time -f %M``): a child's ``ru_maxrss`` seen from this
+    process would include the pages it shared with this (large) parent before ``exec``.
+    """
+    with tempfile.NamedTemporaryFile() as out:
+        start = time.perf_counter()
+        proc = subprocess.run(
+            ["/usr/bin/time", "-f", "%M", "-o", out.name, *argv],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=env,
+            check=False,
+        )
+        wall = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise SystemExit(f"command failed: {' '.join(argv)}\n{proc.stderr.decode(errors='replace')}")
+        kb = int(Path(out.name).read_text().split()[-1])
+    return wall, kb / 1024
+
+
+def many_files_image(fixtures: FixtureSet, dest: Path, files: int) -> None:
+    """The debian amd64 image plus one layer holding ``files`` copies of its real small files."""
+    import gzip
+    import io
+    import json
+    import tarfile
+
+    from fixtures.layers import File, LayerBlob, build_layer
+    from fixtures.ociimage import ImageSpec, Platform, Step, build_image, write_layout
+
+    img = fixtures.image("debian-multiarch:12")
+    blobs = img.layout / "blobs" / "sha256"
+    manifest = json.loads((blobs / img.platforms["linux/amd64"].split(":")[1]).read_bytes())
+    layers = []
+    small: list[tuple[str, bytes]] = []
+    for desc in manifest["layers"]:
+        data = (blobs / desc["digest"].split(":")[1]).read_bytes()
+        raw = gzip.decompress(data)
+        import hashlib
+
+        layers.append(LayerBlob(desc["mediaType"], data, "sha256:" + hashlib.sha256(raw).hexdigest(), len(raw)))
+        with tarfile.open(fileobj=io.BytesIO(raw)) as t:
+            for m in t:
+                f = t.extractfile(m) if m.isfile() and m.size < 8192 else None
+                if f is not None:
+                    small.append((m.name.removeprefix("./"), f.read()))
+    tree = {}
+    i = 0
+    while len(tree) < files:
+        name, data = small[i % len(small)]
+        tree[f"opt/data/{i // len(small)}/{name}"] = File(data)
+        i += 1
+    steps = [Step(f"layer {n}", layer) for n, layer in enumerate(layers)]
+    steps.append(Step(f"COPY {files} files", build_layer(tree)))
+    image = build_image(ImageSpec(platform=Platform("linux", "amd64"), steps=steps, config={"Cmd": ["/bin/sh"]}))
+    write_layout(dest, [("1", image.manifest)], image.blobs())
 
 
 def main() -> None:
@@ -45,6 +93,7 @@ def main() -> None:
     parser.add_argument("--image", default="debian-multiarch:12", help="fixture image (repo:tag)")
     parser.add_argument("--platform", default="linux/amd64")
     parser.add_argument("--no-syft", action="store_true", help="skip syft")
+    parser.add_argument("--files", type=int, default=0, help="benchmark an extra layer of N real small files instead")
     args = parser.parse_args()
     fixtures = build_all()
     big = fixtures.image(args.image)
@@ -53,8 +102,14 @@ def main() -> None:
     syft = shutil.which("syft") or str(Path(sys.executable).parent / "syft")
     rows: dict[str, tuple[float, float]] = {}
     with tempfile.TemporaryDirectory() as tmp, running_registry(Path(tmp) / "registry") as reg:
-        ref = f"{reg.host}/{big.repo}:{big.tag}"
-        push_layout(big.layout, big.tag, ref)
+        if args.files:
+            many = Path(tmp) / "many"
+            many_files_image(fixtures, many, args.files)
+            ref = f"{reg.host}/many-files:1"
+            push_layout(many, "1", ref)
+        else:
+            ref = f"{reg.host}/{big.repo}:{big.tag}"
+            push_layout(big.layout, big.tag, ref)
         cache = Path(tmp) / "cache"
         rows["provenant cold"] = run([*provenant, "--cache-dir", str(cache), ref])
         rows["provenant warm"] = run([*provenant, "--cache-dir", str(cache), ref])
@@ -63,8 +118,9 @@ def main() -> None:
             syft_cmd = [syft, "-q", f"registry:{ref}", "--platform", args.platform, "-o", "json=/dev/null"]
             rows["syft cold"] = run(syft_cmd, env)
             rows["syft warm"] = run(syft_cmd, env)
-        rows["provenant cold, all platforms"] = run([*base, "--cache-dir", str(Path(tmp) / "cache-all"), ref])
-    print(f"image: {big.repo}:{big.tag}, platform {args.platform}, registry on loopback")
+        if not args.files:
+            rows["provenant cold, all platforms"] = run([*base, "--cache-dir", str(Path(tmp) / "cache-all"), ref])
+    print(f"image: {ref.split('/', 1)[1]}, platform {args.platform}, registry on loopback")
     for name, (wall, rss) in rows.items():
         print(f"  {name:<34} {wall:7.2f} s   peak RSS {rss:7.1f} MB")
     if "syft cold" in rows:
