@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from packageurl import PackageURL
-
 from provenant.catalog.base import Cataloger, CatalogError, Distro, MiB, ParsedFile, ViewFile
 from provenant.catalog.licenses import expression
+from provenant.catalog.purls import os_package_purl
 from provenant.sbom.model import Package
 
 
@@ -87,13 +86,5 @@ class ApkCataloger(Cataloger):
         return [self.complete(p.model_copy(), distro) for f in files for p in f.parsed.packages]
 
     def complete(self, pkg: Package, distro: Distro | None) -> Package:
-        qualifiers: dict[str, str] = {}
-        if pkg.arch:
-            qualifiers["arch"] = pkg.arch
-        if pkg.source_package and pkg.source_package != pkg.name:
-            qualifiers["upstream"] = pkg.source_package
-        if distro is not None:
-            qualifiers["distro"] = distro.purl_distro
-        namespace = distro.id if distro is not None else "alpine"
-        pkg.purl = PackageURL("apk", namespace, pkg.name, pkg.version, qualifiers).to_string()
+        pkg.purl = os_package_purl("apk", "alpine", pkg, distro)
         return pkg

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from debian import deb822
-from packageurl import PackageURL
 
 from provenant.catalog.base import Cataloger, CatalogError, Distro, MiB, ParsedFile, ViewFile
 from provenant.catalog.licenses import expression
+from provenant.catalog.purls import os_package_purl
 from provenant.sbom.model import Package
 
 STATUS = "var/lib/dpkg/status"
@@ -114,13 +114,5 @@ class DpkgCataloger(Cataloger):
         return out
 
     def complete(self, pkg: Package, distro: Distro | None) -> Package:
-        qualifiers: dict[str, str] = {}
-        if pkg.arch:
-            qualifiers["arch"] = pkg.arch
-        if pkg.source_package and pkg.source_package != pkg.name:
-            qualifiers["upstream"] = pkg.source_package
-        if distro is not None:
-            qualifiers["distro"] = distro.purl_distro
-        namespace = distro.id if distro is not None else "debian"
-        pkg.purl = PackageURL("deb", namespace, pkg.name, pkg.version, qualifiers).to_string()
+        pkg.purl = os_package_purl("deb", "debian", pkg, distro)
         return pkg

@@ -75,7 +75,14 @@ def _component(pkg: Package, ref_prefix: str) -> Component:
         licenses=_licenses(pkg),
         supplier=OrganizationalEntity(name=pkg.supplier) if pkg.supplier else None,
         description=pkg.description,
-        evidence=ComponentEvidence(occurrences=[Occurrence(location="/" + loc.path) for loc in pkg.locations])
+        # Explicit occurrence bom-refs: the library orders occurrences by bom-ref, and an unset one
+        # orders at random, which would make equal inputs give different bytes.
+        evidence=ComponentEvidence(
+            occurrences=[
+                Occurrence(bom_ref=f"{ref_prefix}{pkg.key()}#/{loc.path}", location="/" + loc.path)
+                for loc in pkg.locations
+            ]
+        )
         if pkg.locations
         else None,
         properties=_properties(pkg),
