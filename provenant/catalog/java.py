@@ -32,8 +32,10 @@ _MAX_TEXT = 1 * MiB  # pom.properties, pom.xml, MANIFEST.MF
 _POM_PROPERTIES = re.compile(r"META-INF/maven/([^/]+)/([^/]+)/pom\.properties")
 _VERSIONED_NAME = re.compile(r"(?P<name>.+?)-(?P<version>\d[\w.+~-]*)")
 _PROPERTY = re.compile(r"\s*([^=:\s]+)\s*[=:\s]\s*(.*)")
-# What reading a damaged or exotic zip can raise (RuntimeError covers encrypted entries and
-# NotImplementedError for unsupported compression methods).
+# What reading a damaged or exotic zip can raise (RuntimeError also covers encrypted entries and
+# unsupported compression methods, whose error class derives from it).
+
+
 _ZIP_ERRORS = (
     zipfile.BadZipFile,
     zipfile.LargeZipFile,
