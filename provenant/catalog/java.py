@@ -34,8 +34,6 @@ _VERSIONED_NAME = re.compile(r"(?P<name>.+?)-(?P<version>\d[\w.+~-]*)")
 _PROPERTY = re.compile(r"\s*([^=:\s]+)\s*[=:\s]\s*(.*)")
 # What reading a damaged or exotic zip can raise (RuntimeError also covers encrypted entries and
 # unsupported compression methods, whose error class derives from it).
-
-
 _ZIP_ERRORS = (
     zipfile.BadZipFile,
     zipfile.LargeZipFile,
