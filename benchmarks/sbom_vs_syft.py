@@ -50,6 +50,28 @@ def run(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, floa
     return wall, kb / 1024
 
 
+def big_layer_image(fixtures: FixtureSet, dest: Path, megabytes: int) -> None:
+    """The debian amd64 image plus one layer of ``megabytes`` MB in 64 MB files (not compressible)."""
+    import json
+
+    from fixtures.layers import File, LayerBlob, build_layer
+    from fixtures.ociimage import ImageSpec, Platform, Step, build_image, write_layout
+
+    img = fixtures.image("debian-multiarch:12")
+    blobs = img.layout / "blobs" / "sha256"
+    manifest = json.loads((blobs / img.platforms["linux/amd64"].split(":")[1]).read_bytes())
+    config = json.loads((blobs / manifest["config"]["digest"].split(":")[1]).read_bytes())
+    steps = []
+    for n, (desc, diff_id) in enumerate(zip(manifest["layers"], config["rootfs"]["diff_ids"], strict=True)):
+        data = (blobs / desc["digest"].split(":")[1]).read_bytes()
+        steps.append(Step(f"layer {n}", LayerBlob(desc["mediaType"], data, diff_id, 0)))
+    chunk = 64 * 1024 * 1024
+    tree = {f"opt/blob/{i}.bin": File(os.urandom(chunk)) for i in range(max(1, megabytes * 1024 * 1024 // chunk))}
+    steps.append(Step(f"COPY {megabytes} MB", build_layer(tree)))
+    image = build_image(ImageSpec(platform=Platform("linux", "amd64"), steps=steps, config={"Cmd": ["/bin/sh"]}))
+    write_layout(dest, [("1", image.manifest)], image.blobs())
+
+
 def many_files_image(fixtures: FixtureSet, dest: Path, files: int) -> None:
     """The debian amd64 image plus one layer holding ``files`` copies of its real small files."""
     import gzip
@@ -94,6 +116,7 @@ def main() -> None:
     parser.add_argument("--platform", default="linux/amd64")
     parser.add_argument("--no-syft", action="store_true", help="skip syft")
     parser.add_argument("--files", type=int, default=0, help="benchmark an extra layer of N real small files instead")
+    parser.add_argument("--big-layer-mb", type=int, default=0, help="benchmark an extra layer of N MB instead")
     args = parser.parse_args()
     fixtures = build_all()
     big = fixtures.image(args.image)
@@ -102,7 +125,12 @@ def main() -> None:
     syft = shutil.which("syft") or str(Path(sys.executable).parent / "syft")
     rows: dict[str, tuple[float, float]] = {}
     with tempfile.TemporaryDirectory() as tmp, running_registry(Path(tmp) / "registry") as reg:
-        if args.files:
+        if args.big_layer_mb:
+            big_dir = Path(tmp) / "big"
+            big_layer_image(fixtures, big_dir, args.big_layer_mb)
+            ref = f"{reg.host}/big-layer:1"
+            push_layout(big_dir, "1", ref)
+        elif args.files:
             many = Path(tmp) / "many"
             many_files_image(fixtures, many, args.files)
             ref = f"{reg.host}/many-files:1"
@@ -118,7 +146,7 @@ def main() -> None:
             syft_cmd = [syft, "-q", f"registry:{ref}", "--platform", args.platform, "-o", "json=/dev/null"]
             rows["syft cold"] = run(syft_cmd, env)
             rows["syft warm"] = run(syft_cmd, env)
-        if not args.files:
+        if not args.files and not args.big_layer_mb:
             rows["provenant cold, all platforms"] = run([*base, "--cache-dir", str(Path(tmp) / "cache-all"), ref])
     print(f"image: {ref.split('/', 1)[1]}, platform {args.platform}, registry on loopback")
     for name, (wall, rss) in rows.items():
