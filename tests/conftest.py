@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +15,8 @@ from fixtures import FixtureSet, Registry, TokenAuth, build_all, push_all, runni
 from tests.tokenserver import TokenService
 
 USER, PASSWORD = "provenant", "fixture-pa55word"
+#: Downloads the tests make from PyPI and the npm registry, kept between runs.
+DATA = Path(os.environ.get("PROVENANT_TEST_DATA", Path.home() / ".cache" / "provenant-test-data"))
 
 
 @pytest.fixture(scope="session")
@@ -70,3 +75,38 @@ def fresh_layout(fixture_set: FixtureSet, tmp_path: Path) -> Path:
     dest = tmp_path / "layout"
     shutil.copytree(fixture_set.image("debian-multiarch:12").layout, dest)
     return dest
+
+
+@pytest.fixture(scope="session")
+def site_packages() -> Path:
+    target = DATA / "pip-target-v1"
+    if not (target / ".done").exists():
+        shutil.rmtree(target, ignore_errors=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "pip", "install", "-q", "--no-compile", "--target", str(target),
+             "requests==2.32.3", "flask==3.0.3"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if proc.returncode != 0:
+            pytest.skip(f"PyPI not reachable: {proc.stderr.strip()[-200:]}")
+        (target / ".done").write_text("ok")
+    return target
+
+
+@pytest.fixture(scope="session")
+def node_app() -> Path:
+    if shutil.which("npm") is None:
+        pytest.skip("npm is not installed")
+    app = DATA / "npm-express-v1"
+    if not (app / ".done").exists():
+        shutil.rmtree(app, ignore_errors=True)
+        app.mkdir(parents=True)
+        (app / "package.json").write_text('{"name": "app", "version": "1.0.0", "private": true}')
+        proc = subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "--silent", "express@4.21.2"],
+            cwd=app, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if proc.returncode != 0:
+            pytest.skip(f"npm registry not reachable: {proc.stderr.strip()[-200:]}")
+        (app / ".done").write_text("ok")
+    return app

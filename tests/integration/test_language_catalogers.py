@@ -8,10 +8,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,7 +16,6 @@ from provenant.catalog.npm import NpmCataloger
 from provenant.catalog.python import PythonCataloger, normalize_name
 
 pytestmark = pytest.mark.integration
-DATA = Path(os.environ.get("PROVENANT_TEST_DATA", Path.home() / ".cache" / "provenant-test-data"))
 
 
 def _walk(root: Path, cataloger: PythonCataloger | NpmCataloger) -> dict[str, bytes]:
@@ -30,41 +25,6 @@ def _walk(root: Path, cataloger: PythonCataloger | NpmCataloger) -> dict[str, by
         if path.is_file() and cataloger.matches(rel):
             found[rel] = path.read_bytes()
     return found
-
-
-@pytest.fixture(scope="session")
-def site_packages() -> Path:
-    target = DATA / "pip-target-v1"
-    if not (target / ".done").exists():
-        shutil.rmtree(target, ignore_errors=True)
-        proc = subprocess.run(
-            [sys.executable, "-m", "pip", "install", "-q", "--no-compile", "--target", str(target),
-             "requests==2.32.3", "flask==3.0.3"],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        if proc.returncode != 0:
-            pytest.skip(f"PyPI not reachable: {proc.stderr.strip()[-200:]}")
-        (target / ".done").write_text("ok")
-    return target
-
-
-@pytest.fixture(scope="session")
-def node_app() -> Path:
-    if shutil.which("npm") is None:
-        pytest.skip("npm is not installed")
-    app = DATA / "npm-express-v1"
-    if not (app / ".done").exists():
-        shutil.rmtree(app, ignore_errors=True)
-        app.mkdir(parents=True)
-        (app / "package.json").write_text('{"name": "app", "version": "1.0.0", "private": true}')
-        proc = subprocess.run(
-            ["npm", "install", "--no-audit", "--no-fund", "--silent", "express@4.21.2"],
-            cwd=app, capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        if proc.returncode != 0:
-            pytest.skip(f"npm registry not reachable: {proc.stderr.strip()[-200:]}")
-        (app / ".done").write_text("ok")
-    return app
 
 
 def test_python_matches_installed_distributions(site_packages: Path) -> None:
