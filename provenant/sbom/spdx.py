@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from license_expression import ExpressionError, get_spdx_licensing
+from license_expression import get_spdx_licensing
 from spdx_tools.spdx.model.actor import Actor, ActorType
 from spdx_tools.spdx.model.checksum import Checksum, ChecksumAlgorithm
 from spdx_tools.spdx.model.document import CreationInfo, Document
@@ -23,86 +23,110 @@ from spdx_tools.spdx.model.extracted_licensing_info import ExtractedLicensingInf
 from spdx_tools.spdx.model.package import ExternalPackageRef, ExternalPackageRefCategory, Package, PackagePurpose
 from spdx_tools.spdx.model.relationship import Relationship, RelationshipType
 from spdx_tools.spdx.model.spdx_no_assertion import SpdxNoAssertion
+from spdx_tools.spdx.validation.uri_validators import validate_url
 from spdx_tools.spdx.writer.json.json_writer import write_document_to_stream
 
 from provenant.errors import ProvenantError
 from provenant.sbom import model
-from provenant.sbom.cyclonedx import OS_TYPES, image_purl
+from provenant.sbom.cyclonedx import (
+    LICENSE_REF,
+    OS_TYPES,
+    homepage,
+    image_purl,
+    is_application,
+    platform_arch,
+    spdx_expression,
+)
 from provenant.sbom.result import ImageSbom, ToolInfo
 
 NAMESPACE_BASE = "https://provenant.dev/spdxdocs"
 _ID_CHARS = re.compile(r"[^A-Za-z0-9.-]+")
-_LICENSE_REF = re.compile(r"LicenseRef-[A-Za-z0-9.-]+")
+_NAME_EMAIL = re.compile(r"(?P<name>.*?)\s*<(?P<email>[^<>\s]+@[^<>\s]+)>")
+_CHECKSUMS = {"sha256": ChecksumAlgorithm.SHA256, "sha512": ChecksumAlgorithm.SHA512}
 
 
-def _spdx_id(*parts: str) -> str:
-    text = "-".join(parts)
-    short = hashlib.sha256(text.encode()).hexdigest()[:12]
-    return f"SPDXRef-{_ID_CHARS.sub('-', text)[:60].strip('-')}-{short}"
+def _spdx_id(kind: str, label: str, *identity: str) -> str:
+    """``SPDXRef-<kind>-<label>-<hash>``: the label for readers, the hash (of label and identity) for uniqueness."""
+    short = hashlib.sha256("\0".join((kind, label, *identity)).encode()).hexdigest()[:12]
+    clean = _ID_CHARS.sub("-", label)[:60].strip("-")
+    return f"SPDXRef-{kind}-{clean}-{short}" if clean else f"SPDXRef-{kind}-{short}"
 
 
 def _declared(pkg: model.Package) -> Any:
-    if pkg.license_expression:
-        try:
-            return get_spdx_licensing().parse(pkg.license_expression)
-        except ExpressionError:
-            pass
-    return SpdxNoAssertion()
+    expression = spdx_expression(pkg.license_expression) if pkg.license_expression else None
+    return get_spdx_licensing().parse(expression) if expression else SpdxNoAssertion()
+
+
+def _supplier(text: str | None) -> Actor | SpdxNoAssertion:
+    """``Name <email>`` as an organization with an email; parentheses would end the name in the written form."""
+    text = " ".join((text or "").split())
+    m = _NAME_EMAIL.fullmatch(text)
+    name, email = (m["name"], m["email"]) if m else (text, None)
+    name = name.replace("(", "[").replace(")", "]").strip(' ,"')
+    if not name:  # only an address: it is the best name there is
+        name, email = email or "", None
+    return Actor(ActorType.ORGANIZATION, name, email) if name else SpdxNoAssertion()
 
 
 def _purl_ref(purl: str) -> ExternalPackageRef:
     return ExternalPackageRef(ExternalPackageRefCategory.PACKAGE_MANAGER, "purl", purl)
 
 
-def _package(pkg: model.Package, prefix: str) -> Package:
-    where = pkg.introduced_in
-    source = None
+def _checksums(digest: str) -> list[Checksum]:
+    algorithm, _, value = digest.partition(":")
+    return [Checksum(_CHECKSUMS[algorithm], value)] if algorithm in _CHECKSUMS and value else []
+
+
+def _source_info(pkg: model.Package) -> str | None:
     if pkg.locations:
-        loc = pkg.locations[0]
-        source = f"acquired from layer {loc.diff_id} at /{loc.path}"
-    elif where is not None:
-        source = f"acquired from layer {where.diff_id}"
-    supplier = Actor(ActorType.ORGANIZATION, pkg.supplier.replace("\n", " ")) if pkg.supplier else SpdxNoAssertion()
-    app = pkg.type == "golang" and pkg.metadata.get("main_module") == pkg.name
+        return "acquired from " + "; ".join(f"layer {loc.diff_id} at /{loc.path.lstrip('/')}" for loc in pkg.locations)
+    if pkg.introduced_in is not None:
+        return f"acquired from layer {pkg.introduced_in.diff_id}"
+    return None
+
+
+def _package(pkg: model.Package, prefix: str) -> Package:
+    url = homepage(pkg)
     return Package(
-        spdx_id=_spdx_id("Package", prefix, pkg.type, pkg.name, pkg.key()),
+        spdx_id=_spdx_id("Package", f"{pkg.type}-{pkg.name}", prefix, pkg.key()),
         name=pkg.name,
-        version=pkg.version,
+        version=pkg.version or None,
         download_location=SpdxNoAssertion(),
-        supplier=supplier,
+        supplier=_supplier(pkg.supplier) if pkg.supplier else None,
         files_analyzed=False,
+        homepage=url if url and not validate_url(url) else None,
         license_concluded=SpdxNoAssertion(),
         license_declared=_declared(pkg),
         copyright_text=SpdxNoAssertion(),
-        source_info=source,
+        source_info=_source_info(pkg),
         description=pkg.description,
         external_references=[_purl_ref(pkg.purl)] if pkg.purl else [],
-        primary_package_purpose=PackagePurpose.APPLICATION if app else PackagePurpose.LIBRARY,
+        primary_package_purpose=PackagePurpose.APPLICATION if is_application(pkg) else PackagePurpose.LIBRARY,
     )
 
 
 def _image_package(img: ImageSbom) -> Package:
-    arch = img.platform.split("/")[1] if "/" in img.platform else None
+    purl = image_purl(img.name, img.manifest_digest, arch=platform_arch(img.platform), tag=img.tag)
     return Package(
-        spdx_id=_spdx_id("Image", img.platform, img.manifest_digest),
+        spdx_id=_spdx_id("Image", f"{img.name}-{img.platform}", img.manifest_digest),
         name=f"{img.name} ({img.platform})",
         version=img.manifest_digest,
         download_location=SpdxNoAssertion(),
         files_analyzed=False,
-        checksums=[Checksum(ChecksumAlgorithm.SHA256, img.manifest_digest.split(":", 1)[1])],
+        checksums=_checksums(img.manifest_digest),
         license_concluded=SpdxNoAssertion(),
         license_declared=SpdxNoAssertion(),
         copyright_text=SpdxNoAssertion(),
-        external_references=[_purl_ref(image_purl(img.name, img.manifest_digest, arch=arch, tag=img.tag))],
+        external_references=[_purl_ref(purl)],
         primary_package_purpose=PackagePurpose.CONTAINER,
     )
 
 
-def _add_image(doc: Document, img: ImageSbom, image: Package, prefix: str) -> None:
+def _add_image(doc: Document, img: ImageSbom, image: Package) -> None:
     os_pkg = None
     if img.distro is not None:
         os_pkg = Package(
-            spdx_id=_spdx_id("OS", prefix, img.distro.id, img.distro.version_id or ""),
+            spdx_id=_spdx_id("OperatingSystem", img.distro.purl_distro, img.platform, img.manifest_digest),
             name=img.distro.id,
             version=img.distro.version_id,
             download_location=SpdxNoAssertion(),
@@ -112,12 +136,26 @@ def _add_image(doc: Document, img: ImageSbom, image: Package, prefix: str) -> No
         )
         doc.packages.append(os_pkg)
         doc.relationships.append(Relationship(image.spdx_id, RelationshipType.CONTAINS, os_pkg.spdx_id))
-    for pkg in img.packages:
-        spdx_pkg = _package(pkg, prefix)
+    for pkg in sorted(img.packages, key=lambda p: (p.type, p.name, p.version, p.key())):
+        spdx_pkg = _package(pkg, img.platform)
         doc.packages.append(spdx_pkg)
         doc.relationships.append(Relationship(image.spdx_id, RelationshipType.CONTAINS, spdx_pkg.spdx_id))
         if os_pkg is not None and pkg.type in OS_TYPES:
             doc.relationships.append(Relationship(os_pkg.spdx_id, RelationshipType.CONTAINS, spdx_pkg.spdx_id))
+
+
+def _extracted_licenses(doc: Document) -> list[ExtractedLicensingInfo]:
+    """One entry per ``LicenseRef-`` used: SPDX requires them declared; provenant keeps no license texts."""
+    refs = sorted({r for p in doc.packages for r in LICENSE_REF.findall(str(p.license_declared))})
+    return [
+        ExtractedLicensingInfo(
+            license_id=r,
+            extracted_text=r.removeprefix("LicenseRef-"),
+            license_name=r.removeprefix("LicenseRef-"),
+            comment="license name as declared by the package; the text was not extracted",
+        )
+        for r in refs
+    ]
 
 
 def spdx_document(
@@ -125,18 +163,20 @@ def spdx_document(
     tool: ToolInfo,
     *,
     merged_index: tuple[str, str] | None = None,
+    namespace_seed: str | None = None,
     created: datetime | None = None,
 ) -> Document:
     """One SPDX 2.3 document for one image, or for several platforms of an index (``merged_index``)."""
-    digests = [merged_index[1]] if merged_index else [img.manifest_digest for img in images]
+    if not images or (merged_index is None and len(images) != 1):
+        raise ValueError(f"an SPDX document holds one image, or several with merged_index (got {len(images)})")
     first = images[0]
-    name = f"{first.name}@{digests[0]}" if merged_index else f"{first.name} {first.platform}"
-    namespace = f"{NAMESPACE_BASE}/{_ID_CHARS.sub('-', first.name)}-{uuid.uuid5(uuid.NAMESPACE_URL, ' '.join(digests))}"
+    digests = [*([merged_index[1]] if merged_index else []), *(img.manifest_digest for img in images)]
+    identity = uuid.uuid5(uuid.NAMESPACE_URL, "\n".join([*digests, namespace_seed or ""]))
     info = CreationInfo(
         spdx_version="SPDX-2.3",
         spdx_id="SPDXRef-DOCUMENT",
-        name=name,
-        document_namespace=namespace,
+        name=f"{first.name} {', '.join(img.platform for img in images)}",
+        document_namespace=f"{NAMESPACE_BASE}/{_ID_CHARS.sub('-', first.name).strip('-')}-{identity}",
         creators=[Actor(ActorType.TOOL, f"{tool.name}-{tool.version}")],
         created=(created or datetime.now(UTC)).replace(microsecond=0),
     )
@@ -145,37 +185,32 @@ def spdx_document(
         image = _image_package(first)
         doc.packages.append(image)
         doc.relationships.append(Relationship("SPDXRef-DOCUMENT", RelationshipType.DESCRIBES, image.spdx_id))
-        _add_image(doc, first, image, first.platform)
-        return doc
-    index = Package(
-        spdx_id=_spdx_id("Index", merged_index[1]),
-        name=first.name,
-        version=merged_index[1],
-        download_location=SpdxNoAssertion(),
-        files_analyzed=False,
-        checksums=[Checksum(ChecksumAlgorithm.SHA256, merged_index[1].split(":", 1)[1])],
-        external_references=[_purl_ref(image_purl(first.name, merged_index[1], tag=first.tag))],
-        primary_package_purpose=PackagePurpose.CONTAINER,
-    )
-    doc.packages.append(index)
-    doc.relationships.append(Relationship("SPDXRef-DOCUMENT", RelationshipType.DESCRIBES, index.spdx_id))
-    for img in images:
-        image = _image_package(img)
-        doc.packages.append(image)
-        doc.relationships.append(Relationship(index.spdx_id, RelationshipType.CONTAINS, image.spdx_id))
-        _add_image(doc, img, image, img.platform)
+        _add_image(doc, first, image)
+    else:
+        index_digest = merged_index[1]
+        index = Package(
+            spdx_id=_spdx_id("Index", first.name, index_digest),
+            name=first.name,
+            version=index_digest,
+            download_location=SpdxNoAssertion(),
+            files_analyzed=False,
+            checksums=_checksums(index_digest),
+            external_references=[_purl_ref(image_purl(first.name, index_digest, tag=first.tag))],
+            primary_package_purpose=PackagePurpose.CONTAINER,
+        )
+        doc.packages.append(index)
+        doc.relationships.append(Relationship("SPDXRef-DOCUMENT", RelationshipType.DESCRIBES, index.spdx_id))
+        for img in images:
+            image = _image_package(img)
+            doc.packages.append(image)
+            doc.relationships.append(Relationship(index.spdx_id, RelationshipType.CONTAINS, image.spdx_id))
+            _add_image(doc, img, image)
+    doc.extracted_licensing_info = _extracted_licenses(doc)
     return doc
 
 
 def encode_spdx_json(doc: Document) -> str:
     """SPDX JSON; spdx-tools validates the document while writing and refuses an invalid one."""
-    refs = sorted({r for p in doc.packages for r in _LICENSE_REF.findall(str(p.license_declared))})
-    doc.extracted_licensing_info = [
-        ExtractedLicensingInfo(
-            license_id=r, extracted_text=r.removeprefix("LicenseRef-").replace("-", " "), license_name=r
-        )
-        for r in refs
-    ]
     out = io.StringIO()
     try:
         write_document_to_stream(doc, out, validate=True)

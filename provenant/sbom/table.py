@@ -5,16 +5,38 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from provenant.sbom.result import ImageSbom
+from provenant.sbom.result import ImageSbom, ScanIssue
 
 INTRO_WIDTH = 40
 
 
-def _introduced(layer: int, created_by: str | None) -> str:
-    text = " ".join((created_by or "").split())
-    if len(text) > INTRO_WIDTH:
-        text = text[: INTRO_WIDTH - 1] + "…"
-    return f"{layer}: {text}" if text else str(layer)
+def _oneline(text: str) -> str:
+    return " ".join(text.split())
+
+
+def issue_text(issue: ScanIssue) -> str:
+    """``layer 2 /var/lib/rpm/rpmdb.sqlite: reason`` (the parts that are known)."""
+    where = " ".join(
+        part
+        for part in (
+            f"layer {issue.layer_index}" if issue.layer_index is not None else "",
+            "/" + issue.path.lstrip("/") if issue.path else "",
+        )
+        if part
+    )
+    reason = _oneline(issue.reason)
+    return f"{where}: {reason}" if where else reason
+
+
+def _created_by(line: str | None) -> str:
+    text = _oneline(line or "")
+    # The builders' shell-form wrapping carries no information for a reader and would use up the width.
+    if text.startswith("/bin/sh -c #(nop)"):
+        text = text.removeprefix("/bin/sh -c #(nop)").strip()
+    elif text.startswith(("/bin/sh -c ", "RUN /bin/sh -c ")):
+        text = "RUN " + text.split("/bin/sh -c ", 1)[1]
+    text = text.removesuffix(" # buildkit")
+    return text[:INTRO_WIDTH] + ("…" if len(text) > INTRO_WIDTH else "")
 
 
 def _grid(rows: list[list[str]]) -> list[str]:
@@ -22,23 +44,25 @@ def _grid(rows: list[list[str]]) -> list[str]:
     return ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
 
 
+def _block(img: ImageSbom) -> str:
+    distro = (img.distro.pretty_name or img.distro.purl_distro) if img.distro else "unknown distro"
+    lines = [f"{img.name} {img.platform} {img.manifest_digest} ({_oneline(distro)})"]
+    rows = [["NAME", "VERSION", "TYPE", "INTRODUCED"]]
+    for p in sorted(img.packages, key=lambda p: (p.type, p.name, p.version, p.key())):
+        intro = p.introduced_in
+        where = "-"
+        if intro is not None:
+            created_by = _created_by(intro.created_by)
+            where = f"{intro.layer_index} {created_by}" if created_by else str(intro.layer_index)
+        rows.append([_oneline(p.name), _oneline(p.version), p.type, where])
+    lines += _grid(rows)
+    counts = Counter(p.type for p in img.packages)
+    summary = ", ".join(f"{n} {t}" for t, n in sorted(counts.items()))
+    lines.append(f"{len(img.packages)} packages" + (f": {summary}" if summary else ""))
+    lines += [f"issue: {issue_text(i)}" for i in img.issues]
+    return "\n".join(lines)
+
+
 def render_table(images: Sequence[ImageSbom]) -> str:
-    """One block per platform image."""
-    blocks = []
-    for img in images:
-        distro = img.distro.pretty_name or img.distro.id if img.distro else "unknown distro"
-        lines = [f"{img.name} {img.platform} {img.manifest_digest} ({distro})"]
-        rows = [["NAME", "VERSION", "TYPE", "INTRODUCED"]]
-        for p in sorted(img.packages, key=lambda p: (p.type, p.name, p.version)):
-            intro = p.introduced_in
-            where = _introduced(intro.layer_index, intro.created_by) if intro else "-"
-            rows.append([p.name, p.version, p.type, where])
-        lines += _grid(rows)
-        counts = Counter(p.type for p in img.packages)
-        summary = ", ".join(f"{n} {t}" for t, n in sorted(counts.items())) or "none"
-        lines.append(f"{len(img.packages)} packages: {summary}")
-        for issue in img.issues:
-            where = f"layer {issue.layer_index} {issue.path}" if issue.path else f"layer {issue.layer_index}"
-            lines.append(f"issue: {where}: {issue.reason}")
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks) + "\n"
+    """One block per platform image, separated by a blank line."""
+    return "\n\n".join(_block(img) for img in images) + "\n"
