@@ -1,0 +1,122 @@
+"""Keyless (Fulcio certificate) signatures: who the certificate names, and verification with sigstore-python.
+
+Without a trusted root a certificate proves nothing about who signed: provenant then only checks that
+the signature matches the certificate's key (so tampering is still caught) and labels the item
+``keyless-unverified`` with the identity the certificate *claims*. With ``--trusted-root`` (a Sigstore
+``trusted_root.json``) and an expected identity and issuer, sigstore-python verifies the bundle fully
+(certificate chain, transparency log or timestamps, signature) and the label becomes
+``signed:keyless=<identity>``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import ObjectIdentifier
+
+from provenant.attest.errors import SignatureFormatError
+from provenant.attest.keys import PublicKey
+
+#: Fulcio's OIDC issuer extensions: v1 holds the raw string, v2 a DER UTF8String.
+OIDC_ISSUER_V1 = ObjectIdentifier("1.3.6.1.4.1.57264.1.1")
+OIDC_ISSUER_V2 = ObjectIdentifier("1.3.6.1.4.1.57264.1.8")
+
+
+@dataclass(frozen=True)
+class KeylessPolicy:
+    """What a keyless signature must satisfy to be trusted."""
+
+    trusted_root: Path
+    identity: str
+    issuer: str
+
+
+@dataclass(frozen=True)
+class CertificateInfo:
+    """The identity a signing certificate claims, and its key."""
+
+    identity: str | None
+    issuer: str | None
+    key: PublicKey
+    der: bytes
+
+
+def _der_utf8(value: bytes) -> str:
+    # A DER UTF8String: tag 0x0c, a short or long length, then the bytes.
+    if len(value) >= 2 and value[0] == 0x0C:
+        length = value[1]
+        start = 2
+        if length & 0x80:
+            n = length & 0x7F
+            length = int.from_bytes(value[2 : 2 + n], "big")
+            start = 2 + n
+        return value[start : start + length].decode("utf-8", "replace")
+    return value.decode("utf-8", "replace")
+
+
+def certificate_info(der: bytes, what: str = "certificate") -> CertificateInfo:
+    """Parse a DER (or PEM) certificate and read its SAN identity and Fulcio issuer."""
+    try:
+        cert = (
+            x509.load_pem_x509_certificate(der)
+            if der.lstrip().startswith(b"-----")
+            else x509.load_der_x509_certificate(der)
+        )
+    except ValueError as exc:
+        raise SignatureFormatError(f"{what} is not an X.509 certificate: {exc}") from exc
+    identity: str | None = None
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        names = [*san.get_values_for_type(x509.RFC822Name), *san.get_values_for_type(x509.UniformResourceIdentifier)]
+        identity = names[0] if names else None
+    except x509.ExtensionNotFound:
+        pass
+    issuer: str | None = None
+    for oid, decode in ((OIDC_ISSUER_V2, _der_utf8), (OIDC_ISSUER_V1, lambda b: b.decode("utf-8", "replace"))):
+        try:
+            ext = cert.extensions.get_extension_for_oid(oid).value
+        except x509.ExtensionNotFound:
+            continue
+        if isinstance(ext, x509.UnrecognizedExtension):
+            issuer = decode(ext.value)
+            break
+    key = PublicKey.from_pem(cert.public_bytes(serialization.Encoding.PEM), what)
+    return CertificateInfo(identity, issuer, key, cert.public_bytes(serialization.Encoding.DER))
+
+
+def verify_bundle(bundle_json: bytes, policy: KeylessPolicy, *, artifact_digest: bytes | None = None) -> str | None:
+    """Verify a Sigstore bundle with sigstore-python; None when it verifies, else the reason it does not.
+
+    DSSE bundles are verified as such; message-signature bundles against ``artifact_digest`` (sha256).
+    """
+    try:
+        from sigstore.errors import Error as SigstoreError
+        from sigstore.hashes import Hashed
+        from sigstore.models import Bundle, TrustedRoot
+        from sigstore.verify import Verifier
+        from sigstore.verify.policy import Identity
+        from sigstore_models.common.v1 import HashAlgorithm  # type: ignore[import-not-found,unused-ignore]
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        return f"sigstore-python is not installed ({exc.name}); pip install sigstore"
+    try:
+        root = TrustedRoot.from_file(str(policy.trusted_root))
+    except (OSError, ValueError, SigstoreError) as exc:
+        from provenant.errors import UsageError
+
+        raise UsageError(f"cannot load trusted root {policy.trusted_root}: {exc}") from None
+    try:
+        bundle = Bundle.from_json(bundle_json)
+        verifier = Verifier(trusted_root=root)
+        ident = Identity(identity=policy.identity, issuer=policy.issuer)
+        if bundle._dsse_envelope is not None:
+            verifier.verify_dsse(bundle, ident)
+        else:
+            if artifact_digest is None:
+                return "message signature without the artifact digest"
+            verifier.verify_artifact(Hashed(algorithm=HashAlgorithm.SHA2_256, digest=artifact_digest), bundle, ident)
+    except (SigstoreError, ValueError) as exc:
+        return f"sigstore verification failed: {exc}"
+    return None

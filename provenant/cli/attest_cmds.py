@@ -1,0 +1,441 @@
+"""``provenant attestations``, ``verify``, ``attest``, ``sign`` and ``keygen``."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+import click
+
+from provenant.cli.options import build_registry_options, parse_platforms, platform_option, registry_options
+
+if TYPE_CHECKING:
+    from provenant.attest.evaluate import Attachment
+    from provenant.attest.keyless import KeylessPolicy
+    from provenant.attest.keys import PrivateKey, PublicKey
+    from provenant.attest.push import Mode
+    from provenant.attest.result import AttestationsResult
+    from provenant.attest.verify import VerifyResult
+
+F = TypeVar("F", bound=Callable[..., Any])
+PASSWORD_ENV = "PROVENANT_KEY_PASSWORD"  # noqa: S105 - the variable's name, not a secret
+
+
+# -- shared options ---------------------------------------------------------------------------------
+
+
+def _output_option(f: F) -> F:
+    return click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True)(f)
+
+
+def _keyless_options(f: F) -> F:
+    f = click.option(
+        "--certificate-oidc-issuer",
+        metavar="URL",
+        help="Issuer a keyless signature must come from (with --trusted-root).",
+    )(f)
+    f = click.option(
+        "--certificate-identity",
+        metavar="ID",
+        help="Identity (SAN) a keyless signature must name (with --trusted-root).",
+    )(f)
+    f = click.option(
+        "--trusted-root",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Sigstore trusted_root.json: verify keyless (certificate) bundles with sigstore-python.",
+    )(f)
+    return f
+
+
+def _keyless(trusted_root: Path | None, identity: str | None, issuer: str | None) -> KeylessPolicy | None:
+    from provenant.errors import UsageError
+
+    if trusted_root is None:
+        if identity or issuer:
+            raise UsageError("--certificate-identity/--certificate-oidc-issuer need --trusted-root")
+        return None
+    if not identity or not issuer:
+        raise UsageError("--trusted-root needs --certificate-identity and --certificate-oidc-issuer")
+    from provenant.attest.keyless import KeylessPolicy
+
+    return KeylessPolicy(trusted_root, identity, issuer)
+
+
+def _public_keys(paths: tuple[Path, ...]) -> list[PublicKey]:
+    from provenant.attest.keys import load_public_key
+
+    return [load_public_key(p) for p in paths]
+
+
+def _password(*, confirm: bool, what: str) -> bytes:
+    """The key passphrase from $PROVENANT_KEY_PASSWORD, else a prompt on a terminal; never echoed."""
+    from provenant.errors import UsageError
+
+    env = os.environ.get(PASSWORD_ENV)
+    if env is not None:
+        return env.encode("utf-8")
+    if not sys.stdin.isatty():
+        raise UsageError(f"no passphrase for {what}", hint=f"set {PASSWORD_ENV} or run on a terminal to be prompted")
+    text: str = click.prompt(
+        f"Passphrase for {what}", hide_input=True, confirmation_prompt=confirm, err=True, show_default=False
+    )
+    return text.encode("utf-8")
+
+
+def _private_key(path: Path) -> PrivateKey:
+    from provenant.attest.keys import is_encrypted_pem, load_private_key
+
+    password = _password(confirm=False, what=str(path)) if is_encrypted_pem(path) else None
+    return load_private_key(path, password)
+
+
+# -- rendering --------------------------------------------------------------------------------------
+
+
+def _describe(a: Attachment) -> str:
+    if a.kind == "signature" and a.format == "simplesigning":
+        what = "signature (cosign simple signing)"
+    elif a.kind == "sbom":
+        what = f"sbom ({a.predicate_family or a.media_type})"
+    elif a.predicate_type:
+        what = f"{a.kind} {a.predicate_type}"
+    else:
+        what = f"{a.kind} ({a.media_type})"
+    subject = {"match": "subject ok", "mismatch": "SUBJECT MISMATCH", "not-checked": "subject not checked"}
+    return f"{what}  [{a.source}: {a.location}]  {a.trust}  {subject[a.subject_check.status]}"
+
+
+def _details(a: Attachment) -> list[str]:
+    lines: list[str] = []
+    if a.signer and not a.trust.startswith("signed:key="):
+        lines.append(f"signer: {a.signer}" + (f" (issuer {a.signer_issuer})" if a.signer_issuer else ""))
+    if a.subject_check.status == "mismatch" and a.subject_check.detail:
+        lines.append(f"subject: {a.subject_check.detail}")
+    p = a.provenance
+    if p is not None:
+        lines.append(f"builder: {p.builder_id}  build type: {p.build_type}")
+        src = p.source
+        if src.repository or src.commit:
+            ref = f" ref {src.ref}" if src.ref else ""
+            lines.append(f"source: {src.repository or '?'}{ref} commit {src.commit or '?'}")
+        for b in p.base_images:
+            lines.append(f"base image: {b.uri} {' '.join(f'{k}:{v}' for k, v in b.digest.items())}")
+        if p.build_args:
+            lines.append("build args: " + ", ".join(f"{k}={v}" for k, v in sorted(p.build_args.items())))
+        mode = f"mode={p.buildkit_mode}  " if p.buildkit_mode else ""
+        comp = ", ".join(f"{k}={v}" for k, v in p.completeness.items()) or "not stated"
+        lines.append(f"{mode}completeness: {comp}")
+    lines += [f"problem: {x}" for x in a.problems]
+    if a.error:
+        lines.append(f"error: {a.error}")
+    return lines
+
+
+def render_attestations(result: AttestationsResult) -> list[str]:
+    """A tree per subject, like ``cosign tree``."""
+    out = [f"{result.reference}  {result.digest}  ({result.source}; referrers: {result.referrers})"]
+    if result.keys:
+        out.append("keys: " + ", ".join(result.keys))
+    for s in result.subjects:
+        label = s.platform or s.kind
+        out.append("")
+        out.append(f"{label}  {s.digest}")
+        if not s.attachments:
+            out.append("└── (nothing attached)")
+        for i, a in enumerate(s.attachments):
+            last = i == len(s.attachments) - 1
+            out.append(f"{'└──' if last else '├──'} {_describe(a)}")
+            pad = "    " if last else "│   "
+            out += [f"{pad}    {line}" for line in _details(a)]
+    for note in result.notes:
+        out.append(f"note: {note}")
+    return out
+
+
+def render_verify(result: VerifyResult) -> list[str]:
+    """One block per subject: PASS/FAIL, what satisfied it or why it failed."""
+    out = [f"{result.reference}  {result.digest}", "keys: " + (", ".join(result.keys) or "(keyless)")]
+    for s in result.subjects:
+        label = s.platform or s.kind
+        out.append(f"{'PASS' if s.passed else 'FAIL'}  {label}  {s.digest}")
+        if s.passed:
+            via = " (signature on the index)" if s.inherited_from_index else ""
+            out += [f"      signed{via}: {loc}" for loc in s.satisfied_by]
+        else:
+            out += [f"      {r}" for r in s.reasons]
+    out.append("verified" if result.passed else "verification FAILED")
+    return out
+
+
+# -- commands ---------------------------------------------------------------------------------------
+
+
+@click.command("attestations")
+@click.argument("ref")
+@click.option(
+    "--key",
+    "keys",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Public key (PEM) to check signatures with; repeatable.",
+)
+@platform_option
+@click.option(
+    "--artifact-type", metavar="MEDIATYPE", help="Only referrers of this artifactType (the referrers API filter)."
+)
+@_keyless_options
+@_output_option
+@registry_options
+def attestations_cmd(
+    ref: str,
+    keys: tuple[Path, ...],
+    platforms: tuple[str, ...],
+    artifact_type: str | None,
+    trusted_root: Path | None,
+    certificate_identity: str | None,
+    certificate_oidc_issuer: str | None,
+    output: str,
+    insecure: bool,
+    ca_file: Path | None,
+    username: str | None,
+    password_stdin: bool,
+) -> None:
+    """List the supply-chain evidence attached to REF, per subject (index, each platform).
+
+    Finds BuildKit attestations inside the index, cosign .sig/.att/.sbom tags, OCI referrers (or the
+    sha256-<hex> tag fallback) and Sigstore bundles, and labels each: unsigned, signed:key=<fingerprint>,
+    signed-unverified, keyless-unverified, signature-invalid, unreadable.
+    """
+    from provenant.attest.result import list_attestations
+    from provenant.session import Session
+
+    policy = _keyless(trusted_root, certificate_identity, certificate_oidc_issuer)
+    public = _public_keys(keys)
+    with Session(build_registry_options(insecure, ca_file, username, password_stdin)) as session:
+        result = list_attestations(
+            session, ref, keys=public, platforms=parse_platforms(platforms), keyless=policy, artifact_type=artifact_type
+        )
+    if output == "json":
+        click.echo(result.model_dump_json(indent=2))
+        return
+    for line in render_attestations(result):
+        click.echo(line)
+
+
+@click.command("verify")
+@click.argument("ref")
+@click.option(
+    "--key",
+    "keys",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Trusted public key (PEM); repeatable: any one of them may have signed.",
+)
+@platform_option
+@click.option(
+    "--type",
+    "predicate_type",
+    metavar="TYPE",
+    help="Require a signed attestation of this predicate type (URI or shorthand).",
+)
+@_keyless_options
+@_output_option
+@registry_options
+@click.pass_context
+def verify_cmd(
+    ctx: click.Context,
+    ref: str,
+    keys: tuple[Path, ...],
+    platforms: tuple[str, ...],
+    predicate_type: str | None,
+    trusted_root: Path | None,
+    certificate_identity: str | None,
+    certificate_oidc_issuer: str | None,
+    output: str,
+    insecure: bool,
+    ca_file: Path | None,
+    username: str | None,
+    password_stdin: bool,
+) -> None:
+    """Check that every selected subject of REF is signed by one of the keys.
+
+    Subjects are the index and each platform (or only the --platform ones). A subject passes with a
+    valid cosign signature, signed attestation or Sigstore bundle that names its digest; a platform
+    also passes when the index is signed. Exit 0 when all pass, 1 when any fails, 2 on errors.
+    """
+    from provenant.attest.constants import resolve_predicate_type
+    from provenant.attest.verify import verify_image
+    from provenant.session import Session
+
+    policy = _keyless(trusted_root, certificate_identity, certificate_oidc_issuer)
+    public = _public_keys(keys)
+    ptype = resolve_predicate_type(predicate_type) if predicate_type else None
+    with Session(build_registry_options(insecure, ca_file, username, password_stdin)) as session:
+        result = verify_image(
+            session, ref, public, platforms=parse_platforms(platforms), keyless=policy, predicate_type=ptype
+        )
+    if output == "json":
+        click.echo(result.model_dump_json(indent=2))
+    else:
+        for line in render_verify(result):
+            click.echo(line)
+    if not result.passed:
+        ctx.exit(1)
+
+
+@click.command("attest")
+@click.argument("ref")
+@click.option(
+    "--predicate",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Predicate JSON file.",
+)
+@click.option(
+    "--type",
+    "predicate_type",
+    default="custom",
+    show_default=True,
+    metavar="TYPE",
+    help="slsaprovenance, slsaprovenance1, spdx, cyclonedx, vuln, openvex, custom, or a predicate type URI.",
+)
+@click.option(
+    "--key", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Private key (PEM)."
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["tag", "referrers", "both"]),
+    default="tag",
+    show_default=True,
+    help="cosign .att tag, OCI referrer Sigstore bundle, or both.",
+)
+@platform_option
+@_output_option
+@registry_options
+def attest_cmd(
+    ref: str,
+    predicate: Path,
+    predicate_type: str,
+    key: Path,
+    mode: str,
+    platforms: tuple[str, ...],
+    output: str,
+    insecure: bool,
+    ca_file: Path | None,
+    username: str | None,
+    password_stdin: bool,
+) -> None:
+    """Sign a predicate as an in-toto statement about REF (or each --platform) and push it.
+
+    The passphrase of an encrypted key comes from $PROVENANT_KEY_PASSWORD or a prompt.
+    """
+    from provenant.attest.push import attest_image
+    from provenant.errors import UsageError
+    from provenant.session import Session
+
+    try:
+        obj = json.loads(predicate.read_bytes())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(f"cannot read predicate {predicate}: {exc}") from None
+    if not isinstance(obj, dict):
+        raise UsageError(f"predicate {predicate} must be a JSON object, got {type(obj).__name__}")
+    private = _private_key(key)
+    with Session(build_registry_options(insecure, ca_file, username, password_stdin)) as session:
+        result = attest_image(
+            session, ref, obj, predicate_type, private, cast("Mode", mode), parse_platforms(platforms)
+        )
+    if output == "json":
+        click.echo(result.model_dump_json(indent=2))
+        return
+    for item in result.items:
+        where = item.location if item.mode == "tag" else f"referrer {item.location}"
+        extra = f" (referrers tag {item.referrers_tag})" if item.referrers_tag else ""
+        click.echo(f"attested {item.platform or item.subject}: {result.predicate_type} -> {where}{extra}")
+
+
+@click.command("sign")
+@click.argument("ref")
+@click.option(
+    "--key", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Private key (PEM)."
+)
+@platform_option
+@click.option(
+    "--annotation",
+    "-a",
+    "annotations",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Add to the signed payload's 'optional' claims.",
+)
+@_output_option
+@registry_options
+def sign_cmd(
+    ref: str,
+    key: Path,
+    platforms: tuple[str, ...],
+    annotations: tuple[str, ...],
+    output: str,
+    insecure: bool,
+    ca_file: Path | None,
+    username: str | None,
+    password_stdin: bool,
+) -> None:
+    """Push a cosign-compatible signature of REF (or of each --platform) to its sha256-<hex>.sig tag."""
+    from provenant.attest.push import sign_image
+    from provenant.errors import UsageError
+    from provenant.session import Session
+
+    claims: dict[str, str] = {}
+    for a in annotations:
+        k, eq, v = a.partition("=")
+        if not eq or not k:
+            raise UsageError(f"--annotation {a!r}: expected KEY=VALUE")
+        claims[k] = v
+    private = _private_key(key)
+    with Session(build_registry_options(insecure, ca_file, username, password_stdin)) as session:
+        result = sign_image(session, ref, private, platforms=parse_platforms(platforms), annotations=claims or None)
+    if output == "json":
+        click.echo(result.model_dump_json(indent=2))
+        return
+    for item in result.items:
+        click.echo(
+            f"signed {item.platform or item.subject} -> {item.location} ({item.layers_in_manifest} signature(s))"
+        )
+
+
+@click.command("keygen")
+@click.option(
+    "--output-key-prefix",
+    "prefix",
+    default="provenant",
+    show_default=True,
+    metavar="PREFIX",
+    help="Write PREFIX.key and PREFIX.pub.",
+)
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
+def keygen_cmd(prefix: str, force: bool) -> None:
+    """Generate an ECDSA P-256 key pair (the private key is encrypted with a passphrase).
+
+    The passphrase comes from $PROVENANT_KEY_PASSWORD or a prompt (asked twice).
+    """
+    from provenant.attest.keys import generate_keypair
+    from provenant.errors import UsageError
+
+    key_path, pub_path = Path(f"{prefix}.key"), Path(f"{prefix}.pub")
+    for p in (key_path, pub_path):
+        if p.exists() and not force:
+            raise UsageError(f"{p} already exists", hint="pass --force to overwrite it, or another --output-key-prefix")
+    pair = generate_keypair(_password(confirm=True, what="the new private key"))
+    try:
+        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(pair.private_pem)
+        os.chmod(key_path, 0o600)
+        pub_path.write_bytes(pair.public_pem)
+    except OSError as exc:
+        raise UsageError(f"cannot write the key pair: {exc.strerror} ({exc.filename})") from None
+    click.echo(f"wrote {key_path} (private, encrypted) and {pub_path}; fingerprint {pair.fingerprint}")
