@@ -15,7 +15,7 @@ from provenant.cache import LayerCache
 from provenant.catalog.base import Distro
 from provenant.catalog.registry import default_plan
 from provenant.errors import ManifestError
-from provenant.image import ImageReader, PlatformImage
+from provenant.image import FetchedManifest, ImageReader, PlatformImage
 from provenant.inspect import join_history
 from provenant.layers.scan import LayerScan, ScanPlan, scan_layer
 from provenant.layers.view import ImageView, first_always_present, package_key
@@ -29,7 +29,9 @@ DISTRO_CATALOGER = "distro"
 
 
 @dataclass(frozen=True)
-class _Layer:
+class ImageLayer:
+    """One layer of a platform image: its descriptor and its uncompressed digest."""
+
     desc: Descriptor
     diff_id: str
 
@@ -42,7 +44,7 @@ class LayerScans:
     cached: set[str]
 
 
-def _layers_of(img: PlatformImage) -> list[_Layer]:
+def _layers_of(img: PlatformImage) -> list[ImageLayer]:
     diff_ids = img.config.rootfs.diff_ids
     if len(diff_ids) != len(img.manifest.layers):
         raise ManifestError(
@@ -50,7 +52,7 @@ def _layers_of(img: PlatformImage) -> list[_Layer]:
             f"lists {len(diff_ids)} diff_ids",
             hint="the image is malformed; rebuild or re-push it",
         )
-    return [_Layer(d, diff_id) for d, diff_id in zip(img.manifest.layers, diff_ids, strict=True)]
+    return [ImageLayer(d, diff_id) for d, diff_id in zip(img.manifest.layers, diff_ids, strict=True)]
 
 
 def scan_layers(
@@ -93,7 +95,7 @@ def scan_layers(
 
 
 def catalog_image(
-    img: PlatformImage, layers: list[_Layer], scans: list[LayerScan], plan: ScanPlan
+    img: PlatformImage, layers: list[ImageLayer], scans: list[LayerScan], plan: ScanPlan
 ) -> tuple[Distro | None, list[Package], list[ScanIssue]]:
     """Packages of one image's final filesystem, with locations and the layer that introduced each."""
     from provenant.catalog.distro import detect_distro
@@ -155,7 +157,40 @@ def _created_by(img: PlatformImage, n_layers: int) -> list[str | None]:
     return out + [None] * (n_layers - len(out))
 
 
-def generate_sbom(
+@dataclass
+class ImageAnalysis:
+    """One platform image with its layers, their scans and its SBOM."""
+
+    image: PlatformImage
+    layers: list[ImageLayer]
+    scans: list[LayerScan]
+    sbom: ImageSbom
+
+
+@dataclass
+class Analysis:
+    """Everything one pass over an image yields; ``sbom``, ``policy``, ``compare`` and ``diff`` build on it."""
+
+    target: str
+    source: str
+    top: FetchedManifest
+    reader: ImageReader
+    images: list[ImageAnalysis]
+    cached: set[str]
+
+    def sbom_result(self) -> SbomResult:
+        """The ``provenant sbom`` result."""
+        return SbomResult(
+            reference=self.target,
+            source=self.source,
+            digest=str(self.top.digest),
+            media_type=self.top.media_type,
+            tool=ToolInfo(version=__version__),
+            images=[a.sbom for a in self.images],
+        )
+
+
+def analyze(
     session: Session,
     target: str,
     platforms: list[PlatformSpec] | None = None,
@@ -163,8 +198,8 @@ def generate_sbom(
     cache: LayerCache | None = None,
     plan: ScanPlan | None = None,
     workers: int = 4,
-) -> SbomResult:
-    """Library entry point of ``provenant sbom``: every selected platform of ``target``."""
+) -> Analysis:
+    """Open ``target``, scan every layer of the selected platforms once and catalog each platform image."""
     plan = plan or default_plan()
     cache = cache or LayerCache(enabled=False)
     opened = session.open(target)
@@ -184,39 +219,44 @@ def generate_sbom(
         scans = [result.scans[layer.desc.digest] for layer in layers]
         distro, packages, issues = catalog_image(img, layers, scans, plan)
         created_by = _created_by(img, len(layers))
-        out.append(
-            ImageSbom(
-                name=name,
-                tag=tag,
-                platform=str(img.platform),
-                manifest_digest=str(img.manifest_digest),
-                index_digest=str(top.digest) if top.is_index else None,
-                config_digest=img.manifest.config.digest,
-                created=img.config.created,
-                distro=distro,
-                layers=[
-                    LayerInfo(
-                        index=i,
-                        digest=layer.desc.digest,
-                        diff_id=layer.diff_id,
-                        media_type=layer.desc.media_type,
-                        size=layer.desc.size,
-                        uncompressed_size=scan.uncompressed_size,
-                        file_count=scan.file_count,
-                        created_by=created_by[i],
-                        from_cache=layer.desc.digest in result.cached,
-                    )
-                    for i, (layer, scan) in enumerate(zip(layers, scans, strict=True))
-                ],
-                packages=packages,
-                issues=issues,
-            )
+        sbom = ImageSbom(
+            name=name,
+            tag=tag,
+            platform=str(img.platform),
+            manifest_digest=str(img.manifest_digest),
+            index_digest=str(top.digest) if top.is_index else None,
+            config_digest=img.manifest.config.digest,
+            created=img.config.created,
+            distro=distro,
+            layers=[
+                LayerInfo(
+                    index=i,
+                    digest=layer.desc.digest,
+                    diff_id=layer.diff_id,
+                    media_type=layer.desc.media_type,
+                    size=layer.desc.size,
+                    uncompressed_size=scan.uncompressed_size,
+                    file_count=scan.file_count,
+                    created_by=created_by[i],
+                    from_cache=layer.desc.digest in result.cached,
+                )
+                for i, (layer, scan) in enumerate(zip(layers, scans, strict=True))
+            ],
+            packages=packages,
+            issues=issues,
         )
-    return SbomResult(
-        reference=target,
-        source=reader.source.describe(),
-        digest=str(top.digest),
-        media_type=top.media_type,
-        tool=ToolInfo(version=__version__),
-        images=out,
-    )
+        out.append(ImageAnalysis(img, layers, scans, sbom))
+    return Analysis(target, reader.source.describe(), top, reader, out, result.cached)
+
+
+def generate_sbom(
+    session: Session,
+    target: str,
+    platforms: list[PlatformSpec] | None = None,
+    *,
+    cache: LayerCache | None = None,
+    plan: ScanPlan | None = None,
+    workers: int = 4,
+) -> SbomResult:
+    """Library entry point of ``provenant sbom``: every selected platform of ``target``."""
+    return analyze(session, target, platforms, cache=cache, plan=plan, workers=workers).sbom_result()
