@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(docker-registry skopeo apache2-utils zstd ca-certificates python3-venv rpm db5.3-util gpg gpgconf golang-go git)
+APT_PACKAGES=(docker-registry skopeo apache2-utils zstd ca-certificates python3-venv rpm db5.3-util gpg gpgconf golang-go git chromium)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

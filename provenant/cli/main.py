@@ -12,7 +12,7 @@ from provenant import __version__
 EXIT_CODES = """\b
 Exit codes:
   0  success (policy: passed, warnings allowed)
-  1  policy denied / verification failed
+  1  policy denied / verification failed / compare: a --require platform is missing
   2  usage, configuration or runtime error (one line on stderr; --debug for a traceback)
 """
 
@@ -48,7 +48,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
 def _register() -> None:
     from provenant.cli.attest_cmds import attest_cmd, attestations_cmd, keygen_cmd, sign_cmd, verify_cmd
     from provenant.cli.cache_cmd import cache_group
+    from provenant.cli.compare_cmd import compare_cmd
+    from provenant.cli.diff_cmd import diff_cmd
     from provenant.cli.inspect_cmd import inspect_cmd
+    from provenant.cli.report_cmd import report_cmd
     from provenant.cli.sbom_cmd import sbom_cmd
     from provenant.cli.tags_cmd import tags_cmd
 
@@ -56,6 +59,8 @@ def _register() -> None:
     cli.add_command(sbom_cmd)
     cli.add_command(tags_cmd)
     cli.add_command(cache_group)
+    for command in (compare_cmd, diff_cmd, report_cmd):
+        cli.add_command(command)
     for command in (attestations_cmd, verify_cmd, attest_cmd, sign_cmd, keygen_cmd):
         cli.add_command(command)
 

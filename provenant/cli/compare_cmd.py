@@ -1,0 +1,75 @@
+"""``provenant compare``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from provenant.cli.options import build_registry_options, cache_options, open_cache, registry_options
+
+OUTPUTS = ("table", "json", "markdown")
+
+
+def parse_required(value: str | None) -> list[str]:
+    """``--require linux/amd64,linux/arm64`` → the platform strings (validated by the caller)."""
+    return [p.strip() for p in (value or "").split(",") if p.strip()]
+
+
+@click.command("compare")
+@click.argument("ref")
+@click.option(
+    "--require",
+    metavar="OS/ARCH[/VARIANT],...",
+    help="Platforms that must be present (comma-separated); exit 1 when one is missing.",
+)
+@click.option("--output", "-o", type=click.Choice(OUTPUTS), default="table", show_default=True)
+@click.option("--workers", type=click.IntRange(1, 32), default=4, show_default=True, help="Layers scanned at once.")
+@cache_options
+@registry_options
+def compare_cmd(
+    ref: str,
+    require: str | None,
+    output: str,
+    workers: int,
+    cache_dir: Path | None,
+    no_cache: bool,
+    insecure: bool,
+    ca_file: Path | None,
+    username: str | None,
+    password_stdin: bool,
+) -> None:
+    """Compare the platforms of the multi-arch image REF side by side.
+
+    Per platform: manifest digest, compressed and uncompressed size, layers shared with other
+    platforms (by diff_id) or unique, packages by type, and attached provenance/SBOM. Then packages
+    present on some platforms only, and packages at different versions across platforms. Attestation
+    manifests (unknown/unknown) are never platforms.
+
+    Exit 1 when a platform named in --require is missing.
+    """
+    from provenant.compare.platforms import compare_platforms
+    from provenant.oci.platform import PlatformSpec
+    from provenant.session import Session
+
+    required = [PlatformSpec.parse(p) for p in parse_required(require)]
+    with Session(build_registry_options(insecure, ca_file, username, password_stdin)) as session:
+        result = compare_platforms(
+            session, ref, require=required, cache=open_cache(cache_dir, no_cache), workers=workers
+        )
+    if output == "json":
+        click.echo(result.model_dump_json(indent=2))
+    elif output == "markdown":
+        from provenant.compare.markdown import compare_markdown
+
+        sys.stdout.write(compare_markdown(result))
+    else:
+        from provenant.cli.render import console
+        from provenant.compare.table import render_compare
+
+        with console() as con:
+            render_compare(result, con)
+    if not result.ok:
+        click.echo(f"provenant: required platforms missing: {', '.join(result.missing_required)}", err=True)
+        sys.exit(1)

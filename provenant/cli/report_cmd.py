@@ -1,0 +1,57 @@
+"""``provenant report``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from provenant.cli.compare_cmd import parse_required
+from provenant.cli.options import build_registry_options, cache_options, open_cache, registry_options
+
+
+@click.command("report")
+@click.argument("ref")
+@click.option(
+    "--output",
+    "-o",
+    "output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The HTML file to write.",
+)
+@click.option("--require", metavar="OS/ARCH[/VARIANT],...", help="Platforms the report checks for (comma-separated).")
+@click.option("--workers", type=click.IntRange(1, 32), default=4, show_default=True, help="Layers scanned at once.")
+@cache_options
+@registry_options
+def report_cmd(
+    ref: str,
+    output: Path,
+    require: str | None,
+    workers: int,
+    cache_dir: Path | None,
+    no_cache: bool,
+    insecure: bool,
+    ca_file: Path | None,
+    username: str | None,
+    password_stdin: bool,
+) -> None:
+    """Write a self-contained HTML report on REF (no scripts, no external assets).
+
+    Per-platform size bars, the layers of each platform with their history lines, package counts by
+    type, attestation and signature status, and the platform comparison of ``provenant compare``.
+    """
+    from provenant.compare.report import build_report
+    from provenant.compare.report_html import render_html
+    from provenant.errors import UsageError
+    from provenant.oci.platform import PlatformSpec
+    from provenant.session import Session
+
+    required = [PlatformSpec.parse(p) for p in parse_required(require)]
+    with Session(build_registry_options(insecure, ca_file, username, password_stdin)) as session:
+        report = build_report(session, ref, require=required, cache=open_cache(cache_dir, no_cache), workers=workers)
+    try:
+        output.write_text(render_html(report), encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror}") from exc
+    click.echo(f"wrote {output}", err=True)

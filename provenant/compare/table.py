@@ -1,0 +1,127 @@
+"""Terminal tables (rich) for ``compare`` and ``diff``."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from provenant.cli.render import human_size
+from provenant.compare.diff import DiffResult, PlatformDiff
+from provenant.compare.platforms import CompareResult
+
+
+def signed_size(n: int) -> str:
+    """``+1.2 kB`` / ``-300 B`` / ``0 B``."""
+    return ("+" if n > 0 else "-" if n < 0 else "") + human_size(abs(n))
+
+
+def _table(title: str, *columns: str, right: tuple[str, ...] = ()) -> Table:
+    t = Table(title=title, title_justify="left", box=None, pad_edge=False)
+    for col in columns:
+        t.add_column(col, justify="right" if col in right else "left", no_wrap=col != "CREATED BY")
+    return t
+
+
+def render_compare(result: CompareResult, con: Console) -> None:
+    """Platforms, packages not on every platform, version skew, required platforms."""
+    con.print(f"[bold]{escape(result.reference)}[/bold]  {result.digest}  ({len(result.platforms)} platform(s))")
+    con.print()
+    t = _table(
+        "Platforms",
+        "PLATFORM", "DIGEST", "COMPRESSED", "UNCOMPRESSED", "LAYERS", "SHARED", "UNIQUE", "PACKAGES", "EVIDENCE",
+        right=("COMPRESSED", "UNCOMPRESSED", "LAYERS", "SHARED", "UNIQUE", "PACKAGES"),
+    )  # fmt: skip
+    for p in result.platforms:
+        by_type = ", ".join(f"{k} {v}" for k, v in p.packages_by_type.items())
+        t.add_row(
+            p.platform,
+            p.manifest_digest,
+            human_size(p.compressed_size),
+            human_size(p.uncompressed_size),
+            str(p.layer_count),
+            str(p.shared_layers),
+            str(p.unique_layers),
+            f"{p.package_count} ({by_type})" if by_type else "0",
+            p.attestations.summary,
+        )
+    con.print(t)
+    con.print()
+    if result.partial_packages:
+        t = _table("Packages not on every platform", "TYPE", "NAME", "ON", "MISSING ON")
+        for pp in result.partial_packages:
+            on = ", ".join(f"{p} {v}" for p, v in pp.versions.items())
+            t.add_row(pp.type, pp.name, on, ", ".join(pp.missing_on))
+        con.print(t)
+    else:
+        con.print("Packages: every platform has the same package names.")
+    con.print()
+    if result.version_skew:
+        t = _table("Version skew", "TYPE", "NAME", "VERSIONS")
+        for s in result.version_skew:
+            t.add_row(s.type, s.name, "; ".join(f"{p} {v}" for p, v in s.versions.items()))
+        con.print(t)
+    else:
+        con.print("Version skew: none.")
+    if result.required:
+        con.print()
+        if result.missing_required:
+            con.print(f"[bold red]Missing required platforms:[/bold red] {', '.join(result.missing_required)}")
+        else:
+            con.print(f"Required platforms present: {', '.join(result.required)}")
+    for note in result.notes:
+        con.print(f"Note: {escape(note)}")
+
+
+def _diff_platform(p: PlatformDiff, con: Console) -> None:
+    title = p.platform if p.platform_b is None else f"{p.platform} → {p.platform_b}"
+    con.print(f"[bold]{escape(title)}[/bold]  {p.a.manifest_digest} → {p.b.manifest_digest}")
+    if p.identical:
+        con.print("  identical manifests")
+        return
+    con.print(
+        f"  size: {human_size(p.a.compressed_size)} → {human_size(p.b.compressed_size)} "
+        f"({signed_size(p.compressed_delta)} compressed, {signed_size(p.uncompressed_delta)} uncompressed)"
+    )
+    con.print(f"  layers: {len(p.layers_reused)} reused, {len(p.layers_added)} new, {len(p.layers_removed)} dropped")
+    if p.base_image_changed is not None:
+        old, new = p.a.base_image, p.b.base_image
+        state = "changed" if p.base_image_changed else "unchanged"
+        names = f"{old.name if old else '-'} → {new.name if new else '-'}"
+        via = new.evidence if new else old.evidence if old else "-"
+        con.print(f"  base image: {state} ({escape(names)}, from {via})")
+    t = _table("", "CHANGE", "TYPE", "NAME", "OLD", "NEW")
+    for a in p.packages_added:
+        t.add_row("added", a.type, a.name, "", a.version)
+    for r in p.packages_removed:
+        t.add_row("removed", r.type, r.name, r.version, "")
+    for c in p.packages_changed:
+        t.add_row("changed", c.type, c.name, c.old_version, c.new_version)
+    if t.row_count:
+        con.print(t)
+    else:
+        con.print("  packages: no changes")
+    if p.config_changes:
+        ct = _table("", "CONFIG", "KEY", "OLD", "NEW")
+        for cc in p.config_changes:
+            ct.add_row(cc.field, escape(cc.key or ""), escape(cc.old or "-"), escape(cc.new or "-"))
+        con.print(ct)
+    else:
+        con.print("  config: no changes")
+    for layer in p.layers_added:
+        con.print(f"  new layer {layer.index}: {human_size(layer.size)}  {escape(layer.created_by or '')}")
+
+
+def render_diff(result: DiffResult, con: Console) -> None:
+    """One block per compared platform."""
+    con.print(f"A: {escape(result.a)} ({result.a_digest})")
+    con.print(f"B: {escape(result.b)} ({result.b_digest})")
+    for p in result.platforms:
+        con.print()
+        _diff_platform(p, con)
+    if result.only_in_a or result.only_in_b:
+        con.print()
+    if result.only_in_a:
+        con.print(f"Only in A (not compared): {', '.join(result.only_in_a)}")
+    if result.only_in_b:
+        con.print(f"Only in B (not compared): {', '.join(result.only_in_b)}")
