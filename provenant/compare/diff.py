@@ -91,7 +91,9 @@ class PlatformDiff(BaseModel):
     layers_added: list[LayerRef] = Field(description="layers of B that A does not have")
     layers_removed: list[LayerRef] = Field(description="layers of A that B does not have")
     config_changes: list[ConfigChange]
-    base_image_changed: bool | None = Field(description="None when neither side's evidence names a base image")
+    base_image_changed: bool | None = Field(
+        description="None when the evidence of either side names no base image (no claim either way)"
+    )
 
 
 class DiffResult(BaseModel):
@@ -242,7 +244,7 @@ def diff_pair(ea: ImageEvidence, a: ImageAnalysis, eb: ImageEvidence, b: ImageAn
         layers_added=[r for r in layers_b if r.diff_id not in ids_a],
         layers_removed=[r for r in layers_a if r.diff_id not in ids_b],
         config_changes=config_changes(a.image.config, b.image.config),
-        base_image_changed=None if base_a is None and base_b is None else not (base_a and base_a.same_as(base_b)),
+        base_image_changed=None if base_a is None or base_b is None else not base_a.same_as(base_b),
     )
 
 

@@ -102,11 +102,11 @@ def _platform_section(p: PlatformDiff) -> list[str]:
         f"({signed_size(p.compressed_delta)} compressed, {signed_size(p.uncompressed_delta)} uncompressed)",
         f"- Layers: {len(p.layers_reused)} reused, {len(p.layers_added)} new, {len(p.layers_removed)} dropped",
     ]
-    if p.base_image_changed is not None:
-        old, new = p.a.base_image, p.b.base_image
-        state = "changed" if p.base_image_changed else "unchanged"
+    old, new = p.a.base_image, p.b.base_image
+    if old is not None or new is not None:
+        state = "unknown" if p.base_image_changed is None else "changed" if p.base_image_changed else "unchanged"
         lines.append(
-            f"- Base image: {state}: {code(old.name or '-') if old else '-'} → {code(new.name or '-') if new else '-'}"
+            f"- Base image ({state}): {_opt(old.name if old else None, '-')} → {_opt(new.name if new else None, '-')}"
         )
     lines.append("")
     rows = [["added", p_.type, code(p_.name), "", code(p_.version)] for p_ in p.packages_added]

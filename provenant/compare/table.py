@@ -84,12 +84,15 @@ def _diff_platform(p: PlatformDiff, con: Console) -> None:
         f"({signed_size(p.compressed_delta)} compressed, {signed_size(p.uncompressed_delta)} uncompressed)"
     )
     con.print(f"  layers: {len(p.layers_reused)} reused, {len(p.layers_added)} new, {len(p.layers_removed)} dropped")
-    if p.base_image_changed is not None:
-        old, new = p.a.base_image, p.b.base_image
+    old, new = p.a.base_image, p.b.base_image
+    if old is not None and new is not None:
         state = "changed" if p.base_image_changed else "unchanged"
-        names = f"{old.name if old else '-'} → {new.name if new else '-'}"
-        via = new.evidence if new else old.evidence if old else "-"
-        con.print(f"  base image: {state} ({escape(names)}, from {via})")
+        via = old.evidence if old.evidence == new.evidence else f"{old.evidence} / {new.evidence}"
+        con.print(f"  base image: {state} ({escape(old.name or '-')} → {escape(new.name or '-')}, from {via})")
+    elif old is not None:
+        con.print(f"  base image: only A's evidence names one ({escape(old.name or '-')})")
+    elif new is not None:
+        con.print(f"  base image: only B's evidence names one ({escape(new.name or '-')})")
     t = _table("", "CHANGE", "TYPE", "NAME", "OLD", "NEW")
     for a in p.packages_added:
         t.add_row("added", a.type, a.name, "", a.version)
