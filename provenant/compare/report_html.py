@@ -68,12 +68,8 @@ def _badge(label: str, present: bool) -> str:
 
 def _coverage(cov: AttestationCoverage) -> str:
     state = "verified" if cov.verified else "signed, not verified" if cov.signed else "unsigned"
-    return (
-        _badge("provenance", cov.provenance)
-        + _badge("SBOM", cov.sbom)
-        + _badge("signature", cov.signed)
-        + f' <span class="muted">{e(state)}</span>'
-    )
+    badges = [_badge("provenance", cov.provenance), _badge("SBOM", cov.sbom), _badge("signature", cov.signed)]
+    return " ".join(badges) + f' <span class="muted">{e(state)}</span>'
 
 
 def _size_bars(platforms: Sequence[PlatformSummary]) -> str:
@@ -224,7 +220,8 @@ def render_html(report: ReportData) -> str:
     details = {d.platform: d for d in report.platforms}
     sections = "".join(_platform_section(p, details[p.platform]) for p in c.platforms)
     index_att = (
-        f'<h2>Attached to the index</h2><section class="card">{_attachments(report.index_attachments)}</section>'
+        '<h2>Attached to the index</h2><section class="card" id="index-attachments">'
+        f"{_attachments(report.index_attachments)}</section>"
         if c.is_index
         else ""
     )
@@ -238,12 +235,12 @@ def render_html(report: ReportData) -> str:
         f'<p class="muted">Digest <code>{e(c.digest)}</code> · source {e(c.source)} · '
         f"{len(c.platforms)} platform(s) · provenant {e(report.tool_version)}</p>"
         f"{notes}"
-        f'<h2>Sizes</h2><section class="card">{_size_bars(c.platforms)}</section>'
-        f'<h2>Platforms</h2><section class="card">{_overview(c)}'
+        f'<h2>Sizes</h2><section class="card" id="sizes">{_size_bars(c.platforms)}</section>'
+        f'<h2>Platforms</h2><section class="card" id="platforms">{_overview(c)}'
         f'<p class="muted">Compressed = config + layer blobs as the manifest states them; uncompressed = sum of '
         f"the layers' tar streams. Layers are shared when another platform has the same diff_id.</p></section>"
-        f'<h2>Packages by type</h2><section class="card">{_package_types(c)}</section>'
-        f'<h2>Differences between platforms</h2><section class="card">{_differences(c)}</section>'
+        f'<h2>Packages by type</h2><section class="card" id="package-types">{_package_types(c)}</section>'
+        f'<h2>Differences between platforms</h2><section class="card" id="differences">{_differences(c)}</section>'
         f"{index_att}"
         f"<h2>Per platform</h2>{sections}"
         "</main></body></html>\n"
