@@ -34,6 +34,7 @@ code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font
 .badge{display:inline-block;border-radius:10px;padding:0 8px;font-size:12px;border:1px solid #d0d7de;margin-right:4px}
 .badge.yes{background:#dafbe1;border-color:#1a7f37}.badge.no{background:#ffebe9;border-color:#cf222e}
 details summary{cursor:pointer;color:#0969da}
+td:first-child code{word-break:normal;white-space:nowrap}
 """
 
 
