@@ -25,6 +25,7 @@ class PlatformFacts:
     manifest_size: int  # the index entry's size of the manifest document
     config_size: int
     layer_sizes: list[int]
+    layer_digests: list[str]
     diff_ids: list[str]
     uncompressed_sizes: list[int]  # each layer blob inflated here, with zlib
 
@@ -78,6 +79,7 @@ def platform_facts(fx: ImageFixture) -> dict[str, PlatformFacts]:
             manifest_size=entry["size"],
             config_size=manifest["config"]["size"],
             layer_sizes=[layer["size"] for layer in manifest["layers"]],
+            layer_digests=[layer["digest"] for layer in manifest["layers"]],
             diff_ids=config["rootfs"]["diff_ids"],
             uncompressed_sizes=[_inflated_size(blob(layout, layer["digest"])) for layer in manifest["layers"]],
         )

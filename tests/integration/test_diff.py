@@ -8,8 +8,10 @@ import pytest
 from click.testing import CliRunner
 
 from fixtures import FixtureSet, Registry, recipes
+from provenant.cache import LayerCache
 from provenant.cli.main import cli
 from provenant.compare.diff import DiffResult, PlatformDiff, diff_images
+from provenant.compare.evidence import RunCache, gather
 from provenant.oci.platform import PlatformSpec
 from provenant.session import Session
 from tests.layoutfacts import expected_versions, platform_facts
@@ -100,6 +102,20 @@ def test_cross_source_registry_tag_vs_oci_layout(registry: Registry, fixture_set
     assert result.b_source.startswith("OCI layout")
     assert [p.platform for p in result.platforms] == ["linux/arm64/v8"]
     _check_release_diff(result.platforms[0], fixture_set)
+
+
+def test_layers_both_images_share_are_scanned_once(registry: Registry, fixture_set: FixtureSet) -> None:
+    """Even without the on-disk cache, B's layers that A has were scanned for A and are not fetched again."""
+    facts = [platform_facts(fixture_set.image(ref)) for ref in ("debian-multiarch:12", "debian-multiarch:12-r2")]
+    digests = [{d for f in fs.values() for d in f.layer_digests} for fs in facts]
+    common = digests[0] & digests[1]
+    assert len(common) == 2  # the amd64 and arm64 debian-base layers
+    cache = RunCache(LayerCache(enabled=False))
+    with Session() as session:
+        ea = gather(session, f"{registry.host}/debian-multiarch:12", cache=cache)
+        eb = gather(session, f"{registry.host}/debian-multiarch:12-r2", cache=cache)
+    assert ea.analysis.cached == set()
+    assert eb.analysis.cached == common
 
 
 def test_docker_archive_vs_registry_platform_is_unchanged(registry: Registry, fixture_set: FixtureSet) -> None:
