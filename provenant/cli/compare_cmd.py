@@ -3,13 +3,38 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from provenant.cli.options import build_registry_options, cache_options, open_cache, registry_options
 
+if TYPE_CHECKING:
+    from provenant.attest.keys import PublicKey
+
+F = TypeVar("F", bound=Callable[..., Any])
+
 OUTPUTS = ("table", "json", "markdown")
+
+
+def key_option(f: F) -> F:
+    """``--key PEM`` (repeatable): public keys signatures are checked against."""
+    return click.option(
+        "--key",
+        "keys",
+        multiple=True,
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Public key (PEM) to verify signatures with; repeatable. Without one, signatures show as unverified.",
+    )(f)
+
+
+def load_keys(paths: tuple[Path, ...]) -> list[PublicKey]:
+    """The public keys ``--key`` names."""
+    from provenant.attest.keys import load_public_key
+
+    return [load_public_key(p) for p in paths]
 
 
 def parse_required(value: str | None) -> list[str]:
@@ -25,6 +50,7 @@ def parse_required(value: str | None) -> list[str]:
     help="Platforms that must be present (comma-separated); exit 1 when one is missing.",
 )
 @click.option("--output", "-o", type=click.Choice(OUTPUTS), default="table", show_default=True)
+@key_option
 @click.option("--workers", type=click.IntRange(1, 32), default=4, show_default=True, help="Layers scanned at once.")
 @cache_options
 @registry_options
@@ -32,6 +58,7 @@ def compare_cmd(
     ref: str,
     require: str | None,
     output: str,
+    keys: tuple[Path, ...],
     workers: int,
     cache_dir: Path | None,
     no_cache: bool,
@@ -56,7 +83,7 @@ def compare_cmd(
     required = [PlatformSpec.parse(p) for p in parse_required(require)]
     with Session(build_registry_options(insecure, ca_file, username, password_stdin)) as session:
         result = compare_platforms(
-            session, ref, require=required, cache=open_cache(cache_dir, no_cache), workers=workers
+            session, ref, require=required, cache=open_cache(cache_dir, no_cache), keys=load_keys(keys), workers=workers
         )
     if output == "json":
         click.echo(result.model_dump_json(indent=2))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from provenant.cli.compare_cmd import parse_required
+from provenant.cli.compare_cmd import key_option, load_keys, parse_required
 from provenant.cli.options import build_registry_options, cache_options, open_cache, registry_options
 
 
@@ -21,6 +21,7 @@ from provenant.cli.options import build_registry_options, cache_options, open_ca
     help="The HTML file to write.",
 )
 @click.option("--require", metavar="OS/ARCH[/VARIANT],...", help="Platforms the report checks for (comma-separated).")
+@key_option
 @click.option("--workers", type=click.IntRange(1, 32), default=4, show_default=True, help="Layers scanned at once.")
 @cache_options
 @registry_options
@@ -28,6 +29,7 @@ def report_cmd(
     ref: str,
     output: Path,
     require: str | None,
+    keys: tuple[Path, ...],
     workers: int,
     cache_dir: Path | None,
     no_cache: bool,
@@ -49,7 +51,9 @@ def report_cmd(
 
     required = [PlatformSpec.parse(p) for p in parse_required(require)]
     with Session(build_registry_options(insecure, ca_file, username, password_stdin)) as session:
-        report = build_report(session, ref, require=required, cache=open_cache(cache_dir, no_cache), workers=workers)
+        report = build_report(
+            session, ref, require=required, cache=open_cache(cache_dir, no_cache), keys=load_keys(keys), workers=workers
+        )
     try:
         output.write_text(render_html(report), encoding="utf-8")
     except OSError as exc:

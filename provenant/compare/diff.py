@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from provenant.cache import LayerCache
 from provenant.compare.base_image import BaseImage, find_base_image
 from provenant.compare.evidence import ImageEvidence, RunCache, gather
+from provenant.compare.platforms import package_versions
 from provenant.errors import PlatformNotFoundError
 from provenant.inspect import MASK, SECRET_NAME
 from provenant.oci.models import ImageConfig
@@ -109,21 +110,9 @@ class DiffResult(BaseModel):
     only_in_a: list[str] = Field(description="platforms only A has (not compared)")
     only_in_b: list[str] = Field(description="platforms only B has (not compared)")
 
-    @property
-    def changed(self) -> bool:
-        """Anything differs on any compared platform."""
-        return any(not p.identical for p in self.platforms) or bool(self.only_in_a or self.only_in_b)
-
-
-def _versions(image: ImageAnalysis) -> dict[tuple[str, str], str]:
-    found: dict[tuple[str, str], set[str]] = {}
-    for pkg in image.sbom.packages:
-        found.setdefault((pkg.type, pkg.name), set()).add(pkg.version)
-    return {key: ", ".join(sorted(v)) for key, v in found.items()}
-
 
 def _package_diff(a: ImageAnalysis, b: ImageAnalysis) -> tuple[list[PackageRef], list[PackageRef], list[PackageChange]]:
-    va, vb = _versions(a), _versions(b)
+    va, vb = package_versions(a), package_versions(b)
     added = [PackageRef(type=t, name=n, version=vb[(t, n)]) for t, n in sorted(vb.keys() - va.keys())]
     removed = [PackageRef(type=t, name=n, version=va[(t, n)]) for t, n in sorted(va.keys() - vb.keys())]
     changed = [

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from provenant.attest.discover import discover
 from provenant.attest.evaluate import Attachment, Trust
+from provenant.attest.keys import PublicKey
 from provenant.attest.result import AttestationsResult, build_result
 from provenant.cache import LayerCache
 from provenant.layers.scan import LayerScan
@@ -65,9 +67,13 @@ def gather(
     platforms: list[PlatformSpec] | None = None,
     *,
     cache: LayerCache | None = None,
+    keys: Sequence[PublicKey] = (),
     workers: int = 4,
 ) -> ImageEvidence:
-    """Analyse ``target`` and discover its attachments with the same reader (manifests are read once)."""
+    """Analyse ``target`` and discover its attachments with the same reader (manifests are read once).
+
+    Signatures are checked against ``keys``; without keys a signature is labelled ``signed-unverified``.
+    """
     analysis = analyze(session, target, platforms, cache=cache, workers=workers)
     reader = analysis.reader
     source = reader.source
@@ -79,4 +85,4 @@ def gather(
         platforms,
         top=analysis.top,
     )
-    return ImageEvidence(analysis, build_result(target, analysis.source, found, Trust(())))
+    return ImageEvidence(analysis, build_result(target, analysis.source, found, Trust(tuple(keys))))

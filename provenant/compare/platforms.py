@@ -19,13 +19,17 @@ from collections.abc import Sequence
 from pydantic import BaseModel, Field
 
 from provenant.attest import constants as c
-from provenant.attest.evaluate import Attachment
+from provenant.attest.evaluate import KEYLESS_UNVERIFIED, SIGNATURE_INVALID, SIGNED_UNVERIFIED, Attachment
+from provenant.attest.keys import PublicKey
 from provenant.cache import LayerCache
 from provenant.compare.base_image import BaseImage, find_base_image
 from provenant.compare.evidence import ImageEvidence, gather
 from provenant.oci.platform import PlatformSpec
 from provenant.sbom.generate import ImageAnalysis
 from provenant.session import Session
+
+#: Trust labels of items that carry a signature, whether or not it could be checked (besides ``signed:…``).
+SIGNED_STATES = frozenset({SIGNED_UNVERIFIED, KEYLESS_UNVERIFIED, SIGNATURE_INVALID})
 
 
 class LayerRow(BaseModel):
@@ -113,13 +117,9 @@ class CompareResult(BaseModel):
     version_skew: list[VersionSkew]
     required: list[str]
     missing_required: list[str]
+    ok: bool = Field(description="every required platform is present (exit code 1 when not)")
     index_attestations: AttestationCoverage | None = Field(description="what is attached to the index itself")
     notes: list[str] = Field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """Every required platform is present."""
-        return not self.missing_required
 
 
 def coverage(attachments: Sequence[Attachment]) -> AttestationCoverage:
@@ -128,15 +128,14 @@ def coverage(attachments: Sequence[Attachment]) -> AttestationCoverage:
     return AttestationCoverage(
         provenance="slsa-provenance" in families,
         sbom=bool(families & {"spdx", "cyclonedx"}) or any(a.kind == "sbom" for a in attachments),
-        signed=any(a.trust.startswith("signed") or a.trust in ("keyless-unverified", "signature-invalid")
-                   for a in attachments),
+        signed=any(a.trust.startswith("signed:") or a.trust in SIGNED_STATES for a in attachments),
         verified=any(a.verified for a in attachments),
         predicate_types=sorted({a.predicate_type for a in attachments if a.predicate_type}),
         trust=sorted({a.trust for a in attachments}),
-    )  # fmt: skip
+    )
 
 
-def _versions(image: ImageAnalysis) -> dict[tuple[str, str], str]:
+def package_versions(image: ImageAnalysis) -> dict[tuple[str, str], str]:
     """(type, name) -> version; a name installed at several versions keeps them all, sorted."""
     found: dict[tuple[str, str], set[str]] = {}
     for pkg in image.sbom.packages:
@@ -184,7 +183,7 @@ def _summary(ev: ImageEvidence, image: ImageAnalysis, shared: dict[str, set[str]
 
 
 def _package_differences(images: Sequence[ImageAnalysis]) -> tuple[list[PackagePresence], list[VersionSkew]]:
-    per_platform = {im.sbom.platform: _versions(im) for im in images}
+    per_platform = {im.sbom.platform: package_versions(im) for im in images}
     names = sorted({key for versions in per_platform.values() for key in versions})
     partial: list[PackagePresence] = []
     skew: list[VersionSkew] = []
@@ -211,6 +210,7 @@ def summarize(ev: ImageEvidence, required: Sequence[PlatformSpec] = ()) -> Compa
         for layer in im.layers:
             shared.setdefault(layer.diff_id, set()).add(im.sbom.platform)
     present = {im.image.platform for im in images}
+    missing = [str(r) for r in required if r not in present]
     partial, skew = _package_differences(images)
     notes = []
     if len(images) == 1:
@@ -227,7 +227,8 @@ def summarize(ev: ImageEvidence, required: Sequence[PlatformSpec] = ()) -> Compa
         partial_packages=partial,
         version_skew=skew,
         required=[str(r) for r in required],
-        missing_required=[str(r) for r in required if r not in present],
+        missing_required=missing,
+        ok=not missing,
         index_attestations=coverage(top_attachments) if analysis.top.is_index else None,
         notes=notes,
     )
@@ -239,7 +240,11 @@ def compare_platforms(
     *,
     require: Sequence[PlatformSpec] = (),
     cache: LayerCache | None = None,
+    keys: Sequence[PublicKey] = (),
     workers: int = 4,
 ) -> CompareResult:
-    """Library entry point of ``provenant compare``: every platform of ``target`` (attestation manifests excluded)."""
-    return summarize(gather(session, target, cache=cache, workers=workers), require)
+    """Library entry point of ``provenant compare``: every platform of ``target`` (attestation manifests excluded).
+
+    Signatures are checked against ``keys`` (``verified`` needs one of them).
+    """
+    return summarize(gather(session, target, cache=cache, keys=keys, workers=workers), require)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pydantic import BaseModel, Field
 
 from provenant import __version__
 from provenant.attest.evaluate import Attachment
+from provenant.attest.keys import PublicKey
 from provenant.cache import LayerCache
 from provenant.compare.evidence import gather
 from provenant.compare.platforms import CompareResult, summarize
@@ -58,12 +61,13 @@ def build_report(
     session: Session,
     target: str,
     *,
-    require: list[PlatformSpec] | None = None,
+    require: Sequence[PlatformSpec] = (),
     cache: LayerCache | None = None,
+    keys: Sequence[PublicKey] = (),
     workers: int = 4,
 ) -> ReportData:
     """Library entry point of ``provenant report``: one pass over every platform of ``target``."""
-    ev = gather(session, target, cache=cache, workers=workers)
+    ev = gather(session, target, cache=cache, keys=keys, workers=workers)
     platforms = [
         PlatformReport(
             platform=im.sbom.platform,
@@ -73,7 +77,7 @@ def build_report(
         for im in ev.analysis.images
     ]
     return ReportData(
-        compare=summarize(ev, require or ()),
+        compare=summarize(ev, require),
         platforms=platforms,
         index_attachments=[AttachmentRow.of(a) for a in ev.top_attachments()],
     )

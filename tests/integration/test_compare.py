@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from fixtures import FixtureSet, Registry, recipes, skewimages
+from provenant.attest.keys import load_private_key, load_public_key
+from provenant.attest.push import sign_image
 from provenant.cli.main import cli
 from provenant.compare.platforms import CompareResult, compare_platforms
 from provenant.oci.platform import PlatformSpec
 from provenant.session import Session
+from tests.attestdata import artifacts, crypto
 from tests.layoutfacts import expected_type_counts, expected_versions, platform_facts
 
 pytestmark = pytest.mark.integration
@@ -173,3 +177,30 @@ def test_cli_json_and_markdown(registry: Registry, fixture_set: FixtureSet) -> N
     row = f"| deb | `{skewimages.SKEW_PACKAGE}` | {AMD64} {amd[key]}; {ARM64} {arm[key]} |"
     assert row in md.stdout.splitlines()
     assert "| Platform | Digest | Compressed |" in md.stdout
+
+
+def test_signature_status_with_and_without_the_key(registry: Registry, tmp_path: Path) -> None:
+    """A copy of the multi-arch tag with a cosign signature on its arm64 manifest only."""
+    priv, pub = crypto.write_keys(crypto.new_key(), tmp_path, "compare")
+    artifacts.copy_image(registry.host, "debian-multiarch", "12", "compare/signed", "12")
+    ref = f"{registry.host}/compare/signed:12"
+    with Session() as session:
+        sign_image(session, ref, load_private_key(priv, None), platforms=[PlatformSpec.parse("linux/arm64")])
+    with Session() as session:
+        without_key = compare_platforms(session, ref)
+        with_key = compare_platforms(session, ref, keys=[load_public_key(pub)])
+    states = {
+        p.platform: (p.attestations.signed, p.attestations.verified, p.attestations.summary)
+        for p in without_key.platforms
+    }
+    assert states == {
+        AMD64: (False, False, "provenance+sbom (unsigned)"),
+        ARM64: (True, False, "provenance+sbom (signed)"),
+    }
+    states = {p.platform: (p.attestations.signed, p.attestations.verified) for p in with_key.platforms}
+    assert states == {AMD64: (False, False), ARM64: (True, True)}
+    fingerprint = load_public_key(pub).fingerprint
+    assert f"signed:key={fingerprint}" in with_key.platforms[1].attestations.trust
+    cli_out = CliRunner().invoke(cli, ["compare", ref, "--no-cache", "--key", str(pub), "-o", "json"])
+    assert cli_out.exit_code == 0, cli_out.output
+    assert [p["attestations"]["verified"] for p in json.loads(cli_out.stdout)["platforms"]] == [False, True]

@@ -12,10 +12,14 @@ import pytest
 from click.testing import CliRunner
 
 from fixtures import FixtureSet, Registry, recipes
+from provenant.attest.keys import load_private_key, load_public_key
+from provenant.attest.push import sign_image
 from provenant.cli.main import cli
 from provenant.compare.report import build_report
 from provenant.compare.report_html import render_html
+from provenant.oci.platform import PlatformSpec
 from provenant.session import Session
+from tests.attestdata import artifacts, crypto
 from tests.layoutfacts import blob, expected_type_counts, platform_facts
 
 pytestmark = pytest.mark.integration
@@ -191,3 +195,24 @@ def test_text_from_the_image_is_escaped(registry: Registry, tmp_path: Path) -> N
     parser = Tables()
     parser.feed(dom)
     assert hostile in parser.text["platform-linux-amd64"]  # shown as text, not run
+
+
+def test_signature_status_on_the_page(registry: Registry, tmp_path: Path) -> None:
+    priv, pub = crypto.write_keys(crypto.new_key(), tmp_path, "report")
+    artifacts.copy_image(registry.host, "debian-multiarch", "12", "report/signed", "12")
+    ref = f"{registry.host}/report/signed:12"
+    with Session() as session:
+        sign_image(session, ref, load_private_key(priv, None), platforms=[PlatformSpec.parse("linux/amd64")])
+    page = tmp_path / "signed.html"
+    result = CliRunner().invoke(cli, ["report", ref, "-o", str(page), "--no-cache", "--key", str(pub)])
+    assert result.exit_code == 0, result.output
+    parser = Tables()
+    parser.feed(_run_chromium(["--dump-dom", page.as_uri()], tmp_path / "profile").stdout)
+    rows = {r[0]: r[8] for r in parser.sections["platforms"][1:]}
+    assert rows == {
+        "linux/amd64": "provenance: yes SBOM: yes signature: yes verified",
+        "linux/arm64/v8": "provenance: yes SBOM: yes signature: no unsigned",
+    }
+    fingerprint = load_public_key(pub).fingerprint
+    signatures = [r for r in parser.sections["platform-linux-amd64"] if len(r) == 6 and r[0] == "signature"]
+    assert [(r[2], r[3], r[5]) for r in signatures] == [("cosign-tag", f"signed:key={fingerprint}", "match")]
