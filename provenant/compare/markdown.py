@@ -32,28 +32,8 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence
     return out
 
 
-def compare_markdown(result: CompareResult) -> str:
-    """The comparison as a Markdown section."""
-    lines = [f"### Platforms of {code(result.reference)}", "", f"Digest {code(result.digest)}", ""]
-    rows = [
-        [
-            code(p.platform),
-            code(p.manifest_digest[:19]),
-            human_size(p.compressed_size),
-            human_size(p.uncompressed_size),
-            str(p.layer_count),
-            f"{p.shared_layers} / {p.unique_layers}",
-            ", ".join(f"{k} {v}" for k, v in p.packages_by_type.items()) or "0",
-            cell(p.attestations.summary),
-        ]
-        for p in result.platforms
-    ]
-    lines += _table(
-        ["Platform", "Digest", "Compressed", "Uncompressed", "Layers", "Shared / unique", "Packages", "Evidence"],
-        rows,
-        right=(2, 3, 4),
-    )
-    lines.append("")
+def _differences(result: CompareResult) -> list[str]:
+    lines: list[str] = []
     if result.partial_packages:
         lines += ["#### Packages not on every platform", ""]
         lines += _table(
@@ -82,13 +62,41 @@ def compare_markdown(result: CompareResult) -> str:
         )
     else:
         lines.append("No version skew.")
+    return lines
+
+
+def compare_markdown(result: CompareResult) -> str:
+    """The comparison as a Markdown section."""
+    lines = [f"### Platforms of {code(result.reference)}", "", f"Digest {code(result.digest)}", ""]
+    rows = [
+        [
+            code(p.platform),
+            code(p.manifest_digest[:19]),
+            human_size(p.compressed_size),
+            human_size(p.uncompressed_size),
+            str(p.layer_count),
+            f"{p.shared_layers} / {p.unique_layers}",
+            ", ".join(f"{k} {v}" for k, v in p.packages_by_type.items()) or "0",
+            cell(p.attestations.summary),
+        ]
+        for p in result.platforms
+    ]
+    lines += _table(
+        ["Platform", "Digest", "Compressed", "Uncompressed", "Layers", "Shared / unique", "Packages", "Evidence"],
+        rows,
+        right=(2, 3, 4),
+    )
+    lines.append("")
+    if len(result.platforms) > 1:
+        lines += _differences(result)
     if result.required:
         lines.append("")
         if result.missing_required:
             lines.append(f"**Missing required platforms:** {', '.join(code(p) for p in result.missing_required)}")
         else:
             lines.append(f"Required platforms present: {', '.join(code(p) for p in result.required)}")
-    return "\n".join(lines) + "\n"
+    lines += [f"_{cell(note)}_" for note in result.notes]
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def _platform_section(p: PlatformDiff) -> list[str]:

@@ -130,6 +130,9 @@ def _differences(c: CompareResult) -> str:
         out.append(f'<p class="bad">Missing required platforms: {e(", ".join(c.missing_required))}</p>')
     elif c.required:
         out.append(f'<p class="ok">Required platforms present: {e(", ".join(c.required))}</p>')
+    if len(c.platforms) == 1:
+        out.append('<p class="muted">A single platform: nothing to compare it with.</p>')
+        return "".join(out)
     out.append("<h3>Packages not on every platform</h3>")
     if c.partial_packages:
         out.append(

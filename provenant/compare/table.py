@@ -23,6 +23,25 @@ def _table(title: str, *columns: str, right: tuple[str, ...] = ()) -> Table:
     return t
 
 
+def _render_differences(result: CompareResult, con: Console) -> None:
+    if result.partial_packages:
+        t = _table("Packages not on every platform", "TYPE", "NAME", "ON", "MISSING ON")
+        for pp in result.partial_packages:
+            on = ", ".join(f"{p} {v}" for p, v in pp.versions.items())
+            t.add_row(pp.type, pp.name, on, ", ".join(pp.missing_on))
+        con.print(t)
+    else:
+        con.print("Packages: every platform has the same package names.")
+    con.print()
+    if result.version_skew:
+        t = _table("Version skew", "TYPE", "NAME", "VERSIONS")
+        for s in result.version_skew:
+            t.add_row(s.type, s.name, "; ".join(f"{p} {v}" for p, v in s.versions.items()))
+        con.print(t)
+    else:
+        con.print("Version skew: none.")
+
+
 def render_compare(result: CompareResult, con: Console) -> None:
     """Platforms, packages not on every platform, version skew, required platforms."""
     con.print(f"[bold]{escape(result.reference)}[/bold]  {result.digest}  ({len(result.platforms)} platform(s))")
@@ -47,22 +66,8 @@ def render_compare(result: CompareResult, con: Console) -> None:
         )
     con.print(t)
     con.print()
-    if result.partial_packages:
-        t = _table("Packages not on every platform", "TYPE", "NAME", "ON", "MISSING ON")
-        for pp in result.partial_packages:
-            on = ", ".join(f"{p} {v}" for p, v in pp.versions.items())
-            t.add_row(pp.type, pp.name, on, ", ".join(pp.missing_on))
-        con.print(t)
-    else:
-        con.print("Packages: every platform has the same package names.")
-    con.print()
-    if result.version_skew:
-        t = _table("Version skew", "TYPE", "NAME", "VERSIONS")
-        for s in result.version_skew:
-            t.add_row(s.type, s.name, "; ".join(f"{p} {v}" for p, v in s.versions.items()))
-        con.print(t)
-    else:
-        con.print("Version skew: none.")
+    if len(result.platforms) > 1:
+        _render_differences(result, con)
     if result.required:
         con.print()
         if result.missing_required:
