@@ -24,6 +24,9 @@ from provenant.oci.platform import PlatformSpec
 from provenant.sbom.generate import ImageAnalysis
 from provenant.session import Session
 
+#: ``old``/``new`` of a set-like config entry (exposed port, volume) that exists on that side.
+PRESENT = "present"
+
 
 class PackageRef(BaseModel):
     """A package on one side."""
@@ -188,13 +191,12 @@ def config_changes(a: ImageConfig, b: ImageConfig) -> list[ConfigChange]:
         ("volumes", set(ca.volumes or {}), set(cb.volumes or {})),
     ):
         for key in sorted(old_set ^ new_set):
-            present = "present"
             out.append(
                 ConfigChange(
                     field=field,
                     key=key,
-                    old=present if key in old_set else None,
-                    new=present if key in new_set else None,
+                    old=PRESENT if key in old_set else None,
+                    new=PRESENT if key in new_set else None,
                 )
             )
     return out

@@ -75,14 +75,8 @@ def gather(
     Signatures are checked against ``keys``; without keys a signature is labelled ``signed-unverified``.
     """
     analysis = analyze(session, target, platforms, cache=cache, workers=workers)
-    reader = analysis.reader
-    source = reader.source
-    is_registry = isinstance(source, RegistrySource)
-    found = discover(
-        reader,
-        session.client if is_registry else None,
-        source.ref if isinstance(source, RegistrySource) else None,
-        platforms,
-        top=analysis.top,
-    )
+    source = analysis.reader.source
+    # Cosign tags and referrers exist only in a registry; local sources have in-index attestations only.
+    ref = source.ref if isinstance(source, RegistrySource) else None
+    found = discover(analysis.reader, session.client if ref else None, ref, platforms, top=analysis.top)
     return ImageEvidence(analysis, build_result(target, analysis.source, found, Trust(tuple(keys))))
