@@ -49,6 +49,7 @@ def _register() -> None:
     from provenant.cli.attest_cmds import attest_cmd, attestations_cmd, keygen_cmd, sign_cmd, verify_cmd
     from provenant.cli.cache_cmd import cache_group
     from provenant.cli.inspect_cmd import inspect_cmd
+    from provenant.cli.policy_cmd import policy_group
     from provenant.cli.sbom_cmd import sbom_cmd
     from provenant.cli.tags_cmd import tags_cmd
 
@@ -56,6 +57,7 @@ def _register() -> None:
     cli.add_command(sbom_cmd)
     cli.add_command(tags_cmd)
     cli.add_command(cache_group)
+    cli.add_command(policy_group)
     for command in (attestations_cmd, verify_cmd, attest_cmd, sign_cmd, keygen_cmd):
         cli.add_command(command)
 
