@@ -32,11 +32,15 @@ def _glob(value: str) -> str:
 
 
 def _reference(value: str) -> str:
-    parse_reference(value)  # raises InvalidReferenceError (a ValueError is what pydantic reports)
+    try:
+        parse_reference(value)
+    except ProvenantError as exc:
+        raise ValueError(exc.message) from None  # pydantic reports ValueErrors with the field path
     return value
 
 
 Glob = Annotated[str, AfterValidator(_glob)]
+ImageRef = Annotated[str, AfterValidator(_reference)]
 
 
 class _Strict(BaseModel):
@@ -68,19 +72,9 @@ class BaseImage(_Family):
 
     allowed: list[Glob] = Field(default_factory=list, description="image globs a base image must match")
     registries: list[str] = Field(default_factory=list, description="registry hosts a base image may come from")
-    trusted: list[str] = Field(
+    trusted: list[ImageRef] = Field(
         default_factory=list, description="trusted base images whose layers are matched as a prefix (references)"
     )
-
-    @field_validator("trusted")
-    @classmethod
-    def _refs(cls, value: list[str]) -> list[str]:
-        for ref in value:
-            try:
-                parse_reference(ref)
-            except ProvenantError as exc:
-                raise ValueError(exc.message) from None
-        return value
 
 
 class Provenance(_Family):
