@@ -144,3 +144,25 @@ def test_cli_check_with_bad_policy_exits_2_before_touching_the_image(tmp_path: P
     res = CliRunner().invoke(cli, ["policy", "check", "127.0.0.1:1/none:1", "--policy", str(bad)])
     assert res.exit_code == 2
     assert "checks.licenses.denied: Input should be a valid list" in res.output
+
+
+def test_reference_doc_names_every_check_and_field() -> None:
+    from pydantic import BaseModel
+
+    from provenant.policy.checks import CHECKS
+    from provenant.policy.schema import Checks, ImagePolicy
+
+    doc = (ROOT / "docs" / "policy-reference.md").read_text()
+    for check in CHECKS:
+        assert f"`{check.id}`" in doc, check.id
+    families: list[type[BaseModel]] = []
+    for name, field in Checks.model_fields.items():
+        assert f"`checks.{field.alias or name}`" in doc, name
+        ann = field.annotation
+        families += [a for a in getattr(ann, "__args__", ()) if isinstance(a, type) and issubclass(a, BaseModel)]
+    for model in [ImagePolicy, *families]:
+        for name, field in model.model_fields.items():
+            alias = field.alias or name
+            if alias in ("action", "onMissingData", "checks"):
+                continue
+            assert f"`{alias}`" in doc or f"`{alias}." in doc, f"{model.__name__}.{alias}"
