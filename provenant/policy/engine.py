@@ -185,6 +185,7 @@ def evaluate(
         checks=infos,
         results=results,
         warnings=warnings,
+        notes=list(ev.notes),
         verdict=verdict,
         exit_code=exit_code_of(verdict, fail_on_warn=fail_on_warn),
     )

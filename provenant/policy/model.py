@@ -101,7 +101,8 @@ class PolicyReport(BaseModel):
     fail_on_warn: bool
     checks: list[CheckInfo]
     results: list[PolicyResult]
-    warnings: list[str] = Field(default_factory=list, description="expired waivers, evidence that could not be read")
+    warnings: list[str] = Field(default_factory=list, description="expired waivers")
+    notes: list[str] = Field(default_factory=list, description="how the evidence was gathered")
     verdict: Verdict
     exit_code: int
 

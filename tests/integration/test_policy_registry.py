@@ -725,3 +725,50 @@ def test_multiarch_evaluation_fetches_each_blob_once(world: World, tmp_path: Pat
 def _layer_digests(layout: Path, manifest_digest: str) -> list[str]:
     m = json.loads((layout / "blobs" / "sha256" / manifest_digest.removeprefix("sha256:")).read_bytes())
     return [layer["digest"] for layer in m["layers"]]
+
+
+# -- reports of warnings and expired waivers; local sources -----------------------------------------------------
+
+
+def test_expired_waiver_and_warnings_in_text_github_junit(world: World, ev: Evidences) -> None:
+    from provenant.policy.reports import render
+
+    waiver = {"check": "sbom.attested", "images": "**", "reason": "SBOM pipeline pending", "expires": "2026-05-31"}
+    rep = evaluate(
+        ev("debian-base:12"),
+        policy({"sbom": {"action": "warn"}}, waivers=[waiver]),
+        today=TODAY,
+        fail_on_warn=True,
+    )
+    assert (rep.verdict, rep.exit_code) == ("warn", 1)
+    text = render(rep, "text")
+    assert (
+        f"WARN             {AMD}: no SBOM is attached to this platform manifest [the waiver expired on 2026-05-31"
+        in text
+    )
+    assert f"warning: sbom.attested on {AMD}: the waiver expired on 2026-05-31 (SBOM pipeline pending)" in text
+    gh = render(rep, "github").splitlines()
+    assert f"::warning title=sbom.attested ({AMD})::no SBOM is attached" in gh[0]
+    assert any(ln.startswith("::warning title=expired waiver::sbom.attested on ") for ln in gh)
+    junit = ET.fromstring(render(rep, "junit"))
+    types = [f.get("type") for f in junit.iter("failure")]
+    assert types == ["warning", "warning"]  # --fail-on-warn: warnings fail the JUnit cases too
+    lenient = evaluate(ev("debian-base:12"), policy({"sbom": {"action": "warn"}}), today=TODAY)
+    assert list(ET.fromstring(render(lenient, "junit")).iter("failure")) == []
+
+
+def test_local_layout_has_no_reference_to_pin(world: World, tmp_path: Path, cache_dir: Path) -> None:
+    fx = world.fx.image("debian-multiarch:12")
+    pol = _policy_file(tmp_path, {"pinning": {"requireBaseDigest": False}, "platforms": {"required": [AMD, ARM]}})
+    res = _cli(str(fx.layout), pol, cache_dir, "--format", "json")
+    doc = json.loads(res.stdout)
+    got = {f["check"]: (f["status"], f["effect"]) for r in doc["results"] for f in r["findings"]}
+    assert got == {
+        "pinning.digest": ("no-data", "deny"),
+        "pinning.forbidden-tags": ("no-data", "deny"),
+        "platforms.required": ("pass", "none"),
+    }
+    assert res.exit_code == 1
+    assert doc["notes"] == [
+        "not a registry: only attestations inside the index were looked for (no tags, no referrers)"
+    ]

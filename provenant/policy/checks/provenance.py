@@ -95,6 +95,16 @@ class Signed(Check):
                     keys=keys,
                 )
             ]
+        wrong_subject = [a for a in atts if a.trust.startswith("signed:") and not a.verified]
+        if wrong_subject:
+            return [
+                failed(
+                    f"provenance is signed by {wrong_subject[0].signer}, but about another digest than {p.digest}",
+                    fix=Subject.help,
+                    statements=labels,
+                    keys=keys,
+                )
+            ]
         if not keys:
             return [
                 no_data(
