@@ -106,10 +106,10 @@ def _waive(policy: ImagePolicy, ev: Evidence, f: Finding, today: dt.date, warnin
         if not _waiver_applies(w, ev, f):
             continue
         if today <= w.expires:
+            f.waiver = WaiverNote(reason=w.reason, expires=w.expires, expired=False, waived_effect=f.effect)
             f.status, f.effect = "waived", "none"
-            f.waiver = WaiverNote(reason=w.reason, expires=w.expires, expired=False)
             return
-        f.waiver = WaiverNote(reason=w.reason, expires=w.expires, expired=True)
+        f.waiver = WaiverNote(reason=w.reason, expires=w.expires, expired=True, waived_effect=f.effect)
         note = f"the waiver expired on {w.expires.isoformat()} ({w.reason}); the finding is active again"
         f.message = f"{f.message} [{note}]"
         warnings.append(f"{f.check} on {f.subject}: {note}")

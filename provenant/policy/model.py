@@ -49,6 +49,7 @@ class WaiverNote(BaseModel):
     reason: str
     expires: dt.date
     expired: bool
+    waived_effect: Effect = Field(description="what the finding would have done without the waiver")
 
 
 class Finding(BaseModel):

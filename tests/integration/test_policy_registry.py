@@ -319,7 +319,7 @@ def test_provenance_present(world: World, ev: Evidences) -> None:
     assert none.finding("provenance.present", AMD).evidence == {"accepted": [c.SLSA_V02, c.SLSA_V1], "found": []}
 
 
-def test_provenance_signed(world: World, ev: Evidences) -> None:
+def test_provenance_signed(world: World, ev: Evidences, tmp_path: Path, cache_dir: Path) -> None:
     p = {"provenance": {"requireSigned": True}}
     unsigned = run(ev("debian-multiarch:12"), p).finding("provenance.signed", AMD)
     assert unsigned.status == "fail"
@@ -332,6 +332,18 @@ def test_provenance_signed(world: World, ev: Evidences) -> None:
     other_key = run(ev("policy/signed:12", world.pub_b), p).finding("provenance.signed", AMD)
     assert other_key.status == "fail"
     assert other_key.message == "no provenance signature verifies with the given keys"
+    keys_in_policy = tmp_path / "policy-with-key.yaml"
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "a.pub").write_bytes(world.pub_a.read_bytes())
+    keys_in_policy.write_text(
+        yaml.safe_dump(
+            {"apiVersion": "provenant/v1", "kind": "ImagePolicy",
+             "checks": {"provenance": {"requireSigned": True, "keys": ["keys/a.pub"]}}}
+        )
+    )  # fmt: skip
+    res = _cli(world.ref("policy/signed:12"), keys_in_policy, cache_dir, "--format", "json")
+    by_policy_key = json.loads(res.stdout)
+    assert {f["status"] for r in by_policy_key["results"] for f in r["findings"]} == {"pass"}
     no_key = run(ev("policy/signed:12"), p).finding("provenance.signed", AMD)
     assert no_key.status == "no-data"
     assert no_key.message == "provenance is signed, but no public key was given to verify it"
@@ -632,6 +644,7 @@ def test_strict_policy_with_a_waiver_passes(world: World, tmp_path: Path, cache_
     jsonschema.validate(sarif, SCHEMA)
     (waived,) = sarif["runs"][0]["results"]
     assert waived["ruleId"] == "pinning.base-digest"
+    assert waived["level"] == "error"  # what it would have been
     assert waived["suppressions"][0]["justification"] == "base bump (until 2999-01-01)"
 
 

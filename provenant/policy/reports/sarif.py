@@ -51,7 +51,7 @@ def _result(report: PolicyReport, f: Finding, rule_index: int) -> dict[str, Any]
     out: dict[str, Any] = {
         "ruleId": f.check,
         "ruleIndex": rule_index,
-        "level": "error" if f.status == "waived" else _LEVEL[f.effect],
+        "level": _LEVEL[f.waiver.waived_effect if f.status == "waived" and f.waiver else f.effect],
         "kind": "fail",
         "message": {"text": message},
         "locations": [location],
