@@ -60,6 +60,8 @@ class Cataloger:
     patterns: ClassVar[tuple[str, ...]] = ()
     #: Larger matching files are not kept; the scan records an issue instead.
     max_size: ClassVar[int] = 32 * MiB
+    #: False when a file over ``max_size`` is simply not this cataloger's business (no scan issue).
+    report_oversize: ClassVar[bool] = True
     #: True when the cataloger wants every executable regular file streamed through :meth:`sniff`.
     sniffs_executables: ClassVar[bool] = False
     #: Package types this cataloger produces (for documentation and tests).

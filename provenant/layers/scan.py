@@ -223,14 +223,16 @@ def scan_layer(chunks: Iterator[bytes], *, digest: str, diff_id: str, plan: Scan
                 if data is None:
                     continue  # target not kept: nothing a cataloger asked for
             elif entry.size > max(c.max_size for c in wanted):
-                scan.issues.append(
-                    ScanIssue(
-                        reason=f"file of {entry.size} bytes is over the size cap; not parsed",
-                        path=entry.path,
-                        layer_digest=digest,
-                        cataloger=",".join(c.name for c in wanted),
+                reporting = [c for c in wanted if c.report_oversize]
+                if reporting:
+                    scan.issues.append(
+                        ScanIssue(
+                            reason=f"file of {entry.size} bytes is over the size cap; not parsed",
+                            path=entry.path,
+                            layer_digest=digest,
+                            cataloger=",".join(c.name for c in reporting),
+                        )
                     )
-                )
                 continue
             else:
                 data = walker.read_data(entry)
