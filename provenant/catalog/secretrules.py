@@ -14,7 +14,7 @@ from dataclasses import dataclass
 #: Known token shapes: rule id -> pattern; ``prefix`` group is the public, non-secret part shown.
 TOKEN_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("aws-access-key", re.compile(r"(?<![A-Z0-9])(?P<prefix>AKIA|ASIA)[0-9A-Z]{16}(?![A-Z0-9])")),
-    ("github-token", re.compile(r"(?<![A-Za-z0-9_])(?P<prefix>gh[pousr]_)[A-Za-z0-9]{36,255}(?![A-Za-z0-9_])")),
+    ("github-token", re.compile(r"(?<![A-Za-z0-9_])(?P<prefix>gh[pousr]_)[A-Za-z0-9]{36}(?![A-Za-z0-9_])")),
     ("github-token", re.compile(r"(?<![A-Za-z0-9_])(?P<prefix>github_pat_)[A-Za-z0-9_]{60,255}")),
     ("slack-token", re.compile(r"(?<![A-Za-z0-9])(?P<prefix>xox[abposr]-)[A-Za-z0-9-]{10,250}")),
     ("npm-token", re.compile(r"(?<![A-Za-z0-9_])(?P<prefix>npm_)[A-Za-z0-9]{36}(?![A-Za-z0-9])")),

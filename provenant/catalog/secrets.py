@@ -87,7 +87,9 @@ def _dotenv(path: str, text: str) -> list[dict[str, str]]:
             names.append(m.group(1))
     if not names:
         return []
-    return [_finding("dotenv-file", f"{len(names)} variables: {', '.join(sorted(set(names)))} (values redacted)")]
+    unique = sorted(set(names))
+    noun = "variable" if len(unique) == 1 else "variables"
+    return [_finding("dotenv-file", f"{len(unique)} {noun}: {', '.join(unique)} (values redacted)")]
 
 
 def _npmrc(text: str) -> list[dict[str, str]]:

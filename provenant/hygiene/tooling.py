@@ -19,14 +19,14 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(
             r"^(gcc|g\+\+|c\+\+|cpp|clang|clang\+\+|llvm|gfortran|tcc|rustc|cargo|golang-go|golang|go|"
             r"gcc-c\+\+|gcc-gfortran|openjdk-\d+-jdk|openjdk-\d+-jdk-headless|java-\d+-openjdk-devel)"
-            r"(-\d+(\.\d+)*)?(-[a-z0-9_]+-linux-gnu[a-z]*)?$"
+            r"(-\d+(\.\d+)*)?(-[a-z0-9_-]+-linux-gnu[a-z]*)?$"
         ),
     ),
     (
         "build tool",
         re.compile(
             r"^(make|cmake|ninja-build|ninja|meson|autoconf|automake|libtool|pkg-config|pkgconf|bison|flex|"
-            r"dpkg-dev|binutils|binutils-[a-z0-9_]+-linux-gnu[a-z]*)$"
+            r"dpkg-dev|binutils|binutils-[a-z0-9_-]+-linux-gnu[a-z]*)$"
         ),
     ),
     ("development headers (-dev)", re.compile(r"^.+-(dev|devel|headers)$")),
