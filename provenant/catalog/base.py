@@ -116,5 +116,14 @@ def glob_to_regex(glob: str) -> str:
 
 @cache
 def compile_globs(globs: tuple[str, ...]) -> re.Pattern[str]:
-    """One anchored regex matching any of ``globs``."""
-    return re.compile("(?:" + "|".join(glob_to_regex(g) for g in globs) + r")\Z")
+    """One anchored regex matching any of ``globs``.
+
+    Every entry of every layer goes through this on the scan's hot path: the ``**/`` that most globs
+    start with is factored out (one directory walk, then the alternatives), which is the same
+    language as the plain alternation at a fraction of the backtracking.
+    """
+    deep = [glob_to_regex(g[3:]) for g in globs if g.startswith("**/")]
+    rest = [glob_to_regex(g) for g in globs if not g.startswith("**/")]
+    if deep:
+        rest.append("(?:[^/]+/)*(?:" + "|".join(deep) + ")")
+    return re.compile("(?:" + "|".join(rest) + r")\Z")
