@@ -74,8 +74,11 @@ def _ini_lines(text: str) -> Iterator[tuple[int, str, str]]:
 
 
 def _dotenv(path: str, text: str) -> list[dict[str, str]]:
-    suffix = posixpath.basename(path).rsplit(".", 1)[-1].lower()
-    if posixpath.basename(path).startswith(".env.") and suffix in TEMPLATE_SUFFIXES:
+    """``.env``/``.env.<stage>``: any set variable (the app-settings convention); ``<name>.env``
+    (also what packages ship, e.g. locale or service defaults): only with a secret-named one."""
+    base = posixpath.basename(path)
+    conventional = base == ".env" or base.startswith(".env.")
+    if base.startswith(".env.") and base.rsplit(".", 1)[-1].lower() in TEMPLATE_SUFFIXES:
         return []
     names = []
     for line in text.splitlines():
@@ -85,7 +88,7 @@ def _dotenv(path: str, text: str) -> list[dict[str, str]]:
         m = ASSIGNMENT.match(stripped)
         if m and is_literal_secret(m.group(2)):
             names.append(m.group(1))
-    if not names:
+    if not names or not (conventional or any(is_secret_name(n) for n in names)):
         return []
     unique = sorted(set(names))
     noun = "variable" if len(unique) == 1 else "variables"

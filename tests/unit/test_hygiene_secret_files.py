@@ -141,6 +141,11 @@ def test_dotenv_files_and_templates() -> None:
         assert rules(template, text) == [("github-token", "line 6: ghp_…(40 chars)")]
         assert rules(template, "DB_PASSWORD=changeme\n") == []
     assert rules("app/.env", "# nothing set yet\nDB_PASSWORD=\nAPI_KEY=${API_KEY}\n") == []
+    # <name>.env: packages ship such defaults; only a secret-named variable makes it a finding.
+    assert rules("usr/share/foo/defaults.env", "LANG=C.UTF-8\nFOO_HOME=/usr/share/foo\n") == []
+    assert rules("srv/prod.env", "HOST=db\nDB_PASSWORD=pw1\n") == [
+        ("dotenv-file", "2 variables: DB_PASSWORD, HOST (values redacted)")
+    ]
 
 
 def test_npmrc() -> None:
