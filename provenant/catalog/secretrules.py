@@ -38,11 +38,15 @@ def is_secret_name(name: str) -> bool:
     return SECRET_NAME.search(re.sub(r"[-.]", "_", name).upper()) is not None
 
 
+#: Switch-like values (``USE_TOKEN=true``, ``API_KEY=none``): settings, not secrets.
+NOT_SECRET_VALUES = frozenset({"true", "false", "yes", "no", "on", "off", "null", "none", "nil", "0", "1"})
+
+
 def is_literal_secret(value: str) -> bool:
     """A value that is a real literal: not empty, not a ``$VAR``/``${VAR}``/``{{ tmpl }}`` reference,
-    not an obvious mask or placeholder (``<...>``, ``****``, ``xxxx``)."""
+    not an obvious mask or placeholder (``<...>``, ``****``, ``xxxx``), not a switch (``true``, ``0``)."""
     v = value.strip().strip("\"'").strip()
-    if not v or "$" in v or "{{" in v or "%(" in v:
+    if not v or "$" in v or "{{" in v or "%(" in v or v.lower() in NOT_SECRET_VALUES:
         return False
     if v.startswith("<") and v.endswith(">"):
         return False

@@ -45,6 +45,10 @@ def test_not_secrets() -> None:
             "AWS_ACCESS_KEY_ID_FILE=/run/secrets/aws",
             "PWD=/app",
             "API_KEY=${API_KEY}",
+            "USE_TOKEN=true",  # a switch, not a secret
+            "CLIENT_SECRET=none",
+            "DB_PASSWORD=<set me>",
+            "STRIPE_SECRET=********",
             "PATH=/usr/local/bin:/usr/bin",
             "NO_VALUE",
         )
