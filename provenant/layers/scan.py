@@ -222,14 +222,16 @@ def _walk(walker: TarWalker, scan: LayerScan, plan: ScanPlan) -> None:
                 if data is None:
                     continue  # target not kept: nothing a cataloger asked for
             elif entry.size > max(c.max_size for c in wanted):
-                scan.issues.append(
-                    ScanIssue(
-                        reason=f"file of {entry.size} bytes is over the size cap; not parsed",
-                        path=entry.path,
-                        layer_digest=digest,
-                        cataloger=",".join(c.name for c in wanted),
+                reporting = [c for c in wanted if c.report_oversize]
+                if reporting:
+                    scan.issues.append(
+                        ScanIssue(
+                            reason=f"file of {entry.size} bytes is over the size cap; not parsed",
+                            path=entry.path,
+                            layer_digest=digest,
+                            cataloger=",".join(c.name for c in reporting),
+                        )
                     )
-                )
                 continue
             else:
                 data = walker.read_data(entry)
