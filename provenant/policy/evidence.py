@@ -18,6 +18,7 @@ from provenant.attest.provenance import ProvenanceSummary
 from provenant.attest.result import AttestationsResult
 from provenant.cache import LayerCache
 from provenant.errors import ProvenantError
+from provenant.hygiene import HygieneReport
 from provenant.oci.platform import PlatformSpec, is_platform_manifest
 from provenant.policy.dockerfile import Dockerfile
 from provenant.reference import Reference
@@ -38,11 +39,20 @@ class PlatformEvidence:
     analysis: ImageAnalysis
     annotations: dict[str, str]
     attachments: list[Attachment]
+    _hygiene: HygieneReport | None = None
 
     @property
     def diff_ids(self) -> list[str]:
         """The image's uncompressed layer digests, bottom first."""
         return [layer.diff_id for layer in self.analysis.layers]
+
+    def hygiene(self) -> HygieneReport:
+        """Root user, secrets, build tooling, caches and wasted bytes of this platform (assessed once, lazily)."""
+        if self._hygiene is None:
+            from provenant.hygiene import assess
+
+            self._hygiene = assess(self.analysis)
+        return self._hygiene
 
     def provenance(self) -> list[tuple[Attachment, ProvenanceSummary]]:
         """Every SLSA provenance statement about this platform that could be read."""

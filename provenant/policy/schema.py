@@ -108,10 +108,34 @@ class Platforms(_Family):
 
 
 class Size(_Family):
-    """``size.budget`` (and ``size.wasted`` when the hygiene checks are present)."""
+    """``size.budget`` and ``size.wasted``."""
 
     max_compressed: ByteSize | None = Field(default=None, description="what a pull transfers, e.g. 200MB")
     max_uncompressed: ByteSize | None = Field(default=None, description="the layers' tar bytes")
+    max_wasted: ByteSize | None = Field(default=None, description="bytes of files hidden by later layers")
+
+
+class User(_Family):
+    """``user.non-root``."""
+
+
+class Secrets(_Family):
+    """``secrets.none``."""
+
+    ignore_rules: list[str] = Field(default_factory=list, description="secret rule ids not to report")
+    ignore_paths: list[str] = Field(default_factory=list, description="image paths not to report (shell patterns)")
+
+
+class BuildTooling(_Family):
+    """``tooling.build-tools``."""
+
+    allow: list[str] = Field(default_factory=list, description="package names accepted in the final image")
+
+
+class Caches(_Family):
+    """``caches.package-manager``."""
+
+    allow: list[str] = Field(default_factory=list, description="cache kinds accepted (apt-lists, pip-cache, ...)")
 
 
 class Sbom(_Family):
@@ -133,6 +157,10 @@ class Checks(_Strict):
     base_image: BaseImage | None = None
     provenance: Provenance | None = None
     platforms: Platforms | None = None
+    user: User | None = None
+    secrets: Secrets | None = None
+    build_tooling: BuildTooling | None = None
+    caches: Caches | None = None
     size: Size | None = None
     sbom: Sbom | None = None
     licenses: Licenses | None = None

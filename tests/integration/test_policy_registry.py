@@ -570,6 +570,11 @@ STRICT_MULTIARCH = {
             ("size.budget", "pass"),
             ("sbom.attested", "pass"),
             ("licenses.denied", "pass"),
+            ("user.non-root", "pass"),  # USER 65534:65534
+            ("secrets.none", "fail"),  # ENV API_TOKEN=s3cr3t-value
+            ("tooling.build-tools", "pass"),  # no compilers or -dev packages among the fixture's packages
+            ("caches.package-manager", "pass"),  # installed from .debs, no apt lists
+            ("size.wasted", "pass"),  # only usr/share/doc/mawk/examples is hidden
         )
     },
 }
@@ -615,14 +620,14 @@ def test_strict_policy_on_multiarch_in_every_format(world: World, tmp_path: Path
 
 
 def test_strict_policy_on_signed_pinned_reference(world: World, tmp_path: Path, cache_dir: Path) -> None:
-    """Pinned by digest, signed provenance: only the BuildKit base tag (pinning.base-digest) still denies."""
+    """Pinned by digest, signed provenance: the BuildKit base tag and the API_TOKEN env still deny."""
     ref = world.ref(f"policy/signed@{world.fx.image('debian-multiarch:12').digest}")
     res = _cli(ref, ROOT / "policies" / "strict.yaml", cache_dir, "--format", "json", "--key", str(world.pub_a))
     doc = json.loads(res.stdout)
     denied = sorted(
         {(f["check"], f["subject"]) for r in doc["results"] for f in r["findings"] if f["effect"] == "deny"}
     )
-    assert denied == [("pinning.base-digest", "image")]
+    assert denied == [("pinning.base-digest", "image"), ("secrets.none", AMD), ("secrets.none", ARM)]
     assert res.exit_code == 1
     sarif = json.loads(
         _cli(ref, ROOT / "policies" / "strict.yaml", cache_dir, "--format", "sarif", "--key", str(world.pub_a)).stdout
@@ -633,7 +638,8 @@ def test_strict_policy_on_signed_pinned_reference(world: World, tmp_path: Path, 
 def test_strict_policy_with_a_waiver_passes(world: World, tmp_path: Path, cache_dir: Path) -> None:
     strict = yaml.safe_load((ROOT / "policies" / "strict.yaml").read_text())
     strict["waivers"] = [
-        {"check": "pinning.base-digest", "images": "**/policy/signed", "reason": "base bump", "expires": "2999-01-01"}
+        {"check": "pinning.base-digest", "images": "**/policy/signed", "reason": "base bump", "expires": "2999-01-01"},
+        {"check": "secrets.none", "images": "**/policy/signed", "reason": "fixture token", "expires": "2999-01-01"},
     ]
     path = tmp_path / "strict-waived.yaml"
     path.write_text(yaml.safe_dump(strict))
@@ -642,7 +648,8 @@ def test_strict_policy_with_a_waiver_passes(world: World, tmp_path: Path, cache_
     assert res.exit_code == 0, res.output
     sarif = json.loads(res.stdout)
     jsonschema.validate(sarif, SCHEMA)
-    (waived,) = sarif["runs"][0]["results"]
+    waived, *secrets = sarif["runs"][0]["results"]
+    assert [s["ruleId"] for s in secrets] == ["secrets.none", "secrets.none"]
     assert waived["ruleId"] == "pinning.base-digest"
     assert waived["level"] == "error"  # what it would have been
     assert waived["suppressions"][0]["justification"] == "base bump (until 2999-01-01)"

@@ -130,7 +130,7 @@ def test_cli_validate_exit_codes(tmp_path: Path) -> None:
     good = ROOT / "policies" / "strict.yaml"
     res = CliRunner().invoke(cli, ["policy", "validate", str(good)])
     assert res.exit_code == 0, res.output
-    assert "valid (14 checks" in res.output
+    assert "valid (19 checks" in res.output
     bad = _write(tmp_path, HEAD + "checks:\n  pinning:\n    forbiddenTags: latest\n")
     res = CliRunner().invoke(cli, ["policy", "validate", str(bad)])
     assert res.exit_code == 2

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from provenant.policy.checks import base_image, licenses, pinning, platforms, provenance, sbom_attestation, size
+from provenant.policy.checks import (
+    base_image,
+    build_tooling,
+    caches,
+    licenses,
+    pinning,
+    platforms,
+    provenance,
+    sbom_attestation,
+    secrets,
+    size,
+    user,
+    waste,
+)
 from provenant.policy.checks.base import Check
 
 CHECKS: list[Check] = [
@@ -10,7 +23,12 @@ CHECKS: list[Check] = [
     *base_image.CHECKS,
     *provenance.CHECKS,
     *platforms.CHECKS,
+    *user.CHECKS,
+    *secrets.CHECKS,
+    *build_tooling.CHECKS,
+    *caches.CHECKS,
     *size.CHECKS,
+    *waste.CHECKS,
     *sbom_attestation.CHECKS,
     *licenses.CHECKS,
 ]
