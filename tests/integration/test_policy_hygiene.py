@@ -67,7 +67,8 @@ def _secret_line(s: dict[str, Any]) -> str:
         deleted = ", deleted by a later layer but still shipped" if s["deleted"] else ""
         return f"{s['rule']}: file {s['path']} (layer {s['layer_index']}{deleted}): {s['detail']}"
     if s["where"] == "history":
-        return f"{s['rule']}: history of layer {s['layer_index']}: {s['detail']}"
+        where = f"layer {s['layer_index']}" if s["layer_index"] is not None else "a step without a layer"
+        return f"{s['rule']}: history of {where}: {s['detail']}"
     return f"{s['rule']}: env: {s['detail']}"
 
 

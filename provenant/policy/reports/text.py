@@ -31,7 +31,11 @@ def render(report: PolicyReport) -> str:
             if f.status in ("pass", "off"):
                 continue
             for k, v in f.evidence.items():
-                lines.append(f"      {k}: {short_repr(v)}")
+                if isinstance(v, list) and len(v) > 1:
+                    lines.append(f"      {k}:")
+                    lines.extend(f"        - {short_repr(item)}" for item in v)
+                else:
+                    lines.append(f"      {k}: {short_repr(v)}")
             if f.waiver is not None and not f.waiver.expired:
                 lines.append(f"      waived until {f.waiver.expires.isoformat()}: {f.waiver.reason}")
             if f.fix and f.status != "waived":
