@@ -792,3 +792,48 @@ def test_local_layout_has_no_reference_to_pin(world: World, tmp_path: Path, cach
     assert doc["notes"] == [
         "not a registry: only attestations inside the index were looked for (no tags, no referrers)"
     ]
+
+
+def test_unresolvable_trusted_base_is_reported(world: World, ev: Evidences) -> None:
+    e = ev("sbom-go:1")
+    f = run(e, {"baseImage": {"trusted": [world.ref("no-such-base:1")]}}).finding("base-image.allowed", AMD)
+    assert f.status == "no-data"
+    (problem,) = f.evidence["problems"]
+    assert problem.startswith(f"{world.ref('no-such-base:1')}: ")
+
+
+def test_platform_selection_keeps_the_index_view(world: World, tmp_path: Path, cache_dir: Path) -> None:
+    pol = _policy_file(tmp_path, {"platforms": {"required": [AMD, ARM, "linux/riscv64"]}, "sbom": {}})
+    res = _cli(world.ref("debian-multiarch:12"), pol, cache_dir, "--platform", "linux/arm64", "--format", "json")
+    doc = json.loads(res.stdout)
+    assert [r["subject"] for r in doc["results"]] == ["image", ARM]
+    req = doc["results"][0]["findings"][0]
+    assert (req["check"], req["evidence"]["present"], req["evidence"]["missing"]) == (
+        "platforms.required",
+        [AMD, ARM],
+        ["linux/riscv64"],
+    )
+    assert res.exit_code == 1
+
+
+def test_sarif_with_dockerfile_locations_is_valid(world: World, tmp_path: Path, cache_dir: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(DOCKERFILE.format(d="3" * 64))
+    pol = _policy_file(tmp_path, {"pinning": {}})
+    res = _cli(
+        world.ref("debian-multiarch:12"),
+        pol,
+        cache_dir,
+        "--dockerfile",
+        str(tmp_path / "Dockerfile"),
+        "--format",
+        "sarif",
+    )
+    assert res.exit_code == 1
+    sarif = json.loads(res.stdout)
+    jsonschema.validate(sarif, SCHEMA)
+    located = [
+        (r["ruleId"], r["locations"][0]["physicalLocation"]["region"]["startLine"])
+        for r in sarif["runs"][0]["results"]
+        if "physicalLocation" in r["locations"][0]
+    ]
+    assert sorted(located) == [("pinning.base-digest", 4), ("pinning.base-digest", 6), ("pinning.forbidden-tags", 4)]
