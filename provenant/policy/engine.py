@@ -126,7 +126,8 @@ def evaluate(
     """Run every enabled check of ``policy`` on ``ev`` and build the report."""
     if ev.reference is not None and not any(matches(g, ev.reference) for g in policy.images):
         raise UsageError(
-            f"the policy {policy_path or ''} applies to images matching {', '.join(policy.images)}, not {ev.reference}",
+            f"the policy{' ' + policy_path if policy_path else ''} applies to images matching "
+            f"{', '.join(policy.images)}, not {ev.reference}",
             hint="check the policy's images: list, or pick the policy meant for this image",
         )
     warnings: list[str] = []
