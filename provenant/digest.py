@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import queue
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -66,6 +68,65 @@ def verify_bytes(data: bytes, expected: Digest, what: str, *, size: int | None =
     return data
 
 
+class StreamHash:
+    """A hash fed chunk by chunk; once more than ``inline_limit`` bytes went in, updates move to a thread.
+
+    hashlib releases the GIL while it hashes a large buffer, so hashing a big layer then runs on another
+    core while the caller decompresses and parses it; small blobs stay on the calling thread, where a
+    thread would only cost. Call :meth:`hexdigest` (or :meth:`close`) to stop the thread.
+    """
+
+    def __init__(self, algorithm: str, inline_limit: int = 8 << 20, batch: int = 4 << 20, depth: int = 4) -> None:
+        self._hash = hashlib.new(algorithm)
+        self._limit = inline_limit
+        self._batch_size = batch
+        self._depth = depth
+        self._pending: list[bytes] = []
+        self._pending_size = 0
+        self._queue: queue.Queue[list[bytes] | None] | None = None
+        self._thread: threading.Thread | None = None
+        self.size = 0
+
+    def update(self, chunk: bytes) -> None:
+        """Add ``chunk``."""
+        self.size += len(chunk)
+        if self._queue is not None:
+            # Batches, not chunks: the thread must win the GIL back after every update, so few large
+            # updates keep it hashing instead of waiting.
+            self._pending.append(chunk)
+            self._pending_size += len(chunk)
+            if self._pending_size >= self._batch_size:
+                self._flush(self._queue)
+            return
+        self._hash.update(chunk)
+        if self.size > self._limit:
+            self._queue = queue.Queue(maxsize=self._depth)
+            self._thread = threading.Thread(target=self._run, args=(self._queue,), name="provenant-hash", daemon=True)
+            self._thread.start()
+
+    def _flush(self, q: queue.Queue[list[bytes] | None]) -> None:
+        if self._pending:
+            q.put(self._pending)
+            self._pending, self._pending_size = [], 0
+
+    def _run(self, q: queue.Queue[list[bytes] | None]) -> None:
+        while (batch := q.get()) is not None:
+            self._hash.update(b"".join(batch) if len(batch) > 1 else batch[0])
+
+    def close(self) -> None:
+        """Wait for the queued updates and stop the thread (idempotent)."""
+        if self._queue is not None and self._thread is not None:
+            self._flush(self._queue)
+            self._queue.put(None)
+            self._thread.join()
+        self._queue = self._thread = None
+
+    def hexdigest(self) -> str:
+        """The digest of everything added."""
+        self.close()
+        return self._hash.hexdigest()
+
+
 class VerifyingStream:
     """Wraps an iterator of byte chunks; hashes as it goes and checks digest and size at the end.
 
@@ -78,20 +139,23 @@ class VerifyingStream:
         self._expected = expected
         self._what = what
         self._size = size
-        self._hash = expected.hasher()
+        self._hash = StreamHash(expected.algorithm)
         self.bytes_read = 0
 
     def __iter__(self) -> Iterator[bytes]:
-        for chunk in self._chunks:
-            self.bytes_read += len(chunk)
-            if self._size is not None and self.bytes_read > self._size:
-                raise DigestMismatchError(
-                    self._what, expected=f"{self._size} bytes", got=f"more than {self._size} bytes"
-                )
-            self._hash.update(chunk)
-            yield chunk
-        if self._size is not None and self.bytes_read != self._size:
-            raise DigestMismatchError(self._what, expected=f"{self._size} bytes", got=f"{self.bytes_read} bytes")
-        got = Digest(self._expected.algorithm, self._hash.hexdigest())
+        try:
+            for chunk in self._chunks:
+                self.bytes_read += len(chunk)
+                if self._size is not None and self.bytes_read > self._size:
+                    raise DigestMismatchError(
+                        self._what, expected=f"{self._size} bytes", got=f"more than {self._size} bytes"
+                    )
+                self._hash.update(chunk)
+                yield chunk
+            if self._size is not None and self.bytes_read != self._size:
+                raise DigestMismatchError(self._what, expected=f"{self._size} bytes", got=f"{self.bytes_read} bytes")
+            got = Digest(self._expected.algorithm, self._hash.hexdigest())
+        finally:
+            self._hash.close()
         if got != self._expected:
             raise DigestMismatchError(self._what, expected=str(self._expected), got=str(got))

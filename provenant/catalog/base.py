@@ -60,6 +60,8 @@ class Cataloger:
     patterns: ClassVar[tuple[str, ...]] = ()
     #: Larger matching files are not kept; the scan records an issue instead.
     max_size: ClassVar[int] = 32 * MiB
+    #: False when a file over ``max_size`` is simply not this cataloger's business (no scan issue).
+    report_oversize: ClassVar[bool] = True
     #: True when the cataloger wants every executable regular file streamed through :meth:`sniff`.
     sniffs_executables: ClassVar[bool] = False
     #: Package types this cataloger produces (for documentation and tests).
@@ -114,5 +116,14 @@ def glob_to_regex(glob: str) -> str:
 
 @cache
 def compile_globs(globs: tuple[str, ...]) -> re.Pattern[str]:
-    """One anchored regex matching any of ``globs``."""
-    return re.compile("(?:" + "|".join(glob_to_regex(g) for g in globs) + r")\Z")
+    """One anchored regex matching any of ``globs``.
+
+    Every entry of every layer goes through this on the scan's hot path: the ``**/`` that most globs
+    start with is factored out (one directory walk, then the alternatives), which is the same
+    language as the plain alternation at a fraction of the backtracking.
+    """
+    deep = [glob_to_regex(g[3:]) for g in globs if g.startswith("**/")]
+    rest = [glob_to_regex(g) for g in globs if not g.startswith("**/")]
+    if deep:
+        rest.append("(?:[^/]+/)*(?:" + "|".join(deep) + ")")
+    return re.compile("(?:" + "|".join(rest) + r")\Z")

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Sequence
-from typing import ClassVar
-
-from debian import deb822
+from typing import TYPE_CHECKING, ClassVar
 
 from provenant.catalog.base import Cataloger, CatalogError, Distro, MiB, ParsedFile, ViewFile
 from provenant.catalog.licenses import expression
 from provenant.catalog.purls import os_package_purl
 from provenant.sbom.model import Package
+
+if TYPE_CHECKING:
+    from debian import deb822
 
 STATUS = "var/lib/dpkg/status"
 STATUS_D = "var/lib/dpkg/status.d/"
@@ -19,12 +20,20 @@ INFO = "var/lib/dpkg/info/"
 DOC = "usr/share/doc/"
 
 
+def _iter_paragraphs(text: str) -> list[deb822.Deb822]:
+    # Imported here: python-debian (with its charset detection) costs ~25 ms, and a run whose layer
+    # scans all come from the cache never parses a dpkg file.
+    from debian import deb822
+
+    return list(deb822.Deb822.iter_paragraphs(text.splitlines(keepends=True)))
+
+
 def _paragraphs(data: bytes, path: str) -> list[deb822.Deb822]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise CatalogError(f"not UTF-8 text at byte {exc.start}: not a dpkg database") from exc
-    return list(deb822.Deb822.iter_paragraphs(text.splitlines(keepends=True)))
+    return _iter_paragraphs(text)
 
 
 def _package(para: deb822.Deb822) -> Package | None:
@@ -51,7 +60,7 @@ def _package(para: deb822.Deb822) -> Package | None:
 
 def _copyright_licenses(text: str) -> list[str]:
     """License short names of a DEP-5 machine-readable copyright file; [] for free-form files."""
-    paras = list(deb822.Deb822.iter_paragraphs(text.splitlines(keepends=True)))
+    paras = _iter_paragraphs(text)
     if not paras or ("Format" not in paras[0] and "Format-Specification" not in paras[0]):
         return []
     out: list[str] = []
@@ -77,7 +86,9 @@ class DpkgCataloger(Cataloger):
             files = [line.lstrip("/") for line in data.decode("utf-8", "replace").splitlines() if line.strip()]
             return ParsedFile(facts={"files": files})
         if path.startswith(DOC):
-            return ParsedFile(facts={"licenses": _copyright_licenses(data.decode("utf-8", "replace"))})
+            licenses = _copyright_licenses(data.decode("utf-8", "replace"))
+            # Normalised here, once per layer and cached, not at every assemble.
+            return ParsedFile(facts={"licenses": licenses, "expression": expression(licenses)})
         if path.startswith(STATUS_D) and path.endswith(".md5sums"):
             return ParsedFile()
         parsed = ParsedFile()
@@ -97,19 +108,22 @@ class DpkgCataloger(Cataloger):
     def assemble(self, files: Sequence[ViewFile], distro: Distro | None) -> list[Package]:
         listed: dict[str, list[str]] = {}
         licenses: dict[str, list[str]] = {}
+        expressions: dict[str, str | None] = {}
         for f in files:
             if f.path.startswith(INFO):
                 name = posixpath.basename(f.path).removesuffix(".list")
                 listed[name] = list(f.parsed.facts.get("files", []))
             elif f.path.startswith(DOC):
-                licenses[f.path.split("/")[3]] = list(f.parsed.facts.get("licenses", []))
+                name = f.path.split("/")[3]
+                licenses[name] = list(f.parsed.facts.get("licenses", []))
+                expressions[name] = f.parsed.facts.get("expression")
         out = []
         for f in files:
             for pkg in f.parsed.packages:
                 full = pkg.model_copy()
                 full.files = listed.get(f"{pkg.name}:{pkg.arch}") or listed.get(pkg.name) or []
                 full.licenses = licenses.get(pkg.name, [])
-                full.license_expression = expression(full.licenses)
+                full.license_expression = expressions.get(pkg.name)
                 out.append(self.complete(full, distro))
         return out
 

@@ -16,6 +16,7 @@ from provenant.catalog.java import JavaCataloger
 from provenant.catalog.npm import NpmCataloger
 from provenant.catalog.python import PythonCataloger
 from provenant.catalog.rpm import RpmCataloger
+from provenant.catalog.secrets import SecretsCataloger
 from provenant.layers.scan import ScanPlan
 
 
@@ -30,6 +31,7 @@ def all_catalogers() -> tuple[Cataloger, ...]:
         NpmCataloger(),
         JavaCataloger(),
         GoBinaryCataloger(),
+        SecretsCataloger(),
     )
 
 

@@ -86,7 +86,8 @@ def _password(*, confirm: bool, what: str) -> bytes:
     return text.encode("utf-8")
 
 
-def _private_key(path: Path) -> PrivateKey:
+def load_signing_key(path: Path) -> PrivateKey:
+    """Load a private key, asking for its passphrase when it is encrypted."""
     from provenant.attest.keys import is_encrypted_pem, load_private_key
 
     password = _password(confirm=False, what=str(path)) if is_encrypted_pem(path) else None
@@ -343,7 +344,7 @@ def attest_cmd(
         raise UsageError(f"cannot read predicate {predicate}: {exc}") from None
     if not isinstance(obj, dict):
         raise UsageError(f"predicate {predicate} must be a JSON object, got {type(obj).__name__}")
-    private = _private_key(key)
+    private = load_signing_key(key)
     with Session(build_registry_options(insecure, ca_file, username, password_stdin)) as session:
         result = attest_image(
             session, ref, obj, predicate_type, private, cast("Mode", mode), parse_platforms(platforms)
@@ -395,7 +396,7 @@ def sign_cmd(
         if not eq or not k:
             raise UsageError(f"--annotation {a!r}: expected KEY=VALUE")
         claims[k] = v
-    private = _private_key(key)
+    private = load_signing_key(key)
     with Session(build_registry_options(insecure, ca_file, username, password_stdin)) as session:
         result = sign_image(session, ref, private, platforms=parse_platforms(platforms), annotations=claims or None)
     if output == "json":

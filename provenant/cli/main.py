@@ -51,6 +51,7 @@ def _register() -> None:
     from provenant.cli.compare_cmd import compare_cmd
     from provenant.cli.diff_cmd import diff_cmd
     from provenant.cli.inspect_cmd import inspect_cmd
+    from provenant.cli.policy_cmd import policy_group
     from provenant.cli.report_cmd import report_cmd
     from provenant.cli.sbom_cmd import sbom_cmd
     from provenant.cli.tags_cmd import tags_cmd
@@ -59,6 +60,7 @@ def _register() -> None:
     cli.add_command(sbom_cmd)
     cli.add_command(tags_cmd)
     cli.add_command(cache_group)
+    cli.add_command(policy_group)
     for command in (compare_cmd, diff_cmd, report_cmd):
         cli.add_command(command)
     for command in (attestations_cmd, verify_cmd, attest_cmd, sign_cmd, keygen_cmd):

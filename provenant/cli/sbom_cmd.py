@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import click
 
@@ -17,6 +18,10 @@ from provenant.cli.options import (
     registry_options,
 )
 from provenant.sbom.formats import FORMATS
+
+if TYPE_CHECKING:
+    from provenant.attest.push import Mode
+    from provenant.sbom.result import SbomResult
 
 FORMAT_NAMES = tuple(FORMATS)
 
@@ -47,6 +52,26 @@ def per_platform_path(path: str, platform: str | None) -> Path:
 )
 @click.option("--merge", is_flag=True, help="One document for all selected platforms of an index.")
 @click.option("--workers", type=click.IntRange(1, 32), default=4, show_default=True, help="Layers scanned at once.")
+@click.option(
+    "--attest",
+    "attest_format",
+    type=click.Choice(["cyclonedx-json", "spdx-json"]),
+    default=None,
+    help="Also sign each platform's SBOM in this format as an in-toto attestation about that platform's "
+    "manifest and push it to the registry (needs --key).",
+)
+@click.option(
+    "--key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Private key for --attest (PEM; passphrase from $PROVENANT_KEY_PASSWORD or a prompt).",
+)
+@click.option(
+    "--attest-mode",
+    type=click.Choice(["tag", "referrers", "both"]),
+    default="tag",
+    show_default=True,
+    help="Where --attest pushes: cosign .att tag, OCI referrer (Sigstore bundle), or both.",
+)
 @cache_options
 @registry_options
 def sbom_cmd(
@@ -55,6 +80,9 @@ def sbom_cmd(
     outputs: tuple[str, ...],
     merge: bool,
     workers: int,
+    attest_format: str | None,
+    key: Path | None,
+    attest_mode: str,
     cache_dir: Path | None,
     no_cache: bool,
     insecure: bool,
@@ -67,10 +95,10 @@ def sbom_cmd(
     OS packages (dpkg, apk, rpm) and language packages (Python, npm, Go binaries, Java archives), each
     with its purl, licenses, locations and the layer that introduced it. All platforms of an index are
     scanned by default; layers shared between platforms are fetched and scanned once, and per-layer
-    results are cached by digest.
+    results are cached by digest. With --attest and --key, each platform's SBOM is also signed and pushed
+    as an attestation whose subject is that platform's manifest digest.
     """
     from provenant.errors import UsageError
-    from provenant.sbom.formats import MULTI_IMAGE, encode
     from provenant.sbom.generate import generate_sbom
     from provenant.session import Session
 
@@ -84,10 +112,31 @@ def sbom_cmd(
         specs.append((fmt, target or None))
     if sum(1 for _, target in specs if target is None) > 1:
         raise UsageError("only one -o may write to standard output; give the others a =FILE")
+    if (attest_format is None) != (key is None):
+        raise UsageError("--attest and --key go together: --attest FORMAT --key KEY")
+    private_key = None
+    if key is not None:
+        from provenant.cli.attest_cmds import load_signing_key
+
+        private_key = load_signing_key(key)
     with Session(build_registry_options(insecure, ca_file, username, password_stdin)) as session:
         result = generate_sbom(
             session, ref, parse_platforms(platforms), cache=open_cache(cache_dir, no_cache), workers=workers
         )
+        _write(result, specs, merge)
+        if attest_format is not None and private_key is not None:
+            from provenant.sbom.attest import attest_sbom
+
+            mode = cast("Mode", attest_mode)  # click.Choice guarantees one of Mode's values
+            for pushed in attest_sbom(session, ref, result, attest_format, private_key, mode=mode):
+                for item in pushed.items:
+                    click.echo(f"attested {item.subject} {pushed.predicate_type} -> {item.location}", err=True)
+
+
+def _write(result: SbomResult, specs: list[tuple[str, str | None]], merge: bool) -> None:
+    from provenant.errors import UsageError
+    from provenant.sbom.formats import MULTI_IMAGE, encode
+
     for fmt, dest in specs:
         implied_merge = dest is None and not merge and fmt not in MULTI_IMAGE and len(result.images) > 1
         if implied_merge:

@@ -8,7 +8,6 @@ checked against the config's diff_id.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import posixpath
@@ -19,7 +18,7 @@ from functools import cached_property
 from typing import Any
 
 from provenant.catalog.base import Cataloger, CatalogError, ParsedFile, compile_globs
-from provenant.digest import Digest
+from provenant.digest import Digest, StreamHash
 from provenant.errors import DigestMismatchError
 from provenant.layers.tarwalk import DIRECTORY, HARDLINK, REGULAR, SYMLINK, TarEntry, TarWalker
 from provenant.sbom.result import ScanIssue
@@ -134,14 +133,19 @@ class _HashingChunks:
 
     def __init__(self, chunks: Iterator[bytes], algorithm: str) -> None:
         self._chunks = chunks
-        self.hash = hashlib.new(algorithm)
-        self.size = 0
+        self.hash = StreamHash(algorithm)
+
+    @property
+    def size(self) -> int:
+        return self.hash.size
 
     def __iter__(self) -> Iterator[bytes]:
-        for chunk in self._chunks:
-            self.hash.update(chunk)
-            self.size += len(chunk)
-            yield chunk
+        try:
+            for chunk in self._chunks:
+                self.hash.update(chunk)
+                yield chunk
+        finally:
+            self.hash.close()
 
 
 def _parse(cataloger: Cataloger, path: str, data: bytes, scan: LayerScan) -> None:
@@ -186,14 +190,9 @@ def _sniff(walker: TarWalker, entry: TarEntry, sniffers: Sequence[Cataloger], sc
         scan.captured.append(CapturedFile(entry.path, sniffer.name, parsed))
 
 
-def scan_layer(chunks: Iterator[bytes], *, digest: str, diff_id: str, plan: ScanPlan) -> LayerScan:
-    """Scan one layer stream (already digest-verified by the caller's stream) against ``plan``."""
-    from provenant.layers.decompress import decompressed
-
-    expected = Digest.parse(diff_id)
-    hashed = _HashingChunks(decompressed(chunks), expected.algorithm)
-    walker = TarWalker(iter(hashed))
-    scan = LayerScan(digest=digest, diff_id=diff_id, uncompressed_size=0)
+def _walk(walker: TarWalker, scan: LayerScan, plan: ScanPlan) -> None:
+    """List every entry into ``scan`` and hand the wanted files to their catalogers."""
+    digest = scan.digest
     kept: dict[str, bytes] = {}  # contents read this layer, for hardlinks that point at them
     for entry in walker:
         if entry.unsafe or not entry.path:
@@ -223,14 +222,16 @@ def scan_layer(chunks: Iterator[bytes], *, digest: str, diff_id: str, plan: Scan
                 if data is None:
                     continue  # target not kept: nothing a cataloger asked for
             elif entry.size > max(c.max_size for c in wanted):
-                scan.issues.append(
-                    ScanIssue(
-                        reason=f"file of {entry.size} bytes is over the size cap; not parsed",
-                        path=entry.path,
-                        layer_digest=digest,
-                        cataloger=",".join(c.name for c in wanted),
+                reporting = [c for c in wanted if c.report_oversize]
+                if reporting:
+                    scan.issues.append(
+                        ScanIssue(
+                            reason=f"file of {entry.size} bytes is over the size cap; not parsed",
+                            path=entry.path,
+                            layer_digest=digest,
+                            cataloger=",".join(c.name for c in reporting),
+                        )
                     )
-                )
                 continue
             else:
                 data = walker.read_data(entry)
@@ -241,6 +242,20 @@ def scan_layer(chunks: Iterator[bytes], *, digest: str, diff_id: str, plan: Scan
         elif entry.type == REGULAR and entry.mode & 0o111 and entry.size >= MIN_SNIFF_SIZE and plan.sniffers:
             _sniff(walker, entry, plan.sniffers, scan)
     kept.clear()
+
+
+def scan_layer(chunks: Iterator[bytes], *, digest: str, diff_id: str, plan: ScanPlan) -> LayerScan:
+    """Scan one layer stream (already digest-verified by the caller's stream) against ``plan``."""
+    from provenant.layers.decompress import decompressed
+
+    expected = Digest.parse(diff_id)
+    hashed = _HashingChunks(decompressed(chunks), expected.algorithm)
+    walker = TarWalker(iter(hashed))
+    scan = LayerScan(digest=digest, diff_id=diff_id, uncompressed_size=0)
+    try:
+        _walk(walker, scan, plan)
+    finally:
+        hashed.hash.close()  # also on errors: never leave a hashing thread waiting
     scan.uncompressed_size = hashed.size
     got = Digest(expected.algorithm, hashed.hash.hexdigest())
     if got != expected:

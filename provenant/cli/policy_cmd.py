@@ -1,0 +1,151 @@
+"""``provenant policy check`` and ``provenant policy validate``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from provenant.cli.options import (
+    build_registry_options,
+    cache_options,
+    open_cache,
+    parse_platforms,
+    platform_option,
+    registry_options,
+)
+
+FORMATS = ("text", "json", "sarif", "junit", "github")
+POLICY_EXIT_CODES = """\b
+Exit codes:
+  0  the policy passed (warnings allowed, unless --fail-on-warn)
+  1  at least one check denied (or warned, with --fail-on-warn)
+  2  usage, policy-file or runtime error (one line on stderr)
+"""
+
+
+@click.group("policy", epilog=POLICY_EXIT_CODES)
+def policy_group() -> None:
+    """Gate CI on a policy file: pinning, base images, provenance, platforms, SBOM, licenses, size."""
+
+
+@policy_group.command("check", epilog=POLICY_EXIT_CODES)
+@click.argument("ref")
+@click.option(
+    "--policy",
+    "policy_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Policy file (YAML, apiVersion provenant/v1, kind ImagePolicy).",
+)
+@click.option(
+    "--dockerfile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The Dockerfile the image was built from: its FROM lines are checked for pinning.",
+)
+@click.option("--build-arg", "build_args", multiple=True, metavar="KEY=VALUE", help="ARG values for --dockerfile.")
+@platform_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="Report format on standard output.",
+)
+@click.option(
+    "--output",
+    "-o",
+    "outputs",
+    multiple=True,
+    metavar="FORMAT=FILE",
+    help=f"Also write a report to FILE (repeatable). FORMAT: {', '.join(FORMATS)}.",
+)
+@click.option("--fail-on-warn", is_flag=True, help="Exit 1 on warnings too.")
+@click.option(
+    "--key",
+    "keys",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Public key (PEM) provenance signatures are verified with (repeatable).",
+)
+@cache_options
+@registry_options
+def check_cmd(
+    ref: str,
+    policy_path: Path,
+    dockerfile: Path | None,
+    build_args: tuple[str, ...],
+    platforms: tuple[str, ...],
+    fmt: str,
+    outputs: tuple[str, ...],
+    fail_on_warn: bool,
+    keys: tuple[Path, ...],
+    cache_dir: Path | None,
+    no_cache: bool,
+    insecure: bool,
+    ca_file: Path | None,
+    username: str | None,
+    password_stdin: bool,
+) -> None:
+    """Evaluate REF against a policy file and report pass / warn / deny with evidence.
+
+    Every layer, config and attestation of REF is fetched at most once (layer scans come from the
+    shared cache); all selected platforms of an index are checked.
+    """
+    from provenant.attest.keys import load_public_key
+    from provenant.errors import UsageError
+    from provenant.policy.dockerfile import load_dockerfile, parse_build_args
+    from provenant.policy.engine import check_image
+    from provenant.policy.reports import render
+    from provenant.policy.schema import load_policy
+    from provenant.session import Session
+
+    files: list[tuple[str, Path]] = []
+    for spec in outputs:
+        kind, eq, dest = spec.partition("=")
+        if kind not in FORMATS or not eq or not dest:
+            raise UsageError(f"-o {spec}: expected FORMAT=FILE with FORMAT one of {', '.join(FORMATS)}")
+        files.append((kind, Path(dest)))
+    policy = load_policy(policy_path)
+    args = parse_build_args(build_args)
+    if args and dockerfile is None:
+        raise UsageError("--build-arg needs --dockerfile")
+    parsed_dockerfile = load_dockerfile(dockerfile, args) if dockerfile is not None else None
+    public_keys = [load_public_key(k) for k in keys]
+    with Session(build_registry_options(insecure, ca_file, username, password_stdin)) as session:
+        report = check_image(
+            session,
+            ref,
+            policy,
+            policy_path=policy_path,
+            dockerfile=parsed_dockerfile,
+            platforms=parse_platforms(platforms),
+            keys=public_keys,
+            cache=open_cache(cache_dir, no_cache),
+            fail_on_warn=fail_on_warn,
+        )
+    for kind, out_path in files:
+        try:
+            out_path.write_text(render(report, kind), encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {out_path}: {exc.strerror}") from exc
+        click.echo(f"wrote {out_path}", err=True)
+    sys.stdout.write(render(report, fmt))
+    sys.exit(report.exit_code)
+
+
+@policy_group.command("validate", epilog=POLICY_EXIT_CODES)
+@click.argument("policy_files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+def validate_cmd(policy_files: tuple[Path, ...]) -> None:
+    """Check policy files against the schema without looking at any image (exit 0 valid, 2 invalid)."""
+    from provenant.policy.checks import CHECKS
+    from provenant.policy.engine import rule_for
+    from provenant.policy.schema import load_policy
+
+    for path in policy_files:
+        policy = load_policy(path)
+        enabled = [c for c in CHECKS if c.enabled(policy)]
+        summary = ", ".join(f"{c.id}={rule_for(policy, c)[0]}" for c in enabled) or "no checks enabled"
+        click.echo(f"{path}: valid ({len(enabled)} checks: {summary}; {len(policy.waivers)} waivers)")

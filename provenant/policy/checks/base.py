@@ -1,0 +1,61 @@
+"""The shape of a check: a stable id, docs for reports, when it runs, and what it finds."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from provenant.policy.evidence import Evidence, PlatformEvidence
+from provenant.policy.model import IMAGE_SUBJECT, Outcome
+from provenant.policy.schema import ImagePolicy
+
+Scope = Literal["image", "platform"]
+#: (subject, digest, outcome) as the engine receives them.
+Subjected = tuple[str, str | None, Outcome]
+
+
+class Check:
+    """One rule. Subclasses set the class attributes and implement ``image`` or ``platform``."""
+
+    id: ClassVar[str]
+    #: The ``checks.<family>`` section (``ImagePolicy.checks`` field name) that enables the check.
+    family: ClassVar[str]
+    title: ClassVar[str]
+    description: ClassVar[str]
+    #: How to fix a failure, in general (a finding may carry a more specific hint).
+    help: ClassVar[str]
+    #: What evidence the check reads (docs, SARIF rule help).
+    evidence: ClassVar[str]
+    scope: ClassVar[Scope] = "platform"
+
+    def enabled(self, policy: ImagePolicy) -> bool:
+        """Whether the policy asks for this check (its family section is present, by default)."""
+        return policy.family(self.family) is not None
+
+    def image(self, ev: Evidence, policy: ImagePolicy) -> list[Outcome]:
+        """Outcomes about the image as a whole (``scope = "image"``)."""
+        raise NotImplementedError(self.id)
+
+    def platform(self, ev: Evidence, p: PlatformEvidence, policy: ImagePolicy) -> list[Outcome]:
+        """Outcomes about one platform image (``scope = "platform"``)."""
+        raise NotImplementedError(self.id)
+
+    def run(self, ev: Evidence, policy: ImagePolicy) -> list[Subjected]:
+        """Every outcome with the subject it is about."""
+        if self.scope == "image":
+            return [(IMAGE_SUBJECT, ev.digest, o) for o in self.image(ev, policy)]
+        return [(p.platform, p.digest, o) for p in ev.platforms for o in self.platform(ev, p, policy)]
+
+
+def passed(message: str, **evidence: object) -> Outcome:
+    """A passing outcome."""
+    return Outcome(status="pass", message=message, evidence=dict(evidence))
+
+
+def failed(message: str, fix: str | None = None, **evidence: object) -> Outcome:
+    """A failing outcome."""
+    return Outcome(status="fail", message=message, evidence=dict(evidence), fix=fix)
+
+
+def no_data(message: str, fix: str | None = None, **evidence: object) -> Outcome:
+    """The evidence the check needs is not there."""
+    return Outcome(status="no-data", message=message, evidence=dict(evidence), fix=fix)

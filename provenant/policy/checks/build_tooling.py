@@ -1,0 +1,37 @@
+"""No build tooling in the final image: compilers, build-essential, ``*-dev`` packages."""
+
+from __future__ import annotations
+
+from provenant.policy.checks.base import Check, failed, passed
+from provenant.policy.evidence import Evidence, PlatformEvidence
+from provenant.policy.model import Outcome
+from provenant.policy.schema import ImagePolicy
+
+
+class BuildTools(Check):
+    id = "tooling.build-tools"
+    family = "build_tooling"
+    title = "No build tooling"
+    description = (
+        "The final image has no compilers, build-essential, make or development (-dev/-devel) packages; "
+        "they belong in a build stage. Packages in buildTooling.allow are accepted."
+    )
+    help = "Build in a separate stage and COPY only the artefacts into a runtime image; or apt-get purge them."
+    evidence = "installed OS packages (dpkg, rpm, apk)"
+
+    def platform(self, ev: Evidence, p: PlatformEvidence, policy: ImagePolicy) -> list[Outcome]:
+        cfg = policy.checks.build_tooling
+        assert cfg is not None
+        found = [t for t in p.hygiene().build_tooling if t.package not in cfg.allow]
+        if not found:
+            return [passed("no build tooling installed", allowed=cfg.allow)]
+        return [
+            failed(
+                f"{len(found)} build-tooling package(s): {', '.join(t.package for t in found)}",
+                fix=self.help,
+                packages=[f"{t.package}@{t.version} ({t.type}): {t.reason}" for t in found],
+            )
+        ]
+
+
+CHECKS: list[Check] = [BuildTools()]

@@ -1,0 +1,213 @@
+"""Provenance: a SLSA statement is attached per platform, signed by a trusted key, by an allowed builder,
+from an allowed source repository, about this very platform manifest."""
+
+from __future__ import annotations
+
+import fnmatch
+
+from provenant.attest.evaluate import Attachment
+from provenant.policy.checks.base import Check, failed, no_data, passed
+from provenant.policy.evidence import Evidence, PlatformEvidence
+from provenant.policy.model import Outcome
+from provenant.policy.schema import ImagePolicy, Provenance
+
+_NONE = "no SLSA provenance is attached to this platform manifest"
+
+
+def _cfg(policy: ImagePolicy) -> Provenance:
+    cfg = policy.checks.provenance
+    assert cfg is not None
+    return cfg
+
+
+def _accepted(p: PlatformEvidence, cfg: Provenance) -> list[Attachment]:
+    return [a for a in p.provenance_attachments() if a.predicate_type in cfg.predicate_types]
+
+
+def _where(a: Attachment) -> dict[str, object]:
+    return {"predicate_type": a.predicate_type, "source": a.source, "location": a.location, "trust": a.trust}
+
+
+class Present(Check):
+    id = "provenance.present"
+    family = "provenance"
+    title = "Provenance attached"
+    description = (
+        "Each platform manifest has a provenance statement of an accepted predicate type "
+        "(default: SLSA v0.2 and v1), found in the index (BuildKit), as a cosign .att tag or as an OCI referrer."
+    )
+    help = "Build with provenance (docker buildx build --provenance=mode=max) or attach it (provenant attest)."
+    evidence = "attestations discovered per platform manifest"
+
+    def platform(self, ev: Evidence, p: PlatformEvidence, policy: ImagePolicy) -> list[Outcome]:
+        cfg = _cfg(policy)
+        ok = _accepted(p, cfg)
+        if ok:
+            types = ", ".join(sorted({a.predicate_type or "" for a in ok}))
+            return [
+                passed(
+                    f"{len(ok)} provenance statement(s) attached: {types}",
+                    statements=[f"{a.predicate_type} ({a.source}, {a.trust})" for a in ok],
+                )
+            ]
+        other = p.provenance_attachments()
+        found = [f"{a.predicate_type} ({a.source})" for a in other]
+        return [
+            failed(
+                _NONE + (f" of an accepted type ({', '.join(cfg.predicate_types)})" if other else ""),
+                fix=self.help,
+                accepted=cfg.predicate_types,
+                found=found,
+            )
+        ]
+
+
+class Signed(Check):
+    id = "provenance.signed"
+    family = "provenance"
+    title = "Provenance signed"
+    description = (
+        "A provenance statement verifies with one of the given public keys (--key, provenance.keys) and names "
+        "this platform manifest as its subject. Provenance that is present but unsigned (BuildKit's in-index "
+        "statements are) is reported as such."
+    )
+    help = "Sign the provenance (provenant attest --key, cosign attest) with a key the policy trusts."
+    evidence = "trust labels of the provenance attachments (signed:key=<fingerprint>, unsigned, …)"
+
+    def enabled(self, policy: ImagePolicy) -> bool:
+        return policy.checks.provenance is not None and policy.checks.provenance.require_signed
+
+    def platform(self, ev: Evidence, p: PlatformEvidence, policy: ImagePolicy) -> list[Outcome]:
+        atts = _accepted(p, _cfg(policy))
+        if not atts:
+            return [no_data(_NONE + ": nothing to check a signature of", fix=Present.help)]
+        good = [a for a in atts if a.verified]
+        labels = [f"{a.predicate_type} ({a.source}): {a.trust}" for a in atts]
+        keys = ev.attestations.keys
+        if good:
+            return [passed(f"provenance signed by {good[0].signer}", signer=good[0].signer, statements=labels)]
+        if all(a.trust == "unsigned" for a in atts):
+            return [
+                failed(
+                    "provenance is present but unsigned",
+                    fix=self.help,
+                    statements=labels,
+                    keys=keys,
+                )
+            ]
+        wrong_subject = [a for a in atts if a.trust.startswith("signed:") and not a.verified]
+        if wrong_subject:
+            return [
+                failed(
+                    f"provenance is signed by {wrong_subject[0].signer}, but about another digest than {p.digest}",
+                    fix=Subject.help,
+                    statements=labels,
+                    keys=keys,
+                )
+            ]
+        if not keys:
+            return [
+                no_data(
+                    "provenance is signed, but no public key was given to verify it",
+                    fix="pass --key PUB or list provenance.keys in the policy",
+                    statements=labels,
+                )
+            ]
+        return [
+            failed("no provenance signature verifies with the given keys", fix=self.help, statements=labels, keys=keys)
+        ]
+
+
+class Builder(Check):
+    id = "provenance.builder"
+    family = "provenance"
+    title = "Allowed builder"
+    description = "The builder id of every provenance statement matches provenance.builders (shell-style patterns)."
+    help = "Build on an allowed builder, or add its id to provenance.builders."
+    evidence = "builder.id (v0.2) / runDetails.builder.id (v1)"
+
+    def enabled(self, policy: ImagePolicy) -> bool:
+        return policy.checks.provenance is not None and bool(policy.checks.provenance.builders)
+
+    def platform(self, ev: Evidence, p: PlatformEvidence, policy: ImagePolicy) -> list[Outcome]:
+        cfg = _cfg(policy)
+        provs = [(a, s) for a, s in p.provenance() if a.predicate_type in cfg.predicate_types]
+        if not provs:
+            return [no_data(_NONE, fix=Present.help, allowed=cfg.builders)]
+        bad = [s.builder_id for _, s in provs if not any(fnmatch.fnmatchcase(s.builder_id, b) for b in cfg.builders)]
+        ids = sorted({s.builder_id for _, s in provs})
+        if bad:
+            return [failed(f"builder {bad[0]} is not allowed", fix=self.help, builder_ids=ids, allowed=cfg.builders)]
+        return [passed(f"built by {', '.join(ids)}", builder_ids=ids, allowed=cfg.builders)]
+
+
+def _norm_repo(url: str) -> str:
+    return url.strip().rstrip("/").removesuffix(".git").removeprefix("git+").lower()
+
+
+class Source(Check):
+    id = "provenance.source"
+    family = "provenance"
+    title = "Allowed source repository"
+    description = "The source repository recorded in the provenance matches provenance.sources (shell-style patterns)."
+    help = "Build from an allowed repository, or add it to provenance.sources."
+    evidence = "invocation.configSource / externalParameters / BuildKit vcs metadata"
+
+    def enabled(self, policy: ImagePolicy) -> bool:
+        return policy.checks.provenance is not None and bool(policy.checks.provenance.sources)
+
+    def platform(self, ev: Evidence, p: PlatformEvidence, policy: ImagePolicy) -> list[Outcome]:
+        cfg = _cfg(policy)
+        provs = [s for a, s in p.provenance() if a.predicate_type in cfg.predicate_types]
+        if not provs:
+            return [no_data(_NONE, fix=Present.help, allowed=cfg.sources)]
+        repos = [s.source.repository for s in provs]
+        if any(r is None for r in repos):
+            return [no_data("the provenance records no source repository", allowed=cfg.sources)]
+        allowed = [_norm_repo(s) for s in cfg.sources]
+        known = sorted({r for r in repos if r})
+        bad = [r for r in known if not any(fnmatch.fnmatchcase(_norm_repo(r), a) for a in allowed)]
+        commits = sorted({s.source.commit for s in provs if s.source.commit})
+        if bad:
+            return [
+                failed(
+                    f"source repository {bad[0]} is not allowed", fix=self.help, repositories=known, allowed=cfg.sources
+                )
+            ]
+        return [passed(f"built from {', '.join(known)}", repositories=known, commits=commits, allowed=cfg.sources)]
+
+
+class Subject(Check):
+    id = "provenance.subject"
+    family = "provenance"
+    title = "Provenance subject is this manifest"
+    description = (
+        "Every provenance statement attached to a platform names that platform's manifest digest as its subject."
+    )
+    help = "Regenerate the provenance for this exact image; a statement about another digest proves nothing about it."
+    evidence = "in-toto statement subjects against the platform manifest digest"
+
+    def enabled(self, policy: ImagePolicy) -> bool:
+        return policy.checks.provenance is not None and policy.checks.provenance.require_subject_match
+
+    def platform(self, ev: Evidence, p: PlatformEvidence, policy: ImagePolicy) -> list[Outcome]:
+        atts = _accepted(p, _cfg(policy))
+        if not atts:
+            return [no_data(_NONE, fix=Present.help)]
+        bad = [a for a in atts if a.subject_check.status != "match"]
+        if bad:
+            a = bad[0]
+            about = ", ".join(a.subject_check.found) or "no digest"
+            return [
+                failed(
+                    f"a provenance statement ({a.location}) is about {about}, not {p.digest}",
+                    fix=self.help,
+                    expected=p.digest,
+                    found=a.subject_check.found,
+                    **_where(a),
+                )
+            ]
+        return [passed(f"every provenance statement names {p.digest}", expected=p.digest, statements=len(atts))]
+
+
+CHECKS: list[Check] = [Present(), Signed(), Builder(), Source(), Subject()]

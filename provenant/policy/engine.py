@@ -1,0 +1,231 @@
+"""Apply a policy to gathered evidence: run the enabled checks, then actions, missing-data rules and waivers.
+
+``today`` is a parameter (the CLI passes the current UTC date) so waiver expiry is testable without a clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+from provenant.attest.keys import PublicKey
+from provenant.cache import LayerCache
+from provenant.errors import UsageError
+from provenant.oci.platform import PlatformSpec
+from provenant.policy.checks import CHECKS, Check
+from provenant.policy.dockerfile import Dockerfile
+from provenant.policy.evidence import Evidence, gather
+from provenant.policy.match import matches
+from provenant.policy.model import (
+    IMAGE_SUBJECT,
+    CheckInfo,
+    Finding,
+    Outcome,
+    PolicyReport,
+    PolicyResult,
+    WaiverNote,
+    exit_code_of,
+    verdict_of,
+)
+from provenant.policy.schema import Action, ImagePolicy, Waiver
+from provenant.session import Session
+
+
+def rule_for(policy: ImagePolicy, check: Check) -> tuple[Action, Action]:
+    """(action, onMissingData): the rule for the check id, else its family section, else the defaults."""
+    rule = policy.rules.get(check.id)
+    family = policy.family(check.family)
+    action = (rule.action if rule else None) or (family.action if family else None) or policy.defaults.action
+    missing = (
+        (rule.on_missing_data if rule else None)
+        or (family.on_missing_data if family else None)
+        or policy.defaults.on_missing_data
+    )
+    return action, missing
+
+
+def _info(policy: ImagePolicy, check: Check) -> CheckInfo:
+    action, missing = rule_for(policy, check)
+    return CheckInfo(
+        id=check.id,
+        title=check.title,
+        description=check.description,
+        help=check.help,
+        evidence=check.evidence,
+        action=action,
+        on_missing_data=missing,
+    )
+
+
+def _apply(check: Check, where: tuple[str, str | None], o: Outcome, action: Action, missing: Action) -> Finding:
+    subject, digest = where
+    base = Finding(
+        check=check.id,
+        subject=subject,
+        digest=digest,
+        status="pass",
+        effect="none",
+        message=o.message,
+        evidence=o.evidence,
+        fix=o.fix,
+        location=o.location,
+        key=o.key,
+    )
+    if o.status == "fail":
+        if action == "deny":
+            base.status, base.effect = "fail", "deny"
+        elif action == "warn":
+            base.status, base.effect = "warn", "warn"
+        else:
+            base.status = "off"
+    elif o.status == "no-data":
+        base.status = "no-data"
+        base.effect = "deny" if missing == "deny" else "warn" if missing == "warn" else "none"
+    return base
+
+
+def _waiver_applies(w: Waiver, ev: Evidence, f: Finding) -> bool:
+    if w.check != f.check:
+        return False
+    if ev.reference is not None:
+        if not matches(w.images, ev.reference):
+            return False
+    elif w.images != "**":
+        return False
+    if w.platforms and f.subject != IMAGE_SUBJECT:
+        wanted = {str(PlatformSpec.parse(p)) for p in w.platforms}
+        return f.subject in wanted
+    return True
+
+
+def _waive(policy: ImagePolicy, ev: Evidence, f: Finding, today: dt.date, warnings: list[str]) -> None:
+    if f.effect == "none":
+        return
+    for w in policy.waivers:
+        if not _waiver_applies(w, ev, f):
+            continue
+        if today <= w.expires:
+            f.waiver = WaiverNote(reason=w.reason, expires=w.expires, expired=False, waived_effect=f.effect)
+            f.status, f.effect = "waived", "none"
+            return
+        f.waiver = WaiverNote(reason=w.reason, expires=w.expires, expired=True, waived_effect=f.effect)
+        note = f"the waiver expired on {w.expires.isoformat()} ({w.reason}); the finding is active again"
+        f.message = f"{f.message} [{note}]"
+        warnings.append(f"{f.check} on {f.subject}: {note}")
+
+
+def evaluate(
+    ev: Evidence,
+    policy: ImagePolicy,
+    *,
+    today: dt.date,
+    policy_path: str = "",
+    fail_on_warn: bool = False,
+) -> PolicyReport:
+    """Run every enabled check of ``policy`` on ``ev`` and build the report."""
+    if ev.reference is not None and not any(matches(g, ev.reference) for g in policy.images):
+        raise UsageError(
+            f"the policy{' ' + policy_path if policy_path else ''} applies to images matching "
+            f"{', '.join(policy.images)}, not {ev.reference}",
+            hint="check the policy's images: list, or pick the policy meant for this image",
+        )
+    warnings: list[str] = []
+    infos: list[CheckInfo] = []
+    subjects: dict[str, list[Finding]] = {IMAGE_SUBJECT: []}
+    digests: dict[str, str | None] = {IMAGE_SUBJECT: ev.digest}
+    for p in ev.platforms:
+        subjects[p.platform] = []
+        digests[p.platform] = p.digest
+    for check in CHECKS:
+        if not check.enabled(policy):
+            continue
+        info = _info(policy, check)
+        infos.append(info)
+        if info.action == "off":
+            where = [IMAGE_SUBJECT] if check.scope == "image" else [p.platform for p in ev.platforms]
+            for s in where:
+                subjects[s].append(
+                    Finding(
+                        check=check.id,
+                        subject=s,
+                        digest=digests[s],
+                        status="off",
+                        effect="none",
+                        message="the check is off in this policy",
+                    )
+                )
+            continue
+        for subject, digest, outcome in check.run(ev, policy):
+            finding = _apply(check, (subject, digest), outcome, info.action, info.on_missing_data)
+            _waive(policy, ev, finding, today, warnings)
+            subjects[subject].append(finding)
+    results = []
+    for subject, findings in subjects.items():
+        if subject == IMAGE_SUBJECT and not findings:
+            continue
+        verdict = verdict_of(findings)
+        results.append(
+            PolicyResult(
+                subject=subject,
+                digest=digests[subject],
+                findings=findings,
+                verdict=verdict,
+                exit_code=exit_code_of(verdict, fail_on_warn=fail_on_warn),
+            )
+        )
+    verdict = verdict_of([f for r in results for f in r.findings])
+    return PolicyReport(
+        reference=ev.target,
+        source=ev.source,
+        digest=ev.digest,
+        policy=policy_path,
+        policy_name=policy.metadata.name,
+        evaluated_on=today,
+        fail_on_warn=fail_on_warn,
+        checks=infos,
+        results=results,
+        warnings=warnings,
+        notes=list(ev.notes),
+        verdict=verdict,
+        exit_code=exit_code_of(verdict, fail_on_warn=fail_on_warn),
+    )
+
+
+def policy_keys(policy: ImagePolicy, policy_path: Path | None) -> list[PublicKey]:
+    """The public keys the policy names (paths relative to the policy file)."""
+    from provenant.attest.keys import load_public_key
+
+    cfg = policy.checks.provenance
+    if cfg is None:
+        return []
+    base = policy_path.parent if policy_path is not None else Path()
+    return [load_public_key(k if k.is_absolute() else base / k) for k in cfg.keys]
+
+
+def check_image(
+    session: Session,
+    target: str,
+    policy: ImagePolicy,
+    *,
+    policy_path: Path | None = None,
+    dockerfile: Dockerfile | None = None,
+    platforms: list[PlatformSpec] | None = None,
+    keys: Sequence[PublicKey] = (),
+    cache: LayerCache | None = None,
+    today: dt.date | None = None,
+    fail_on_warn: bool = False,
+    workers: int = 4,
+) -> PolicyReport:
+    """Library entry point of ``provenant policy check``: gather the evidence once, then evaluate."""
+    all_keys = [*keys, *policy_keys(policy, policy_path)]
+    ev = gather(
+        session, target, platforms=platforms, cache=cache, keys=all_keys, dockerfile=dockerfile, workers=workers
+    )
+    return evaluate(
+        ev,
+        policy,
+        today=today or dt.datetime.now(dt.UTC).date(),
+        policy_path=str(policy_path) if policy_path else "",
+        fail_on_warn=fail_on_warn,
+    )

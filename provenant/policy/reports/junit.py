@@ -1,0 +1,55 @@
+"""``--format junit``: one test suite per subject (image, each platform), one test case per check.
+
+A denying finding is a ``<failure>``, a warning a ``<failure type="warning">`` only with ``--fail-on-warn``
+(otherwise it passes with the message in ``<system-out>``), a check that is off or waived is ``<skipped>``.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from provenant.policy.model import Finding, PolicyReport, short_repr
+
+
+def _details(f: Finding) -> str:
+    lines = [f.message, *(f"{k}: {short_repr(v)}" for k, v in f.evidence.items())]
+    if f.fix:
+        lines.append(f"fix: {f.fix}")
+    return "\n".join(lines)
+
+
+def render(report: PolicyReport) -> str:
+    """JUnit XML (the dialect Jenkins, GitLab and most CI systems read)."""
+    root = ET.Element("testsuites", name=f"provenant policy {report.policy_name or report.policy}")
+    total = failures = skipped = 0
+    for result in report.results:
+        suite = ET.SubElement(root, "testsuite", name=f"{report.reference} {result.subject}")
+        s_fail = s_skip = 0
+        for f in result.findings:
+            name = f.check if not f.key else f"{f.check} [{f.key}]"
+            case = ET.SubElement(suite, "testcase", name=name, classname=f"{result.subject}")
+            if f.effect == "deny" or (f.effect == "warn" and report.fail_on_warn):
+                kind = "no-data" if f.status == "no-data" else ("warning" if f.effect == "warn" else "deny")
+                fail = ET.SubElement(case, "failure", message=f.message, type=kind)
+                fail.text = _details(f)
+                s_fail += 1
+            elif f.status in ("off", "waived"):
+                reason = f.message if f.status == "off" else f"waived: {f.waiver.reason if f.waiver else ''}"
+                ET.SubElement(case, "skipped", message=reason)
+                s_skip += 1
+            else:
+                out = ET.SubElement(case, "system-out")
+                out.text = f"{f.status}: {_details(f)}"
+        suite.set("tests", str(len(result.findings)))
+        suite.set("failures", str(s_fail))
+        suite.set("errors", "0")
+        suite.set("skipped", str(s_skip))
+        total += len(result.findings)
+        failures += s_fail
+        skipped += s_skip
+    root.set("tests", str(total))
+    root.set("failures", str(failures))
+    root.set("errors", "0")
+    root.set("skipped", str(skipped))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -1,0 +1,115 @@
+"""``--format sarif``: SARIF 2.1.0, one rule per check (stable ``ruleId`` = check id) with help text.
+
+Results carry ``partialFingerprints`` built from what identifies a finding across runs (check, image
+name, platform, key) — not the digest, so a rebuilt image keeps the same alert. Waived findings are
+results with an external suppression; passing ones are left out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from provenant import __version__
+from provenant.policy.model import Finding, PolicyReport
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+FINGERPRINT = "provenantFinding/v1"
+_LEVEL = {"deny": "error", "warn": "warning", "none": "note"}
+
+
+def _image_name(report: PolicyReport) -> str:
+    ref = report.reference
+    # The tag or digest changes between runs; the fingerprint should not.
+    head, _, _ = ref.partition("@")
+    last = head.rsplit("/", 1)
+    if ":" in last[-1]:
+        head = head[: head.rfind(":")]
+    return head
+
+
+def fingerprint(report: PolicyReport, f: Finding) -> str:
+    """Stable across runs of the same check on the same image name, platform and key."""
+    text = "\x1f".join((f.check, _image_name(report), f.subject, f.key))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _result(report: PolicyReport, f: Finding, rule_index: int) -> dict[str, Any]:
+    message = f.message + (f" Fix: {f.fix}" if f.fix else "")
+    logical = {
+        "name": f.subject,
+        "fullyQualifiedName": f"{report.reference}#{f.subject}",
+        "kind": "module",
+    }
+    location: dict[str, Any] = {"logicalLocations": [logical]}
+    if f.location is not None:
+        location["physicalLocation"] = {
+            "artifactLocation": {"uri": f.location.path},
+            "region": {"startLine": f.location.line},
+        }
+    out: dict[str, Any] = {
+        "ruleId": f.check,
+        "ruleIndex": rule_index,
+        "level": _LEVEL[f.waiver.waived_effect if f.status == "waived" and f.waiver else f.effect],
+        "kind": "fail",
+        "message": {"text": message},
+        "locations": [location],
+        "partialFingerprints": {FINGERPRINT: fingerprint(report, f)},
+        "properties": {
+            "status": f.status,
+            "subject": f.subject,
+            "digest": f.digest,
+            "evidence": f.evidence,
+        },
+    }
+    if f.status == "waived" and f.waiver is not None:
+        out["suppressions"] = [
+            {"kind": "external", "status": "accepted", "justification": f"{f.waiver.reason} (until {f.waiver.expires})"}
+        ]
+    return out
+
+
+def to_sarif(report: PolicyReport) -> dict[str, Any]:
+    """The SARIF log as a JSON-ready dict."""
+    rules = []
+    index: dict[str, int] = {}
+    for i, info in enumerate(report.checks):
+        index[info.id] = i
+        rules.append(
+            {
+                "id": info.id,
+                "name": "".join(part.capitalize() for part in info.id.replace(".", "-").split("-")),
+                "shortDescription": {"text": info.title},
+                "fullDescription": {"text": info.description},
+                "help": {"text": f"{info.help}\nEvidence: {info.evidence}"},
+                "defaultConfiguration": {"level": _LEVEL.get(info.action, "none") if info.action != "off" else "none"},
+                "properties": {"onMissingData": info.on_missing_data},
+            }
+        )
+    results = [
+        _result(report, f, index[f.check]) for f in report.findings() if f.effect != "none" or f.status == "waived"
+    ]
+    return {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "provenant",
+                        "version": __version__,
+                        "rules": rules,
+                    }
+                },
+                "automationDetails": {"id": f"provenant-policy/{report.policy_name or 'policy'}/"},
+                "results": results,
+                "properties": {"reference": report.reference, "digest": report.digest, "verdict": report.verdict},
+            }
+        ],
+    }
+
+
+def render(report: PolicyReport) -> str:
+    """SARIF 2.1.0 JSON."""
+    return json.dumps(to_sarif(report), indent=2) + "\n"

@@ -1,0 +1,255 @@
+"""The policy file: ``apiVersion: provenant/v1``, ``kind: ImagePolicy``; unknown keys are rejected.
+
+A file that does not load is one :class:`PolicyError` line naming the file, the field path and the
+problem, e.g. ``policies/x.yaml: checks.pinning.forbiddenTags: Input should be a valid list``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ByteSize, ConfigDict, Field, ValidationError, field_validator
+from pydantic.alias_generators import to_camel
+
+from provenant.errors import ProvenantError
+from provenant.policy.match import normalize_glob
+from provenant.reference import parse_reference
+
+Action = Literal["deny", "warn", "off"]
+SLSA_V02 = "https://slsa.dev/provenance/v0.2"
+SLSA_V1 = "https://slsa.dev/provenance/v1"
+
+
+class PolicyError(ProvenantError):
+    """A policy file is missing, is not YAML, or does not match the schema."""
+
+
+def _glob(value: str) -> str:
+    normalize_glob(value)  # raises ValueError with the reason
+    return value
+
+
+def _reference(value: str) -> str:
+    try:
+        parse_reference(value)
+    except ProvenantError as exc:
+        raise ValueError(exc.message) from None  # pydantic reports ValueErrors with the field path
+    return value
+
+
+Glob = Annotated[str, AfterValidator(_glob)]
+ImageRef = Annotated[str, AfterValidator(_reference)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+class Rule(_Strict):
+    """Per-check settings: what a failure means, and what missing evidence means."""
+
+    action: Action | None = None
+    on_missing_data: Action | None = None
+
+
+class _Family(_Strict):
+    action: Action | None = Field(default=None, description="default action of this family's checks")
+    on_missing_data: Action | None = None
+
+
+class Pinning(_Family):
+    """``pinning.digest``, ``pinning.forbidden-tags``, ``pinning.base-digest``."""
+
+    require_digest: bool = True
+    forbidden_tags: list[str] = Field(default_factory=lambda: ["latest"])
+    require_base_digest: bool = True
+
+
+class BaseImage(_Family):
+    """``base-image.allowed``."""
+
+    allowed: list[Glob] = Field(default_factory=list, description="image globs a base image must match")
+    registries: list[str] = Field(default_factory=list, description="registry hosts a base image may come from")
+    trusted: list[ImageRef] = Field(
+        default_factory=list, description="trusted base images whose layers are matched as a prefix (references)"
+    )
+
+
+class Provenance(_Family):
+    """``provenance.present``, ``.signed``, ``.builder``, ``.source``, ``.subject``."""
+
+    predicate_types: list[str] = Field(default_factory=lambda: [SLSA_V02, SLSA_V1], min_length=1)
+    require_signed: bool = False
+    keys: list[Path] = Field(default_factory=list, description="public keys (PEM), relative to the policy file")
+    builders: list[str] = Field(default_factory=list, description="allowed builder ids (shell-style patterns)")
+    sources: list[str] = Field(default_factory=list, description="allowed source repositories (shell-style patterns)")
+    require_subject_match: bool = True
+
+
+class Platforms(_Family):
+    """``platforms.required``, ``platforms.provenance``."""
+
+    required: list[str] = Field(default_factory=list)
+    require_provenance: bool = False
+
+    @field_validator("required")
+    @classmethod
+    def _platforms(cls, value: list[str]) -> list[str]:
+        from provenant.oci.platform import PlatformSpec
+
+        for p in value:
+            try:
+                PlatformSpec.parse(p)
+            except ProvenantError as exc:
+                raise ValueError(exc.message) from None
+        return value
+
+
+class Size(_Family):
+    """``size.budget`` and ``size.wasted``."""
+
+    max_compressed: ByteSize | None = Field(default=None, description="what a pull transfers, e.g. 200MB")
+    max_uncompressed: ByteSize | None = Field(default=None, description="the layers' tar bytes")
+    max_wasted: ByteSize | None = Field(default=None, description="bytes of files hidden by later layers")
+
+
+class User(_Family):
+    """``user.non-root``."""
+
+
+class Secrets(_Family):
+    """``secrets.none``."""
+
+    ignore_rules: list[str] = Field(default_factory=list, description="secret rule ids not to report")
+    ignore_paths: list[str] = Field(default_factory=list, description="image paths not to report (shell patterns)")
+
+
+class BuildTooling(_Family):
+    """``tooling.build-tools``."""
+
+    allow: list[str] = Field(default_factory=list, description="package names accepted in the final image")
+
+
+class Caches(_Family):
+    """``caches.package-manager``."""
+
+    allow: list[str] = Field(default_factory=list, description="cache kinds accepted (apt-lists, pip-cache, ...)")
+
+
+class Sbom(_Family):
+    """``sbom.attested``."""
+
+    require_attestation: bool = True
+
+
+class Licenses(_Family):
+    """``licenses.denied``."""
+
+    denied: list[str] = Field(default_factory=list, description="SPDX license ids no package may be under")
+
+
+class Checks(_Strict):
+    """Which families run; a family that is absent does not run."""
+
+    pinning: Pinning | None = None
+    base_image: BaseImage | None = None
+    provenance: Provenance | None = None
+    platforms: Platforms | None = None
+    user: User | None = None
+    secrets: Secrets | None = None
+    build_tooling: BuildTooling | None = None
+    caches: Caches | None = None
+    size: Size | None = None
+    sbom: Sbom | None = None
+    licenses: Licenses | None = None
+
+
+class Defaults(_Strict):
+    """The action and missing-data behaviour of every check unless a family or rule says otherwise."""
+
+    action: Action = "deny"
+    on_missing_data: Action = "deny"
+
+
+class Waiver(_Strict):
+    """An accepted exception: one check, images matching a glob, a reason, and a mandatory expiry date."""
+
+    check: str
+    images: Glob = Field(description="image glob the waiver applies to")
+    reason: Annotated[str, Field(min_length=1)]
+    expires: dt.date
+    platforms: list[str] = Field(default_factory=list, description="only these platforms (default: all)")
+
+
+class Metadata(_Strict):
+    """Free-form identification of the policy."""
+
+    name: str | None = None
+    description: str | None = None
+
+
+class ImagePolicy(_Strict):
+    """The whole policy file."""
+
+    api_version: Literal["provenant/v1"]
+    kind: Literal["ImagePolicy"]
+    metadata: Metadata = Field(default_factory=Metadata)
+    images: list[Glob] = Field(default_factory=lambda: ["**"], description="which images this policy applies to")
+    defaults: Defaults = Field(default_factory=Defaults)
+    checks: Checks = Field(default_factory=Checks)
+    rules: dict[str, Rule] = Field(default_factory=dict, description="per-check overrides, keyed by check id")
+    waivers: list[Waiver] = Field(default_factory=list)
+
+    def family(self, name: str) -> _Family | None:
+        """The family section named ``name`` (the ``Checks`` field name), or None when absent."""
+        section: _Family | None = getattr(self.checks, name)
+        return section
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(document)"
+
+
+def policy_from_data(data: Any, where: str) -> ImagePolicy:
+    """Validate parsed YAML; the first problem becomes one line naming the field path."""
+    from provenant.policy.checks import CHECKS
+
+    if not isinstance(data, dict):
+        raise PolicyError(f"{where}: the policy must be a YAML mapping, got {type(data).__name__}")
+    try:
+        policy = ImagePolicy.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        raise PolicyError(f"{where}: {_location(tuple(err['loc']))}: {msg}") from None
+    known = {c.id for c in CHECKS}
+    for key in policy.rules:
+        if key not in known:
+            raise PolicyError(f"{where}: rules.{key}: unknown check id; known: {', '.join(sorted(known))}")
+    for i, waiver in enumerate(policy.waivers):
+        if waiver.check not in known:
+            raise PolicyError(f"{where}: waivers[{i}].check: unknown check id {waiver.check!r}")
+    return policy
+
+
+def load_policy(path: Path) -> ImagePolicy:
+    """Read and validate a policy file (YAML, read with ``safe_load``)."""
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read the policy file: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise PolicyError(f"{path}: not valid YAML{at}: {problem}") from None
+    return policy_from_data(data, str(path))

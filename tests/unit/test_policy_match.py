@@ -1,0 +1,65 @@
+"""Image globs: ``*`` within a segment, ``**`` across, Docker Hub normalisation on both sides."""
+
+from __future__ import annotations
+
+import pytest
+
+from provenant.policy.match import matches, matches_registry, normalize_glob, validate_glob
+
+
+@pytest.mark.parametrize(
+    ("pattern", "normalised"),
+    [
+        ("nginx", "docker.io/library/nginx"),
+        ("library/*", "docker.io/library/*"),
+        ("acme/app", "docker.io/acme/app"),
+        ("index.docker.io/nginx", "docker.io/library/nginx"),
+        ("ghcr.io/acme/**", "ghcr.io/acme/**"),
+        ("registry:5000/img", "registry:5000/img"),
+        ("localhost/img", "localhost/img"),
+        ("**", "**"),
+        ("**/debian", "**/debian"),
+    ],
+)
+def test_normalize(pattern: str, normalised: str) -> None:
+    assert normalize_glob(pattern) == normalised
+
+
+@pytest.mark.parametrize(
+    ("pattern", "reference", "expected"),
+    [
+        ("nginx", "nginx:1.25", True),
+        ("nginx", "docker.io/library/nginx@sha256:" + "a" * 64, True),
+        ("docker.io/library/*", "nginx", True),
+        ("docker.io/*", "library/nginx", False),  # * stays within one segment
+        ("docker.io/**", "library/nginx", True),
+        ("ghcr.io/acme/*", "ghcr.io/acme/team/app:1", False),
+        ("ghcr.io/acme/**", "ghcr.io/acme/team/app:1", True),
+        ("registry:5000/img", "registry:5000/img:1", True),  # the port is not a tag
+        ("registry:5000/img:1", "registry:5000/img:2", False),
+        ("registry:5000/img:1", "registry:5000/img:1", True),
+        ("debian:12*", "debian:12-slim", True),
+        ("debian:12*", "debian:bookworm", False),
+        ("*.example.com/**", "r.example.com/a/b", True),
+        ("*.example.com/**", "example.com/a/b", False),
+        ("**/debian-base", "127.0.0.1:5000/debian-base:12", True),
+        ("**/debian-base", "127.0.0.1:5000/x/debian-base-slim:12", False),
+        ("**", "anything/at/all:1", True),
+    ],
+)
+def test_matches(pattern: str, reference: str, expected: bool) -> None:
+    assert matches(pattern, reference) is expected
+
+
+@pytest.mark.parametrize("bad", ["", " nginx", "a**b", "ghcr.io/**x", "a//b", "***", "a@b@c", "tab\there"])
+def test_invalid_globs(bad: str) -> None:
+    with pytest.raises(ValueError, match="invalid image glob"):
+        validate_glob(bad)
+
+
+def test_registry_patterns() -> None:
+    assert matches_registry("docker.io", "docker.io")
+    assert matches_registry("index.docker.io", "docker.io")
+    assert matches_registry("127.0.0.1:*", "127.0.0.1:5000")
+    assert not matches_registry("ghcr.io", "ghcr.io.evil.com")
+    assert matches_registry("*.gcr.io", "eu.gcr.io")

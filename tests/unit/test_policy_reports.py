@@ -1,0 +1,61 @@
+"""Report formatting details that do not need an image: GitHub escaping, JUnit structure, SARIF fingerprints."""
+
+from __future__ import annotations
+
+import datetime as dt
+import xml.etree.ElementTree as ET
+
+from provenant.policy.model import CheckInfo, Finding, PolicyReport, PolicyResult, SourceLocation
+from provenant.policy.reports import FORMATS, render
+from provenant.policy.reports.sarif import fingerprint
+
+
+def _report(message: str, *, location: SourceLocation | None = None) -> PolicyReport:
+    finding = Finding(
+        check="pinning.base-digest", subject="image", digest="sha256:" + "0" * 64, status="fail", effect="deny",
+        message=message, evidence={"base": "a:1"}, fix="pin it", location=location, key="k",
+    )  # fmt: skip
+    info = CheckInfo(
+        id="pinning.base-digest", title="t", description="d", help="h", evidence="e", action="deny",
+        on_missing_data="deny",
+    )  # fmt: skip
+    return PolicyReport(
+        reference="registry:5000/app:1", source="s", digest="sha256:" + "1" * 64, policy="p.yaml",
+        evaluated_on=dt.date(2026, 1, 1), fail_on_warn=False, checks=[info],
+        results=[PolicyResult(subject="image", digest=None, findings=[finding], verdict="deny", exit_code=1)],
+        verdict="deny", exit_code=1,
+    )  # fmt: skip
+
+
+def test_github_escapes_data_and_properties() -> None:
+    rep = _report("100% broken\nsecond line", location=SourceLocation(path="dir,a/Docker:file", line=3))
+    first = render(rep, "github").splitlines()[0]
+    assert first == (
+        "::error file=dir%2Ca/Docker%3Afile,line=3,title=pinning.base-digest (image)::100%25 broken%0Asecond line "
+        "Fix: pin it"
+    )
+
+
+def test_junit_escapes_and_counts() -> None:
+    root = ET.fromstring(render(_report('<bad> & "quoted"'), "junit"))
+    assert root.get("tests") == "1" and root.get("failures") == "1"
+    (case,) = root.iter("testcase")
+    assert case.get("name") == "pinning.base-digest [k]"
+    failure = case.find("failure")
+    assert failure is not None and failure.get("message") == '<bad> & "quoted"'
+
+
+def test_sarif_fingerprint_ignores_tag_and_digest() -> None:
+    a, b = _report("m"), _report("m")
+    b.reference = "registry:5000/app@sha256:" + "2" * 64
+    f = a.findings()[0]
+    assert fingerprint(a, f) == fingerprint(b, f)
+    c = _report("m")
+    c.reference = "registry:5000/other:1"
+    assert fingerprint(c, f) != fingerprint(a, f)
+
+
+def test_every_format_renders() -> None:
+    assert set(FORMATS) == {"text", "json", "sarif", "junit", "github"}
+    for fmt in FORMATS:
+        assert render(_report("m"), fmt).endswith("\n")

@@ -1,0 +1,168 @@
+"""Policy files: valid ones load, malformed ones are one line naming the file and the field path (exit 2)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from provenant.cli.main import cli
+from provenant.policy.schema import PolicyError, load_policy
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAD = "apiVersion: provenant/v1\nkind: ImagePolicy\n"
+
+
+def _write(tmp_path: Path, body: str, name: str = "p.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(body)
+    return path
+
+
+@pytest.mark.parametrize("name", ["default.yaml", "strict.yaml"])
+def test_shipped_policies_load(name: str) -> None:
+    policy = load_policy(ROOT / "policies" / name)
+    assert policy.metadata.name == name.removesuffix(".yaml")
+    assert policy.checks.pinning is not None
+
+
+def test_every_line_of_shipped_policies_is_commented() -> None:
+    for name in ("default.yaml", "strict.yaml"):
+        for number, line in enumerate((ROOT / "policies" / name).read_text().splitlines(), 1):
+            if line.strip() and not line.strip().startswith("#"):
+                assert "#" in line, f"{name}:{number} has no comment: {line!r}"
+
+
+def test_minimal_policy_has_defaults(tmp_path: Path) -> None:
+    policy = load_policy(_write(tmp_path, HEAD))
+    assert policy.images == ["**"]
+    assert policy.defaults.action == "deny"
+    assert policy.defaults.on_missing_data == "deny"
+    assert policy.checks.pinning is None
+
+
+def test_sizes_and_waivers_parse(tmp_path: Path) -> None:
+    body = HEAD + (
+        "checks:\n  size: {maxCompressed: 200MiB, maxUncompressed: 1GB}\n"
+        "waivers:\n  - {check: size.budget, images: 'ghcr.io/acme/**', reason: big model, expires: 2027-01-31}\n"
+    )
+    policy = load_policy(_write(tmp_path, body))
+    assert policy.checks.size is not None
+    assert int(policy.checks.size.max_compressed or 0) == 200 * 1024 * 1024
+    assert int(policy.checks.size.max_uncompressed or 0) == 10**9
+    assert policy.waivers[0].expires == dt.date(2027, 1, 31)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            "checks:\n  pinning:\n    forbiddenTags: latest\n",
+            "checks.pinning.forbiddenTags: Input should be a valid list",
+        ),
+        (
+            "checks:\n  pinning:\n    requireDigets: true\n",
+            "checks.pinning.requireDigets: Extra inputs are not permitted",
+        ),
+        ("colour: blue\n", "colour: Extra inputs are not permitted"),
+        (
+            "images: ['ghcr.io/a**b']\n",
+            "images[0]: invalid image glob 'ghcr.io/a**b': '**' must be a whole path segment",
+        ),
+        (
+            "checks:\n  baseImage:\n    allowed: ['docker.io//x']\n",
+            "checks.baseImage.allowed[0]: invalid image glob 'docker.io//x': empty path segment",
+        ),
+        ("defaults: {action: block}\n", "defaults.action: Input should be 'deny', 'warn' or 'off'"),
+        (
+            "waivers:\n  - {check: pinning.digest, images: '**', reason: x}\n",
+            "waivers[0].expires: Field required",
+        ),
+        (
+            "waivers:\n  - {check: pinning.digest, images: '**', reason: x, expires: soon}\n",
+            "waivers[0].expires: Input should be a valid date",
+        ),
+        ("waivers:\n  - {check: pinning.nope, images: '**', reason: x, expires: 2030-01-01}\n", "waivers[0].check"),
+        ("rules:\n  pinning.digets: {action: warn}\n", "rules.pinning.digets: unknown check id"),
+        ("checks:\n  platforms: {required: [linux]}\n", "checks.platforms.required: invalid platform 'linux'"),
+        ("checks:\n  size: {maxCompressed: huge}\n", "checks.size.maxCompressed: could not parse value and unit"),
+        (
+            "checks:\n  baseImage: {trusted: ['Bad Ref']}\n",
+            "checks.baseImage.trusted[0]: invalid repository path component 'Bad Ref'",
+        ),
+    ],
+)
+def test_malformed_policy_names_the_field(tmp_path: Path, body: str, expected: str) -> None:
+    path = _write(tmp_path, HEAD + body)
+    with pytest.raises(PolicyError) as exc:
+        load_policy(path)
+    line = exc.value.diagnostics()
+    assert "\n" not in line
+    assert line.startswith(f"{path}: ")
+    assert expected in line
+
+
+def test_wrong_api_version_and_kind(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match=r"apiVersion: Input should be 'provenant/v1'"):
+        load_policy(_write(tmp_path, "apiVersion: v2\nkind: ImagePolicy\n"))
+    with pytest.raises(PolicyError, match=r"kind: Input should be 'ImagePolicy'"):
+        load_policy(_write(tmp_path, "apiVersion: provenant/v1\nkind: Policy\n"))
+
+
+def test_not_yaml_and_not_a_mapping(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match=r"not valid YAML at line 4"):
+        load_policy(_write(tmp_path, HEAD + "checks: [\n"))
+    with pytest.raises(PolicyError, match=r"must be a YAML mapping, got list"):
+        load_policy(_write(tmp_path, "- a\n- b\n"))
+    with pytest.raises(PolicyError, match=r"cannot read the policy file"):
+        load_policy(tmp_path / "missing.yaml")
+
+
+def test_yaml_is_loaded_safely(tmp_path: Path) -> None:
+    body = HEAD + "metadata: !!python/object/apply:os.system ['echo pwned']\n"
+    with pytest.raises(PolicyError, match="not valid YAML"):
+        load_policy(_write(tmp_path, body))
+
+
+def test_cli_validate_exit_codes(tmp_path: Path) -> None:
+    good = ROOT / "policies" / "strict.yaml"
+    res = CliRunner().invoke(cli, ["policy", "validate", str(good)])
+    assert res.exit_code == 0, res.output
+    assert "valid (19 checks" in res.output
+    bad = _write(tmp_path, HEAD + "checks:\n  pinning:\n    forbiddenTags: latest\n")
+    res = CliRunner().invoke(cli, ["policy", "validate", str(bad)])
+    assert res.exit_code == 2
+    assert res.output.strip() == (
+        f"provenant: error: {bad}: checks.pinning.forbiddenTags: Input should be a valid list"
+    )
+
+
+def test_cli_check_with_bad_policy_exits_2_before_touching_the_image(tmp_path: Path) -> None:
+    bad = _write(tmp_path, HEAD + "checks:\n  licenses: {denied: GPL}\n")
+    res = CliRunner().invoke(cli, ["policy", "check", "127.0.0.1:1/none:1", "--policy", str(bad)])
+    assert res.exit_code == 2
+    assert "checks.licenses.denied: Input should be a valid list" in res.output
+
+
+def test_reference_doc_names_every_check_and_field() -> None:
+    from pydantic import BaseModel
+
+    from provenant.policy.checks import CHECKS
+    from provenant.policy.schema import Checks, ImagePolicy
+
+    doc = (ROOT / "docs" / "policy-reference.md").read_text()
+    for check in CHECKS:
+        assert f"`{check.id}`" in doc, check.id
+    families: list[type[BaseModel]] = []
+    for name, field in Checks.model_fields.items():
+        assert f"`checks.{field.alias or name}`" in doc, name
+        ann = field.annotation
+        families += [a for a in getattr(ann, "__args__", ()) if isinstance(a, type) and issubclass(a, BaseModel)]
+    for model in [ImagePolicy, *families]:
+        for name, field in model.model_fields.items():
+            alias = field.alias or name
+            if alias in ("action", "onMissingData", "checks"):
+                continue
+            assert f"`{alias}`" in doc or f"`{alias}." in doc, f"{model.__name__}.{alias}"
