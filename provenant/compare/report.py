@@ -10,10 +10,12 @@ from provenant import __version__
 from provenant.attest.evaluate import Attachment
 from provenant.attest.keys import PublicKey
 from provenant.cache import LayerCache
-from provenant.compare.evidence import gather
+from provenant.compare.evidence import ImageEvidence, gather
 from provenant.compare.platforms import CompareResult, summarize
+from provenant.hygiene import WastedFile, assess
 from provenant.inspect import HistoryRow, join_history
 from provenant.oci.platform import PlatformSpec
+from provenant.sbom.generate import ImageAnalysis
 from provenant.session import Session
 
 
@@ -39,12 +41,36 @@ class AttachmentRow(BaseModel):
         )
 
 
+#: Wasted files listed per platform in the report (the largest; the totals count all of them).
+MAX_WASTED_FILES = 20
+
+
 class PlatformReport(BaseModel):
     """What the report shows for one platform beyond its :class:`PlatformSummary`."""
 
     platform: str
     history: list[HistoryRow] = Field(description="the config's history joined to layers (secrets masked)")
     attachments: list[AttachmentRow]
+    wasted_bytes: int = Field(description="bytes of files a later layer deletes or overwrites (still pulled)")
+    wasted_file_count: int
+    wasted_by_layer: list[int] = Field(description="wasted bytes per layer, by layer index")
+    largest_wasted: list[WastedFile] = Field(description=f"the largest wasted files, at most {MAX_WASTED_FILES}")
+
+
+def _platform_report(ev: ImageEvidence, im: ImageAnalysis) -> PlatformReport:
+    hygiene = assess(im)
+    by_layer = [0] * len(im.layers)
+    for w in hygiene.wasted_files:
+        by_layer[w.layer_index] += w.size
+    return PlatformReport(
+        platform=im.sbom.platform,
+        history=join_history(im.image.config, im.image.manifest),
+        attachments=[AttachmentRow.of(a) for a in ev.attachments(im)],
+        wasted_bytes=hygiene.wasted_bytes,
+        wasted_file_count=len(hygiene.wasted_files),
+        wasted_by_layer=by_layer,
+        largest_wasted=hygiene.wasted_files[:MAX_WASTED_FILES],
+    )
 
 
 class ReportData(BaseModel):
@@ -54,7 +80,6 @@ class ReportData(BaseModel):
     platforms: list[PlatformReport]
     index_attachments: list[AttachmentRow]
     tool_version: str = __version__
-    notes: list[str] = Field(default_factory=list)
 
 
 def build_report(
@@ -68,14 +93,7 @@ def build_report(
 ) -> ReportData:
     """Library entry point of ``provenant report``: one pass over every platform of ``target``."""
     ev = gather(session, target, cache=cache, keys=keys, workers=workers)
-    platforms = [
-        PlatformReport(
-            platform=im.sbom.platform,
-            history=join_history(im.image.config, im.image.manifest),
-            attachments=[AttachmentRow.of(a) for a in ev.attachments(im)],
-        )
-        for im in ev.analysis.images
-    ]
+    platforms = [_platform_report(ev, im) for im in ev.analysis.images]
     return ReportData(
         compare=summarize(ev, require),
         platforms=platforms,

@@ -171,7 +171,7 @@ def _attachments(rows: Sequence[AttachmentRow]) -> str:
 def _platform_section(p: PlatformSummary, detail: PlatformReport) -> str:
     total = p.uncompressed_size or 1
     layer_rows = []
-    for layer in p.layers:
+    for layer, layer_waste in zip(p.layers, detail.wasted_by_layer, strict=True):
         share = 100 * layer.uncompressed_size / total
         colour = PALETTE[layer.index % len(PALETTE)]
         bar = f'<div class="bar"><div class="seg" style="width:{share:.3f}%;background:{colour}"></div></div>'
@@ -183,15 +183,28 @@ def _platform_section(p: PlatformSummary, detail: PlatformReport) -> str:
                 e(size(layer.uncompressed_size)),
                 str(layer.file_count),
                 e(", ".join(layer.shared_with) or "unique"),
+                e(size(layer_waste)) if layer_waste else "0",
                 bar,
             ]
         )
     layers = _table(
-        ["#", "Created by", "Compressed", "Uncompressed", "Files", "Shared with", "Share of image"],
+        ["#", "Created by", "Compressed", "Uncompressed", "Files", "Shared with", "Wasted", "Share of image"],
         layer_rows,
-        numeric=(0, 2, 3, 4),
+        numeric=(0, 2, 3, 4, 6),
         raw=True,
     )
+    wasted = _table(
+        ["Path", "Layer", "Size", "Why"],
+        [[w.path, str(w.layer_index), size(w.size), f"{w.reason} by a later layer"] for w in detail.largest_wasted],
+        numeric=(1, 2),
+    )
+    shown, count = len(detail.largest_wasted), detail.wasted_file_count
+    wasted_text = (
+        f"<p>Wasted: {e(size(detail.wasted_bytes))} in {count} file(s) that a later layer "
+        "deletes or overwrites, still pulled with their layer.</p>"
+    )
+    if shown:
+        wasted_text += f"<details><summary>Largest wasted files ({shown} of {count})</summary>{wasted}</details>"
     history = _table(
         ["Created by", "Layer", "Size"],
         [
@@ -211,7 +224,7 @@ def _platform_section(p: PlatformSummary, detail: PlatformReport) -> str:
         f'<section class="card" id="platform-{e(p.platform.replace("/", "-"))}">'
         f"<h3>{e(p.platform)}</h3>"
         f"<p>Manifest <code>{e(p.manifest_digest)}</code> · base image: {base_text}</p>"
-        f"<h4>Layers</h4>{layers}"
+        f"<h4>Layers</h4>{layers}{wasted_text}"
         f"<details><summary>History ({len(detail.history)} lines)</summary>{history}</details>"
         f"<h4>Attestations and signatures</h4>{_attachments(detail.attachments)}"
         "</section>"
@@ -229,7 +242,7 @@ def render_html(report: ReportData) -> str:
         if c.is_index
         else ""
     )
-    notes = "".join(f'<p class="muted">{e(n)}</p>' for n in [*c.notes, *report.notes])
+    notes = "".join(f'<p class="muted">{e(n)}</p>' for n in c.notes)
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 import subprocess
@@ -12,9 +13,11 @@ import pytest
 from click.testing import CliRunner
 
 from fixtures import FixtureSet, Registry, recipes
+from fixtures.hygieneimages import hidden_files
 from provenant.attest.keys import load_private_key, load_public_key
 from provenant.attest.push import sign_image
 from provenant.cli.main import cli
+from provenant.cli.render import human_size
 from provenant.compare.report import build_report
 from provenant.compare.report_html import render_html
 from provenant.oci.platform import PlatformSpec
@@ -168,7 +171,7 @@ def test_layers_history_and_attestations_per_platform(
         section = "platform-" + platform.replace("/", "-")
         rows = tables.sections[section]
         f = facts[platform]
-        layer_rows = [r for r in rows if len(r) == 7 and r[0].isdigit()]
+        layer_rows = [r for r in rows if len(r) == 8 and r[0].isdigit()]
         assert [r[0] for r in layer_rows] == [str(i) for i in range(len(f.diff_ids))]
         for r, size, usize in zip(layer_rows, f.layer_sizes, f.uncompressed_sizes, strict=True):
             assert r[2].endswith(f"({size:,} bytes)") and r[3].endswith(f"({usize:,} bytes)")
@@ -179,6 +182,29 @@ def test_layers_history_and_attestations_per_platform(
         predicate_types = sorted(r[1] for r in rows if len(r) == 6 and r[0] == "attestation")
         assert predicate_types == sorted([SLSA_TYPES[slsa[arch]], "https://spdx.dev/Document"])
         assert f"debian-base:12 {fixture_set.image('debian-base:12').digest}" in tables.text[section]
+
+
+def _layer_tars(fx_layout: Path, manifest_digest: str) -> list[bytes]:
+    manifest = json.loads(blob(fx_layout, manifest_digest))
+    return [gzip.decompress(blob(fx_layout, d["digest"])) for d in manifest["layers"]]
+
+
+def test_wasted_bytes_per_layer(rendered: tuple[str, Tables, Path], fixture_set: FixtureSet) -> None:
+    """Against the fixtures' own tarfile walk (whiteouts, opaque dirs, rewritten dpkg status files)."""
+    tables = rendered[1]
+    fx = fixture_set.image("debian-multiarch:12")
+    for platform in PLATFORMS:
+        section = "platform-" + platform.replace("/", "-")
+        hidden = hidden_files(_layer_tars(fx.layout, fx.platforms[platform]))
+        assert hidden  # the tools layer deletes mawk's examples and rewrites the dpkg status
+        total = sum(w["size"] for w in hidden)
+        assert f"Wasted: {human_size(total)} ({total:,} bytes) in {len(hidden)} file(s)" in tables.text[section]
+        layer_rows = [r for r in tables.sections[section] if len(r) == 8 and r[0].isdigit()]
+        for row in layer_rows:
+            wasted = sum(w["size"] for w in hidden if w["layer_index"] == int(row[0]))
+            assert row[6] == (f"{human_size(wasted)} ({wasted:,} bytes)" if wasted else "0")
+        listed = [r for r in tables.sections[section] if len(r) == 4 and r[0].startswith("/")]
+        assert [(r[0], int(r[1])) for r in listed] == [(w["path"], w["layer_index"]) for w in hidden[:20]]
 
 
 def test_text_from_the_image_is_escaped(registry: Registry, tmp_path: Path) -> None:
