@@ -35,6 +35,7 @@ code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font
 .badge.yes{background:#dafbe1;border-color:#1a7f37}.badge.no{background:#ffebe9;border-color:#cf222e}
 details summary{cursor:pointer;color:#0969da}
 td:first-child code{word-break:normal;white-space:nowrap}
+h1,p{overflow-wrap:anywhere}
 """
 
 
