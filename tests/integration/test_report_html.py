@@ -110,6 +110,13 @@ def test_page_is_self_contained(rendered: tuple[str, Tables, Path]) -> None:
         assert needle not in source
 
 
+def test_secret_values_stay_off_the_page(rendered: tuple[str, Tables, Path]) -> None:
+    """The recipe's ENV line sets API_TOKEN; history lines are shown with secret values masked."""
+    source = rendered[0]
+    assert "API_TOKEN=****" in source
+    assert "s3cr3t-value" not in source
+
+
 def test_screenshot_is_kept(rendered: tuple[str, Tables, Path]) -> None:
     shot = rendered[2]
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
