@@ -117,14 +117,23 @@ def test_attestation_coverage_and_base_image(multiarch: CompareResult, fixture_s
     assert multiarch.ok
 
 
-def test_version_skew_of_the_skew_image(registry: Registry, fixture_set: FixtureSet) -> None:
+def _skew(fixture_set: FixtureSet) -> tuple[tuple[str, str], str, str]:
+    """(type, name), amd64 version, arm64 version of the package dpkg-query finds at two versions."""
     fx = fixture_set.image("debian-skew:1")
     amd, arm = expected_versions(fx, AMD64), expected_versions(fx, ARM64)
-    key = ("deb", skewimages.SKEW_PACKAGE)
-    assert amd[key] != arm[key]  # the fixture really does ship two versions
+    skewed = [key for key in sorted(amd.keys() & arm.keys()) if amd[key] != arm[key]]
+    assert len(skewed) == 1  # the fixture really does ship one package at two versions
+    assert skewed[0][1] in skewimages.CANDIDATES
+    return skewed[0], amd[skewed[0]], arm[skewed[0]]
+
+
+def test_version_skew_of_the_skew_image(registry: Registry, fixture_set: FixtureSet) -> None:
+    key, amd_version, arm_version = _skew(fixture_set)
     with Session() as session:
         result = compare_platforms(session, f"{registry.host}/debian-skew:1")
-    assert [(s.type, s.name, s.versions) for s in result.version_skew] == [(*key, {AMD64: amd[key], ARM64: arm[key]})]
+    assert [(s.type, s.name, s.versions) for s in result.version_skew] == [
+        (*key, {AMD64: amd_version, ARM64: arm_version})
+    ]
     assert result.partial_packages == []
     # Base image from annotations? This image has none and no provenance: no evidence, no claim.
     assert all(p.base_image is None for p in result.platforms)
@@ -169,12 +178,11 @@ def test_cli_json_and_markdown(registry: Registry, fixture_set: FixtureSet) -> N
     assert out.exit_code == 0, out.output
     doc = json.loads(out.stdout)
     assert {p["platform"]: p["manifest_digest"] for p in doc["platforms"]} == dict(fx.platforms)
-    assert [s["name"] for s in doc["version_skew"]] == [skewimages.SKEW_PACKAGE]
+    (kind, name), amd_version, arm_version = _skew(fixture_set)
+    assert [s["name"] for s in doc["version_skew"]] == [name]
     md = CliRunner().invoke(cli, ["compare", ref, "--no-cache", "-o", "markdown"])
     assert md.exit_code == 0, md.output
-    amd, arm = expected_versions(fx, AMD64), expected_versions(fx, ARM64)
-    key = ("deb", skewimages.SKEW_PACKAGE)
-    row = f"| deb | `{skewimages.SKEW_PACKAGE}` | {AMD64} {amd[key]}; {ARM64} {arm[key]} |"
+    row = f"| {kind} | `{name}` | {AMD64} {amd_version}; {ARM64} {arm_version} |"
     assert row in md.stdout.splitlines()
     assert "| Platform | Digest | Compressed |" in md.stdout
 
