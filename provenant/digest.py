@@ -76,7 +76,7 @@ class StreamHash:
     thread would only cost. Call :meth:`hexdigest` (or :meth:`close`) to stop the thread.
     """
 
-    def __init__(self, algorithm: str, inline_limit: int = 8 << 20, batch: int = 4 << 20, depth: int = 4) -> None:
+    def __init__(self, algorithm: str, inline_limit: int = 8 << 20, batch: int = 1 << 20, depth: int = 2) -> None:
         self._hash = hashlib.new(algorithm)
         self._limit = inline_limit
         self._batch_size = batch
