@@ -117,7 +117,8 @@ def _diff_platform(p: PlatformDiff, con: Console) -> None:
     else:
         con.print("  config: no changes")
     for layer in p.layers_added:
-        con.print(f"  new layer {layer.index}: {human_size(layer.size)}  {escape(layer.created_by or '')}")
+        created_by = " ".join((layer.created_by or "").split())  # one line per layer, however the step was written
+        con.print(f"  new layer {layer.index}: {human_size(layer.size)}  {escape(created_by)}", soft_wrap=True)
 
 
 def render_diff(result: DiffResult, con: Console) -> None:
