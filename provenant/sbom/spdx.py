@@ -46,8 +46,12 @@ _CHECKSUMS = {"sha256": ChecksumAlgorithm.SHA256, "sha512": ChecksumAlgorithm.SH
 
 
 def _spdx_id(kind: str, label: str, *identity: str) -> str:
-    """``SPDXRef-<kind>-<label>-<hash>``: the label for readers, the hash (of label and identity) for uniqueness."""
-    short = hashlib.sha256("\0".join((kind, label, *identity)).encode()).hexdigest()[:12]
+    """``SPDXRef-<kind>-<label>-<hash>``: the label for readers, the hash (of the identity) for uniqueness.
+
+    The label (which may hold a registry host) is left out of the hash, so the same content gets the
+    same ids wherever it was pulled from.
+    """
+    short = hashlib.sha256("\0".join((kind, *identity)).encode()).hexdigest()[:12]
     clean = _ID_CHARS.sub("-", label)[:60].strip("-")
     return f"SPDXRef-{kind}-{clean}-{short}" if clean else f"SPDXRef-{kind}-{short}"
 
