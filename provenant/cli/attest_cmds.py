@@ -168,6 +168,8 @@ def render_verify(result: VerifyResult) -> list[str]:
             out += [f"      signed{via}: {loc}" for loc in s.satisfied_by]
         else:
             out += [f"      {r}" for r in s.reasons]
+    # e.g. "not a registry: only attestations inside the index were looked for" explains a FAIL
+    out += [f"note: {note}" for note in result.notes]
     out.append("verified" if result.passed else "verification FAILED")
     return out
 
@@ -288,6 +290,17 @@ def verify_cmd(
         ctx.exit(1)
 
 
+#: ``sign`` and ``attest`` act on the image itself unless told otherwise, unlike the reading commands.
+_subject_platform_option = click.option(
+    "--platform",
+    "platforms",
+    multiple=True,
+    metavar="OS/ARCH[/VARIANT]",
+    help="Sign these platform manifests (repeatable or comma-separated) instead of the index; "
+    "default: the image REF names (the index of a multi-arch tag).",
+)
+
+
 @click.command("attest")
 @click.argument("ref")
 @click.option(
@@ -314,7 +327,7 @@ def verify_cmd(
     show_default=True,
     help="cosign .att tag, OCI referrer Sigstore bundle, or both.",
 )
-@platform_option
+@_subject_platform_option
 @_output_option
 @registry_options
 def attest_cmd(
@@ -363,7 +376,7 @@ def attest_cmd(
 @click.option(
     "--key", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Private key (PEM)."
 )
-@platform_option
+@_subject_platform_option
 @click.option(
     "--annotation",
     "-a",

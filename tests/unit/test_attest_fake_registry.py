@@ -287,3 +287,19 @@ def test_private_key_is_not_in_results(fake: FakeRegistry, keys: dict[str, Any])
         res = attest_image(s, _ref(fake), {"a": 1}, "custom", priv, "tag")
     text = res.model_dump_json()
     assert "PRIVATE" not in text and res.key == keys["A"].fingerprint
+
+
+def test_sign_and_attest_default_to_the_index_and_say_so(fake: FakeRegistry, keys: dict[str, Any]) -> None:
+    """Without --platform only the index is signed; the help must not claim "all platforms"."""
+    from click.testing import CliRunner
+
+    from provenant.cli.attest_cmds import attest_cmd, sign_cmd
+
+    index, _ = _image(fake)
+    with _session(fake) as s:
+        res = sign_image(s, _ref(fake), keys["privA"])
+    assert [i.subject for i in res.items] == [index]
+    for cmd in (sign_cmd, attest_cmd):
+        text = " ".join(CliRunner().invoke(cmd, ["--help"]).output.split())
+        assert "default: all platforms" not in text
+        assert "default: the image REF names (the index of a multi-arch tag)" in text
