@@ -69,8 +69,15 @@ def _badge(label: str, present: bool) -> str:
 
 
 def _coverage(cov: AttestationCoverage) -> str:
-    state = "verified" if cov.verified else "signed, not verified" if cov.signed else "unsigned"
-    badges = [_badge("provenance", cov.provenance), _badge("SBOM", cov.sbom), _badge("signature", cov.signed)]
+    state = {"signed": "signed, not verified", "signature invalid": "does not verify with the given key(s)"}.get(
+        cov.state, cov.state
+    )
+    signature = (
+        '<span class="badge no">signature: invalid</span>'
+        if cov.state == "signature invalid"
+        else _badge("signature", cov.signed)
+    )
+    badges = [_badge("provenance", cov.provenance), _badge("SBOM", cov.sbom), signature]
     return " ".join(badges) + f' <span class="muted">{e(state)}</span>'
 
 

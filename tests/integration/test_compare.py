@@ -212,3 +212,11 @@ def test_signature_status_with_and_without_the_key(registry: Registry, tmp_path:
     cli_out = CliRunner().invoke(cli, ["compare", ref, "--no-cache", "--key", str(pub), "-o", "json"])
     assert cli_out.exit_code == 0, cli_out.output
     assert [p["attestations"]["verified"] for p in json.loads(cli_out.stdout)["platforms"]] == [False, True]
+    _, other = crypto.write_keys(crypto.new_key(), tmp_path, "other")
+    with Session() as session:
+        wrong_key = compare_platforms(session, ref, keys=[load_public_key(other)])
+    # a signature that fails with the given key is not summarised as "signed"
+    assert {p.platform: p.attestations.summary for p in wrong_key.platforms} == {
+        AMD64: "provenance+sbom (unsigned)",
+        ARM64: "provenance+sbom (signature invalid)",
+    }

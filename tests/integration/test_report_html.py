@@ -270,3 +270,11 @@ def test_signature_status_on_the_page(registry: Registry, tmp_path: Path) -> Non
     assert [(r[2], r[3], r[5]) for r in signatures] == [("cosign-tag", f"signed:key={fingerprint}", "match")]
     # 71-character fingerprints in the Trust and Signer cells must not push the table off the page
     assert _overflow(page, tmp_path) == 0
+    _, other = crypto.write_keys(crypto.new_key(), tmp_path, "other")
+    wrong = tmp_path / "wrong-key.html"
+    result = CliRunner().invoke(cli, ["report", ref, "-o", str(wrong), "--no-cache", "--key", str(other)])
+    assert result.exit_code == 0, result.output
+    parser = Tables()
+    parser.feed(_run_chromium(["--dump-dom", wrong.as_uri()], tmp_path / "profile").stdout)
+    rows = {r[0]: r[8] for r in parser.sections["platforms"][1:]}
+    assert rows["linux/amd64"] == ("provenance: yes SBOM: yes signature: invalid does not verify with the given key(s)")
