@@ -303,3 +303,33 @@ def test_sign_and_attest_default_to_the_index_and_say_so(fake: FakeRegistry, key
         text = " ".join(CliRunner().invoke(cmd, ["--help"]).output.split())
         assert "default: all platforms" not in text
         assert "default: the image REF names (the index of a multi-arch tag)" in text
+
+
+def test_verify_with_type_names_the_missing_predicate_type(fake: FakeRegistry, keys: dict[str, Any]) -> None:
+    """Per-platform SBOM attestations, a signed index: --type spdx fails the index with the documented reason."""
+    _, digests = _image(fake)
+    with _session(fake) as s:
+        sign_image(s, _ref(fake), keys["privA"])
+        attest_image(
+            s,
+            _ref(fake),
+            {"spdxVersion": "SPDX-2.3"},
+            "spdx",
+            keys["privA"],
+            "tag",
+            [PlatformSpec.parse("linux/amd64")],
+        )
+        v = verify_image(s, _ref(fake), [keys["A"]], predicate_type=c.SPDX)
+        only_amd = verify_image(
+            s, _ref(fake), [keys["A"]], predicate_type=c.SPDX, platforms=[PlatformSpec.parse("linux/amd64")]
+        )
+    verdicts = {x.platform or x.kind: x for x in v.subjects}
+    assert {k: x.passed for k, x in verdicts.items()} == {"index": False, "linux/amd64": True, "linux/arm64/v8": False}
+    index_reasons = verdicts["index"].reasons
+    assert index_reasons[0] == f"no signed attestation of predicate type {c.SPDX}"
+    assert "not a signature" in index_reasons[1] and "predicate type is None" not in " ".join(index_reasons)
+    assert "--platform" in index_reasons[-1]
+    assert verdicts["linux/arm64/v8"].reasons == [
+        f"no signed attestation of predicate type {c.SPDX} (nothing attached)"
+    ]
+    assert only_amd.passed and [x.digest for x in only_amd.subjects] == [digests["amd"].digest]
