@@ -220,3 +220,17 @@ def test_signature_status_with_and_without_the_key(registry: Registry, tmp_path:
         AMD64: "provenance+sbom (unsigned)",
         ARM64: "provenance+sbom (signature invalid)",
     }
+
+
+def test_text_from_the_image_is_printed_not_read_as_markup(multiarch: CompareResult) -> None:
+    """Package names and versions are the image's text: rich must print "[/x]", not parse it."""
+    from rich.console import Console
+
+    from provenant.compare.table import render_compare
+
+    hostile = "lib[bold]evil[/bold][/oops]"
+    partial = multiarch.partial_packages[0].model_copy(update={"name": hostile})
+    result = multiarch.model_copy(update={"partial_packages": [partial]})
+    con = Console(record=True, width=400)
+    render_compare(result, con)
+    assert hostile in con.export_text()
