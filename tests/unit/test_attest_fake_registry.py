@@ -150,6 +150,9 @@ def test_signatures_are_appended_and_labelled_per_key(fake: FakeRegistry, keys: 
     assert [a.signer for a in both] == [keys["B"].fingerprint, keys["A"].fingerprint]
     nokeys = _list(fake).subject(index).attachments
     assert {a.trust for a in nokeys} == {"signed-unverified"}
+    assert [a.problems for a in nokeys] == [
+        ["signature not checked: no --key was given (pass the signer's public key)"]
+    ] * 2
     assert all(a.signed_reference == f"{fake.host}/{REPO}" for a in nokeys)
     # per-platform signing goes to the platform's tag
     with _session(fake) as s:
