@@ -236,6 +236,14 @@ def test_errors_exit_2_in_one_line(world: World, tmp_path: Path) -> None:
     assert res.exit_code == 2 and "not a PEM public key" in res.output and len(res.output.strip().splitlines()) == 1
     res = _invoke_main(["verify", f"{world.host}/attest/nope:1", "--key", str(world.files["a.pub"])])
     assert res.exit_code == 2
+    # a bad trusted root is reported even when no keyless bundle is attached (it would otherwise go unnoticed)
+    root = tmp_path / "trusted_root.json"
+    for content in ("{}", "not json"):
+        root.write_text(content)
+        keyless = ["--certificate-identity", "me@example.com", "--certificate-oidc-issuer", "https://issuer"]
+        res = _invoke_main(["verify", world.ref("unsigned"), "--trusted-root", str(root), *keyless])
+        assert res.exit_code == 2, res.output
+        assert f"cannot load trusted root {root}" in res.output and len(res.output.strip().splitlines()) == 1
 
 
 def test_keygen_attest_sign_round_trip(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
