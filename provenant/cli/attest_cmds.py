@@ -316,7 +316,7 @@ _subject_platform_option = click.option(
     default="custom",
     show_default=True,
     metavar="TYPE",
-    help="slsaprovenance, slsaprovenance1, spdx, cyclonedx, vuln, openvex, custom, or a predicate type URI.",
+    help="slsaprovenance, slsaprovenance1, spdx, cyclonedx, vuln, openvex, link, custom, or a predicate type URI.",
 )
 @click.option(
     "--key", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Private key (PEM)."
