@@ -167,6 +167,12 @@ def render_verify(result: VerifyResult) -> list[str]:
         if s.passed:
             via = " (signature on the index)" if s.inherited_from_index else ""
             out += [f"      signed{via}: {loc}" for loc in s.satisfied_by]
+            # a pass does not hide a bad signature next to the good one (tampering is worth a look)
+            for ev in s.evidence:
+                bad = [ev.trust] if ev.trust == "signature-invalid" else []
+                bad += ["subject mismatch"] if ev.subject_check == "mismatch" else []
+                if bad:
+                    out.append(f"      warning: {ev.kind} at {ev.location}: {', '.join(bad)}")
         else:
             out += [f"      {r}" for r in s.reasons]
     # e.g. "not a registry: only attestations inside the index were looked for" explains a FAIL

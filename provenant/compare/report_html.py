@@ -82,7 +82,7 @@ def _coverage(cov: AttestationCoverage) -> str:
 
 
 def _size_bars(platforms: Sequence[PlatformSummary]) -> str:
-    """Per platform: compressed size as a bar of its layers, and the uncompressed size beside it."""
+    """Per platform: the uncompressed size as a bar of its layers (one scale for all), both totals beside it."""
     biggest = max((p.uncompressed_size for p in platforms), default=0) or 1
     out = ['<div class="legend muted">Bars: uncompressed size, one segment per layer; scale: largest platform.</div>']
     for p in platforms:
