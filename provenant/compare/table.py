@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.markup import escape
 from rich.table import Table
 
@@ -16,10 +16,20 @@ def signed_size(n: int) -> str:
     return ("+" if n > 0 else "-" if n < 0 else "") + human_size(abs(n))
 
 
+#: Columns of long text (digests, names, values) that fold onto more lines when the terminal is narrow.
+#: The others (platforms, sizes, counts) keep their full width: rich would otherwise cut every column
+#: to "…", which leaves two rows both reading "linux/a…".
+FOLDING = frozenset({"DIGEST", "CREATED BY", "NAME", "KEY", "OLD", "NEW", "VERSIONS", "ON", "MISSING ON", "EVIDENCE"})
+
+
 def _table(title: str, *columns: str, right: tuple[str, ...] = ()) -> Table:
     t = Table(title=title, title_justify="left", box=None, pad_edge=False)
     for col in columns:
-        t.add_column(col, justify="right" if col in right else "left", no_wrap=col != "CREATED BY")
+        justify: JustifyMethod = "right" if col in right else "left"
+        if col in FOLDING:
+            t.add_column(col, justify=justify, overflow="fold")
+        else:
+            t.add_column(col, justify=justify, no_wrap=True, min_width=len(col))
     return t
 
 
