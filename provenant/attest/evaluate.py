@@ -119,7 +119,9 @@ def _key_outcome(verified: Sequence[PublicKey], trust: Trust, what: str) -> _Sig
     if verified:
         return _Sig(f"signed:key={verified[0].fingerprint}", verified[0].fingerprint)
     if not trust.keys:
-        return _Sig(SIGNED_UNVERIFIED, problems=[f"{what} is signed, but no --key was given to check it"])
+        return _Sig(
+            SIGNED_UNVERIFIED, problems=[f"{what} not checked: no --key was given (pass the signer's public key)"]
+        )
     n = len(trust.keys)
     return _Sig(
         SIGNATURE_INVALID,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -87,6 +88,40 @@ def certificate_info(der: bytes, what: str = "certificate") -> CertificateInfo:
     return CertificateInfo(identity, issuer, key, cert.public_bytes(serialization.Encoding.DER))
 
 
+def _one_line(exc: Exception) -> str:
+    """A parse error in one line: pydantic's per-field errors joined, anything else with its whitespace folded."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        try:
+            parts = [f"{'.'.join(map(str, e['loc'])) or 'document'}: {e['msg']}" for e in errors()]
+        except (TypeError, KeyError):
+            parts = []
+        if parts:
+            more = f" (+{len(parts) - 3} more)" if len(parts) > 3 else ""
+            return "; ".join(parts[:3]) + more
+    return " ".join(str(exc).split())
+
+
+def load_trusted_root(path: Path) -> Any:
+    """sigstore-python's ``TrustedRoot`` from ``path``; a bad file is a one-line UsageError."""
+    from provenant.errors import UsageError
+
+    try:
+        from sigstore.errors import Error as SigstoreError
+        from sigstore.models import TrustedRoot
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise UsageError(
+            f"--trusted-root needs sigstore-python ({exc.name} is missing)", hint="pip install 'provenant[keyless]'"
+        ) from None
+    try:
+        return TrustedRoot.from_file(str(path))
+    except (OSError, ValueError, SigstoreError) as exc:
+        raise UsageError(
+            f"cannot load trusted root {path}: {_one_line(exc)}",
+            hint="pass a Sigstore trusted_root.json (the TrustedRoot document of the Sigstore instance)",
+        ) from None
+
+
 def verify_bundle(bundle_json: bytes, policy: KeylessPolicy, *, artifact_digest: bytes | None = None) -> str | None:
     """Verify a Sigstore bundle with sigstore-python; None when it verifies, else the reason it does not.
 
@@ -95,18 +130,13 @@ def verify_bundle(bundle_json: bytes, policy: KeylessPolicy, *, artifact_digest:
     try:
         from sigstore.errors import Error as SigstoreError
         from sigstore.hashes import Hashed
-        from sigstore.models import Bundle, TrustedRoot
+        from sigstore.models import Bundle
         from sigstore.verify import Verifier
         from sigstore.verify.policy import Identity
         from sigstore_models.common.v1 import HashAlgorithm  # type: ignore[import-not-found,unused-ignore]
     except ImportError as exc:  # pragma: no cover - depends on the environment
         return f"sigstore-python is not installed ({exc.name}); pip install sigstore"
-    try:
-        root = TrustedRoot.from_file(str(policy.trusted_root))
-    except (OSError, ValueError, SigstoreError) as exc:
-        from provenant.errors import UsageError
-
-        raise UsageError(f"cannot load trusted root {policy.trusted_root}: {exc}") from None
+    root = load_trusted_root(policy.trusted_root)
     try:
         bundle = Bundle.from_json(bundle_json)
         verifier = Verifier(trusted_root=root)

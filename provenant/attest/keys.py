@@ -8,6 +8,7 @@ with SHA-256 to sign; PKCS#1 v1.5 or PSS to verify) and Ed25519. A key's fingerp
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,7 +72,7 @@ class PublicKey:
                 if b"PRIVATE KEY" in data
                 else "expected a PEM 'PUBLIC KEY' block as cosign and provenant keygen write"
             )
-            raise KeyLoadError(f"{source}: not a PEM public key ({exc})", hint=hint) from None
+            raise KeyLoadError(f"{source}: not a PEM public key ({_reason(exc)})", hint=hint) from None
         return cls(_check_supported_public(loaded, source), source)
 
     @property
@@ -194,6 +195,11 @@ def load_public_key(path: Path) -> PublicKey:
     return PublicKey.from_pem(data, str(path))
 
 
+def _reason(exc: Exception) -> str:
+    """cryptography's message without its FAQ link (the user needs what is wrong, not a URL)."""
+    return " ".join(re.sub(r"See https?://\S+ for more details\.", "", str(exc)).split())
+
+
 def load_private_key_pem(data: bytes, password: bytes | None, source: str = "private key") -> PrivateKey:
     """A PEM private key (PKCS#8, encrypted or not; also SEC1 ``EC PRIVATE KEY`` and PKCS#1 RSA)."""
     if b"ENCRYPTED COSIGN PRIVATE KEY" in data or b"ENCRYPTED SIGSTORE PRIVATE KEY" in data:
@@ -210,8 +216,9 @@ def load_private_key_pem(data: bytes, password: bytes | None, source: str = "pri
             hint="set PROVENANT_KEY_PASSWORD or run on a terminal to be prompted",
         ) from None
     except (ValueError, UnsupportedAlgorithm) as exc:
-        reason = "wrong passphrase or corrupt key" if encrypted else f"not a PEM private key ({exc})"
-        raise KeyLoadError(f"{source}: cannot load private key: {reason}") from None
+        reason = "wrong passphrase or corrupt key" if encrypted else f"not a PEM private key ({_reason(exc)})"
+        hint = "this is a public key; pass the private key (.key)" if b"BEGIN PUBLIC KEY" in data else None
+        raise KeyLoadError(f"{source}: cannot load private key: {reason}", hint=hint) from None
     if isinstance(loaded, ec.EllipticCurvePrivateKey):
         if loaded.curve.name not in _CURVE_HASH:
             raise KeyLoadError(f"{source}: unsupported elliptic curve {loaded.curve.name}")

@@ -69,11 +69,12 @@ def _accepts(a: Attachment, predicate_type: str | None) -> bool:
 
 def _reasons(s: SubjectResult, predicate_type: str | None) -> list[str]:
     signed = [a for a in s.attachments if a.kind in ("signature", "attestation") and a.trust != "unsigned"]
+    wanted = f"no signed attestation of predicate type {predicate_type}" if predicate_type else "no signature found"
     if not signed:
         unsigned = [a for a in s.attachments if a.trust == "unsigned"]
         what = f"{len(unsigned)} unsigned item(s) only" if unsigned else "nothing attached"
-        return [f"no signature found ({what})"]
-    out: list[str] = []
+        return [f"{wanted} ({what})"]
+    out: list[str] = [wanted] if predicate_type else []
     for a in signed:
         head = f"{a.kind} at {a.location}"
         if a.error:
@@ -83,9 +84,18 @@ def _reasons(s: SubjectResult, predicate_type: str | None) -> list[str]:
             out.append(f"{head}: {a.trust}: {detail}")
         elif a.subject_check.status != "match":
             out.append(f"{head}: signed ({a.trust}) but subject mismatch: {a.subject_check.detail or 'not checked'}")
+        elif predicate_type is not None and a.kind != "attestation":
+            out.append(f"{head}: valid, but --type asks for a signed attestation, not a {a.kind}")
         elif predicate_type is not None and a.predicate_type != predicate_type:
             out.append(f"{head}: valid, but predicate type is {a.predicate_type}, not {predicate_type}")
     return out or ["no valid signature by the given keys"]
+
+
+def _index_hint(s: SubjectResult, predicate_type: str | None) -> list[str]:
+    """SBOM and provenance attestations are usually about each platform, not the index."""
+    if s.kind != "index" or predicate_type is None:
+        return []
+    return ["(attestations made per platform, e.g. by 'sbom --attest' or BuildKit, are checked with --platform)"]
 
 
 def _evidence(a: Attachment) -> Evidence:
@@ -130,7 +140,7 @@ def verify_image(
                 passed=passed,
                 satisfied_by=own or (index_ok if inherited else []),
                 inherited_from_index=inherited,
-                reasons=[] if passed else _reasons(s, predicate_type),
+                reasons=[] if passed else _reasons(s, predicate_type) + _index_hint(s, predicate_type),
                 evidence=[_evidence(a) for a in s.attachments],
             )
         )

@@ -60,8 +60,9 @@ def _keyless(trusted_root: Path | None, identity: str | None, issuer: str | None
         return None
     if not identity or not issuer:
         raise UsageError("--trusted-root needs --certificate-identity and --certificate-oidc-issuer")
-    from provenant.attest.keyless import KeylessPolicy
+    from provenant.attest.keyless import KeylessPolicy, load_trusted_root
 
+    load_trusted_root(trusted_root)  # a bad file is an error now, not only once a keyless bundle turns up
     return KeylessPolicy(trusted_root, identity, issuer)
 
 
@@ -166,8 +167,16 @@ def render_verify(result: VerifyResult) -> list[str]:
         if s.passed:
             via = " (signature on the index)" if s.inherited_from_index else ""
             out += [f"      signed{via}: {loc}" for loc in s.satisfied_by]
+            # a pass does not hide a bad signature next to the good one (tampering is worth a look)
+            for ev in s.evidence:
+                bad = [ev.trust] if ev.trust == "signature-invalid" else []
+                bad += ["subject mismatch"] if ev.subject_check == "mismatch" else []
+                if bad:
+                    out.append(f"      warning: {ev.kind} at {ev.location}: {', '.join(bad)}")
         else:
             out += [f"      {r}" for r in s.reasons]
+    # e.g. "not a registry: only attestations inside the index were looked for" explains a FAIL
+    out += [f"note: {note}" for note in result.notes]
     out.append("verified" if result.passed else "verification FAILED")
     return out
 
@@ -288,6 +297,17 @@ def verify_cmd(
         ctx.exit(1)
 
 
+#: ``sign`` and ``attest`` act on the image itself unless told otherwise, unlike the reading commands.
+_subject_platform_option = click.option(
+    "--platform",
+    "platforms",
+    multiple=True,
+    metavar="OS/ARCH[/VARIANT]",
+    help="Sign these platform manifests (repeatable or comma-separated) instead of the index; "
+    "default: the image REF names (the index of a multi-arch tag).",
+)
+
+
 @click.command("attest")
 @click.argument("ref")
 @click.option(
@@ -302,7 +322,7 @@ def verify_cmd(
     default="custom",
     show_default=True,
     metavar="TYPE",
-    help="slsaprovenance, slsaprovenance1, spdx, cyclonedx, vuln, openvex, custom, or a predicate type URI.",
+    help="slsaprovenance, slsaprovenance1, spdx, cyclonedx, vuln, openvex, link, custom, or a predicate type URI.",
 )
 @click.option(
     "--key", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Private key (PEM)."
@@ -314,7 +334,7 @@ def verify_cmd(
     show_default=True,
     help="cosign .att tag, OCI referrer Sigstore bundle, or both.",
 )
-@platform_option
+@_subject_platform_option
 @_output_option
 @registry_options
 def attest_cmd(
@@ -363,7 +383,7 @@ def attest_cmd(
 @click.option(
     "--key", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Private key (PEM)."
 )
-@platform_option
+@_subject_platform_option
 @click.option(
     "--annotation",
     "-a",

@@ -130,7 +130,8 @@ def sbom_cmd(
             mode = cast("Mode", attest_mode)  # click.Choice guarantees one of Mode's values
             for pushed in attest_sbom(session, ref, result, attest_format, private_key, mode=mode):
                 for item in pushed.items:
-                    click.echo(f"attested {item.subject} {pushed.predicate_type} -> {item.location}", err=True)
+                    what = f"{item.platform} ({item.subject})" if item.platform else item.subject
+                    click.echo(f"attested {what}: {pushed.predicate_type} -> {item.location}", err=True)
 
 
 def _write(result: SbomResult, specs: list[tuple[str, str | None]], merge: bool) -> None:

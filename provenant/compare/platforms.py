@@ -61,8 +61,19 @@ class AttestationCoverage(BaseModel):
         kinds = [k for k, present in (("provenance", self.provenance), ("sbom", self.sbom)) if present]
         if not kinds and not self.signed:
             return "none"
-        state = "verified" if self.verified else "signed" if self.signed else "unsigned"
-        return f"{'+'.join(kinds) or 'signature'} ({state})"
+        return f"{'+'.join(kinds) or 'signature'} ({self.state})"
+
+    @property
+    def state(self) -> str:
+        """``verified``, ``signature invalid``, ``signed`` (not checked: no key) or ``unsigned``.
+
+        A signature that fails with the given keys must not read as "signed" next to a good image.
+        """
+        if self.verified:
+            return "verified"
+        if SIGNATURE_INVALID in self.trust:
+            return "signature invalid"
+        return "signed" if self.signed else "unsigned"
 
 
 class PlatformSummary(BaseModel):

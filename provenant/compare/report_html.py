@@ -69,13 +69,20 @@ def _badge(label: str, present: bool) -> str:
 
 
 def _coverage(cov: AttestationCoverage) -> str:
-    state = "verified" if cov.verified else "signed, not verified" if cov.signed else "unsigned"
-    badges = [_badge("provenance", cov.provenance), _badge("SBOM", cov.sbom), _badge("signature", cov.signed)]
+    state = {"signed": "signed, not verified", "signature invalid": "does not verify with the given key(s)"}.get(
+        cov.state, cov.state
+    )
+    signature = (
+        '<span class="badge no">signature: invalid</span>'
+        if cov.state == "signature invalid"
+        else _badge("signature", cov.signed)
+    )
+    badges = [_badge("provenance", cov.provenance), _badge("SBOM", cov.sbom), signature]
     return " ".join(badges) + f' <span class="muted">{e(state)}</span>'
 
 
 def _size_bars(platforms: Sequence[PlatformSummary]) -> str:
-    """Per platform: compressed size as a bar of its layers, and the uncompressed size beside it."""
+    """Per platform: the uncompressed size as a bar of its layers (one scale for all), both totals beside it."""
     biggest = max((p.uncompressed_size for p in platforms), default=0) or 1
     out = ['<div class="legend muted">Bars: uncompressed size, one segment per layer; scale: largest platform.</div>']
     for p in platforms:
@@ -163,9 +170,22 @@ def _differences(c: CompareResult) -> str:
 def _attachments(rows: Sequence[AttachmentRow]) -> str:
     if not rows:
         return '<p class="warn">Nothing attached.</p>'
+    # Trust labels and signers carry 71-character key fingerprints: as <code> they may break anywhere,
+    # so the table stays inside the page instead of pushing Signer and Subject off the right edge.
     return _table(
         ["Kind", "Predicate type", "Found via", "Trust", "Signer", "Subject"],
-        [[a.kind, a.predicate_type or "-", a.source, a.trust, a.signer or "-", a.subject_check] for a in rows],
+        [
+            [
+                e(a.kind),
+                f"<code>{e(a.predicate_type)}</code>" if a.predicate_type else "-",
+                e(a.source),
+                f"<code>{e(a.trust)}</code>",
+                f"<code>{e(a.signer)}</code>" if a.signer else "-",
+                e(a.subject_check),
+            ]
+            for a in rows
+        ],
+        raw=True,
     )
 
 
@@ -209,10 +229,15 @@ def _platform_section(p: PlatformSummary, detail: PlatformReport) -> str:
     history = _table(
         ["Created by", "Layer", "Size"],
         [
-            [h.created_by, "(empty)" if h.empty_layer else (h.layer_digest or "-"), human_size(h.size)]
+            [
+                e(h.created_by),
+                "(empty)" if h.empty_layer else f"<code>{e(h.layer_digest)}</code>" if h.layer_digest else "-",
+                e(human_size(h.size)),
+            ]
             for h in detail.history
         ],
         numeric=(2,),
+        raw=True,
     )
     base = p.base_image
     base_text = (

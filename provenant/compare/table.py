@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.markup import escape
 from rich.table import Table
 
@@ -16,11 +16,25 @@ def signed_size(n: int) -> str:
     return ("+" if n > 0 else "-" if n < 0 else "") + human_size(abs(n))
 
 
+#: Columns of long text (digests, names, values) that fold onto more lines when the terminal is narrow.
+#: The others (platforms, sizes, counts) keep their full width: rich would otherwise cut every column
+#: to "…", which leaves two rows both reading "linux/a…".
+FOLDING = frozenset({"DIGEST", "CREATED BY", "NAME", "KEY", "OLD", "NEW", "VERSIONS", "ON", "MISSING ON", "EVIDENCE"})
+
+
 def _table(title: str, *columns: str, right: tuple[str, ...] = ()) -> Table:
     t = Table(title=title, title_justify="left", box=None, pad_edge=False)
     for col in columns:
-        t.add_column(col, justify="right" if col in right else "left", no_wrap=col != "CREATED BY")
+        justify: JustifyMethod = "right" if col in right else "left"
+        if col in FOLDING:
+            t.add_column(col, justify=justify, overflow="fold")
+        else:
+            t.add_column(col, justify=justify, no_wrap=True, min_width=len(col))
     return t
+
+
+# Package names, versions and config values come from the image: they are escaped so that a "[/x]"
+# in them is printed, not read as rich markup (which would garble the line or raise MarkupError).
 
 
 def _render_differences(result: CompareResult, con: Console) -> None:
@@ -28,7 +42,7 @@ def _render_differences(result: CompareResult, con: Console) -> None:
         t = _table("Packages not on every platform", "TYPE", "NAME", "ON", "MISSING ON")
         for pp in result.partial_packages:
             on = ", ".join(f"{p} {v}" for p, v in pp.versions.items())
-            t.add_row(pp.type, pp.name, on, ", ".join(pp.missing_on))
+            t.add_row(pp.type, escape(pp.name), escape(on), ", ".join(pp.missing_on))
         con.print(t)
     else:
         con.print("Packages: every platform has the same package names.")
@@ -36,7 +50,7 @@ def _render_differences(result: CompareResult, con: Console) -> None:
     if result.version_skew:
         t = _table("Version skew", "TYPE", "NAME", "VERSIONS")
         for s in result.version_skew:
-            t.add_row(s.type, s.name, "; ".join(f"{p} {v}" for p, v in s.versions.items()))
+            t.add_row(s.type, escape(s.name), escape("; ".join(f"{p} {v}" for p, v in s.versions.items())))
         con.print(t)
     else:
         con.print("Version skew: none.")
@@ -100,11 +114,11 @@ def _diff_platform(p: PlatformDiff, con: Console) -> None:
         con.print(f"  base image: only B's evidence names one ({escape(new.name or '-')})")
     t = _table("", "CHANGE", "TYPE", "NAME", "OLD", "NEW")
     for a in p.packages_added:
-        t.add_row("added", a.type, a.name, "", a.version)
+        t.add_row("added", a.type, escape(a.name), "", escape(a.version))
     for r in p.packages_removed:
-        t.add_row("removed", r.type, r.name, r.version, "")
+        t.add_row("removed", r.type, escape(r.name), escape(r.version), "")
     for c in p.packages_changed:
-        t.add_row("changed", c.type, c.name, c.old_version, c.new_version)
+        t.add_row("changed", c.type, escape(c.name), escape(c.old_version), escape(c.new_version))
     if t.row_count:
         con.print(t)
     else:

@@ -35,5 +35,8 @@ def attest_sbom(
     for img in result.images:
         (doc,) = encode(result.model_copy(update={"images": [img]}), fmt, merge=False)
         subject = opened.reference.with_digest(Digest.parse(img.manifest_digest))
-        pushed.append(attest_image(session, str(subject), json.loads(doc.text), ATTESTABLE[fmt], key, mode))
+        done = attest_image(session, str(subject), json.loads(doc.text), ATTESTABLE[fmt], key, mode)
+        # attested by digest, so attest_image cannot know the platform: name it for the output
+        items = [i.model_copy(update={"platform": img.platform}) for i in done.items]
+        pushed.append(done.model_copy(update={"items": items}))
     return pushed

@@ -236,6 +236,14 @@ def test_errors_exit_2_in_one_line(world: World, tmp_path: Path) -> None:
     assert res.exit_code == 2 and "not a PEM public key" in res.output and len(res.output.strip().splitlines()) == 1
     res = _invoke_main(["verify", f"{world.host}/attest/nope:1", "--key", str(world.files["a.pub"])])
     assert res.exit_code == 2
+    # a bad trusted root is reported even when no keyless bundle is attached (it would otherwise go unnoticed)
+    root = tmp_path / "trusted_root.json"
+    for content in ("{}", "not json"):
+        root.write_text(content)
+        keyless = ["--certificate-identity", "me@example.com", "--certificate-oidc-issuer", "https://issuer"]
+        res = _invoke_main(["verify", world.ref("unsigned"), "--trusted-root", str(root), *keyless])
+        assert res.exit_code == 2, res.output
+        assert f"cannot load trusted root {root}" in res.output and len(res.output.strip().splitlines()) == 1
 
 
 def test_keygen_attest_sign_round_trip(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -318,3 +326,12 @@ def test_layout_source_lists_in_index_attestations_only(fixture_set: FixtureSet)
         r = list_attestations(s, f"oci:{fx.layout}:12")
     assert r.referrers == "not-applicable" and r.notes
     assert [len(x.attachments) for x in r.subjects] == [0, 2, 2]
+
+
+def test_verify_of_a_layout_says_why_nothing_signed_was_found(fixture_set: FixtureSet, tmp_path: Path) -> None:
+    """cosign tags and referrers live only in a registry: the text output must say so next to the FAIL."""
+    fx = fixture_set.image("debian-multiarch:12")
+    _, pub = crypto.write_keys(crypto.new_key(), tmp_path, "layout")
+    res = _invoke_main(["verify", f"oci:{fx.layout}:12", "--key", str(pub)])
+    assert res.exit_code == 1, res.output
+    assert "note: not a registry: only attestations inside the index were looked for" in res.output

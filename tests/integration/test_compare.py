@@ -212,3 +212,54 @@ def test_signature_status_with_and_without_the_key(registry: Registry, tmp_path:
     cli_out = CliRunner().invoke(cli, ["compare", ref, "--no-cache", "--key", str(pub), "-o", "json"])
     assert cli_out.exit_code == 0, cli_out.output
     assert [p["attestations"]["verified"] for p in json.loads(cli_out.stdout)["platforms"]] == [False, True]
+    _, other = crypto.write_keys(crypto.new_key(), tmp_path, "other")
+    with Session() as session:
+        wrong_key = compare_platforms(session, ref, keys=[load_public_key(other)])
+    # a signature that fails with the given key is not summarised as "signed"
+    assert {p.platform: p.attestations.summary for p in wrong_key.platforms} == {
+        AMD64: "provenance+sbom (unsigned)",
+        ARM64: "provenance+sbom (signature invalid)",
+    }
+
+
+def test_text_from_the_image_is_printed_not_read_as_markup(multiarch: CompareResult) -> None:
+    """Package names and versions are the image's text: rich must print "[/x]", not parse it."""
+    from rich.console import Console
+
+    from provenant.compare.table import render_compare
+
+    hostile = "lib[bold]evil[/bold][/oops]"
+    partial = multiarch.partial_packages[0].model_copy(update={"name": hostile})
+    result = multiarch.model_copy(update={"partial_packages": [partial]})
+    con = Console(record=True, width=400)
+    render_compare(result, con)
+    assert hostile in con.export_text()
+
+
+def test_narrow_terminal_folds_long_cells_instead_of_cutting_every_column(multiarch: CompareResult) -> None:
+    """At 100 columns rich used to cut each column to '…' (both platforms read 'linux/a…')."""
+    from rich.console import Console
+
+    from provenant.compare.table import render_compare
+
+    con = Console(record=True, width=100)
+    render_compare(multiarch, con)
+    text = con.export_text()
+    assert "…" not in text
+    header = next(line for line in text.splitlines() if line.startswith("PLATFORM"))
+    assert header.split() == [
+        "PLATFORM", "DIGEST", "COMPRESSED", "UNCOMPRESSED", "LAYERS", "SHARED", "UNIQUE", "PACKAGES", "EVIDENCE"
+    ]  # fmt: skip
+    rows = [line.split()[0] for line in text.splitlines() if line.startswith("linux/")]
+    assert rows == [AMD64, ARM64]
+    # the folded digest is still all there, read down its column
+    start = header.index("DIGEST")
+    width = header.index("COMPRESSED") - start
+    lines = text.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith(AMD64))
+    digest = ""
+    for line in lines[first:]:
+        if digest and not line.startswith(" "):
+            break
+        digest += line[start : start + width].strip()
+    assert digest == multiarch.platforms[0].manifest_digest

@@ -164,3 +164,19 @@ def test_cli_outputs_and_errors(registry: Registry, fixture_set: FixtureSet) -> 
     missing = CliRunner().invoke(cli, ["diff", a, b, "--platform", "linux/s390x"])
     assert missing.exit_code == 2
     assert "platform linux/s390x is not in this index" in missing.stderr
+
+
+def test_text_from_the_image_is_printed_not_read_as_markup(releases: DiffResult) -> None:
+    """Package names and versions are the image's text: rich must print "[/x]", not parse it."""
+    from rich.console import Console
+
+    from provenant.compare.table import render_diff
+
+    hostile = "lib[bold]evil[/bold][/oops]"
+    p = releases.platforms[0]
+    added = p.packages_added[0].model_copy(update={"name": hostile, "version": "1.0[/v]"})
+    result = releases.model_copy(update={"platforms": [p.model_copy(update={"packages_added": [added]})]})
+    con = Console(record=True, width=400)
+    render_diff(result, con)
+    text = con.export_text()
+    assert hostile in text and "1.0[/v]" in text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -43,6 +44,24 @@ def _chromium() -> str:
 def _run_chromium(args: list[str], profile: Path) -> subprocess.CompletedProcess[str]:
     cmd = [_chromium(), "--headless=new", "--no-sandbox", "--disable-gpu", f"--user-data-dir={profile}", *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=True)
+
+
+def _overflow(page: Path, tmp: Path) -> int:
+    """Pixels the page is wider than a 1280 px window, with every ``<details>`` open.
+
+    A copy of the page gets a script that writes ``scrollWidth - innerWidth`` into the DOM, which
+    ``--dump-dom`` then returns (the report itself has no scripts).
+    """
+    probe = tmp / f"probe-{page.name}"
+    script = (
+        "<script>document.body.insertAdjacentHTML('beforeend','<p id=overflow>'+"
+        "(document.documentElement.scrollWidth-window.innerWidth)+'</p>')</script>"
+    )
+    probe.write_text(page.read_text().replace("<details>", "<details open>").replace("</body>", script + "</body>"))
+    dom = _run_chromium(["--window-size=1280,2000", "--dump-dom", probe.as_uri()], tmp / "profile-probe").stdout
+    found = re.search(r'<p id="overflow">(-?\d+)</p>', dom)
+    assert found, "the probe script did not run"
+    return max(0, int(found.group(1)))
 
 
 class Tables(HTMLParser):
@@ -249,3 +268,13 @@ def test_signature_status_on_the_page(registry: Registry, tmp_path: Path) -> Non
     fingerprint = load_public_key(pub).fingerprint
     signatures = [r for r in parser.sections["platform-linux-amd64"] if len(r) == 6 and r[0] == "signature"]
     assert [(r[2], r[3], r[5]) for r in signatures] == [("cosign-tag", f"signed:key={fingerprint}", "match")]
+    # 71-character fingerprints in the Trust and Signer cells must not push the table off the page
+    assert _overflow(page, tmp_path) == 0
+    _, other = crypto.write_keys(crypto.new_key(), tmp_path, "other")
+    wrong = tmp_path / "wrong-key.html"
+    result = CliRunner().invoke(cli, ["report", ref, "-o", str(wrong), "--no-cache", "--key", str(other)])
+    assert result.exit_code == 0, result.output
+    parser = Tables()
+    parser.feed(_run_chromium(["--dump-dom", wrong.as_uri()], tmp_path / "profile").stdout)
+    rows = {r[0]: r[8] for r in parser.sections["platforms"][1:]}
+    assert rows["linux/amd64"] == ("provenance: yes SBOM: yes signature: invalid does not verify with the given key(s)")

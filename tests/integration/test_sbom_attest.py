@@ -33,6 +33,8 @@ def test_sbom_attest_pushes_one_verifiable_attestation_per_platform(
     args = ["sbom", ref, "--no-cache", "-o", out, "--attest", "cyclonedx-json", "--key", str(priv)]
     res = runner.invoke(cli, args, env={"PROVENANT_KEY_PASSWORD": PASSWORD})
     assert res.exit_code == 0, res.output
+    for platform, digest in fx.platforms.items():  # the progress lines name each platform
+        assert f"attested {platform} ({digest}): https://cyclonedx.org/bom -> " in res.stderr
     res = runner.invoke(cli, ["verify", ref, "--key", str(pub), "--type", "cyclonedx", "-o", "json"])
     assert res.exit_code == 1  # the index itself carries no signature, only its platforms do
     platforms = ["--platform", "linux/amd64", "--platform", "linux/arm64"]

@@ -119,6 +119,15 @@ def test_key_errors_are_one_line_and_actionable() -> None:
         PublicKey.from_pem(pair.private_pem, "cosign.key")
     assert "pass the public key" in err.value.diagnostics()
     assert "\n" not in err.value.diagnostics()
+    with pytest.raises(KeyLoadError) as err:
+        load_private_key_pem(pair.public_pem, None, "cosign.pub")
+    assert "pass the private key" in err.value.diagnostics()
+    for garbage in (b"not a key", b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"):
+        for load in (lambda d: PublicKey.from_pem(d, "x.pub"), lambda d: load_private_key_pem(d, None, "x.key")):
+            with pytest.raises(KeyLoadError) as err:
+                load(garbage)
+            # what is wrong, not cryptography's FAQ link
+            assert "http" not in err.value.diagnostics() and "\n" not in err.value.diagnostics()
     with pytest.raises(KeyLoadError, match="cosign's own encrypted key format"):
         load_private_key_pem(b"-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nxx\n", b"pw", "c.key")
     k384 = ec.generate_private_key(ec.SECP384R1())

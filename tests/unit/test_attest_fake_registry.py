@@ -15,6 +15,7 @@ from provenant.attest.keys import PrivateKey, PublicKey, load_private_key_pem
 from provenant.attest.push import attest_image, sign_image
 from provenant.attest.result import AttestationsResult, list_attestations
 from provenant.attest.verify import verify_image
+from provenant.cli.attest_cmds import render_verify
 from provenant.errors import UsageError
 from provenant.oci.platform import PlatformSpec
 from provenant.session import Session
@@ -150,6 +151,9 @@ def test_signatures_are_appended_and_labelled_per_key(fake: FakeRegistry, keys: 
     assert [a.signer for a in both] == [keys["B"].fingerprint, keys["A"].fingerprint]
     nokeys = _list(fake).subject(index).attachments
     assert {a.trust for a in nokeys} == {"signed-unverified"}
+    assert [a.problems for a in nokeys] == [
+        ["signature not checked: no --key was given (pass the signer's public key)"]
+    ] * 2
     assert all(a.signed_reference == f"{fake.host}/{REPO}" for a in nokeys)
     # per-platform signing goes to the platform's tag
     with _session(fake) as s:
@@ -195,6 +199,15 @@ def test_tampered_mismatched_and_attached_sbom(fake: FakeRegistry, keys: dict[st
     assert reasons["index"].startswith("no signature found (1 unsigned item(s) only)")
     assert "signature-invalid" in reasons["linux/amd64"] and "payload was altered" in reasons["linux/amd64"]
     assert "subject mismatch" in reasons["linux/arm64/v8"] and amd in reasons["linux/arm64/v8"]
+    # once the index is signed every platform passes through it, but the text still points at the bad items
+    with _session(fake) as s:
+        sign_image(s, _ref(fake), keys["privA"])
+        v = verify_image(s, _ref(fake), [keys["A"]])
+    assert v.passed
+    text = "\n".join(render_verify(v))
+    assert text.count("warning: signature at tag ") == 2 and text.count("warning: attestation at tag ") == 2
+    assert f"warning: signature at tag {c.tag_for(amd)}.sig: signature-invalid" in text
+    assert f"warning: attestation at tag {c.tag_for(arm)}.att: subject mismatch" in text
 
 
 def test_keyless_bundles(fake: FakeRegistry, keys: dict[str, Any]) -> None:
@@ -287,3 +300,49 @@ def test_private_key_is_not_in_results(fake: FakeRegistry, keys: dict[str, Any])
         res = attest_image(s, _ref(fake), {"a": 1}, "custom", priv, "tag")
     text = res.model_dump_json()
     assert "PRIVATE" not in text and res.key == keys["A"].fingerprint
+
+
+def test_sign_and_attest_default_to_the_index_and_say_so(fake: FakeRegistry, keys: dict[str, Any]) -> None:
+    """Without --platform only the index is signed; the help must not claim "all platforms"."""
+    from click.testing import CliRunner
+
+    from provenant.cli.attest_cmds import attest_cmd, sign_cmd
+
+    index, _ = _image(fake)
+    with _session(fake) as s:
+        res = sign_image(s, _ref(fake), keys["privA"])
+    assert [i.subject for i in res.items] == [index]
+    for cmd in (sign_cmd, attest_cmd):
+        text = " ".join(CliRunner().invoke(cmd, ["--help"]).output.split())
+        assert "default: all platforms" not in text
+        assert "default: the image REF names (the index of a multi-arch tag)" in text
+
+
+def test_verify_with_type_names_the_missing_predicate_type(fake: FakeRegistry, keys: dict[str, Any]) -> None:
+    """Per-platform SBOM attestations, a signed index: --type spdx fails the index with the documented reason."""
+    _, digests = _image(fake)
+    with _session(fake) as s:
+        sign_image(s, _ref(fake), keys["privA"])
+        attest_image(
+            s,
+            _ref(fake),
+            {"spdxVersion": "SPDX-2.3"},
+            "spdx",
+            keys["privA"],
+            "tag",
+            [PlatformSpec.parse("linux/amd64")],
+        )
+        v = verify_image(s, _ref(fake), [keys["A"]], predicate_type=c.SPDX)
+        only_amd = verify_image(
+            s, _ref(fake), [keys["A"]], predicate_type=c.SPDX, platforms=[PlatformSpec.parse("linux/amd64")]
+        )
+    verdicts = {x.platform or x.kind: x for x in v.subjects}
+    assert {k: x.passed for k, x in verdicts.items()} == {"index": False, "linux/amd64": True, "linux/arm64/v8": False}
+    index_reasons = verdicts["index"].reasons
+    assert index_reasons[0] == f"no signed attestation of predicate type {c.SPDX}"
+    assert "not a signature" in index_reasons[1] and "predicate type is None" not in " ".join(index_reasons)
+    assert "--platform" in index_reasons[-1]
+    assert verdicts["linux/arm64/v8"].reasons == [
+        f"no signed attestation of predicate type {c.SPDX} (nothing attached)"
+    ]
+    assert only_amd.passed and [x.digest for x in only_amd.subjects] == [digests["amd"].digest]
