@@ -237,8 +237,30 @@ def policy_from_data(data: Any, where: str) -> ImagePolicy:
     return policy
 
 
+def _yaml_loader() -> type[Any]:
+    """``SafeLoader`` with YAML 1.2 booleans: only true/false, so ``action: off`` stays the string ``off``.
+
+    YAML 1.1 (PyYAML's default) reads ``off``/``on``/``yes``/``no`` as booleans, which would turn the
+    documented ``action: off`` into ``False`` and a confusing schema error.
+    """
+    import re
+
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    bool_tag = "tag:yaml.org,2002:bool"
+    Loader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != bool_tag]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    Loader.add_implicit_resolver(bool_tag, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+    return Loader
+
+
 def load_policy(path: Path) -> ImagePolicy:
-    """Read and validate a policy file (YAML, read with ``safe_load``)."""
+    """Read and validate a policy file (YAML 1.2 booleans, safe loading: no tags that build objects)."""
     import yaml
 
     try:
@@ -246,7 +268,7 @@ def load_policy(path: Path) -> ImagePolicy:
     except OSError as exc:
         raise PolicyError(f"{path}: cannot read the policy file: {exc.strerror}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_yaml_loader())  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""

@@ -63,3 +63,24 @@ def test_registry_patterns() -> None:
     assert matches_registry("127.0.0.1:*", "127.0.0.1:5000")
     assert not matches_registry("ghcr.io", "ghcr.io.evil.com")
     assert matches_registry("*.gcr.io", "eu.gcr.io")
+
+
+@pytest.mark.parametrize(
+    ("target", "registry", "repository", "tag"),
+    [
+        ("registry:5000/img", "registry:5000", "img", "latest"),
+        ("registry:5000/team/img:1", "registry:5000", "team/img", "1"),
+        ("registry:ghcr.io/acme/app:2", "ghcr.io", "acme/app", "2"),  # the explicit registry: prefix
+    ],
+)
+def test_registry_host_with_port_is_not_the_registry_prefix(
+    target: str, registry: str, repository: str, tag: str
+) -> None:
+    """The target of ``policy check``: ``registry:5000/img`` is host ``registry`` port 5000, not a tag."""
+    from provenant.sources.open import open_target
+    from provenant.sources.registry import RegistryClient
+
+    with RegistryClient() as client:
+        opened = open_target(target, client)
+    assert opened.reference is not None
+    assert (opened.reference.registry, opened.reference.repository, opened.reference.tag) == (registry, repository, tag)

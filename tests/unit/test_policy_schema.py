@@ -166,3 +166,16 @@ def test_reference_doc_names_every_check_and_field() -> None:
             if alias in ("action", "onMissingData", "checks"):
                 continue
             assert f"`{alias}`" in doc or f"`{alias}." in doc, f"{model.__name__}.{alias}"
+
+
+@pytest.mark.parametrize("word", ["off", "on", "yes", "no"])
+def test_yaml_1_1_booleans_stay_strings(tmp_path: Path, word: str) -> None:
+    """``action: off`` as the docs write it, unquoted: YAML 1.1 would read it as ``False``."""
+    body = HEAD + f"defaults: {{action: off, onMissingData: off}}\nmetadata: {{name: {word}}}\n"
+    body += "checks:\n  user: {action: off}\n  pinning: {requireDigest: false, requireBaseDigest: true}\n"
+    policy = load_policy(_write(tmp_path, body))
+    assert (policy.defaults.action, policy.defaults.on_missing_data) == ("off", "off")
+    assert policy.checks.user is not None and policy.checks.user.action == "off"
+    assert policy.metadata.name == word
+    assert policy.checks.pinning is not None
+    assert (policy.checks.pinning.require_digest, policy.checks.pinning.require_base_digest) == (False, True)
