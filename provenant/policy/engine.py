@@ -93,22 +93,24 @@ def _waiver_applies(w: Waiver, ev: Evidence, f: Finding) -> bool:
             return False
     elif w.images != "**":
         return False
-    if w.platforms and f.subject != IMAGE_SUBJECT:
-        wanted = {str(PlatformSpec.parse(p)) for p in w.platforms}
-        return f.subject in wanted
+    if w.platforms:
+        # Only platform findings: a waiver for some platforms must not waive a finding about the whole image.
+        return f.subject != IMAGE_SUBJECT and f.subject in {str(PlatformSpec.parse(p)) for p in w.platforms}
     return True
 
 
 def _waive(policy: ImagePolicy, ev: Evidence, f: Finding, today: dt.date, warnings: list[str]) -> None:
     if f.effect == "none":
         return
-    for w in policy.waivers:
-        if not _waiver_applies(w, ev, f):
-            continue
-        if today <= w.expires:
-            f.waiver = WaiverNote(reason=w.reason, expires=w.expires, expired=False, waived_effect=f.effect)
-            f.status, f.effect = "waived", "none"
-            return
+    matching = [w for w in policy.waivers if _waiver_applies(w, ev, f)]
+    # An unexpired waiver wins over an expired one for the same finding (a renewed waiver added below it).
+    active = next((w for w in matching if today <= w.expires), None)
+    if active is not None:
+        f.waiver = WaiverNote(reason=active.reason, expires=active.expires, expired=False, waived_effect=f.effect)
+        f.status, f.effect = "waived", "none"
+        return
+    if matching:
+        w = max(matching, key=lambda m: m.expires)
         f.waiver = WaiverNote(reason=w.reason, expires=w.expires, expired=True, waived_effect=f.effect)
         note = f"the waiver expired on {w.expires.isoformat()} ({w.reason}); the finding is active again"
         f.message = f"{f.message} [{note}]"

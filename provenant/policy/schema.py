@@ -10,7 +10,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ByteSize, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ByteSize, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
 from provenant.errors import ProvenantError
@@ -39,7 +39,28 @@ def _reference(value: str) -> str:
     return value
 
 
+def _platform(value: str) -> str:
+    from provenant.oci.platform import PlatformSpec
+
+    try:
+        PlatformSpec.parse(value)
+    except ProvenantError as exc:
+        raise ValueError(exc.message) from None
+    return value
+
+
+def _cache_kind(value: str) -> str:
+    from provenant.hygiene.caches import RULES
+
+    kinds = [kind for kind, _ in RULES]
+    if value not in kinds:
+        raise ValueError(f"unknown cache kind {value!r}; known: {', '.join(kinds)}")
+    return value
+
+
 Glob = Annotated[str, AfterValidator(_glob)]
+PlatformText = Annotated[str, AfterValidator(_platform)]
+CacheKind = Annotated[str, AfterValidator(_cache_kind)]
 ImageRef = Annotated[str, AfterValidator(_reference)]
 
 
@@ -91,20 +112,8 @@ class Provenance(_Family):
 class Platforms(_Family):
     """``platforms.required``, ``platforms.provenance``."""
 
-    required: list[str] = Field(default_factory=list)
+    required: list[PlatformText] = Field(default_factory=list)
     require_provenance: bool = False
-
-    @field_validator("required")
-    @classmethod
-    def _platforms(cls, value: list[str]) -> list[str]:
-        from provenant.oci.platform import PlatformSpec
-
-        for p in value:
-            try:
-                PlatformSpec.parse(p)
-            except ProvenantError as exc:
-                raise ValueError(exc.message) from None
-        return value
 
 
 class Size(_Family):
@@ -135,7 +144,7 @@ class BuildTooling(_Family):
 class Caches(_Family):
     """``caches.package-manager``."""
 
-    allow: list[str] = Field(default_factory=list, description="cache kinds accepted (apt-lists, pip-cache, ...)")
+    allow: list[CacheKind] = Field(default_factory=list, description="cache kinds accepted (apt-lists, pip-cache, ...)")
 
 
 class Sbom(_Family):
@@ -180,7 +189,7 @@ class Waiver(_Strict):
     images: Glob = Field(description="image glob the waiver applies to")
     reason: Annotated[str, Field(min_length=1)]
     expires: dt.date
-    platforms: list[str] = Field(default_factory=list, description="only these platforms (default: all)")
+    platforms: list[PlatformText] = Field(default_factory=list, description="only these platforms (default: all)")
 
 
 class Metadata(_Strict):

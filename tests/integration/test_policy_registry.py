@@ -527,6 +527,23 @@ def test_waiver_limited_to_a_platform(world: World, ev: Evidences) -> None:
     rep = run(ev("debian-base:12"), {"sbom": {}}, waivers=[waiver])
     assert rep.finding("sbom.attested", ARM).status == "waived"
     assert rep.finding("sbom.attested", AMD).status == "fail"
+    # A waiver limited to platforms never waives a finding about the image as a whole.
+    image_waiver = {**waiver, "check": "platforms.required"}
+    rep = run(ev("debian-base:12"), {"platforms": {"required": [ARM, "linux/s390x"]}}, waivers=[image_waiver])
+    assert (rep.finding("platforms.required").status, rep.finding("platforms.required").evidence["missing"]) == (
+        "fail",
+        ["linux/s390x"],
+    )
+
+
+def test_renewed_waiver_wins_over_the_expired_one(world: World, ev: Evidences) -> None:
+    old = {"check": "sbom.attested", "images": "**", "reason": "old", "expires": "2026-01-01"}
+    renewed = {**old, "reason": "renewed", "expires": "2026-12-31"}
+    rep = run(ev("debian-base:12"), {"sbom": {}}, waivers=[old, renewed])
+    f = rep.finding("sbom.attested", AMD)
+    assert (f.status, f.waiver.reason if f.waiver else None, rep.warnings) == ("waived", "renewed", [])
+    assert "expired" not in f.message
+    assert (rep.verdict, rep.exit_code) == ("pass", 0)
 
 
 def test_policy_for_other_images_is_a_usage_error(world: World, ev: Evidences) -> None:

@@ -86,7 +86,15 @@ def test_sizes_and_waivers_parse(tmp_path: Path) -> None:
         ),
         ("waivers:\n  - {check: pinning.nope, images: '**', reason: x, expires: 2030-01-01}\n", "waivers[0].check"),
         ("rules:\n  pinning.digets: {action: warn}\n", "rules.pinning.digets: unknown check id"),
-        ("checks:\n  platforms: {required: [linux]}\n", "checks.platforms.required: invalid platform 'linux'"),
+        ("checks:\n  platforms: {required: [linux]}\n", "checks.platforms.required[0]: invalid platform 'linux'"),
+        (
+            "waivers:\n  - {check: user.non-root, images: '**', reason: x, expires: 2030-01-01, platforms: [arm64]}\n",
+            "waivers[0].platforms[0]: invalid platform 'arm64'",
+        ),
+        (
+            "checks:\n  caches: {allow: [apt-list]}\n",
+            "checks.caches.allow[0]: unknown cache kind 'apt-list'; known: apt-lists",
+        ),
         ("checks:\n  size: {maxCompressed: huge}\n", "checks.size.maxCompressed: could not parse value and unit"),
         (
             "checks:\n  baseImage: {trusted: ['Bad Ref']}\n",
