@@ -40,9 +40,22 @@ def test_junit_escapes_and_counts() -> None:
     root = ET.fromstring(render(_report('<bad> & "quoted"'), "junit"))
     assert root.get("tests") == "1" and root.get("failures") == "1"
     (case,) = root.iter("testcase")
-    assert case.get("name") == "pinning.base-digest [k]"
+    assert case.get("name") == "pinning.base-digest"  # the stable check id, whatever the finding's key
+    assert (case.get("file"), case.get("line")) == (None, None)
+    (located,) = ET.fromstring(render(_report("m", location=SourceLocation(path="Dockerfile", line=4)), "junit")).iter(
+        "testcase"
+    )
+    assert (located.get("name"), located.get("file"), located.get("line")) == ("pinning.base-digest", "Dockerfile", "4")
     failure = case.find("failure")
     assert failure is not None and failure.get("message") == '<bad> & "quoted"'
+
+
+def test_junit_parses_back_with_control_characters() -> None:
+    """Image metadata (history lines, annotations) can hold characters XML 1.0 cannot carry at all."""
+    root = ET.fromstring(render(_report("base \x1b[31mred\x00 \x07"), "junit"))
+    failure = next(root.iter("failure"))
+    assert failure.get("message") == "base \ufffd[31mred\ufffd \ufffd"
+    assert (failure.text or "").startswith("base \ufffd[31mred")
 
 
 def test_sarif_fingerprint_ignores_tag_and_digest() -> None:
