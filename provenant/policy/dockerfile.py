@@ -152,8 +152,20 @@ def parse_dockerfile(text: str, path: str = "Dockerfile", build_args: Mapping[st
             expanded, unknown = substitute(platform, global_args)
             # BUILDPLATFORM/TARGETPLATFORM are set by the builder, not declared: keep them as written.
             platform = platform if unknown else expanded
+        no_value = (
+            f"{raw_image} uses ARG {', '.join(dict.fromkeys(missing))} without a value: give it a default "
+            "before the first FROM or pass --build-arg"
+            if missing
+            else None
+        )
         entry = FromLine(
-            number, instr, image, stage, platform, unresolved=tuple(missing), error=None if image else "no image"
+            number,
+            instr,
+            image,
+            stage,
+            platform,
+            unresolved=tuple(missing),
+            error=None if image else (no_value or "no image"),
         )
         if image.lower() in stages:
             entry = FromLine(number, instr, image, stage, platform, stage_ref=True)
@@ -169,7 +181,8 @@ def parse_dockerfile(text: str, path: str = "Dockerfile", build_args: Mapping[st
                     unresolved=tuple(missing),
                 )  # fmt: skip
             except ProvenantError as exc:
-                entry = FromLine(number, instr, image, stage, platform, error=exc.message, unresolved=tuple(missing))
+                error = f"{no_value} ({exc.message})" if no_value else exc.message
+                entry = FromLine(number, instr, image, stage, platform, error=error, unresolved=tuple(missing))
         froms.append(entry)
         if stage:
             stages.add(stage.lower())

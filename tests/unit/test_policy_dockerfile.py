@@ -81,3 +81,16 @@ def test_load_and_build_arg_parsing(tmp_path: Path) -> None:
         parse_build_args(["novalue"])
     with pytest.raises(UsageError, match="cannot read Dockerfile"):
         load_dockerfile(tmp_path / "missing")
+
+
+def test_from_that_needs_an_arg_without_value_says_which() -> None:
+    df = parse_dockerfile("ARG VER\nARG BASE\nFROM debian:${VER}\nFROM ${BASE}\n")
+    tagless, empty = df.froms
+    assert tagless.reference is None and empty.reference is None
+    assert tagless.error is not None and tagless.error.startswith(
+        "debian:${VER} uses ARG VER without a value: give it a default before the first FROM or pass --build-arg"
+    )
+    assert (
+        empty.error
+        == "${BASE} uses ARG BASE without a value: give it a default before the first FROM or pass --build-arg"
+    )
