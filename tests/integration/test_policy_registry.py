@@ -759,6 +759,31 @@ def test_multiarch_evaluation_fetches_each_blob_once(world: World, tmp_path: Pat
     assert not layers & set(again.blobs)
 
 
+def test_trusted_bases_are_resolved_once_for_all_platforms(world: World, tmp_path: Path) -> None:
+    """Layer-prefix matching on a multi-arch image: each trusted base's index is read once, not per platform;
+    the image itself as a trusted base is not fetched again; an unresolvable base is tried once."""
+
+    class PathCounter(CountingTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            if request.method == "GET" and "/manifests/" in request.url.path:
+                self.manifests[request.url.path.removeprefix("/v2/")] += 1
+            return self.inner.handle_request(request)
+
+    counter = PathCounter()
+    own, other, missing = world.ref("debian-base:12"), world.ref("debian-multiarch:12"), world.ref("no-such-base:1")
+    pol = policy({"baseImage": {"trusted": [missing, other, own]}})
+    with Session(RegistryOptions(transport=counter)) as s:
+        rep = check_image(s, own, pol, cache=LayerCache(tmp_path / "cache"), today=TODAY)
+    for plat in (AMD, ARM):
+        f = rep.finding("base-image.allowed", plat)
+        assert (f.status, f.evidence["source"], f.evidence["base"]) == ("pass", "layers", own)
+        assert f.evidence["digest"] == world.fx.image("debian-base:12").platforms[plat]
+    assert counter.manifests["debian-base/manifests/12"] == 1
+    assert counter.manifests["debian-multiarch/manifests/12"] == 1
+    assert counter.manifests["no-such-base/manifests/1"] == 1
+    assert max(counter.manifests.values()) == 1, counter.manifests.most_common(3)
+
+
 def _layer_digests(layout: Path, manifest_digest: str) -> list[str]:
     m = json.loads((layout / "blobs" / "sha256" / manifest_digest.removeprefix("sha256:")).read_bytes())
     return [layer["digest"] for layer in m["layers"]]
