@@ -58,6 +58,17 @@ def test_junit_parses_back_with_control_characters() -> None:
     assert (failure.text or "").startswith("base \ufffd[31mred")
 
 
+def test_sarif_dockerfile_uri_is_percent_encoded() -> None:
+    from provenant.policy.reports.sarif import to_sarif
+
+    rep = _report("m", location=SourceLocation(path="build dir/Dockerfile#prod", line=7))
+    (loc,) = to_sarif(rep)["runs"][0]["results"][0]["locations"]
+    assert loc["physicalLocation"] == {
+        "artifactLocation": {"uri": "build%20dir/Dockerfile%23prod"},
+        "region": {"startLine": 7},
+    }
+
+
 def test_sarif_fingerprint_ignores_tag_and_digest() -> None:
     a, b = _report("m"), _report("m")
     b.reference = "registry:5000/app@sha256:" + "2" * 64

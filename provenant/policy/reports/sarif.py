@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import urllib.parse
 from typing import Any
 
 from provenant import __version__
@@ -45,7 +46,8 @@ def _result(report: PolicyReport, f: Finding, rule_index: int) -> dict[str, Any]
     location: dict[str, Any] = {"logicalLocations": [logical]}
     if f.location is not None:
         location["physicalLocation"] = {
-            "artifactLocation": {"uri": f.location.path},
+            # A URI reference: a Dockerfile path with spaces or '#' must be percent-encoded to stay one.
+            "artifactLocation": {"uri": urllib.parse.quote(f.location.path.replace("\\", "/"))},
             "region": {"startLine": f.location.line},
         }
     out: dict[str, Any] = {
