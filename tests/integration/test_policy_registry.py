@@ -407,6 +407,12 @@ def test_platforms_provenance(world: World, ev: Evidences) -> None:
     assert ok.status == "pass" and ok.evidence == {"with_provenance": [AMD, ARM]}
     bad = run(ev("debian-base:12"), p).finding("platforms.provenance")
     assert bad.status == "fail" and bad.evidence == {"with_provenance": [], "without_provenance": [AMD, ARM]}
+    # --platform left amd64 out: its provenance was not read, so the check cannot claim coverage
+    arm_only = gather(ev.session, world.ref("debian-multiarch:12"), platforms=[PlatformSpec.parse(ARM)], cache=ev.cache)
+    f = run(arm_only, p).finding("platforms.provenance")
+    assert (f.status, f.effect) == ("no-data", "deny")
+    assert f.evidence == {"with_provenance": [ARM], "not_checked": [AMD]}
+    assert f.message == f"provenance of {AMD} was not checked: --platform left it out"
 
 
 # -- size, SBOM, licenses -----------------------------------------------------------------------------------
