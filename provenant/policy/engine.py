@@ -11,7 +11,7 @@ from pathlib import Path
 
 from provenant.attest.keys import PublicKey
 from provenant.cache import LayerCache
-from provenant.errors import UsageError
+from provenant.errors import ProvenantError, UsageError
 from provenant.oci.platform import PlatformSpec
 from provenant.policy.checks import CHECKS, Check
 from provenant.policy.dockerfile import Dockerfile
@@ -28,7 +28,7 @@ from provenant.policy.model import (
     exit_code_of,
     verdict_of,
 )
-from provenant.policy.schema import Action, ImagePolicy, Waiver
+from provenant.policy.schema import Action, ImagePolicy, PolicyError, Waiver
 from provenant.session import Session
 
 
@@ -202,7 +202,15 @@ def policy_keys(policy: ImagePolicy, policy_path: Path | None) -> list[PublicKey
     if cfg is None:
         return []
     base = policy_path.parent if policy_path is not None else Path()
-    return [load_public_key(k if k.is_absolute() else base / k) for k in cfg.keys]
+    keys = []
+    for i, k in enumerate(cfg.keys):
+        try:
+            keys.append(load_public_key(k if k.is_absolute() else base / k))
+        except ProvenantError as exc:
+            # Name the policy field: the path is relative to the policy file, not to where CI runs.
+            where = f"{policy_path}: " if policy_path is not None else ""
+            raise PolicyError(f"{where}checks.provenance.keys[{i}]: {exc.message}", hint=exc.hint) from None
+    return keys
 
 
 def check_image(

@@ -187,3 +187,21 @@ def test_yaml_1_1_booleans_stay_strings(tmp_path: Path, word: str) -> None:
     assert policy.metadata.name == word
     assert policy.checks.pinning is not None
     assert (policy.checks.pinning.require_digest, policy.checks.pinning.require_base_digest) == (False, True)
+
+
+def test_policy_keys_that_do_not_load_name_the_field(tmp_path: Path) -> None:
+    """Keys are relative to the policy file; ``validate`` loads them too, ``check`` fails before any image."""
+    (tmp_path / "bad.pub").write_text("not a key\n")
+    body = HEAD + "checks:\n  provenance: {requireSigned: true, keys: [bad.pub, missing.pub]}\n"
+    path = _write(tmp_path, body)
+    res = CliRunner().invoke(cli, ["policy", "validate", str(path)])
+    assert res.exit_code == 2
+    assert res.output.startswith(f"provenant: error: {path}: checks.provenance.keys[0]: {tmp_path / 'bad.pub'}: ")
+    assert len(res.output.strip().splitlines()) == 1
+    path = _write(tmp_path, HEAD + "checks:\n  provenance: {keys: [missing.pub]}\n")
+    res = CliRunner().invoke(cli, ["policy", "check", "127.0.0.1:1/none:1", "--policy", str(path)])
+    assert res.exit_code == 2
+    assert res.output.strip() == (
+        f"provenant: error: {path}: checks.provenance.keys[0]: cannot read public key {tmp_path / 'missing.pub'}: "
+        "No such file or directory"
+    )
