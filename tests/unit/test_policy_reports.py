@@ -36,6 +36,13 @@ def test_github_escapes_data_and_properties() -> None:
     )
 
 
+def test_github_marks_no_data() -> None:
+    rep = _report("no base image evidence")
+    rep.results[0].findings[0].status = "no-data"
+    first = render(rep, "github").splitlines()[0]
+    assert first == "::error title=pinning.base-digest (image%2C no data)::no base image evidence Fix: pin it"
+
+
 def test_junit_escapes_and_counts() -> None:
     root = ET.fromstring(render(_report('<bad> & "quoted"'), "junit"))
     assert root.get("tests") == "1" and root.get("failures") == "1"
