@@ -86,6 +86,14 @@ def test_sarif_fingerprint_ignores_tag_and_digest() -> None:
     assert fingerprint(c, f) != fingerprint(a, f)
 
 
+def test_sarif_fingerprint_uses_the_normalised_name() -> None:
+    short, full = _report("m"), _report("m")
+    short.reference, short.source = "nginx:1", "registry docker.io/library/nginx"
+    full.reference, full.source = "docker.io/library/nginx@sha256:" + "3" * 64, "registry docker.io/library/nginx"
+    f = short.findings()[0]
+    assert fingerprint(short, f) == fingerprint(full, f)
+
+
 def test_every_format_renders() -> None:
     assert set(FORMATS) == {"text", "json", "sarif", "junit", "github"}
     for fmt in FORMATS:

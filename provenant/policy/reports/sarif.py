@@ -22,6 +22,9 @@ _LEVEL = {"deny": "error", "warn": "warning", "none": "note"}
 
 def _image_name(report: PolicyReport) -> str:
     ref = report.reference
+    if report.source.startswith("registry "):
+        # The source names the normalised repository: `nginx:1` and `docker.io/library/nginx@sha256:…` are one image.
+        return report.source.removeprefix("registry ")
     # The tag or digest changes between runs; the fingerprint should not.
     head, _, _ = ref.partition("@")
     last = head.rsplit("/", 1)
