@@ -879,9 +879,14 @@ def test_sarif_with_dockerfile_locations_is_valid(world: World, tmp_path: Path, 
     assert res.exit_code == 1
     sarif = json.loads(res.stdout)
     jsonschema.validate(sarif, SCHEMA)
-    located = [
-        (r["ruleId"], r["locations"][0]["physicalLocation"]["region"]["startLine"])
-        for r in sarif["runs"][0]["results"]
-        if "physicalLocation" in r["locations"][0]
-    ]
+    image = world.ref("debian-multiarch").replace(":", "%3A")
+    dockerfile = str(tmp_path / "Dockerfile").lstrip("/")
+    physical = [(r["ruleId"], r["locations"][0]["physicalLocation"]) for r in sarif["runs"][0]["results"]]
+    located = [(rule, loc["region"]["startLine"]) for rule, loc in physical if loc["artifactLocation"]["uri"] != image]
     assert sorted(located) == [("pinning.base-digest", 4), ("pinning.base-digest", 6), ("pinning.forbidden-tags", 4)]
+    assert all(
+        loc["artifactLocation"]["uri"].lstrip("/") == dockerfile for rule, loc in physical if rule != "pinning.digest"
+    )
+    # every result has a physical location (GitHub code scanning requires one): the image for the reference
+    (digest_loc,) = [loc for rule, loc in physical if rule == "pinning.digest"]
+    assert digest_loc == {"artifactLocation": {"uri": image}, "region": {"startLine": 1}}

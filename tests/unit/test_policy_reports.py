@@ -76,6 +76,15 @@ def test_sarif_dockerfile_uri_is_percent_encoded() -> None:
     }
 
 
+def test_sarif_results_without_a_file_point_at_the_image() -> None:
+    """GitHub code scanning rejects results without a physical location; a port must not look like a scheme."""
+    from provenant.policy.reports.sarif import to_sarif
+
+    (loc,) = to_sarif(_report("m"))["runs"][0]["results"][0]["locations"]
+    assert loc["physicalLocation"] == {"artifactLocation": {"uri": "registry%3A5000/app"}, "region": {"startLine": 1}}
+    assert loc["logicalLocations"][0]["name"] == "image"
+
+
 def test_sarif_fingerprint_ignores_tag_and_digest() -> None:
     a, b = _report("m"), _report("m")
     b.reference = "registry:5000/app@sha256:" + "2" * 64

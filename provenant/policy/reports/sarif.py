@@ -46,13 +46,17 @@ def _result(report: PolicyReport, f: Finding, rule_index: int) -> dict[str, Any]
         "fullyQualifiedName": f"{report.reference}#{f.subject}",
         "kind": "module",
     }
-    location: dict[str, Any] = {"logicalLocations": [logical]}
+    # Every result has a physical location: GitHub code scanning rejects a file with a result that has none
+    # ("expected artifact location"). A Dockerfile finding points at its line; any other at the image name,
+    # percent-encoded so that a port (registry:5000/app) does not read as a URI scheme.
     if f.location is not None:
-        location["physicalLocation"] = {
-            # A URI reference: a Dockerfile path with spaces or '#' must be percent-encoded to stay one.
-            "artifactLocation": {"uri": urllib.parse.quote(f.location.path.replace("\\", "/"))},
-            "region": {"startLine": f.location.line},
-        }
+        uri, line = urllib.parse.quote(f.location.path.replace("\\", "/")), f.location.line
+    else:
+        uri, line = urllib.parse.quote(_image_name(report).lstrip("/")), 1
+    location: dict[str, Any] = {
+        "physicalLocation": {"artifactLocation": {"uri": uri}, "region": {"startLine": line}},
+        "logicalLocations": [logical],
+    }
     out: dict[str, Any] = {
         "ruleId": f.check,
         "ruleIndex": rule_index,
