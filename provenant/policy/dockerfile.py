@@ -195,7 +195,13 @@ def load_dockerfile(path: Path, build_args: Mapping[str, str] | None = None) -> 
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read Dockerfile {path}: {exc}") from None
-    return parse_dockerfile(text, str(path), build_args)
+    parsed = parse_dockerfile(text, str(path), build_args)
+    if not parsed.froms:
+        # Otherwise pinning.base-digest would pass it as "FROM scratch / stages only".
+        raise UsageError(
+            f"--dockerfile {path}: no FROM instruction found", hint="pass the Dockerfile the image is built from"
+        )
+    return parsed
 
 
 def parse_build_args(values: tuple[str, ...] | list[str]) -> dict[str, str]:

@@ -81,6 +81,9 @@ def test_load_and_build_arg_parsing(tmp_path: Path) -> None:
         parse_build_args(["novalue"])
     with pytest.raises(UsageError, match="cannot read Dockerfile"):
         load_dockerfile(tmp_path / "missing")
+    path.write_text("# not a Dockerfile\nname: ci\non: push\n")
+    with pytest.raises(UsageError, match=r"no FROM instruction found"):
+        load_dockerfile(path)
 
 
 def test_from_that_needs_an_arg_without_value_says_which() -> None:
