@@ -250,14 +250,25 @@ def _yaml_loader() -> type[Any]:
     """``SafeLoader`` with YAML 1.2 booleans: only true/false, so ``action: off`` stays the string ``off``.
 
     YAML 1.1 (PyYAML's default) reads ``off``/``on``/``yes``/``no`` as booleans, which would turn the
-    documented ``action: off`` into ``False`` and a confusing schema error.
+    documented ``action: off`` into ``False`` and a confusing schema error. Duplicate keys are errors, as
+    YAML 1.2 says.
     """
     import re
 
     import yaml
 
     class Loader(yaml.SafeLoader):
-        pass
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+            # A repeated key would silently replace the first (a second `checks:` drops every family above it).
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if not isinstance(key, str | int | float | bool | None):
+                    continue  # unhashable keys are reported by SafeLoader itself
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
 
     bool_tag = "tag:yaml.org,2002:bool"
     Loader.yaml_implicit_resolvers = {

@@ -128,6 +128,20 @@ def test_not_yaml_and_not_a_mapping(tmp_path: Path) -> None:
         load_policy(tmp_path / "missing.yaml")
 
 
+def test_duplicate_keys_are_an_error(tmp_path: Path) -> None:
+    body = HEAD + "checks:\n  secrets: {}\nwaivers: []\nchecks:\n  user: {}\n"
+    with pytest.raises(PolicyError) as exc:
+        load_policy(_write(tmp_path, body))
+    assert (
+        exc.value.diagnostics() == f"{tmp_path / 'p.yaml'}: not valid YAML at line 6, column 1: duplicate key 'checks'"
+    )
+    nested = HEAD + "checks:\n  pinning:\n    requireDigest: true\n    requireDigest: false\n"
+    with pytest.raises(PolicyError, match=r"at line 6, column 5: duplicate key 'requireDigest'"):
+        load_policy(_write(tmp_path, nested))
+    with pytest.raises(PolicyError, match=r"not valid YAML at line 3"):
+        load_policy(_write(tmp_path, HEAD + "? [a, b]\n: 1\n"))  # an unhashable key: still one line
+
+
 def test_yaml_is_loaded_safely(tmp_path: Path) -> None:
     body = HEAD + "metadata: !!python/object/apply:os.system ['echo pwned']\n"
     with pytest.raises(PolicyError, match="not valid YAML"):
