@@ -240,6 +240,14 @@ def policy_from_data(data: Any, where: str) -> ImagePolicy:
     for key in policy.rules:
         if key not in known:
             raise PolicyError(f"{where}: rules.{key}: unknown check id; known: {', '.join(sorted(known))}")
+        check = next(c for c in CHECKS if c.id == key)
+        if not check.enabled(policy):
+            # A rule for a check that does not run has no effect: almost always a missing section or setting.
+            alias = Checks.model_fields[check.family].alias or check.family
+            raise PolicyError(
+                f"{where}: rules.{key}: the check does not run with this policy, so the rule has no effect",
+                hint=f"enable it under checks.{alias} (see docs/policy-reference.md), or remove the rule",
+            )
     for i, waiver in enumerate(policy.waivers):
         if waiver.check not in known:
             raise PolicyError(f"{where}: waivers[{i}].check: unknown check id {waiver.check!r}")

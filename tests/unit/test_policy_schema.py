@@ -86,6 +86,16 @@ def test_sizes_and_waivers_parse(tmp_path: Path) -> None:
         ),
         ("waivers:\n  - {check: pinning.nope, images: '**', reason: x, expires: 2030-01-01}\n", "waivers[0].check"),
         ("rules:\n  pinning.digets: {action: warn}\n", "rules.pinning.digets: unknown check id"),
+        (
+            "checks:\n  provenance: {}\nrules:\n  provenance.signed: {action: warn}\n",
+            "rules.provenance.signed: the check does not run with this policy, so the rule has no effect "
+            "(enable it under checks.provenance",
+        ),
+        (
+            "rules:\n  user.non-root: {action: warn}\n",
+            "rules.user.non-root: the check does not run with this policy, so the rule has no effect "
+            "(enable it under checks.user",
+        ),
         ("checks:\n  platforms: {required: [linux]}\n", "checks.platforms.required[0]: invalid platform 'linux'"),
         (
             "waivers:\n  - {check: user.non-root, images: '**', reason: x, expires: 2030-01-01, platforms: [arm64]}\n",
