@@ -470,6 +470,26 @@ def test_licenses_denied(world: World, ev: Evidences) -> None:
     assert ok.status == "pass" and ok.evidence["packages"] == len(expected)
 
 
+def test_licenses_no_data_when_no_package_declares_one(world: World, ev: Evidences) -> None:
+    """The same image with every declared license removed: nothing to judge, so no data, not a pass."""
+    import dataclasses
+
+    e = ev("sbom-python:1")
+    (plat,) = e.platforms
+    sbom = plat.analysis.sbom
+    stripped = sbom.model_copy(
+        update={"packages": [p.model_copy(update={"licenses": [], "license_expression": None}) for p in sbom.packages]}
+    )
+    bare = dataclasses.replace(plat, analysis=dataclasses.replace(plat.analysis, sbom=stripped))
+    f = run(dataclasses.replace(e, platforms=[bare]), {"licenses": {"denied": ["MPL-2.0"]}}).finding(
+        "licenses.denied", AMD
+    )
+    n = len(world.fx.image("sbom-python:1").expected_packages())
+    assert (f.status, f.effect) == ("no-data", "deny")
+    assert f.message == f"none of the {n} packages declares a license"
+    assert f.evidence == {"packages": n, "without_license": n, "denied": ["MPL-2.0"]}
+
+
 # -- engine: actions, missing data, waivers -----------------------------------------------------------------
 
 
