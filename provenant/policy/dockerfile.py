@@ -1,6 +1,7 @@
 """The base images a Dockerfile builds from: ``FROM`` lines with stages, ``ARG`` substitution and ``--platform``.
 
 Only what pinning needs is parsed: line continuations (the ``escape`` directive included), comments,
+heredoc bodies (skipped: a ``FROM`` line inside a script is not an instruction),
 global ``ARG`` defaults overridden by ``--build-arg``, ``$VAR`` / ``${VAR}`` / ``${VAR:-default}`` /
 ``${VAR:+alt}`` in ``FROM``, ``FROM --platform=… image AS name``. A ``FROM`` naming an earlier stage
 and ``FROM scratch`` are not base images. References are parsed with :mod:`provenant.reference`, so
@@ -18,6 +19,8 @@ from provenant.errors import ProvenantError, UsageError
 from provenant.reference import Reference, parse_reference
 
 _DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
+#: ``RUN <<EOF``, ``COPY <<-"EOT" /dst``: the delimiter word of each heredoc an instruction opens.
+_HEREDOC = re.compile(r"<<-?[\"']?([A-Za-z_][A-Za-z0-9_]*)[\"']?")
 _VAR = re.compile(
     r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?::(?P<op>[-+])(?P<word>[^}]*))?\}|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))"
 )
@@ -78,8 +81,13 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
     out: list[tuple[int, str]] = []
     buf: list[str] = []
     start = 0
+    heredocs: list[str] = []  # delimiters still open: their bodies are data (a script), not instructions
     for number, raw in enumerate(lines, 1):
         stripped = raw.strip()
+        if heredocs:
+            if stripped == heredocs[0]:
+                heredocs.pop(0)
+            continue
         if stripped.startswith("#"):
             continue  # comments (also inside a continued instruction) are dropped
         if not buf:
@@ -90,7 +98,9 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
             buf.append(stripped[: -len(escape)])
             continue
         buf.append(stripped)
-        out.append((start, " ".join(p.strip() for p in buf if p.strip())))
+        instruction = " ".join(p.strip() for p in buf if p.strip())
+        out.append((start, instruction))
+        heredocs = _HEREDOC.findall(instruction)
         buf = []
     if buf:
         out.append((start, " ".join(p.strip() for p in buf if p.strip())))

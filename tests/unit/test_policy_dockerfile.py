@@ -97,3 +97,21 @@ def test_from_that_needs_an_arg_without_value_says_which() -> None:
         empty.error
         == "${BASE} uses ARG BASE without a value: give it a default before the first FROM or pass --build-arg"
     )
+
+
+def test_heredoc_bodies_are_not_instructions() -> None:
+    text = (
+        "FROM alpine:3.20 AS build\n"
+        "RUN <<EOF\n"
+        "FROM nginx:latest\n"
+        "echo hi\n"
+        "EOF\n"
+        'COPY <<-"A" /a <<B /b\n'
+        "FROM evil:1\n"
+        "A\n"
+        "FROM evil:2\n"
+        "B\n"
+        "FROM debian:12\n"
+    )
+    df = parse_dockerfile(text)
+    assert [(f.line, f.image) for f in df.froms] == [(1, "alpine:3.20"), (11, "debian:12")]
