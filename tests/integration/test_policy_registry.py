@@ -319,6 +319,25 @@ def test_provenance_present(world: World, ev: Evidences) -> None:
     assert none.finding("provenance.present", AMD).evidence == {"accepted": [c.SLSA_V02, c.SLSA_V1], "found": []}
 
 
+def test_provenance_attached_to_the_index_is_named(world: World, ev: Evidences, tmp_path: Path) -> None:
+    """Provenance about the index digest is found, and the finding says why it does not count per platform."""
+    key, _ = crypto.write_keys(crypto.new_key(), tmp_path, "idx", PASSWORD)
+    artifacts.copy_image(world.host, "debian-base", "12", "policy/indexprov", "12")
+    with Session() as s:
+        attest_image(
+            s, world.ref("policy/indexprov:12"), _slsa_v1("debian-base@" + world.base_digest, pinned=True), c.SLSA_V1,
+            load_private_key(key, PASSWORD),
+        )  # fmt: skip
+    e = ev("policy/indexprov:12")
+    f = run(e, {"provenance": {}}).finding("provenance.present", ARM)
+    assert f.status == "fail"
+    assert f.evidence["on_index"] == [f"{c.SLSA_V1} (cosign-tag)"]
+    assert f.message == (
+        "no SLSA provenance is attached to this platform manifest; 1 statement(s) are attached to the index "
+        f"{world.base_digest} instead, not to this platform"
+    )
+
+
 def test_provenance_signed(world: World, ev: Evidences, tmp_path: Path, cache_dir: Path) -> None:
     p = {"provenance": {"requireSigned": True}}
     unsigned = run(ev("debian-multiarch:12"), p).finding("provenance.signed", AMD)
