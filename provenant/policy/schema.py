@@ -10,7 +10,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ByteSize, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ByteSize, ConfigDict, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 
 from provenant.errors import ProvenantError
@@ -161,6 +161,14 @@ class Licenses(_Family):
 
 class Checks(_Strict):
     """Which families run; a family that is absent does not run."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_sections_run(cls, data: Any) -> Any:
+        # `user:` with nothing after it is YAML null: the writer means "run with defaults", as `user: {}` does.
+        if isinstance(data, dict):
+            return {k: ({} if v is None else v) for k, v in data.items()}
+        return data
 
     pinning: Pinning | None = None
     base_image: BaseImage | None = None

@@ -138,6 +138,15 @@ def test_not_yaml_and_not_a_mapping(tmp_path: Path) -> None:
         load_policy(tmp_path / "missing.yaml")
 
 
+def test_a_family_section_without_value_runs_with_defaults(tmp_path: Path) -> None:
+    """``user:`` alone is YAML null; it must not silently disable the family it names."""
+    policy = load_policy(_write(tmp_path, HEAD + "checks:\n  user:\n  pinning:\n"))
+    assert policy.checks.user is not None
+    assert policy.checks.pinning is not None and policy.checks.pinning.forbidden_tags == ["latest"]
+    res = CliRunner().invoke(cli, ["policy", "validate", str(tmp_path / "p.yaml")])
+    assert res.exit_code == 0 and "valid (4 checks: pinning.digest=deny" in res.output
+
+
 def test_duplicate_keys_are_an_error(tmp_path: Path) -> None:
     body = HEAD + "checks:\n  secrets: {}\nwaivers: []\nchecks:\n  user: {}\n"
     with pytest.raises(PolicyError) as exc:
