@@ -213,7 +213,9 @@ class ImagePolicy(_Strict):
     api_version: Literal["provenant/v1"]
     kind: Literal["ImagePolicy"]
     metadata: Metadata = Field(default_factory=Metadata)
-    images: list[Glob] = Field(default_factory=lambda: ["**"], description="which images this policy applies to")
+    images: list[Glob] = Field(
+        default_factory=lambda: ["**"], min_length=1, description="which images this policy applies to"
+    )
     defaults: Defaults = Field(default_factory=Defaults)
     checks: Checks = Field(default_factory=Checks)
     rules: dict[str, Rule] = Field(default_factory=dict, description="per-check overrides, keyed by check id")

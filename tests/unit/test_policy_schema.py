@@ -67,6 +67,7 @@ def test_sizes_and_waivers_parse(tmp_path: Path) -> None:
             "checks.pinning.requireDigets: Extra inputs are not permitted",
         ),
         ("colour: blue\n", "colour: Extra inputs are not permitted"),
+        ("images: []\n", "images: List should have at least 1 item after validation, not 0"),
         (
             "images: ['ghcr.io/a**b']\n",
             "images[0]: invalid image glob 'ghcr.io/a**b': '**' must be a whole path segment",
