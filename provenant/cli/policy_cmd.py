@@ -141,11 +141,12 @@ def check_cmd(
 def validate_cmd(policy_files: tuple[Path, ...]) -> None:
     """Check policy files against the schema without looking at any image (exit 0 valid, 2 invalid)."""
     from provenant.policy.checks import CHECKS
-    from provenant.policy.engine import rule_for
+    from provenant.policy.engine import policy_keys, rule_for
     from provenant.policy.schema import load_policy
 
     for path in policy_files:
         policy = load_policy(path)
+        policy_keys(policy, path)  # the keys it names must load too
         enabled = [c for c in CHECKS if c.enabled(policy)]
         summary = ", ".join(f"{c.id}={rule_for(policy, c)[0]}" for c in enabled) or "no checks enabled"
         click.echo(f"{path}: valid ({len(enabled)} checks: {summary}; {len(policy.waivers)} waivers)")

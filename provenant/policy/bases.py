@@ -50,7 +50,13 @@ def purl_reference(purl: str) -> tuple[str, bool]:
     path = urllib.parse.unquote(path)
     qualifiers = urllib.parse.parse_qs(query)
     repo_url = qualifiers.get("repository_url", [None])[0]
-    name = f"{repo_url.rstrip('/')}/{path.rsplit('/', 1)[-1]}" if repo_url else path
+    name = path
+    if repo_url:
+        repo = repo_url.split("://", 1)[-1].rstrip("/")
+        last = path.rsplit("/", 1)[-1]
+        # pkg:docker: repository_url is the registry and the namespace stays (gcr.io + customer/app);
+        # some writers give the whole repository there, as pkg:oci does (gcr.io/customer/app + app).
+        name = repo if repo.endswith(f"/{last}") else f"{repo}/{path}"
     version = urllib.parse.unquote(version) if version else ""
     pinned_digest = qualifiers.get("digest", [None])[0]
     if version.startswith("sha256:"):

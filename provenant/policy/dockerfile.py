@@ -1,6 +1,7 @@
 """The base images a Dockerfile builds from: ``FROM`` lines with stages, ``ARG`` substitution and ``--platform``.
 
 Only what pinning needs is parsed: line continuations (the ``escape`` directive included), comments,
+heredoc bodies (skipped: a ``FROM`` line inside a script is not an instruction),
 global ``ARG`` defaults overridden by ``--build-arg``, ``$VAR`` / ``${VAR}`` / ``${VAR:-default}`` /
 ``${VAR:+alt}`` in ``FROM``, ``FROM --platform=… image AS name``. A ``FROM`` naming an earlier stage
 and ``FROM scratch`` are not base images. References are parsed with :mod:`provenant.reference`, so
@@ -18,6 +19,8 @@ from provenant.errors import ProvenantError, UsageError
 from provenant.reference import Reference, parse_reference
 
 _DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
+#: ``RUN <<EOF``, ``COPY <<-"EOT" /dst``: the delimiter word of each heredoc an instruction opens.
+_HEREDOC = re.compile(r"<<-?[\"']?([A-Za-z_][A-Za-z0-9_]*)[\"']?")
 _VAR = re.compile(
     r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?::(?P<op>[-+])(?P<word>[^}]*))?\}|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))"
 )
@@ -78,8 +81,13 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
     out: list[tuple[int, str]] = []
     buf: list[str] = []
     start = 0
+    heredocs: list[str] = []  # delimiters still open: their bodies are data (a script), not instructions
     for number, raw in enumerate(lines, 1):
         stripped = raw.strip()
+        if heredocs:
+            if stripped == heredocs[0]:
+                heredocs.pop(0)
+            continue
         if stripped.startswith("#"):
             continue  # comments (also inside a continued instruction) are dropped
         if not buf:
@@ -90,7 +98,9 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
             buf.append(stripped[: -len(escape)])
             continue
         buf.append(stripped)
-        out.append((start, " ".join(p.strip() for p in buf if p.strip())))
+        instruction = " ".join(p.strip() for p in buf if p.strip())
+        out.append((start, instruction))
+        heredocs = _HEREDOC.findall(instruction)
         buf = []
     if buf:
         out.append((start, " ".join(p.strip() for p in buf if p.strip())))
@@ -152,8 +162,20 @@ def parse_dockerfile(text: str, path: str = "Dockerfile", build_args: Mapping[st
             expanded, unknown = substitute(platform, global_args)
             # BUILDPLATFORM/TARGETPLATFORM are set by the builder, not declared: keep them as written.
             platform = platform if unknown else expanded
+        no_value = (
+            f"{raw_image} uses ARG {', '.join(dict.fromkeys(missing))} without a value: give it a default "
+            "before the first FROM or pass --build-arg"
+            if missing
+            else None
+        )
         entry = FromLine(
-            number, instr, image, stage, platform, unresolved=tuple(missing), error=None if image else "no image"
+            number,
+            instr,
+            image,
+            stage,
+            platform,
+            unresolved=tuple(missing),
+            error=None if image else (no_value or "no image"),
         )
         if image.lower() in stages:
             entry = FromLine(number, instr, image, stage, platform, stage_ref=True)
@@ -169,7 +191,8 @@ def parse_dockerfile(text: str, path: str = "Dockerfile", build_args: Mapping[st
                     unresolved=tuple(missing),
                 )  # fmt: skip
             except ProvenantError as exc:
-                entry = FromLine(number, instr, image, stage, platform, error=exc.message, unresolved=tuple(missing))
+                error = f"{no_value} ({exc.message})" if no_value else exc.message
+                entry = FromLine(number, instr, image, stage, platform, error=error, unresolved=tuple(missing))
         froms.append(entry)
         if stage:
             stages.add(stage.lower())
@@ -182,7 +205,13 @@ def load_dockerfile(path: Path, build_args: Mapping[str, str] | None = None) -> 
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read Dockerfile {path}: {exc}") from None
-    return parse_dockerfile(text, str(path), build_args)
+    parsed = parse_dockerfile(text, str(path), build_args)
+    if not parsed.froms:
+        # Otherwise pinning.base-digest would pass it as "FROM scratch / stages only".
+        raise UsageError(
+            f"--dockerfile {path}: no FROM instruction found", hint="pass the Dockerfile the image is built from"
+        )
+    return parsed
 
 
 def parse_build_args(values: tuple[str, ...] | list[str]) -> dict[str, str]:

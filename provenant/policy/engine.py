@@ -11,7 +11,7 @@ from pathlib import Path
 
 from provenant.attest.keys import PublicKey
 from provenant.cache import LayerCache
-from provenant.errors import UsageError
+from provenant.errors import ProvenantError, UsageError
 from provenant.oci.platform import PlatformSpec
 from provenant.policy.checks import CHECKS, Check
 from provenant.policy.dockerfile import Dockerfile
@@ -28,7 +28,7 @@ from provenant.policy.model import (
     exit_code_of,
     verdict_of,
 )
-from provenant.policy.schema import Action, ImagePolicy, Waiver
+from provenant.policy.schema import Action, ImagePolicy, PolicyError, Waiver
 from provenant.session import Session
 
 
@@ -93,22 +93,24 @@ def _waiver_applies(w: Waiver, ev: Evidence, f: Finding) -> bool:
             return False
     elif w.images != "**":
         return False
-    if w.platforms and f.subject != IMAGE_SUBJECT:
-        wanted = {str(PlatformSpec.parse(p)) for p in w.platforms}
-        return f.subject in wanted
+    if w.platforms:
+        # Only platform findings: a waiver for some platforms must not waive a finding about the whole image.
+        return f.subject != IMAGE_SUBJECT and f.subject in {str(PlatformSpec.parse(p)) for p in w.platforms}
     return True
 
 
 def _waive(policy: ImagePolicy, ev: Evidence, f: Finding, today: dt.date, warnings: list[str]) -> None:
     if f.effect == "none":
         return
-    for w in policy.waivers:
-        if not _waiver_applies(w, ev, f):
-            continue
-        if today <= w.expires:
-            f.waiver = WaiverNote(reason=w.reason, expires=w.expires, expired=False, waived_effect=f.effect)
-            f.status, f.effect = "waived", "none"
-            return
+    matching = [w for w in policy.waivers if _waiver_applies(w, ev, f)]
+    # An unexpired waiver wins over an expired one for the same finding (a renewed waiver added below it).
+    active = next((w for w in matching if today <= w.expires), None)
+    if active is not None:
+        f.waiver = WaiverNote(reason=active.reason, expires=active.expires, expired=False, waived_effect=f.effect)
+        f.status, f.effect = "waived", "none"
+        return
+    if matching:
+        w = max(matching, key=lambda m: m.expires)
         f.waiver = WaiverNote(reason=w.reason, expires=w.expires, expired=True, waived_effect=f.effect)
         note = f"the waiver expired on {w.expires.isoformat()} ({w.reason}); the finding is active again"
         f.message = f"{f.message} [{note}]"
@@ -200,7 +202,15 @@ def policy_keys(policy: ImagePolicy, policy_path: Path | None) -> list[PublicKey
     if cfg is None:
         return []
     base = policy_path.parent if policy_path is not None else Path()
-    return [load_public_key(k if k.is_absolute() else base / k) for k in cfg.keys]
+    keys = []
+    for i, k in enumerate(cfg.keys):
+        try:
+            keys.append(load_public_key(k if k.is_absolute() else base / k))
+        except ProvenantError as exc:
+            # Name the policy field: the path is relative to the policy file, not to where CI runs.
+            where = f"{policy_path}: " if policy_path is not None else ""
+            raise PolicyError(f"{where}checks.provenance.keys[{i}]: {exc.message}", hint=exc.hint) from None
+    return keys
 
 
 def check_image(

@@ -19,9 +19,10 @@ from provenant.attest.result import AttestationsResult
 from provenant.cache import LayerCache
 from provenant.errors import ProvenantError
 from provenant.hygiene import HygieneReport
+from provenant.image import FetchedManifest, ImageReader
 from provenant.oci.platform import PlatformSpec, is_platform_manifest
 from provenant.policy.dockerfile import Dockerfile
-from provenant.reference import Reference
+from provenant.reference import Reference, parse_reference
 from provenant.sbom.generate import Analysis, ImageAnalysis
 from provenant.session import Session
 from provenant.sources.registry import RegistrySource
@@ -92,6 +93,7 @@ class Evidence:
     analysis: Analysis
     notes: list[str] = field(default_factory=list)
     _trusted: dict[tuple[str, str], TrustedBase] = field(default_factory=dict)
+    _tops: dict[str, tuple[ImageReader, FetchedManifest] | ProvenantError] = field(default_factory=dict)
 
     def trusted_base(self, ref: str, platform: str) -> TrustedBase:
         """The layers of trusted base ``ref`` for ``platform`` (resolved once, from the same session)."""
@@ -100,11 +102,28 @@ class Evidence:
             self._trusted[key] = self._resolve_trusted(ref, platform)
         return self._trusted[key]
 
+    def _top(self, ref: str) -> tuple[ImageReader, FetchedManifest]:
+        """The reader and top manifest of trusted base ``ref``, resolved once for all platforms.
+
+        The image being checked is reused when ``ref`` names it, so its index is not fetched again.
+        """
+        if ref not in self._tops:
+            try:
+                if self.reference is not None and parse_reference(ref) == self.reference:
+                    self._tops[ref] = (self.analysis.reader, self.analysis.top)
+                else:
+                    reader = self.session.reader(self.session.open(ref))
+                    self._tops[ref] = (reader, reader.resolve())
+            except ProvenantError as exc:
+                self._tops[ref] = exc  # an unreachable base is tried once, not once per platform
+        found = self._tops[ref]
+        if isinstance(found, ProvenantError):
+            raise found
+        return found
+
     def _resolve_trusted(self, ref: str, platform: str) -> TrustedBase:
         try:
-            opened = self.session.open(ref)
-            reader = self.session.reader(opened)
-            top = reader.resolve()
+            reader, top = self._top(ref)
             if top.is_index:
                 from provenant.oci.platform import select_platforms
 

@@ -10,7 +10,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ByteSize, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ByteSize, ConfigDict, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 
 from provenant.errors import ProvenantError
@@ -39,7 +39,28 @@ def _reference(value: str) -> str:
     return value
 
 
+def _platform(value: str) -> str:
+    from provenant.oci.platform import PlatformSpec
+
+    try:
+        PlatformSpec.parse(value)
+    except ProvenantError as exc:
+        raise ValueError(exc.message) from None
+    return value
+
+
+def _cache_kind(value: str) -> str:
+    from provenant.hygiene.caches import RULES
+
+    kinds = [kind for kind, _ in RULES]
+    if value not in kinds:
+        raise ValueError(f"unknown cache kind {value!r}; known: {', '.join(kinds)}")
+    return value
+
+
 Glob = Annotated[str, AfterValidator(_glob)]
+PlatformText = Annotated[str, AfterValidator(_platform)]
+CacheKind = Annotated[str, AfterValidator(_cache_kind)]
 ImageRef = Annotated[str, AfterValidator(_reference)]
 
 
@@ -91,20 +112,8 @@ class Provenance(_Family):
 class Platforms(_Family):
     """``platforms.required``, ``platforms.provenance``."""
 
-    required: list[str] = Field(default_factory=list)
+    required: list[PlatformText] = Field(default_factory=list)
     require_provenance: bool = False
-
-    @field_validator("required")
-    @classmethod
-    def _platforms(cls, value: list[str]) -> list[str]:
-        from provenant.oci.platform import PlatformSpec
-
-        for p in value:
-            try:
-                PlatformSpec.parse(p)
-            except ProvenantError as exc:
-                raise ValueError(exc.message) from None
-        return value
 
 
 class Size(_Family):
@@ -135,7 +144,7 @@ class BuildTooling(_Family):
 class Caches(_Family):
     """``caches.package-manager``."""
 
-    allow: list[str] = Field(default_factory=list, description="cache kinds accepted (apt-lists, pip-cache, ...)")
+    allow: list[CacheKind] = Field(default_factory=list, description="cache kinds accepted (apt-lists, pip-cache, ...)")
 
 
 class Sbom(_Family):
@@ -152,6 +161,14 @@ class Licenses(_Family):
 
 class Checks(_Strict):
     """Which families run; a family that is absent does not run."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_sections_run(cls, data: Any) -> Any:
+        # `user:` with nothing after it is YAML null: the writer means "run with defaults", as `user: {}` does.
+        if isinstance(data, dict):
+            return {k: ({} if v is None else v) for k, v in data.items()}
+        return data
 
     pinning: Pinning | None = None
     base_image: BaseImage | None = None
@@ -180,7 +197,7 @@ class Waiver(_Strict):
     images: Glob = Field(description="image glob the waiver applies to")
     reason: Annotated[str, Field(min_length=1)]
     expires: dt.date
-    platforms: list[str] = Field(default_factory=list, description="only these platforms (default: all)")
+    platforms: list[PlatformText] = Field(default_factory=list, description="only these platforms (default: all)")
 
 
 class Metadata(_Strict):
@@ -196,7 +213,9 @@ class ImagePolicy(_Strict):
     api_version: Literal["provenant/v1"]
     kind: Literal["ImagePolicy"]
     metadata: Metadata = Field(default_factory=Metadata)
-    images: list[Glob] = Field(default_factory=lambda: ["**"], description="which images this policy applies to")
+    images: list[Glob] = Field(
+        default_factory=lambda: ["**"], min_length=1, description="which images this policy applies to"
+    )
     defaults: Defaults = Field(default_factory=Defaults)
     checks: Checks = Field(default_factory=Checks)
     rules: dict[str, Rule] = Field(default_factory=dict, description="per-check overrides, keyed by check id")
@@ -231,14 +250,55 @@ def policy_from_data(data: Any, where: str) -> ImagePolicy:
     for key in policy.rules:
         if key not in known:
             raise PolicyError(f"{where}: rules.{key}: unknown check id; known: {', '.join(sorted(known))}")
+        check = next(c for c in CHECKS if c.id == key)
+        if not check.enabled(policy):
+            # A rule for a check that does not run has no effect: almost always a missing section or setting.
+            alias = Checks.model_fields[check.family].alias or check.family
+            raise PolicyError(
+                f"{where}: rules.{key}: the check does not run with this policy, so the rule has no effect",
+                hint=f"enable it under checks.{alias} (see docs/policy-reference.md), or remove the rule",
+            )
     for i, waiver in enumerate(policy.waivers):
         if waiver.check not in known:
             raise PolicyError(f"{where}: waivers[{i}].check: unknown check id {waiver.check!r}")
     return policy
 
 
+def _yaml_loader() -> type[Any]:
+    """``SafeLoader`` with YAML 1.2 booleans: only true/false, so ``action: off`` stays the string ``off``.
+
+    YAML 1.1 (PyYAML's default) reads ``off``/``on``/``yes``/``no`` as booleans, which would turn the
+    documented ``action: off`` into ``False`` and a confusing schema error. Duplicate keys are errors, as
+    YAML 1.2 says.
+    """
+    import re
+
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+            # A repeated key would silently replace the first (a second `checks:` drops every family above it).
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if not isinstance(key, str | int | float | bool | None):
+                    continue  # unhashable keys are reported by SafeLoader itself
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    bool_tag = "tag:yaml.org,2002:bool"
+    Loader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != bool_tag]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    Loader.add_implicit_resolver(bool_tag, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+    return Loader
+
+
 def load_policy(path: Path) -> ImagePolicy:
-    """Read and validate a policy file (YAML, read with ``safe_load``)."""
+    """Read and validate a policy file (YAML 1.2 booleans, safe loading: no tags that build objects)."""
     import yaml
 
     try:
@@ -246,7 +306,7 @@ def load_policy(path: Path) -> ImagePolicy:
     except OSError as exc:
         raise PolicyError(f"{path}: cannot read the policy file: {exc.strerror}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_yaml_loader())  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""

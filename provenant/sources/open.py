@@ -7,6 +7,7 @@ file is a tarball, and anything else is a registry reference.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from provenant.sources.filestore import DirStore
 from provenant.sources.layout import OciLayoutSource
 from provenant.sources.registry import RegistryClient, RegistrySource
 
+_PORT_PATH = re.compile(r"\d+/")
 _PREFIXES = ("oci:", "oci-archive:", "docker-archive:", "registry:", "docker://")
 
 
@@ -45,6 +47,8 @@ def _split_path(spec: str) -> tuple[Path, str | None]:
 def open_target(text: str, client: RegistryClient) -> Target:
     """Open the image source that ``text`` names; registry sources share ``client``."""
     kind = next((p for p in _PREFIXES if text.startswith(p)), None)
+    if kind == "registry:" and _PORT_PATH.match(text, len(kind)):
+        kind = None  # ``registry:5000/img`` is the host ``registry`` on port 5000, not the ``registry:`` prefix
     rest = text[len(kind) :] if kind else text
     if kind in ("registry:", "docker://"):
         ref = parse_reference(rest.removeprefix("//"))

@@ -83,6 +83,9 @@ def test_secrets(evidence: dict[str, Evidence], fixture_set: FixtureSet) -> None
     ignored = run(evidence["hygiene-bad:1"], {"secrets": {"ignorePaths": ["/app/*"], "ignoreRules": ["secret-env"]}})
     left = ignored.finding("secrets.none", AMD).evidence["secrets"]
     assert left == [_secret_line(s) for s in exp if s["rule"] != "secret-env" and s["path"] != "/app/.env"]
+    # a pattern written without the leading slash means the same image path
+    relative = run(evidence["hygiene-bad:1"], {"secrets": {"ignorePaths": ["app/*"], "ignoreRules": ["secret-env"]}})
+    assert relative.finding("secrets.none", AMD).evidence["secrets"] == left
     good = run(evidence["hygiene-good:1"], {"secrets": {}}).finding("secrets.none", AMD)
     assert good.status == "pass"
     assert expected(fixture_set, "hygiene-good:1")["secrets"] == []

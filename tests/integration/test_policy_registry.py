@@ -319,6 +319,25 @@ def test_provenance_present(world: World, ev: Evidences) -> None:
     assert none.finding("provenance.present", AMD).evidence == {"accepted": [c.SLSA_V02, c.SLSA_V1], "found": []}
 
 
+def test_provenance_attached_to_the_index_is_named(world: World, ev: Evidences, tmp_path: Path) -> None:
+    """Provenance about the index digest is found, and the finding says why it does not count per platform."""
+    key, _ = crypto.write_keys(crypto.new_key(), tmp_path, "idx", PASSWORD)
+    artifacts.copy_image(world.host, "debian-base", "12", "policy/indexprov", "12")
+    with Session() as s:
+        attest_image(
+            s, world.ref("policy/indexprov:12"), _slsa_v1("debian-base@" + world.base_digest, pinned=True), c.SLSA_V1,
+            load_private_key(key, PASSWORD),
+        )  # fmt: skip
+    e = ev("policy/indexprov:12")
+    f = run(e, {"provenance": {}}).finding("provenance.present", ARM)
+    assert f.status == "fail"
+    assert f.evidence["on_index"] == [f"{c.SLSA_V1} (cosign-tag)"]
+    assert f.message == (
+        "no SLSA provenance is attached to this platform manifest; 1 statement(s) are attached to the index "
+        f"{world.base_digest} instead, not to this platform"
+    )
+
+
 def test_provenance_signed(world: World, ev: Evidences, tmp_path: Path, cache_dir: Path) -> None:
     p = {"provenance": {"requireSigned": True}}
     unsigned = run(ev("debian-multiarch:12"), p).finding("provenance.signed", AMD)
@@ -407,6 +426,12 @@ def test_platforms_provenance(world: World, ev: Evidences) -> None:
     assert ok.status == "pass" and ok.evidence == {"with_provenance": [AMD, ARM]}
     bad = run(ev("debian-base:12"), p).finding("platforms.provenance")
     assert bad.status == "fail" and bad.evidence == {"with_provenance": [], "without_provenance": [AMD, ARM]}
+    # --platform left amd64 out: its provenance was not read, so the check cannot claim coverage
+    arm_only = gather(ev.session, world.ref("debian-multiarch:12"), platforms=[PlatformSpec.parse(ARM)], cache=ev.cache)
+    f = run(arm_only, p).finding("platforms.provenance")
+    assert (f.status, f.effect) == ("no-data", "deny")
+    assert f.evidence == {"with_provenance": [ARM], "not_checked": [AMD]}
+    assert f.message == f"provenance of {AMD} was not checked: --platform left it out"
 
 
 # -- size, SBOM, licenses -----------------------------------------------------------------------------------
@@ -462,6 +487,26 @@ def test_licenses_denied(world: World, ev: Evidences) -> None:
     assert bad.evidence["packages"] == {"MPL-2.0": [f"certifi@{certifi['version']} (pypi)"]}
     ok = run(e, {"licenses": {"denied": ["AGPL-3.0-only"]}}).finding("licenses.denied", AMD)
     assert ok.status == "pass" and ok.evidence["packages"] == len(expected)
+
+
+def test_licenses_no_data_when_no_package_declares_one(world: World, ev: Evidences) -> None:
+    """The same image with every declared license removed: nothing to judge, so no data, not a pass."""
+    import dataclasses
+
+    e = ev("sbom-python:1")
+    (plat,) = e.platforms
+    sbom = plat.analysis.sbom
+    stripped = sbom.model_copy(
+        update={"packages": [p.model_copy(update={"licenses": [], "license_expression": None}) for p in sbom.packages]}
+    )
+    bare = dataclasses.replace(plat, analysis=dataclasses.replace(plat.analysis, sbom=stripped))
+    f = run(dataclasses.replace(e, platforms=[bare]), {"licenses": {"denied": ["MPL-2.0"]}}).finding(
+        "licenses.denied", AMD
+    )
+    n = len(world.fx.image("sbom-python:1").expected_packages())
+    assert (f.status, f.effect) == ("no-data", "deny")
+    assert f.message == f"none of the {n} packages declares a license"
+    assert f.evidence == {"packages": n, "without_license": n, "denied": ["MPL-2.0"]}
 
 
 # -- engine: actions, missing data, waivers -----------------------------------------------------------------
@@ -527,6 +572,23 @@ def test_waiver_limited_to_a_platform(world: World, ev: Evidences) -> None:
     rep = run(ev("debian-base:12"), {"sbom": {}}, waivers=[waiver])
     assert rep.finding("sbom.attested", ARM).status == "waived"
     assert rep.finding("sbom.attested", AMD).status == "fail"
+    # A waiver limited to platforms never waives a finding about the image as a whole.
+    image_waiver = {**waiver, "check": "platforms.required"}
+    rep = run(ev("debian-base:12"), {"platforms": {"required": [ARM, "linux/s390x"]}}, waivers=[image_waiver])
+    assert (rep.finding("platforms.required").status, rep.finding("platforms.required").evidence["missing"]) == (
+        "fail",
+        ["linux/s390x"],
+    )
+
+
+def test_renewed_waiver_wins_over_the_expired_one(world: World, ev: Evidences) -> None:
+    old = {"check": "sbom.attested", "images": "**", "reason": "old", "expires": "2026-01-01"}
+    renewed = {**old, "reason": "renewed", "expires": "2026-12-31"}
+    rep = run(ev("debian-base:12"), {"sbom": {}}, waivers=[old, renewed])
+    f = rep.finding("sbom.attested", AMD)
+    assert (f.status, f.waiver.reason if f.waiver else None, rep.warnings) == ("waived", "renewed", [])
+    assert "expired" not in f.message
+    assert (rep.verdict, rep.exit_code) == ("pass", 0)
 
 
 def test_policy_for_other_images_is_a_usage_error(world: World, ev: Evidences) -> None:
@@ -742,6 +804,31 @@ def test_multiarch_evaluation_fetches_each_blob_once(world: World, tmp_path: Pat
     assert not layers & set(again.blobs)
 
 
+def test_trusted_bases_are_resolved_once_for_all_platforms(world: World, tmp_path: Path) -> None:
+    """Layer-prefix matching on a multi-arch image: each trusted base's index is read once, not per platform;
+    the image itself as a trusted base is not fetched again; an unresolvable base is tried once."""
+
+    class PathCounter(CountingTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            if request.method == "GET" and "/manifests/" in request.url.path:
+                self.manifests[request.url.path.removeprefix("/v2/")] += 1
+            return self.inner.handle_request(request)
+
+    counter = PathCounter()
+    own, other, missing = world.ref("debian-base:12"), world.ref("debian-multiarch:12"), world.ref("no-such-base:1")
+    pol = policy({"baseImage": {"trusted": [missing, other, own]}})
+    with Session(RegistryOptions(transport=counter)) as s:
+        rep = check_image(s, own, pol, cache=LayerCache(tmp_path / "cache"), today=TODAY)
+    for plat in (AMD, ARM):
+        f = rep.finding("base-image.allowed", plat)
+        assert (f.status, f.evidence["source"], f.evidence["base"]) == ("pass", "layers", own)
+        assert f.evidence["digest"] == world.fx.image("debian-base:12").platforms[plat]
+    assert counter.manifests["debian-base/manifests/12"] == 1
+    assert counter.manifests["debian-multiarch/manifests/12"] == 1
+    assert counter.manifests["no-such-base/manifests/1"] == 1
+    assert max(counter.manifests.values()) == 1, counter.manifests.most_common(3)
+
+
 def _layer_digests(layout: Path, manifest_digest: str) -> list[str]:
     m = json.loads((layout / "blobs" / "sha256" / manifest_digest.removeprefix("sha256:")).read_bytes())
     return [layer["digest"] for layer in m["layers"]]
@@ -831,9 +918,14 @@ def test_sarif_with_dockerfile_locations_is_valid(world: World, tmp_path: Path, 
     assert res.exit_code == 1
     sarif = json.loads(res.stdout)
     jsonschema.validate(sarif, SCHEMA)
-    located = [
-        (r["ruleId"], r["locations"][0]["physicalLocation"]["region"]["startLine"])
-        for r in sarif["runs"][0]["results"]
-        if "physicalLocation" in r["locations"][0]
-    ]
+    image = world.ref("debian-multiarch").replace(":", "%3A")
+    dockerfile = str(tmp_path / "Dockerfile").lstrip("/")
+    physical = [(r["ruleId"], r["locations"][0]["physicalLocation"]) for r in sarif["runs"][0]["results"]]
+    located = [(rule, loc["region"]["startLine"]) for rule, loc in physical if loc["artifactLocation"]["uri"] != image]
     assert sorted(located) == [("pinning.base-digest", 4), ("pinning.base-digest", 6), ("pinning.forbidden-tags", 4)]
+    assert all(
+        loc["artifactLocation"]["uri"].lstrip("/") == dockerfile for rule, loc in physical if rule != "pinning.digest"
+    )
+    # every result has a physical location (GitHub code scanning requires one): the image for the reference
+    (digest_loc,) = [loc for rule, loc in physical if rule == "pinning.digest"]
+    assert digest_loc == {"artifactLocation": {"uri": image}, "region": {"startLine": 1}}

@@ -81,3 +81,37 @@ def test_load_and_build_arg_parsing(tmp_path: Path) -> None:
         parse_build_args(["novalue"])
     with pytest.raises(UsageError, match="cannot read Dockerfile"):
         load_dockerfile(tmp_path / "missing")
+    path.write_text("# not a Dockerfile\nname: ci\non: push\n")
+    with pytest.raises(UsageError, match=r"no FROM instruction found"):
+        load_dockerfile(path)
+
+
+def test_from_that_needs_an_arg_without_value_says_which() -> None:
+    df = parse_dockerfile("ARG VER\nARG BASE\nFROM debian:${VER}\nFROM ${BASE}\n")
+    tagless, empty = df.froms
+    assert tagless.reference is None and empty.reference is None
+    assert tagless.error is not None and tagless.error.startswith(
+        "debian:${VER} uses ARG VER without a value: give it a default before the first FROM or pass --build-arg"
+    )
+    assert (
+        empty.error
+        == "${BASE} uses ARG BASE without a value: give it a default before the first FROM or pass --build-arg"
+    )
+
+
+def test_heredoc_bodies_are_not_instructions() -> None:
+    text = (
+        "FROM alpine:3.20 AS build\n"
+        "RUN <<EOF\n"
+        "FROM nginx:latest\n"
+        "echo hi\n"
+        "EOF\n"
+        'COPY <<-"A" /a <<B /b\n'
+        "FROM evil:1\n"
+        "A\n"
+        "FROM evil:2\n"
+        "B\n"
+        "FROM debian:12\n"
+    )
+    df = parse_dockerfile(text)
+    assert [(f.line, f.image) for f in df.froms] == [(1, "alpine:3.20"), (11, "debian:12")]

@@ -63,3 +63,43 @@ def test_registry_patterns() -> None:
     assert matches_registry("127.0.0.1:*", "127.0.0.1:5000")
     assert not matches_registry("ghcr.io", "ghcr.io.evil.com")
     assert matches_registry("*.gcr.io", "eu.gcr.io")
+
+
+@pytest.mark.parametrize(
+    ("target", "registry", "repository", "tag"),
+    [
+        ("registry:5000/img", "registry:5000", "img", "latest"),
+        ("registry:5000/team/img:1", "registry:5000", "team/img", "1"),
+        ("registry:ghcr.io/acme/app:2", "ghcr.io", "acme/app", "2"),  # the explicit registry: prefix
+    ],
+)
+def test_registry_host_with_port_is_not_the_registry_prefix(
+    target: str, registry: str, repository: str, tag: str
+) -> None:
+    """The target of ``policy check``: ``registry:5000/img`` is host ``registry`` port 5000, not a tag."""
+    from provenant.sources.open import open_target
+    from provenant.sources.registry import RegistryClient
+
+    with RegistryClient() as client:
+        opened = open_target(target, client)
+    assert opened.reference is not None
+    assert (opened.reference.registry, opened.reference.repository, opened.reference.tag) == (registry, repository, tag)
+
+
+@pytest.mark.parametrize(
+    ("purl", "reference", "pinned"),
+    [
+        ("pkg:docker/debian@12?platform=linux%2Famd64", "debian:12", False),
+        ("pkg:docker/library/debian@12", "library/debian:12", False),
+        # purl spec example: the namespace stays, repository_url is the registry
+        ("pkg:docker/customer/dockerimage@1.0?repository_url=gcr.io", "gcr.io/customer/dockerimage:1.0", False),
+        ("pkg:docker/app@1?repository_url=https://registry.example.com/", "registry.example.com/app:1", False),
+        ("pkg:docker/app@1?repository_url=registry.example.com/team/app", "registry.example.com/team/app:1", False),
+        ("pkg:docker/127.0.0.1%3A5000/img@sha256:" + "a" * 64, "127.0.0.1:5000/img@sha256:" + "a" * 64, True),
+        ("pkg:docker/img@2?digest=sha256:" + "b" * 64, "img:2@sha256:" + "b" * 64, True),
+    ],
+)
+def test_provenance_base_image_purls(purl: str, reference: str, pinned: bool) -> None:
+    from provenant.policy.bases import purl_reference
+
+    assert purl_reference(purl) == (reference, pinned)

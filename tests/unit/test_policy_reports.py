@@ -36,13 +36,53 @@ def test_github_escapes_data_and_properties() -> None:
     )
 
 
+def test_github_marks_no_data() -> None:
+    rep = _report("no base image evidence")
+    rep.results[0].findings[0].status = "no-data"
+    first = render(rep, "github").splitlines()[0]
+    assert first == "::error title=pinning.base-digest (image%2C no data)::no base image evidence Fix: pin it"
+
+
 def test_junit_escapes_and_counts() -> None:
     root = ET.fromstring(render(_report('<bad> & "quoted"'), "junit"))
     assert root.get("tests") == "1" and root.get("failures") == "1"
     (case,) = root.iter("testcase")
-    assert case.get("name") == "pinning.base-digest [k]"
+    assert case.get("name") == "pinning.base-digest"  # the stable check id, whatever the finding's key
+    assert (case.get("file"), case.get("line")) == (None, None)
+    (located,) = ET.fromstring(render(_report("m", location=SourceLocation(path="Dockerfile", line=4)), "junit")).iter(
+        "testcase"
+    )
+    assert (located.get("name"), located.get("file"), located.get("line")) == ("pinning.base-digest", "Dockerfile", "4")
     failure = case.find("failure")
     assert failure is not None and failure.get("message") == '<bad> & "quoted"'
+
+
+def test_junit_parses_back_with_control_characters() -> None:
+    """Image metadata (history lines, annotations) can hold characters XML 1.0 cannot carry at all."""
+    root = ET.fromstring(render(_report("base \x1b[31mred\x00 \x07"), "junit"))
+    failure = next(root.iter("failure"))
+    assert failure.get("message") == "base \ufffd[31mred\ufffd \ufffd"
+    assert (failure.text or "").startswith("base \ufffd[31mred")
+
+
+def test_sarif_dockerfile_uri_is_percent_encoded() -> None:
+    from provenant.policy.reports.sarif import to_sarif
+
+    rep = _report("m", location=SourceLocation(path="build dir/Dockerfile#prod", line=7))
+    (loc,) = to_sarif(rep)["runs"][0]["results"][0]["locations"]
+    assert loc["physicalLocation"] == {
+        "artifactLocation": {"uri": "build%20dir/Dockerfile%23prod"},
+        "region": {"startLine": 7},
+    }
+
+
+def test_sarif_results_without_a_file_point_at_the_image() -> None:
+    """GitHub code scanning rejects results without a physical location; a port must not look like a scheme."""
+    from provenant.policy.reports.sarif import to_sarif
+
+    (loc,) = to_sarif(_report("m"))["runs"][0]["results"][0]["locations"]
+    assert loc["physicalLocation"] == {"artifactLocation": {"uri": "registry%3A5000/app"}, "region": {"startLine": 1}}
+    assert loc["logicalLocations"][0]["name"] == "image"
 
 
 def test_sarif_fingerprint_ignores_tag_and_digest() -> None:
@@ -53,6 +93,14 @@ def test_sarif_fingerprint_ignores_tag_and_digest() -> None:
     c = _report("m")
     c.reference = "registry:5000/other:1"
     assert fingerprint(c, f) != fingerprint(a, f)
+
+
+def test_sarif_fingerprint_uses_the_normalised_name() -> None:
+    short, full = _report("m"), _report("m")
+    short.reference, short.source = "nginx:1", "registry docker.io/library/nginx"
+    full.reference, full.source = "docker.io/library/nginx@sha256:" + "3" * 64, "registry docker.io/library/nginx"
+    f = short.findings()[0]
+    assert fingerprint(short, f) == fingerprint(full, f)
 
 
 def test_every_format_renders() -> None:

@@ -67,6 +67,7 @@ def test_sizes_and_waivers_parse(tmp_path: Path) -> None:
             "checks.pinning.requireDigets: Extra inputs are not permitted",
         ),
         ("colour: blue\n", "colour: Extra inputs are not permitted"),
+        ("images: []\n", "images: List should have at least 1 item after validation, not 0"),
         (
             "images: ['ghcr.io/a**b']\n",
             "images[0]: invalid image glob 'ghcr.io/a**b': '**' must be a whole path segment",
@@ -86,7 +87,25 @@ def test_sizes_and_waivers_parse(tmp_path: Path) -> None:
         ),
         ("waivers:\n  - {check: pinning.nope, images: '**', reason: x, expires: 2030-01-01}\n", "waivers[0].check"),
         ("rules:\n  pinning.digets: {action: warn}\n", "rules.pinning.digets: unknown check id"),
-        ("checks:\n  platforms: {required: [linux]}\n", "checks.platforms.required: invalid platform 'linux'"),
+        (
+            "checks:\n  provenance: {}\nrules:\n  provenance.signed: {action: warn}\n",
+            "rules.provenance.signed: the check does not run with this policy, so the rule has no effect "
+            "(enable it under checks.provenance",
+        ),
+        (
+            "rules:\n  user.non-root: {action: warn}\n",
+            "rules.user.non-root: the check does not run with this policy, so the rule has no effect "
+            "(enable it under checks.user",
+        ),
+        ("checks:\n  platforms: {required: [linux]}\n", "checks.platforms.required[0]: invalid platform 'linux'"),
+        (
+            "waivers:\n  - {check: user.non-root, images: '**', reason: x, expires: 2030-01-01, platforms: [arm64]}\n",
+            "waivers[0].platforms[0]: invalid platform 'arm64'",
+        ),
+        (
+            "checks:\n  caches: {allow: [apt-list]}\n",
+            "checks.caches.allow[0]: unknown cache kind 'apt-list'; known: apt-lists",
+        ),
         ("checks:\n  size: {maxCompressed: huge}\n", "checks.size.maxCompressed: could not parse value and unit"),
         (
             "checks:\n  baseImage: {trusted: ['Bad Ref']}\n",
@@ -118,6 +137,29 @@ def test_not_yaml_and_not_a_mapping(tmp_path: Path) -> None:
         load_policy(_write(tmp_path, "- a\n- b\n"))
     with pytest.raises(PolicyError, match=r"cannot read the policy file"):
         load_policy(tmp_path / "missing.yaml")
+
+
+def test_a_family_section_without_value_runs_with_defaults(tmp_path: Path) -> None:
+    """``user:`` alone is YAML null; it must not silently disable the family it names."""
+    policy = load_policy(_write(tmp_path, HEAD + "checks:\n  user:\n  pinning:\n"))
+    assert policy.checks.user is not None
+    assert policy.checks.pinning is not None and policy.checks.pinning.forbidden_tags == ["latest"]
+    res = CliRunner().invoke(cli, ["policy", "validate", str(tmp_path / "p.yaml")])
+    assert res.exit_code == 0 and "valid (4 checks: pinning.digest=deny" in res.output
+
+
+def test_duplicate_keys_are_an_error(tmp_path: Path) -> None:
+    body = HEAD + "checks:\n  secrets: {}\nwaivers: []\nchecks:\n  user: {}\n"
+    with pytest.raises(PolicyError) as exc:
+        load_policy(_write(tmp_path, body))
+    assert (
+        exc.value.diagnostics() == f"{tmp_path / 'p.yaml'}: not valid YAML at line 6, column 1: duplicate key 'checks'"
+    )
+    nested = HEAD + "checks:\n  pinning:\n    requireDigest: true\n    requireDigest: false\n"
+    with pytest.raises(PolicyError, match=r"at line 6, column 5: duplicate key 'requireDigest'"):
+        load_policy(_write(tmp_path, nested))
+    with pytest.raises(PolicyError, match=r"not valid YAML at line 3"):
+        load_policy(_write(tmp_path, HEAD + "? [a, b]\n: 1\n"))  # an unhashable key: still one line
 
 
 def test_yaml_is_loaded_safely(tmp_path: Path) -> None:
@@ -166,3 +208,34 @@ def test_reference_doc_names_every_check_and_field() -> None:
             if alias in ("action", "onMissingData", "checks"):
                 continue
             assert f"`{alias}`" in doc or f"`{alias}." in doc, f"{model.__name__}.{alias}"
+
+
+@pytest.mark.parametrize("word", ["off", "on", "yes", "no"])
+def test_yaml_1_1_booleans_stay_strings(tmp_path: Path, word: str) -> None:
+    """``action: off`` as the docs write it, unquoted: YAML 1.1 would read it as ``False``."""
+    body = HEAD + f"defaults: {{action: off, onMissingData: off}}\nmetadata: {{name: {word}}}\n"
+    body += "checks:\n  user: {action: off}\n  pinning: {requireDigest: false, requireBaseDigest: true}\n"
+    policy = load_policy(_write(tmp_path, body))
+    assert (policy.defaults.action, policy.defaults.on_missing_data) == ("off", "off")
+    assert policy.checks.user is not None and policy.checks.user.action == "off"
+    assert policy.metadata.name == word
+    assert policy.checks.pinning is not None
+    assert (policy.checks.pinning.require_digest, policy.checks.pinning.require_base_digest) == (False, True)
+
+
+def test_policy_keys_that_do_not_load_name_the_field(tmp_path: Path) -> None:
+    """Keys are relative to the policy file; ``validate`` loads them too, ``check`` fails before any image."""
+    (tmp_path / "bad.pub").write_text("not a key\n")
+    body = HEAD + "checks:\n  provenance: {requireSigned: true, keys: [bad.pub, missing.pub]}\n"
+    path = _write(tmp_path, body)
+    res = CliRunner().invoke(cli, ["policy", "validate", str(path)])
+    assert res.exit_code == 2
+    assert res.output.startswith(f"provenant: error: {path}: checks.provenance.keys[0]: {tmp_path / 'bad.pub'}: ")
+    assert len(res.output.strip().splitlines()) == 1
+    path = _write(tmp_path, HEAD + "checks:\n  provenance: {keys: [missing.pub]}\n")
+    res = CliRunner().invoke(cli, ["policy", "check", "127.0.0.1:1/none:1", "--policy", str(path)])
+    assert res.exit_code == 2
+    assert res.output.strip() == (
+        f"provenant: error: {path}: checks.provenance.keys[0]: cannot read public key {tmp_path / 'missing.pub'}: "
+        "No such file or directory"
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from provenant.policy.checks.base import Check, failed, passed
+from provenant.policy.checks.base import Check, failed, no_data, passed
 from provenant.policy.evidence import Evidence, PlatformEvidence
 from provenant.policy.model import Outcome
 from provenant.policy.schema import ImagePolicy
@@ -74,9 +74,21 @@ class Denied(Check):
                 )
             ]
         unlicensed = sum(1 for pkg in packages if not _expressions(pkg))
+        if unlicensed == len(packages):
+            # Nothing to judge: passing would claim a license review that never happened.
+            return [
+                no_data(
+                    f"none of the {len(packages)} packages declares a license",
+                    fix="check the image's license files by hand, or waive licenses.denied for it",
+                    packages=len(packages),
+                    without_license=unlicensed,
+                    denied=sorted(denied),
+                )
+            ]
+        undeclared = f" ({unlicensed} declare no license)" if unlicensed else ""
         return [
             passed(
-                f"none of {len(packages)} packages is under a denied license",
+                f"none of {len(packages)} packages is under a denied license{undeclared}",
                 packages=len(packages),
                 without_license=unlicensed,
                 denied=sorted(denied),

@@ -4,7 +4,7 @@ and optionally each carries provenance. Nothing defaults to one architecture."""
 from __future__ import annotations
 
 from provenant.oci.platform import PlatformSpec
-from provenant.policy.checks.base import Check, failed, passed
+from provenant.policy.checks.base import Check, failed, no_data, passed
 from provenant.policy.evidence import Evidence
 from provenant.policy.model import Outcome
 from provenant.policy.schema import ImagePolicy, Platforms
@@ -71,6 +71,9 @@ class ProvenancePerPlatform(Check):
         evaluated = {p.platform: p for p in ev.platforms}
         with_prov = [pl for pl in wanted if pl in evaluated and evaluated[pl].provenance_attachments()]
         without = [pl for pl in wanted if pl in evaluated and pl not in with_prov]
+        # In the index but left out by --platform: nothing was read about them, so no claim either way.
+        unchecked = [pl for pl in wanted if pl not in evaluated and pl in ev.index_platforms]
+        extra = {"not_checked": unchecked} if unchecked else {}
         if without:
             return [
                 failed(
@@ -78,6 +81,16 @@ class ProvenancePerPlatform(Check):
                     fix=self.help,
                     with_provenance=with_prov,
                     without_provenance=without,
+                    **extra,
+                )
+            ]
+        if unchecked:
+            return [
+                no_data(
+                    f"provenance of {', '.join(unchecked)} was not checked: --platform left it out",
+                    fix="check every required platform (omit --platform, or list them all)",
+                    with_provenance=with_prov,
+                    not_checked=unchecked,
                 )
             ]
         return [passed(f"provenance attached for {', '.join(with_prov) or 'no platform'}", with_provenance=with_prov)]

@@ -52,12 +52,20 @@ class Present(Check):
             ]
         other = p.provenance_attachments()
         found = [f"{a.predicate_type} ({a.source})" for a in other]
+        # Provenance about the index is not about this platform's image: say it is there, and why it does not count.
+        on_index = [a for a in ev.image_attachments if a.predicate_family == "slsa-provenance"]
+        extra: dict[str, object] = {}
+        why = ""
+        if on_index:
+            extra["on_index"] = [f"{a.predicate_type} ({a.source})" for a in on_index]
+            why = f"; {len(on_index)} statement(s) are attached to the index {ev.digest} instead, not to this platform"
         return [
             failed(
-                _NONE + (f" of an accepted type ({', '.join(cfg.predicate_types)})" if other else ""),
+                _NONE + (f" of an accepted type ({', '.join(cfg.predicate_types)})" if other else "") + why,
                 fix=self.help,
                 accepted=cfg.predicate_types,
                 found=found,
+                **extra,
             )
         ]
 

@@ -11,6 +11,11 @@ from provenant.policy.model import Outcome
 from provenant.policy.schema import ImagePolicy
 
 
+def _abs(path: str) -> str:
+    """Image paths compared with one leading slash, however the policy or the scan wrote them."""
+    return "/" + path.lstrip("/")
+
+
 def describe(s: SecretFinding) -> str:
     """One line per secret, never the value (``detail`` is redacted by the hygiene scan)."""
     if s.where == "file":
@@ -44,7 +49,7 @@ class NoSecrets(Check):
             s
             for s in p.hygiene().secrets
             if s.rule not in cfg.ignore_rules
-            and not (s.path is not None and any(fnmatch.fnmatchcase(s.path, g) for g in cfg.ignore_paths))
+            and not (s.path is not None and any(fnmatch.fnmatchcase(_abs(s.path), _abs(g)) for g in cfg.ignore_paths))
         ]
         if not found:
             return [passed("no secrets found in env, history or any layer's files")]

@@ -23,7 +23,9 @@ def render(report: PolicyReport) -> str:
         if f.effect == "none":
             continue
         level = "error" if f.effect == "deny" else "warning"
-        props = [f"title={_prop(f'{f.check} ({f.subject})')}"]
+        # "no data" is not a failure of the check: say so, as the text report does.
+        state = ", no data" if f.status == "no-data" else ""
+        props = [f"title={_prop(f'{f.check} ({f.subject}{state})')}"]
         if f.location is not None:
             props[:0] = [f"file={_prop(f.location.path)}", f"line={f.location.line}"]
         message = f.message + (f" Fix: {f.fix}" if f.fix else "")

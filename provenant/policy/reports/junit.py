@@ -6,16 +6,24 @@ A denying finding is a ``<failure>``, a warning a ``<failure type="warning">`` o
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 from provenant.policy.model import Finding, PolicyReport, short_repr
+
+#: Characters XML 1.0 cannot hold, even escaped; image metadata (history, annotations) may carry them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)
 
 
 def _details(f: Finding) -> str:
     lines = [f.message, *(f"{k}: {short_repr(v)}" for k, v in f.evidence.items())]
     if f.fix:
         lines.append(f"fix: {f.fix}")
-    return "\n".join(lines)
+    return _xml_text("\n".join(lines))
 
 
 def render(report: PolicyReport) -> str:
@@ -26,16 +34,20 @@ def render(report: PolicyReport) -> str:
         suite = ET.SubElement(root, "testsuite", name=f"{report.reference} {result.subject}")
         s_fail = s_skip = 0
         for f in result.findings:
-            name = f.check if not f.key else f"{f.check} [{f.key}]"
-            case = ET.SubElement(suite, "testcase", name=name, classname=f"{result.subject}")
+            # The name is the stable check id, so CI test history follows the check; a Dockerfile finding
+            # says where it is with file/line (as pytest's JUnit output does).
+            case = ET.SubElement(suite, "testcase", name=f.check, classname=f"{result.subject}")
+            if f.location is not None:
+                case.set("file", f.location.path)
+                case.set("line", str(f.location.line))
             if f.effect == "deny" or (f.effect == "warn" and report.fail_on_warn):
                 kind = "no-data" if f.status == "no-data" else ("warning" if f.effect == "warn" else "deny")
-                fail = ET.SubElement(case, "failure", message=f.message, type=kind)
+                fail = ET.SubElement(case, "failure", message=_xml_text(f.message), type=kind)
                 fail.text = _details(f)
                 s_fail += 1
             elif f.status in ("off", "waived"):
                 reason = f.message if f.status == "off" else f"waived: {f.waiver.reason if f.waiver else ''}"
-                ET.SubElement(case, "skipped", message=reason)
+                ET.SubElement(case, "skipped", message=_xml_text(reason))
                 s_skip += 1
             else:
                 out = ET.SubElement(case, "system-out")

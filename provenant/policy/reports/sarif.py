@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import urllib.parse
 from typing import Any
 
 from provenant import __version__
@@ -21,6 +22,9 @@ _LEVEL = {"deny": "error", "warn": "warning", "none": "note"}
 
 def _image_name(report: PolicyReport) -> str:
     ref = report.reference
+    if report.source.startswith("registry "):
+        # The source names the normalised repository: `nginx:1` and `docker.io/library/nginx@sha256:…` are one image.
+        return report.source.removeprefix("registry ")
     # The tag or digest changes between runs; the fingerprint should not.
     head, _, _ = ref.partition("@")
     last = head.rsplit("/", 1)
@@ -42,12 +46,17 @@ def _result(report: PolicyReport, f: Finding, rule_index: int) -> dict[str, Any]
         "fullyQualifiedName": f"{report.reference}#{f.subject}",
         "kind": "module",
     }
-    location: dict[str, Any] = {"logicalLocations": [logical]}
+    # Every result has a physical location: GitHub code scanning rejects a file with a result that has none
+    # ("expected artifact location"). A Dockerfile finding points at its line; any other at the image name,
+    # percent-encoded so that a port (registry:5000/app) does not read as a URI scheme.
     if f.location is not None:
-        location["physicalLocation"] = {
-            "artifactLocation": {"uri": f.location.path},
-            "region": {"startLine": f.location.line},
-        }
+        uri, line = urllib.parse.quote(f.location.path.replace("\\", "/")), f.location.line
+    else:
+        uri, line = urllib.parse.quote(_image_name(report).lstrip("/")), 1
+    location: dict[str, Any] = {
+        "physicalLocation": {"artifactLocation": {"uri": uri}, "region": {"startLine": line}},
+        "logicalLocations": [logical],
+    }
     out: dict[str, Any] = {
         "ruleId": f.check,
         "ruleIndex": rule_index,
