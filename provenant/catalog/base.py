@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
 
+from provenant.globs import glob_to_regex
 from provenant.sbom.model import Package
 
 MiB = 1024 * 1024
@@ -90,28 +91,6 @@ class Cataloger:
     def matches(self, path: str) -> bool:
         """Whether ``path`` matches one of this cataloger's patterns."""
         return bool(self.patterns) and compile_globs(self.patterns).match(path) is not None
-
-
-def glob_to_regex(glob: str) -> str:
-    """Translate one glob: ``**/`` any number of directories, ``*`` and ``?`` within a segment."""
-    out, i = [], 0
-    while i < len(glob):
-        if glob.startswith("**/", i):
-            out.append("(?:[^/]+/)*")
-            i += 3
-        elif glob.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif glob[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif glob[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(glob[i]))
-            i += 1
-    return "".join(out)
 
 
 @cache

@@ -44,10 +44,12 @@ def scanner_version() -> str:
     """
     h = hashlib.sha256(__version__.encode())
     root = Path(__file__).resolve().parent.parent
-    for sub in ("layers", "catalog"):
-        for f in sorted((root / sub).glob("*.py")):
-            h.update(f.name.encode())
-            h.update(f.read_bytes())
+    files = [f for sub in ("layers", "catalog") for f in sorted((root / sub).glob("*.py"))]
+    # Also what those import that shapes a cached result: path globs and the package model.
+    files += [root / "globs.py", root / "sbom" / "model.py"]
+    for f in files:
+        h.update(f.relative_to(root).as_posix().encode())
+        h.update(f.read_bytes())
     return h.hexdigest()[:16]
 
 

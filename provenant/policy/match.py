@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from provenant.globs import glob_to_regex
 from provenant.reference import DOCKER_HUB, Reference
 
 _HUB_ALIASES = ("docker.io", "index.docker.io", "registry-1.docker.io")
@@ -56,25 +57,7 @@ def normalize_glob(pattern: str) -> str:
 
 @lru_cache(maxsize=512)
 def _compile(pattern: str) -> re.Pattern[str]:
-    out = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")  # zero or more whole segments
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out) + r"\Z")
+    return re.compile(glob_to_regex(pattern) + r"\Z")
 
 
 def _has_tag_or_digest(pattern: str) -> bool:
