@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import ClassVar, Literal
 
 from provenant.policy.evidence import Evidence, PlatformEvidence
@@ -13,8 +14,8 @@ Scope = Literal["image", "platform"]
 Subjected = tuple[str, str | None, Outcome]
 
 
-class Check:
-    """One rule. Subclasses set the class attributes and implement ``image`` or ``platform``."""
+class Check(ABC):
+    """One rule: subclass :class:`ImageCheck` or :class:`PlatformCheck` and set the class attributes."""
 
     id: ClassVar[str]
     #: The ``checks.<family>`` section (``ImagePolicy.checks`` field name) that enables the check.
@@ -25,24 +26,40 @@ class Check:
     help: ClassVar[str]
     #: What evidence the check reads (docs, SARIF rule help).
     evidence: ClassVar[str]
-    scope: ClassVar[Scope] = "platform"
+    scope: ClassVar[Scope]
 
     def enabled(self, policy: ImagePolicy) -> bool:
         """Whether the policy asks for this check (its family section is present, by default)."""
         return policy.family(self.family) is not None
 
-    def image(self, ev: Evidence, policy: ImagePolicy) -> list[Outcome]:
-        """Outcomes about the image as a whole (``scope = "image"``)."""
-        raise NotImplementedError(self.id)
-
-    def platform(self, ev: Evidence, p: PlatformEvidence, policy: ImagePolicy) -> list[Outcome]:
-        """Outcomes about one platform image (``scope = "platform"``)."""
-        raise NotImplementedError(self.id)
-
+    @abstractmethod
     def run(self, ev: Evidence, policy: ImagePolicy) -> list[Subjected]:
         """Every outcome with the subject it is about."""
-        if self.scope == "image":
-            return [(IMAGE_SUBJECT, ev.digest, o) for o in self.image(ev, policy)]
+
+
+class ImageCheck(Check):
+    """A check about the image as a whole (the reference, the index)."""
+
+    scope: ClassVar[Scope] = "image"
+
+    @abstractmethod
+    def image(self, ev: Evidence, policy: ImagePolicy) -> list[Outcome]:
+        """Outcomes about the image as a whole."""
+
+    def run(self, ev: Evidence, policy: ImagePolicy) -> list[Subjected]:
+        return [(IMAGE_SUBJECT, ev.digest, o) for o in self.image(ev, policy)]
+
+
+class PlatformCheck(Check):
+    """A check evaluated once per platform image."""
+
+    scope: ClassVar[Scope] = "platform"
+
+    @abstractmethod
+    def platform(self, ev: Evidence, p: PlatformEvidence, policy: ImagePolicy) -> list[Outcome]:
+        """Outcomes about one platform image."""
+
+    def run(self, ev: Evidence, policy: ImagePolicy) -> list[Subjected]:
         return [(p.platform, p.digest, o) for p in ev.platforms for o in self.platform(ev, p, policy)]
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from provenant.policy.checks.base import Check, failed, passed
+from provenant.policy.checks.base import Check, PlatformCheck, failed, passed
 from provenant.policy.evidence import Evidence, PlatformEvidence
 from provenant.policy.model import Outcome
 from provenant.policy.schema import ImagePolicy
 
 
-class BuildTools(Check):
+class BuildTools(PlatformCheck):
     id = "tooling.build-tools"
     family = "build_tooling"
     title = "No build tooling"

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from provenant.policy.checks.base import Check, failed, passed
+from provenant.policy.checks.base import Check, PlatformCheck, failed, passed
 from provenant.policy.checks.size import human
 from provenant.policy.evidence import Evidence, PlatformEvidence
 from provenant.policy.model import Outcome
 from provenant.policy.schema import ImagePolicy
 
 
-class PackageManagerCaches(Check):
+class PackageManagerCaches(PlatformCheck):
     id = "caches.package-manager"
     family = "caches"
     title = "No package-manager caches"

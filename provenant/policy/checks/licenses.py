@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from provenant.policy.checks.base import Check, failed, no_data, passed
+from provenant.policy.checks.base import Check, PlatformCheck, failed, no_data, passed
 from provenant.policy.evidence import Evidence, PlatformEvidence
 from provenant.policy.model import Outcome
 from provenant.policy.schema import ImagePolicy
@@ -36,7 +36,7 @@ def _expressions(pkg: Package) -> list[str]:
     return list(pkg.licenses)
 
 
-class Denied(Check):
+class Denied(PlatformCheck):
     id = "licenses.denied"
     family = "licenses"
     title = "No denied licenses"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from provenant.policy import bases
-from provenant.policy.checks.base import Check, failed, no_data, passed
+from provenant.policy.checks.base import Check, ImageCheck, failed, no_data, passed
 from provenant.policy.evidence import Evidence
 from provenant.policy.model import Outcome, SourceLocation
 from provenant.policy.schema import ImagePolicy, Pinning
@@ -19,7 +19,7 @@ def _settings(policy: ImagePolicy) -> Pinning:
     return section
 
 
-class Digest(Check):
+class Digest(ImageCheck):
     id = "pinning.digest"
     family = "pinning"
     title = "Reference pinned by digest"
@@ -28,7 +28,6 @@ class Digest(Check):
     )
     help = "Reference the image as name@sha256:<digest> (the digest provenant resolved is in the finding)."
     evidence = "the reference as given on the command line"
-    scope = "image"
 
     def enabled(self, policy: ImagePolicy) -> bool:
         return policy.checks.pinning is not None and policy.checks.pinning.require_digest
@@ -49,7 +48,7 @@ class Digest(Check):
         ]
 
 
-class ForbiddenTags(Check):
+class ForbiddenTags(ImageCheck):
     id = "pinning.forbidden-tags"
     family = "pinning"
     title = "No forbidden tags"
@@ -59,7 +58,6 @@ class ForbiddenTags(Check):
     )
     help = "Use a versioned tag and, better, a digest."
     evidence = "the reference as given; FROM lines of --dockerfile"
-    scope = "image"
 
     def enabled(self, policy: ImagePolicy) -> bool:
         return policy.checks.pinning is not None and bool(policy.checks.pinning.forbidden_tags)
@@ -102,7 +100,7 @@ class ForbiddenTags(Check):
         return out
 
 
-class BaseDigest(Check):
+class BaseDigest(ImageCheck):
     id = "pinning.base-digest"
     family = "pinning"
     title = "Base images pinned by digest"
@@ -114,7 +112,6 @@ class BaseDigest(Check):
     )
     help = "Write FROM name:tag@sha256:<digest> (tools such as Renovate keep the digest current)."
     evidence = "--dockerfile FROM lines; provenance base-image materials; OCI base annotations"
-    scope = "image"
 
     def enabled(self, policy: ImagePolicy) -> bool:
         return policy.checks.pinning is not None and policy.checks.pinning.require_base_digest

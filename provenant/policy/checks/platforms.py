@@ -4,7 +4,7 @@ and optionally each carries provenance. Nothing defaults to one architecture."""
 from __future__ import annotations
 
 from provenant.oci.platform import PlatformSpec
-from provenant.policy.checks.base import Check, failed, no_data, passed
+from provenant.policy.checks.base import Check, ImageCheck, failed, no_data, passed
 from provenant.policy.evidence import Evidence
 from provenant.policy.model import Outcome
 from provenant.policy.schema import ImagePolicy, Platforms
@@ -20,7 +20,7 @@ def _required(cfg: Platforms) -> list[str]:
     return [str(PlatformSpec.parse(p)) for p in cfg.required]
 
 
-class Required(Check):
+class Required(ImageCheck):
     id = "platforms.required"
     family = "platforms"
     title = "Required platforms present"
@@ -30,7 +30,6 @@ class Required(Check):
     )
     help = "Build for every required platform (docker buildx build --platform ...)."
     evidence = "the index's platform manifests"
-    scope = "image"
 
     def enabled(self, policy: ImagePolicy) -> bool:
         return policy.checks.platforms is not None and bool(policy.checks.platforms.required)
@@ -53,14 +52,13 @@ class Required(Check):
         return [passed(f"the {kind} has every required platform", required=required, present=present)]
 
 
-class ProvenancePerPlatform(Check):
+class ProvenancePerPlatform(ImageCheck):
     id = "platforms.provenance"
     family = "platforms"
     title = "Provenance for every required platform"
     description = "Each required platform present in the index has SLSA provenance attached."
     help = "Build every platform with provenance (buildx --provenance=mode=max) or attest each platform manifest."
     evidence = "SLSA provenance attachments per platform manifest"
-    scope = "image"
 
     def enabled(self, policy: ImagePolicy) -> bool:
         return policy.checks.platforms is not None and policy.checks.platforms.require_provenance

@@ -6,7 +6,7 @@ from __future__ import annotations
 import fnmatch
 
 from provenant.attest.evaluate import Attachment
-from provenant.policy.checks.base import Check, failed, no_data, passed
+from provenant.policy.checks.base import Check, PlatformCheck, failed, no_data, passed
 from provenant.policy.evidence import Evidence, PlatformEvidence
 from provenant.policy.model import Outcome
 from provenant.policy.schema import ImagePolicy, Provenance
@@ -28,7 +28,7 @@ def _where(a: Attachment) -> dict[str, object]:
     return {"predicate_type": a.predicate_type, "source": a.source, "location": a.location, "trust": a.trust}
 
 
-class Present(Check):
+class Present(PlatformCheck):
     id = "provenance.present"
     family = "provenance"
     title = "Provenance attached"
@@ -70,7 +70,7 @@ class Present(Check):
         ]
 
 
-class Signed(Check):
+class Signed(PlatformCheck):
     id = "provenance.signed"
     family = "provenance"
     title = "Provenance signed"
@@ -126,7 +126,7 @@ class Signed(Check):
         ]
 
 
-class Builder(Check):
+class Builder(PlatformCheck):
     id = "provenance.builder"
     family = "provenance"
     title = "Allowed builder"
@@ -153,7 +153,7 @@ def _norm_repo(url: str) -> str:
     return url.strip().rstrip("/").removesuffix(".git").removeprefix("git+").lower()
 
 
-class Source(Check):
+class Source(PlatformCheck):
     id = "provenance.source"
     family = "provenance"
     title = "Allowed source repository"
@@ -185,7 +185,7 @@ class Source(Check):
         return [passed(f"built from {', '.join(known)}", repositories=known, commits=commits, allowed=cfg.sources)]
 
 
-class Subject(Check):
+class Subject(PlatformCheck):
     id = "provenance.subject"
     family = "provenance"
     title = "Provenance subject is this manifest"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from provenant.policy.checks.base import Check, failed, passed
+from provenant.policy.checks.base import Check, PlatformCheck, failed, passed
 from provenant.policy.evidence import Evidence, PlatformEvidence
 from provenant.policy.model import Outcome
 from provenant.policy.schema import ImagePolicy
@@ -10,7 +10,7 @@ from provenant.policy.schema import ImagePolicy
 SBOM_FAMILIES = ("spdx", "cyclonedx", "syft")
 
 
-class Attested(Check):
+class Attested(PlatformCheck):
     id = "sbom.attested"
     family = "sbom"
     title = "SBOM attached"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 
 from provenant.hygiene import SecretFinding
-from provenant.policy.checks.base import Check, failed, passed
+from provenant.policy.checks.base import Check, PlatformCheck, failed, passed
 from provenant.policy.evidence import Evidence, PlatformEvidence
 from provenant.policy.model import Outcome
 from provenant.policy.schema import ImagePolicy
@@ -27,7 +27,7 @@ def describe(s: SecretFinding) -> str:
     return f"{s.rule}: env: {s.detail}"
 
 
-class NoSecrets(Check):
+class NoSecrets(PlatformCheck):
     id = "secrets.none"
     family = "secrets"
     title = "No secrets in the image"

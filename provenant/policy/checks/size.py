@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from provenant.policy.checks.base import Check, failed, passed
+from provenant.policy.checks.base import Check, PlatformCheck, failed, passed
 from provenant.policy.evidence import Evidence, PlatformEvidence
 from provenant.policy.model import Outcome
 from provenant.policy.schema import ImagePolicy
@@ -16,7 +16,7 @@ def human(n: int) -> str:
     return f"{n} bytes"
 
 
-class Budget(Check):
+class Budget(PlatformCheck):
     id = "size.budget"
     family = "size"
     title = "Image size within budget"

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from provenant.policy.checks.base import Check, failed, passed
+from provenant.policy.checks.base import Check, PlatformCheck, failed, passed
 from provenant.policy.evidence import Evidence, PlatformEvidence
 from provenant.policy.model import Outcome
 from provenant.policy.schema import ImagePolicy
 
 
-class NonRoot(Check):
+class NonRoot(PlatformCheck):
     id = "user.non-root"
     family = "user"
     title = "Runs as a non-root user"

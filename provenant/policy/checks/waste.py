@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from provenant.policy.checks.base import Check, failed, passed
+from provenant.policy.checks.base import Check, PlatformCheck, failed, passed
 from provenant.policy.checks.size import human
 from provenant.policy.evidence import Evidence, PlatformEvidence
 from provenant.policy.model import Outcome
@@ -12,7 +12,7 @@ from provenant.policy.schema import ImagePolicy
 TOP_FILES = 10
 
 
-class Wasted(Check):
+class Wasted(PlatformCheck):
     id = "size.wasted"
     family = "size"
     title = "Wasted bytes within budget"
