@@ -11,12 +11,19 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
-from provenant.cli.options import build_registry_options, parse_platforms, platform_option, registry_options
+from provenant.cli.options import (
+    build_registry_options,
+    load_public_keys,
+    parse_platforms,
+    platform_option,
+    public_key_option,
+    registry_options,
+)
 
 if TYPE_CHECKING:
     from provenant.attest.evaluate import Attachment
     from provenant.attest.keyless import KeylessPolicy
-    from provenant.attest.keys import PrivateKey, PublicKey
+    from provenant.attest.keys import PrivateKey
     from provenant.attest.push import Mode
     from provenant.attest.result import AttestationsResult
     from provenant.attest.verify import VerifyResult
@@ -64,12 +71,6 @@ def _keyless(trusted_root: Path | None, identity: str | None, issuer: str | None
 
     load_trusted_root(trusted_root)  # a bad file is an error now, not only once a keyless bundle turns up
     return KeylessPolicy(trusted_root, identity, issuer)
-
-
-def _public_keys(paths: tuple[Path, ...]) -> list[PublicKey]:
-    from provenant.attest.keys import load_public_key
-
-    return [load_public_key(p) for p in paths]
 
 
 def _password(*, confirm: bool, what: str) -> bytes:
@@ -186,13 +187,7 @@ def render_verify(result: VerifyResult) -> list[str]:
 
 @click.command("attestations")
 @click.argument("ref")
-@click.option(
-    "--key",
-    "keys",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Public key (PEM) to check signatures with; repeatable.",
-)
+@public_key_option("Public key (PEM) to check signatures with; repeatable.")
 @platform_option
 @click.option(
     "--artifact-type", metavar="MEDIATYPE", help="Only referrers of this artifactType (the referrers API filter)."
@@ -224,7 +219,7 @@ def attestations_cmd(
     from provenant.session import Session
 
     policy = _keyless(trusted_root, certificate_identity, certificate_oidc_issuer)
-    public = _public_keys(keys)
+    public = load_public_keys(keys)
     with Session(build_registry_options(insecure, ca_file, username, password_stdin)) as session:
         result = list_attestations(
             session, ref, keys=public, platforms=parse_platforms(platforms), keyless=policy, artifact_type=artifact_type
@@ -238,13 +233,7 @@ def attestations_cmd(
 
 @click.command("verify")
 @click.argument("ref")
-@click.option(
-    "--key",
-    "keys",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Trusted public key (PEM); repeatable: any one of them may have signed.",
-)
+@public_key_option("Trusted public key (PEM); repeatable: any one of them may have signed.")
 @platform_option
 @click.option(
     "--type",
@@ -282,7 +271,7 @@ def verify_cmd(
     from provenant.session import Session
 
     policy = _keyless(trusted_root, certificate_identity, certificate_oidc_issuer)
-    public = _public_keys(keys)
+    public = load_public_keys(keys)
     ptype = resolve_predicate_type(predicate_type) if predicate_type else None
     with Session(build_registry_options(insecure, ca_file, username, password_stdin)) as session:
         result = verify_image(

@@ -3,38 +3,24 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from provenant.cli.options import build_registry_options, cache_options, open_cache, registry_options
+from provenant.cli.options import (
+    build_registry_options,
+    cache_options,
+    load_public_keys,
+    open_cache,
+    public_key_option,
+    registry_options,
+)
 
-if TYPE_CHECKING:
-    from provenant.attest.keys import PublicKey
-
-F = TypeVar("F", bound=Callable[..., Any])
+SIGNATURE_KEYS_HELP = (
+    "Public key (PEM) to verify signatures with; repeatable. Without one, signatures show as unverified."
+)
 
 OUTPUTS = ("table", "json", "markdown")
-
-
-def key_option(f: F) -> F:
-    """``--key PEM`` (repeatable): public keys signatures are checked against."""
-    return click.option(
-        "--key",
-        "keys",
-        multiple=True,
-        type=click.Path(exists=True, dir_okay=False, path_type=Path),
-        help="Public key (PEM) to verify signatures with; repeatable. Without one, signatures show as unverified.",
-    )(f)
-
-
-def load_keys(paths: tuple[Path, ...]) -> list[PublicKey]:
-    """The public keys ``--key`` names."""
-    from provenant.attest.keys import load_public_key
-
-    return [load_public_key(p) for p in paths]
 
 
 def parse_required(value: str | None) -> list[str]:
@@ -50,7 +36,7 @@ def parse_required(value: str | None) -> list[str]:
     help="Platforms that must be present (comma-separated); exit 1 when one is missing.",
 )
 @click.option("--output", "-o", type=click.Choice(OUTPUTS), default="table", show_default=True)
-@key_option
+@public_key_option(SIGNATURE_KEYS_HELP)
 @click.option("--workers", type=click.IntRange(1, 32), default=4, show_default=True, help="Layers scanned at once.")
 @cache_options
 @registry_options
@@ -83,7 +69,12 @@ def compare_cmd(
     required = [PlatformSpec.parse(p) for p in parse_required(require)]
     with Session(build_registry_options(insecure, ca_file, username, password_stdin)) as session:
         result = compare_platforms(
-            session, ref, require=required, cache=open_cache(cache_dir, no_cache), keys=load_keys(keys), workers=workers
+            session,
+            ref,
+            require=required,
+            cache=open_cache(cache_dir, no_cache),
+            keys=load_public_keys(keys),
+            workers=workers,
         )
     if output == "json":
         click.echo(result.model_dump_json(indent=2))

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
+    from provenant.attest.keys import PublicKey
     from provenant.cache import LayerCache
     from provenant.oci.platform import PlatformSpec
     from provenant.sources.registry import RegistryOptions
@@ -101,3 +102,25 @@ def open_cache(cache_dir: Path | None, no_cache: bool) -> LayerCache:
     from provenant.cache import LayerCache
 
     return LayerCache(cache_dir, enabled=not no_cache)
+
+
+def public_key_option(help_text: str) -> Callable[[F], F]:
+    """``--key PEM`` (repeatable, into ``keys``): public keys that signatures are checked against."""
+
+    def decorate(f: F) -> F:
+        return click.option(
+            "--key",
+            "keys",
+            multiple=True,
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            help=help_text,
+        )(f)
+
+    return decorate
+
+
+def load_public_keys(paths: tuple[Path, ...]) -> list[PublicKey]:
+    """The public keys ``--key`` names (one-line error for a file that is not one)."""
+    from provenant.attest.keys import load_public_key
+
+    return [load_public_key(p) for p in paths]

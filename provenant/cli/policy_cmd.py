@@ -10,9 +10,11 @@ import click
 from provenant.cli.options import (
     build_registry_options,
     cache_options,
+    load_public_keys,
     open_cache,
     parse_platforms,
     platform_option,
+    public_key_option,
     registry_options,
 )
 
@@ -63,13 +65,7 @@ def policy_group() -> None:
     help=f"Also write a report to FILE (repeatable). FORMAT: {', '.join(FORMATS)}.",
 )
 @click.option("--fail-on-warn", is_flag=True, help="Exit 1 on warnings too.")
-@click.option(
-    "--key",
-    "keys",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Public key (PEM) provenance signatures are verified with (repeatable).",
-)
+@public_key_option("Public key (PEM) provenance signatures are verified with (repeatable).")
 @cache_options
 @registry_options
 def check_cmd(
@@ -94,7 +90,6 @@ def check_cmd(
     Every layer, config and attestation of REF is fetched at most once (layer scans come from the
     shared cache); all selected platforms of an index are checked.
     """
-    from provenant.attest.keys import load_public_key
     from provenant.errors import UsageError
     from provenant.policy.dockerfile import load_dockerfile, parse_build_args
     from provenant.policy.engine import check_image
@@ -113,7 +108,7 @@ def check_cmd(
     if args and dockerfile is None:
         raise UsageError("--build-arg needs --dockerfile")
     parsed_dockerfile = load_dockerfile(dockerfile, args) if dockerfile is not None else None
-    public_keys = [load_public_key(k) for k in keys]
+    public_keys = load_public_keys(keys)
     with Session(build_registry_options(insecure, ca_file, username, password_stdin)) as session:
         report = check_image(
             session,

@@ -6,8 +6,15 @@ from pathlib import Path
 
 import click
 
-from provenant.cli.compare_cmd import key_option, load_keys, parse_required
-from provenant.cli.options import build_registry_options, cache_options, open_cache, registry_options
+from provenant.cli.compare_cmd import SIGNATURE_KEYS_HELP, parse_required
+from provenant.cli.options import (
+    build_registry_options,
+    cache_options,
+    load_public_keys,
+    open_cache,
+    public_key_option,
+    registry_options,
+)
 
 
 @click.command("report")
@@ -21,7 +28,7 @@ from provenant.cli.options import build_registry_options, cache_options, open_ca
     help="The HTML file to write.",
 )
 @click.option("--require", metavar="OS/ARCH[/VARIANT],...", help="Platforms the report checks for (comma-separated).")
-@key_option
+@public_key_option(SIGNATURE_KEYS_HELP)
 @click.option("--workers", type=click.IntRange(1, 32), default=4, show_default=True, help="Layers scanned at once.")
 @cache_options
 @registry_options
@@ -52,7 +59,12 @@ def report_cmd(
     required = [PlatformSpec.parse(p) for p in parse_required(require)]
     with Session(build_registry_options(insecure, ca_file, username, password_stdin)) as session:
         report = build_report(
-            session, ref, require=required, cache=open_cache(cache_dir, no_cache), keys=load_keys(keys), workers=workers
+            session,
+            ref,
+            require=required,
+            cache=open_cache(cache_dir, no_cache),
+            keys=load_public_keys(keys),
+            workers=workers,
         )
     try:
         output.write_text(render_html(report), encoding="utf-8")
