@@ -7,7 +7,6 @@ from provenant.hygiene.models import HygieneReport, SecretFinding
 from provenant.hygiene.secrets import env_secrets, file_secrets, history_secrets
 from provenant.hygiene.tooling import build_tooling
 from provenant.hygiene.waste import wasted_files
-from provenant.layers.view import ImageView
 from provenant.sbom.generate import ImageAnalysis
 
 ROOT_NAMES = ("", "0", "root")
@@ -28,7 +27,7 @@ def _secret_order(f: SecretFinding) -> tuple[int, str, int, str, str]:
 def assess(image: ImageAnalysis) -> HygieneReport:
     """Secrets (env, history, every layer's files), build tooling, caches, wasted bytes and sizes."""
     config = image.image.config
-    view = ImageView(image.scans)
+    view = image.view
     secrets = [
         *env_secrets(config.config.env),
         *history_secrets(config.history),

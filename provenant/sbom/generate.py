@@ -95,12 +95,11 @@ def scan_layers(
 
 
 def catalog_image(
-    img: PlatformImage, layers: list[ImageLayer], scans: list[LayerScan], plan: ScanPlan
+    img: PlatformImage, layers: list[ImageLayer], scans: list[LayerScan], view: ImageView, plan: ScanPlan
 ) -> tuple[Distro | None, list[Package], list[ScanIssue]]:
     """Packages of one image's final filesystem, with locations and the layer that introduced each."""
     from provenant.catalog.distro import detect_distro
 
-    view = ImageView(scans)
     created_by = _created_by(img, len(layers))
 
     def location(path: str, layer: int) -> Location:
@@ -159,11 +158,12 @@ def _created_by(img: PlatformImage, n_layers: int) -> list[str | None]:
 
 @dataclass
 class ImageAnalysis:
-    """One platform image with its layers, their scans and its SBOM."""
+    """One platform image with its layers, their scans, the final filesystem view and its SBOM."""
 
     image: PlatformImage
     layers: list[ImageLayer]
     scans: list[LayerScan]
+    view: ImageView
     sbom: ImageSbom
 
 
@@ -217,7 +217,8 @@ def analyze(
     out = []
     for img, layers in zip(images, per_image, strict=True):
         scans = [result.scans[layer.desc.digest] for layer in layers]
-        distro, packages, issues = catalog_image(img, layers, scans, plan)
+        view = ImageView(scans)
+        distro, packages, issues = catalog_image(img, layers, scans, view, plan)
         created_by = _created_by(img, len(layers))
         sbom = ImageSbom(
             name=name,
@@ -245,7 +246,7 @@ def analyze(
             packages=packages,
             issues=issues,
         )
-        out.append(ImageAnalysis(img, layers, scans, sbom))
+        out.append(ImageAnalysis(img, layers, scans, view, sbom))
     return Analysis(target, reader.source.describe(), top, reader, out, result.cached)
 
 
