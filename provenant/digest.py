@@ -45,10 +45,6 @@ class Digest:
         """The digest of ``data``."""
         return cls(algorithm, hashlib.new(algorithm, data).hexdigest())
 
-    def hasher(self) -> hashlib._Hash:
-        """A fresh hash object of this digest's algorithm."""
-        return hashlib.new(self.algorithm)
-
     @property
     def short(self) -> str:
         """The first 12 hex digits, as docker prints image IDs."""

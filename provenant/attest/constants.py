@@ -14,11 +14,7 @@ SIMPLESIGNING = "application/vnd.dev.cosign.simplesigning.v1+json"
 SIMPLESIGNING_TYPE = "cosign container image signature"
 COSIGN_SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature"
 COSIGN_CERTIFICATE_ANNOTATION = "dev.sigstore.cosign/certificate"
-COSIGN_CHAIN_ANNOTATION = "dev.sigstore.cosign/chain"
-COSIGN_BUNDLE_ANNOTATION = "dev.sigstore.cosign/bundle"
 COSIGN_PREDICATE_ANNOTATION = "predicateType"
-#: cosign's ``--registry-referrers-mode=oci-1-1`` signature artifact.
-COSIGN_SIG_ARTIFACT = "application/vnd.dev.cosign.artifact.sig.v1+json"
 TAG_SUFFIXES = ("sig", "att", "sbom")
 
 # -- BuildKit ---------------------------------------------------------------------------------------

@@ -78,11 +78,6 @@ def matches(pattern: str, reference: Reference | str) -> bool:
     return False
 
 
-def matches_any(patterns: list[str], reference: Reference | str) -> str | None:
-    """The first pattern that matches, or None."""
-    return next((p for p in patterns if matches(p, reference)), None)
-
-
 def matches_registry(pattern: str, registry: str) -> bool:
     """A registry pattern (``ghcr.io``, ``*.example.com``, ``docker.io``) against a registry host."""
     host = DOCKER_HUB if pattern in _HUB_ALIASES else pattern
