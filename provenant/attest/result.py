@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
@@ -13,6 +14,9 @@ from provenant.attest.keys import PublicKey
 from provenant.oci.platform import PlatformSpec
 from provenant.session import Session
 from provenant.sources.registry import RegistrySource
+
+if TYPE_CHECKING:
+    from provenant.sbom.generate import Analysis
 
 
 class SubjectResult(BaseModel):
@@ -62,6 +66,25 @@ def build_result(reference: str, source: str, found: Discovery, trust: Trust) ->
         subjects=subjects,
         notes=list(found.notes),
     )
+
+
+def attestations_for(
+    session: Session,
+    analysis: Analysis,
+    platforms: list[PlatformSpec] | None = None,
+    *,
+    keys: Sequence[PublicKey] = (),
+    workers: int = 8,
+) -> AttestationsResult:
+    """What is attached to an image :func:`~provenant.sbom.generate.analyze` already read, discovered with
+    the same reader and index, so no manifest or blob is read twice."""
+    source = analysis.reader.source
+    # Cosign tags and referrers exist only in a registry; local sources have in-index attestations only.
+    ref = source.ref if isinstance(source, RegistrySource) else None
+    found = discover(
+        analysis.reader, session.client if ref else None, ref, platforms, top=analysis.top, workers=workers
+    )
+    return build_result(analysis.target, analysis.source, found, Trust(tuple(keys)))
 
 
 def run_discovery(

@@ -5,16 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from provenant.attest.discover import discover
-from provenant.attest.evaluate import Attachment, Trust
+from provenant.attest.evaluate import Attachment
 from provenant.attest.keys import PublicKey
-from provenant.attest.result import AttestationsResult, build_result
+from provenant.attest.result import AttestationsResult, attestations_for
 from provenant.cache import LayerCache
 from provenant.layers.scan import LayerScan
 from provenant.oci.platform import PlatformSpec
 from provenant.sbom.generate import Analysis, ImageAnalysis, analyze
 from provenant.session import Session
-from provenant.sources.registry import RegistrySource
 
 
 class RunCache(LayerCache):
@@ -75,8 +73,4 @@ def gather(
     Signatures are checked against ``keys``; without keys a signature is labelled ``signed-unverified``.
     """
     analysis = analyze(session, target, platforms, cache=cache, workers=workers)
-    source = analysis.reader.source
-    # Cosign tags and referrers exist only in a registry; local sources have in-index attestations only.
-    ref = source.ref if isinstance(source, RegistrySource) else None
-    found = discover(analysis.reader, session.client if ref else None, ref, platforms, top=analysis.top)
-    return ImageEvidence(analysis, build_result(target, analysis.source, found, Trust(tuple(keys))))
+    return ImageEvidence(analysis, attestations_for(session, analysis, platforms, keys=keys))

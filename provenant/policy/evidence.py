@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from provenant.attest.evaluate import Attachment, Trust
+from provenant.attest.evaluate import Attachment
 from provenant.attest.keys import PublicKey
 from provenant.attest.provenance import ProvenanceSummary
 from provenant.attest.result import AttestationsResult
@@ -152,19 +152,13 @@ def gather(
     workers: int = 4,
 ) -> Evidence:
     """One pass over ``target``: images, scans and SBOMs, then everything attached to it."""
-    from provenant.attest.discover import discover
-    from provenant.attest.result import build_result
+    from provenant.attest.result import attestations_for
     from provenant.sbom.generate import analyze
 
     analysis = analyze(session, target, platforms, cache=cache, workers=workers)
     source = analysis.reader.source
-    is_registry = isinstance(source, RegistrySource)
     ref = source.ref if isinstance(source, RegistrySource) else None
-    # Discovery reuses the reader and the index already fetched: no manifest or blob is read twice.
-    found = discover(
-        analysis.reader, session.client if is_registry else None, ref, platforms, top=analysis.top, workers=workers
-    )
-    attestations = build_result(target, analysis.source, found, Trust(tuple(keys)))
+    attestations = attestations_for(session, analysis, platforms, keys=keys, workers=workers)
     by_subject = {s.digest: s.attachments for s in attestations.subjects}
     top = analysis.top
     if top.is_index:
