@@ -4,9 +4,11 @@ hygiene fixture images in the real registry, against the expected reports the fi
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +121,28 @@ def test_build_tooling(evidence: dict[str, Evidence], fixture_set: FixtureSet) -
     assert allowed.finding("tooling.build-tools", AMD).status == "pass"
     good = run(evidence["hygiene-good:1"], {"buildTooling": {}}).finding("tooling.build-tools", AMD)
     assert good.status == "pass"
+
+
+def test_build_tooling_without_a_package_database_is_no_data(evidence: dict[str, Evidence]) -> None:
+    # hygiene-good:1 as a scratch/static image would look: its SBOM without the dpkg packages
+    e = copy.copy(evidence["hygiene-good:1"])
+    e.platforms = [
+        replace(
+            p,
+            analysis=replace(
+                p.analysis,
+                sbom=p.analysis.sbom.model_copy(
+                    update={"packages": [x for x in p.analysis.sbom.packages if x.type not in ("deb", "rpm", "apk")]}
+                ),
+            ),
+        )
+        for p in e.platforms
+    ]
+    f = run(e, {"buildTooling": {}}).finding("tooling.build-tools", AMD)
+    assert (f.status, f.message) == (
+        "no-data",
+        "no OS package database (dpkg, rpm, apk) found: installed tooling cannot be listed",
+    )
 
 
 def test_caches(evidence: dict[str, Evidence], fixture_set: FixtureSet) -> None:
