@@ -20,20 +20,12 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from provenant.cachedir import default_cache_dir
 from provenant.digest import Digest
 from provenant.errors import UsageError
 from provenant.layers.scan import LayerScan
 
 log = logging.getLogger(__name__)
-
-
-def default_cache_dir() -> Path:
-    """``$PROVENANT_CACHE_DIR``, else ``$XDG_CACHE_HOME/provenant``, else ``~/.cache/provenant``."""
-    env = os.environ.get("PROVENANT_CACHE_DIR")
-    if env:
-        return Path(env)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "provenant"
 
 
 class PruneResult(BaseModel):

@@ -21,7 +21,9 @@ from provenant.sbom.formats import FORMATS
 
 if TYPE_CHECKING:
     from provenant.attest.push import Mode
-    from provenant.sbom.result import SbomResult
+    from provenant.sbom.doccache import DocumentCache
+    from provenant.sbom.formats import Document
+    from provenant.sources.registry import RegistryOptions
 
 FORMAT_NAMES = tuple(FORMATS)
 
@@ -98,9 +100,9 @@ def sbom_cmd(
     results are cached by digest. With --attest and --key, each platform's SBOM is also signed and pushed
     as an attestation whose subject is that platform's manifest digest.
     """
+    from provenant.cachedir import default_cache_dir
     from provenant.errors import UsageError
-    from provenant.sbom.generate import generate_sbom
-    from provenant.session import Session
+    from provenant.sbom.doccache import DocumentCache
 
     specs: list[tuple[str, str | None]] = []
     for spec in outputs or ("table",):
@@ -114,16 +116,67 @@ def sbom_cmd(
         raise UsageError("only one -o may write to standard output; give the others a =FILE")
     if (attest_format is None) != (key is None):
         raise UsageError("--attest and --key go together: --attest FORMAT --key KEY")
+    documents = None if no_cache else DocumentCache(cache_dir or default_cache_dir())
+    if documents is not None and attest_format is None and not (insecure or username or password_stdin):
+        from provenant.sbom.cached import cached_outputs
+
+        hit = cached_outputs(ref, platforms, specs, merge, documents, ca_file=ca_file)
+        if hit is not None:
+            for out in hit:
+                _write(out.fmt, out.dest, out.found.documents, out.found.images, merge, out.implied_merge)
+            return
+    _full(
+        ref,
+        platforms,
+        specs,
+        merge,
+        workers,
+        documents,
+        attest_format,
+        key,
+        attest_mode,
+        cache_dir,
+        no_cache,
+        build_registry_options(insecure, ca_file, username, password_stdin),
+    )
+
+
+def _full(
+    ref: str,
+    platforms: tuple[str, ...],
+    specs: list[tuple[str, str | None]],
+    merge: bool,
+    workers: int,
+    documents: DocumentCache | None,
+    attest_format: str | None,
+    key: Path | None,
+    attest_mode: str,
+    cache_dir: Path | None,
+    no_cache: bool,
+    registry: RegistryOptions,
+) -> None:
+    """Analyse, encode (caching the documents), write, and attest when asked."""
+    from provenant.sbom.doccache import DocumentRequest
+    from provenant.sbom.formats import MULTI_IMAGE, encode
+    from provenant.sbom.generate import generate_sbom
+    from provenant.session import Session
+
     private_key = None
     if key is not None:
         from provenant.cli.attest_cmds import load_signing_key
 
         private_key = load_signing_key(key)
-    with Session(build_registry_options(insecure, ca_file, username, password_stdin)) as session:
+    with Session(registry) as session:
         result = generate_sbom(
             session, ref, parse_platforms(platforms), cache=open_cache(cache_dir, no_cache), workers=workers
         )
-        _write(result, specs, merge)
+        images = len(result.images)
+        for fmt, dest in specs:
+            implied = dest is None and not merge and fmt not in MULTI_IMAGE and images > 1
+            docs = encode(result, fmt, merge=merge or implied)
+            if documents is not None:
+                documents.put(DocumentRequest.of(ref, platforms, fmt, merge or implied), result.digest, images, docs)
+            _write(fmt, dest, docs, images, merge, implied)
         if attest_format is not None and private_key is not None:
             from provenant.sbom.attest import attest_sbom
 
@@ -134,25 +187,22 @@ def sbom_cmd(
                     click.echo(f"attested {what}: {pushed.predicate_type} -> {item.location}", err=True)
 
 
-def _write(result: SbomResult, specs: list[tuple[str, str | None]], merge: bool) -> None:
+def _write(fmt: str, dest: str | None, docs: list[Document], images: int, merge: bool, implied_merge: bool) -> None:
     from provenant.errors import UsageError
-    from provenant.sbom.formats import MULTI_IMAGE, encode
 
-    for fmt, dest in specs:
-        implied_merge = dest is None and not merge and fmt not in MULTI_IMAGE and len(result.images) > 1
-        if implied_merge:
-            click.echo(
-                f"provenant: {len(result.images)} platforms to standard output: writing one merged {fmt} document "
-                "(use -o FORMAT=FILE for one document per platform)",
-                err=True,
-            )
-        for doc in encode(result, fmt, merge=merge or implied_merge):
-            if dest is None:
-                sys.stdout.write(doc.text if doc.text.endswith("\n") else doc.text + "\n")
-                continue
-            path = per_platform_path(dest, doc.platform if len(result.images) > 1 and not merge else None)
-            try:
-                path.write_text(doc.text if doc.text.endswith("\n") else doc.text + "\n")
-            except OSError as exc:
-                raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
-            click.echo(f"wrote {path}", err=True)
+    if implied_merge:
+        click.echo(
+            f"provenant: {images} platforms to standard output: writing one merged {fmt} document "
+            "(use -o FORMAT=FILE for one document per platform)",
+            err=True,
+        )
+    for doc in docs:
+        if dest is None:
+            sys.stdout.write(doc.text if doc.text.endswith("\n") else doc.text + "\n")
+            continue
+        path = per_platform_path(dest, doc.platform if images > 1 and not merge else None)
+        try:
+            path.write_text(doc.text if doc.text.endswith("\n") else doc.text + "\n")
+        except OSError as exc:
+            raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
+        click.echo(f"wrote {path}", err=True)

@@ -29,6 +29,8 @@ SCHEMA1_TYPES = frozenset({DOCKER_SCHEMA1, DOCKER_SCHEMA1_SIGNED})
 
 #: What we ask registries for, most preferred first.
 MANIFEST_ACCEPT = ", ".join([OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST])
+#: What a manifest GET/HEAD accepts: everything we understand, plus schema1 so it is recognisable.
+MANIFEST_REQUEST_ACCEPT = ", ".join([MANIFEST_ACCEPT, DOCKER_SCHEMA1_SIGNED, DOCKER_SCHEMA1])
 
 #: Annotations BuildKit puts on attestation manifests inside an index.
 REFERENCE_TYPE_ANNOTATION = "vnd.docker.reference.type"

@@ -13,7 +13,7 @@ from provenant.oci import mediatypes as mt
 from provenant.reference import Reference
 from provenant.sources.base import ImageSource
 from provenant.sources.registry import ManifestHead, RegistryClient, RegistryOptions, RegistrySource
-from provenant.sources.registry.transport import is_loopback
+from provenant.sources.registry.hosts import is_loopback
 from tests.fakeregistry import Canned, FakeRegistry, make_client, ref
 
 

@@ -20,7 +20,8 @@ from provenant.errors import AuthenticationError, RegistryError
 from provenant.sources.registry.challenge import Challenge, pick_challenge
 from provenant.sources.registry.credentials import Credential, CredentialResolver
 from provenant.sources.registry.failures import auth_hint, parse_error_body, status_text
-from provenant.sources.registry.transport import HttpSession, host_of, is_loopback
+from provenant.sources.registry.hosts import is_loopback
+from provenant.sources.registry.transport import HttpSession, host_of
 
 DEFAULT_TOKEN_LIFETIME = 60.0
 CLIENT_ID = "provenant"

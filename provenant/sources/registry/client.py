@@ -27,14 +27,13 @@ from provenant.sources.registry.auth import AuthAttempt, Authenticator, pull_sco
 from provenant.sources.registry.blobs import ResumableBlob
 from provenant.sources.registry.credentials import CredentialResolver
 from provenant.sources.registry.failures import auth_hint, error_for_response, target
+from provenant.sources.registry.hosts import HostPort
 from provenant.sources.registry.options import RegistryOptions
 from provenant.sources.registry.retry import backoff_delay, rate_limit_headers
-from provenant.sources.registry.transport import HostPort, HttpSession, host_of
+from provenant.sources.registry.transport import HttpSession, host_of
 
 log = logging.getLogger("provenant.registry")
 
-#: What a manifest GET/HEAD accepts: everything we understand, plus schema1 so it is recognisable.
-MANIFEST_REQUEST_ACCEPT = ", ".join([mt.MANIFEST_ACCEPT, mt.DOCKER_SCHEMA1_SIGNED, mt.DOCKER_SCHEMA1])
 #: Manifests larger than this are refused (distribution itself caps them at 4 MiB).
 MAX_MANIFEST_BYTES = 8 << 20
 #: Safety bound on pagination.
@@ -179,7 +178,7 @@ class RegistryClient:
             "GET",
             url,
             scope=pull_scope(ref.repository),
-            headers={"Accept": MANIFEST_REQUEST_ACCEPT},
+            headers={"Accept": mt.MANIFEST_REQUEST_ACCEPT},
             stream=True,
         )
         try:
@@ -230,7 +229,7 @@ class RegistryClient:
         what = target(ref.repository, identifier)
         url = self._url(host, f"/v2/{ref.repository}/manifests/{identifier}")
         resp = self._call(
-            host, "HEAD", url, scope=pull_scope(ref.repository), headers={"Accept": MANIFEST_REQUEST_ACCEPT}
+            host, "HEAD", url, scope=pull_scope(ref.repository), headers={"Accept": mt.MANIFEST_REQUEST_ACCEPT}
         )
         if resp.status_code == 404:
             return None

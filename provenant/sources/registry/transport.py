@@ -6,12 +6,10 @@ sent only to the host it was meant for, and an https→http downgrade is refused
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import ssl
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import certifi
 import httpx
@@ -19,6 +17,7 @@ import httpx
 from provenant import __version__
 from provenant.errors import RegistryError, UsageError
 from provenant.sources.registry.failures import error_for_exhausted, error_for_transport
+from provenant.sources.registry.hosts import HostPort, is_loopback
 from provenant.sources.registry.options import RegistryOptions
 from provenant.sources.registry.retry import (
     RETRYABLE_STATUSES,
@@ -32,49 +31,12 @@ log = logging.getLogger("provenant.registry")
 MAX_REDIRECTS = 5
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 USER_AGENT = f"provenant/{__version__}"
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-@dataclass(frozen=True)
-class HostPort:
-    """A host name (IPv6 without brackets, lowercased) and an optional explicit port."""
-
-    host: str
-    port: int | None
-
-    @classmethod
-    def parse(cls, text: str) -> HostPort:
-        """Parse ``host``, ``host:port``, ``[v6]`` or ``[v6]:port``."""
-        if text.startswith("["):
-            addr, _, rest = text[1:].partition("]")
-            port = rest[1:] if rest.startswith(":") else ""
-            return cls(addr.lower(), int(port) if port.isdigit() else None)
-        host, sep, port = text.rpartition(":")
-        if sep and port.isdigit() and ":" not in host:
-            return cls(host.lower(), int(port))
-        return cls(text.lower(), None)
-
-    def matches(self, url: httpx.URL) -> bool:
-        """True when ``url`` points at this host and port (no port: the URL scheme's default port)."""
-        default = _DEFAULT_PORTS.get(url.scheme)
-        return url.host.lower() == self.host and (url.port or default) == (self.port or default)
 
 
 def host_of(url: httpx.URL) -> str:
     """``host[:port]`` of a URL as a registry host string (IPv6 bracketed)."""
     host = f"[{url.host}]" if ":" in url.host else url.host
     return f"{host}:{url.port}" if url.port is not None else host
-
-
-def is_loopback(host: str) -> bool:
-    """True for ``localhost``, 127.0.0.0/8 and ``::1`` (with or without a port)."""
-    name = HostPort.parse(host).host
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 def _ssl_context(options: RegistryOptions) -> ssl.SSLContext | bool:

@@ -1,0 +1,134 @@
+"""The stdlib tag resolver of cached runs, against an in-process HTTP server on loopback."""
+
+from __future__ import annotations
+
+import base64
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from provenant.reference import parse_reference
+from provenant.sources.registry.quick import resolve_tag
+
+DIGEST = "sha256:" + "5e" * 32
+Answer = tuple[int, dict[str, str], bytes]
+
+
+class Server:
+    """Answers every request with ``handler(method, path, headers)`` and records the requests."""
+
+    def __init__(self, handler: Callable[[str, str, dict[str, str]], Answer]) -> None:
+        self.requests: list[tuple[str, str, dict[str, str]]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _answer(self) -> None:
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                outer.requests.append((self.command, self.path, headers))
+                status, extra, body = handler(self.command, self.path, headers)
+                self.send_response(status)
+                for k, v in extra.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            do_GET = do_HEAD = _answer
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.host = f"127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Callable[[str, str, dict[str, str]], Answer]], Server]]:
+    servers: list[Server] = []
+
+    def start(handler: Callable[[str, str, dict[str, str]], Answer]) -> Server:
+        servers.append(Server(handler))
+        return servers[-1]
+
+    yield start
+    for s in servers:
+        s.close()
+
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def test_anonymous_head(serve: Callable[..., Server]) -> None:
+    srv = serve(lambda m, p, h: (200, {"Docker-Content-Digest": DIGEST}, b""))
+    assert resolve_tag(parse_reference(f"{srv.host}/team/app:1"), env={}) == DIGEST
+    method, path, headers = srv.requests[0]
+    assert (method, path) == ("HEAD", "/v2/team/app/manifests/1")
+    assert "application/vnd.oci.image.index.v1+json" in headers["accept"]
+    assert "authorization" not in headers
+
+
+def test_bearer_token_with_credentials_from_the_environment(serve: Callable[..., Server]) -> None:
+    token_srv = serve(lambda m, p, h: (200, {"Content-Type": "application/json"}, b'{"token": "t0k"}'))
+
+    def registry(method: str, path: str, headers: dict[str, str]) -> Answer:
+        if headers.get("authorization") != "Bearer t0k":
+            challenge = f'Bearer realm="http://{token_srv.host}/token",service="reg",scope="repository:app:push"'
+            return 401, {"WWW-Authenticate": challenge}, b""
+        return 200, {"Docker-Content-Digest": DIGEST}, b""
+
+    srv = serve(registry)
+    env = {"PROVENANT_REGISTRY_USERNAME": "alice", "PROVENANT_REGISTRY_PASSWORD": "s3cret"}
+    assert resolve_tag(parse_reference(f"{srv.host}/app:1"), env=env) == DIGEST
+    (method, path, headers) = token_srv.requests[0]
+    query = parse_qs(urlparse(path).query)
+    assert method == "GET" and query == {"service": ["reg"], "scope": ["repository:app:pull", "repository:app:push"]}
+    assert headers["authorization"] == _basic("alice", "s3cret")
+    # The credentials went to the realm the challenge named, never to the registry itself.
+    assert all("Basic" not in h.get("authorization", "") for _, _, h in srv.requests)
+
+
+def test_basic_challenge(serve: Callable[..., Server]) -> None:
+    def registry(method: str, path: str, headers: dict[str, str]) -> Answer:
+        if headers.get("authorization") != _basic("bob", "pw"):
+            return 401, {"WWW-Authenticate": 'Basic realm="r"'}, b""
+        return 200, {"Docker-Content-Digest": DIGEST}, b""
+
+    srv = serve(registry)
+    ref = parse_reference(f"{srv.host}/app:1")
+    assert resolve_tag(ref, env={"PROVENANT_REGISTRY_USERNAME": "bob", "PROVENANT_REGISTRY_PASSWORD": "pw"}) == DIGEST
+    assert resolve_tag(ref, env={}) is None  # no credentials: the full client explains
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        (404, {}, b""),
+        (302, {"Location": "http://elsewhere.test/v2/app/manifests/1"}, b""),
+        (429, {"Retry-After": "1"}, b""),
+        (200, {}, b""),
+        (200, {"Docker-Content-Digest": "sha256:short"}, b""),
+        (401, {}, b""),
+    ],
+)
+def test_anything_unexpected_is_left_to_the_full_client(serve: Callable[..., Server], answer: Answer) -> None:
+    srv = serve(lambda m, p, h: answer)
+    assert resolve_tag(parse_reference(f"{srv.host}/app:1"), env={}) is None
+    assert len(srv.requests) == 1  # no redirect followed, no retry
+
+
+def test_refused_connection_and_digest_reference() -> None:
+    assert resolve_tag(parse_reference("127.0.0.1:9/app:1"), env={}, timeout=2) is None
+    assert resolve_tag(parse_reference(f"127.0.0.1:9/app@{DIGEST}"), env={}) is None
