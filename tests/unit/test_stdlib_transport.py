@@ -23,6 +23,7 @@ from cryptography.x509.oid import NameOID
 
 from provenant.errors import RegistryError
 from provenant.sources.registry import stdlib_transport
+from provenant.sources.registry import transport as registry_transport
 from provenant.sources.registry.options import RegistryOptions
 from provenant.sources.registry.stdlib_transport import StdlibTransport
 from provenant.sources.registry.transport import HttpSession
@@ -235,7 +236,11 @@ def test_head_and_204_return_promptly_and_keep_the_connection(server: Server, cl
     assert server.accepted == 1
 
 
-def test_unread_closed_response_does_not_go_back_to_the_pool(server: Server, client: httpx.Client) -> None:
+def test_unread_closed_response_does_not_go_back_to_the_pool(
+    server: Server, client: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the pool's liveness check would also catch the leftover bytes; this is about closing the response
+    monkeypatch.setattr(stdlib_transport, "_idle_socket_is_dead", lambda sock: False)
     with client.stream("GET", server.url("/big")) as resp:
         first = next(resp.iter_raw())
         assert 0 < len(first) < len(BIG)
@@ -359,6 +364,12 @@ def test_unresolvable_host_is_a_connect_error(client: httpx.Client) -> None:
         client.get("http://no-such-host.invalid/")
 
 
+def test_header_value_with_a_line_break_is_a_local_protocol_error(server: Server, client: httpx.Client) -> None:
+    with pytest.raises(httpx.LocalProtocolError):
+        client.get(server.url("/echo"), headers={"X-Test": "a\r\nInjected: yes"})
+    assert server.requests == []
+
+
 def test_https_is_refused_without_an_ssl_context(server: Server, client: httpx.Client) -> None:
     with pytest.raises(httpx.UnsupportedProtocol):
         client.get(server.url("/echo", scheme="https"))
@@ -439,6 +450,17 @@ def test_insecure_skips_verification(tls_server: Server) -> None:
     url = httpx.URL(f"https://localhost:{tls_server.port}/echo")  # not even the certificate's name checks out
     resp = session.send("GET", url, error_host=f"localhost:{tls_server.port}")
     assert resp.content == b"/echo"
+    session.close()
+
+
+def test_insecure_falls_back_to_http_when_tls_fails_to_connect(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The --insecure probe relies on TLS to a plain-HTTP server being a ConnectError."""
+    monkeypatch.setattr(registry_transport, "is_loopback", lambda host: False)  # probing skips loopback hosts
+    session = _session(insecure=True)
+    host = f"127.0.0.1:{server.port}"
+    resp = session.send("GET", httpx.URL(server.url("/echo", scheme="https")), error_host=host, registry_host=host)
+    assert resp.content == b"/echo"
+    assert session.fell_back_to_http(host)
     session.close()
 
 

@@ -187,6 +187,9 @@ class StdlibTransport(httpx.BaseTransport):
                 conn.putheader(name, value)
             chunked = "chunked" in request.headers.get("transfer-encoding", "").lower()
             conn.endheaders(body or None, encode_chunked=chunked)
+        except ValueError as exc:  # http.client refuses a header value with a line break (h11 did too)
+            conn.close()
+            raise httpx.LocalProtocolError(str(exc), request=request) from exc
         except OSError as exc:
             conn.close()
             if reused and isinstance(exc, _STALE):
