@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import ssl
 import threading
+import urllib.request
 from collections.abc import Mapping
 
 import certifi
@@ -25,6 +26,7 @@ from provenant.sources.registry.retry import (
     rate_limit_headers,
     retry_delay,
 )
+from provenant.sources.registry.stdlib_transport import StdlibTransport
 
 log = logging.getLogger("provenant.registry")
 
@@ -39,9 +41,13 @@ def host_of(url: httpx.URL) -> str:
     return f"{host}:{url.port}" if url.port is not None else host
 
 
-def _ssl_context(options: RegistryOptions) -> ssl.SSLContext | bool:
+def _ssl_context(options: RegistryOptions) -> ssl.SSLContext:
     if options.insecure:
-        return False
+        # What httpx builds for verify=False: TLS without certificate or host name checks.
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        return ctx
     ctx = ssl.create_default_context(cafile=certifi.where())
     ctx.load_default_certs()
     if options.ca_file is not None:
@@ -53,6 +59,18 @@ def _ssl_context(options: RegistryOptions) -> ssl.SSLContext | bool:
                 hint="pass a readable PEM file with the registry's CA certificate",
             ) from None
     return ctx
+
+
+def _env_proxy(scheme: str) -> bool:
+    """True when a proxy variable (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``) may apply to ``scheme``.
+
+    httpx mounts environment proxies only when a client has no explicit transport, so such clients
+    keep httpx's own transport. Errs towards True (``NO_PROXY`` is left to httpx).
+    """
+    proxies = urllib.request.getproxies()
+    if "*" in (host.strip() for host in proxies.get("no", "").split(",")):
+        return False
+    return bool(proxies.get(scheme) or proxies.get("all"))
 
 
 class HttpSession:
@@ -87,22 +105,31 @@ class HttpSession:
                 return self._plain
             if url.scheme == "http":
                 if self._plain is None:
-                    # verify=False only skips loading a CA bundle: this client never speaks TLS.
-                    self._plain = httpx.Client(
-                        verify=False,  # noqa: S501 - plain-HTTP only, never used for https
-                        timeout=self._timeout,
-                        follow_redirects=False,
-                        headers=self._headers,
-                    )
+                    self._plain = self._new_client(None, proxied=_env_proxy("http"))
                 return self._plain
             if self._tls is None:
-                self._tls = httpx.Client(
-                    verify=_ssl_context(self.options),
-                    timeout=self._timeout,
-                    follow_redirects=False,
-                    headers=self._headers,
-                )
+                self._tls = self._new_client(_ssl_context(self.options), proxied=_env_proxy("https"))
             return self._tls
+
+    def _new_client(self, ctx: ssl.SSLContext | None, *, proxied: bool) -> httpx.Client:
+        """A client over :class:`StdlibTransport` (``ctx=None``: plain HTTP only, no CA bundle loaded).
+
+        With a proxy variable set, httpx's own transport instead, which routes through the proxy.
+        """
+        if proxied:
+            return httpx.Client(
+                # verify=False for the plain-HTTP client only skips loading a CA bundle: it never speaks TLS.
+                verify=ctx if ctx is not None else False,
+                timeout=self._timeout,
+                follow_redirects=False,
+                headers=self._headers,
+            )
+        return httpx.Client(
+            transport=StdlibTransport(ssl_context=ctx),
+            timeout=self._timeout,
+            follow_redirects=False,
+            headers=self._headers,
+        )
 
     # -- bookkeeping -------------------------------------------------------------------------------
 

@@ -1,0 +1,502 @@
+"""StdlibTransport against a real in-process HTTP server: keep-alive pool, bodies, failures, TLS, wiring."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import ipaddress
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from provenant.errors import RegistryError
+from provenant.sources.registry import stdlib_transport
+from provenant.sources.registry import transport as registry_transport
+from provenant.sources.registry.options import RegistryOptions
+from provenant.sources.registry.stdlib_transport import StdlibTransport
+from provenant.sources.registry.transport import HttpSession
+
+CHUNKS = [b"ab", b"cd" * 5000, b"e"]
+BIG = b"x" * (4 << 20)
+PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = 10  # an idle kept-alive connection ends its server thread eventually
+    disable_nagle_algorithm = True  # headers and body go out in two writes
+    server: Server
+
+    def do_HEAD(self) -> None:
+        self.server.record(self)
+        self.send_response(200)
+        self.send_header("Content-Length", "5")
+        self.end_headers()
+
+    def do_GET(self) -> None:
+        self.server.record(self)
+        path = self.path.split("?")[0]
+        if path == "/chunked":
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for chunk in CHUNKS:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.wfile.write(b"0\r\n\r\n")
+        elif path == "/truncated":
+            self.send_response(200)
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+            self.wfile.write(b"0123456789")
+            self.close_connection = True
+        elif path == "/stall":
+            self.server.release.wait(5)
+            self._answer(b"late")
+        elif path == "/empty":
+            self.send_response(204)
+            self.end_headers()
+        elif path == "/drop":  # close without any answer
+            self.close_connection = True
+        elif path == "/bye":  # keep-alive answer, then the server closes the connection anyway
+            self._answer(b"bye")
+            self.close_connection = True
+        elif path == "/redirect":
+            self.send_response(307)
+            self.send_header("Location", self.server.location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif path == "/big":
+            self._answer(BIG)
+        else:  # echo the request target (absolute-form when we are used as a proxy)
+            self._answer(self.path.encode())
+
+    def _answer(self, body: bytes) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class Server(ThreadingHTTPServer):
+    """Counts accepted and closed connections and records each request's target and headers."""
+
+    request_queue_size = 64  # 8 clients connecting at once overflow the default backlog of 5 (1 s SYN retry)
+
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.tls = tls
+        self.accepted = 0
+        self.closed = 0
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        self.release = threading.Event()
+        self.location = ""
+        self.changed = threading.Condition()
+
+    @property
+    def port(self) -> int:
+        return self.server_address[1]
+
+    def url(self, path: str, scheme: str = "http") -> str:
+        return f"{scheme}://127.0.0.1:{self.port}{path}"
+
+    def record(self, handler: Handler) -> None:
+        with self.changed:
+            self.requests.append((handler.path, {k.lower(): v for k, v in handler.headers.items()}))
+
+    def get_request(self) -> tuple[socket.socket, tuple[str, int]]:
+        sock, addr = super().get_request()
+        if self.tls is not None:
+            sock = self.tls.wrap_socket(sock, server_side=True)
+        return sock, addr
+
+    def process_request(self, request: socket.socket | tuple[bytes, socket.socket], client_address: object) -> None:
+        with self.changed:
+            self.accepted += 1
+        super().process_request(request, client_address)  # type: ignore[arg-type]
+
+    def shutdown_request(self, request: socket.socket | tuple[bytes, socket.socket]) -> None:
+        super().shutdown_request(request)
+        with self.changed:
+            self.closed += 1
+            self.changed.notify_all()
+
+    def wait_closed(self, count: int) -> None:
+        with self.changed:
+            assert self.changed.wait_for(lambda: self.closed >= count, timeout=5)
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # e.g. writing to a client that timed out
+
+
+@contextlib.contextmanager
+def serving(tls: ssl.SSLContext | None = None) -> Iterator[Server]:
+    server = Server(tls)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.release.set()
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in PROXY_VARS:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    with serving() as s:
+        yield s
+
+
+@pytest.fixture
+def transport() -> Iterator[StdlibTransport]:
+    with StdlibTransport(ssl_context=None) as t:
+        yield t
+
+
+@pytest.fixture
+def client(transport: StdlibTransport) -> Iterator[httpx.Client]:
+    with httpx.Client(transport=transport, timeout=httpx.Timeout(5, read=2)) as c:
+        yield c
+
+
+# -- keep-alive and bodies --------------------------------------------------------------------------------------------
+
+
+def test_keep_alive_reuses_one_connection(server: Server, client: httpx.Client) -> None:
+    for i in range(5):
+        resp = client.get(server.url(f"/echo?n={i}"))
+        assert resp.status_code == 200
+        assert resp.content == f"/echo?n={i}".encode()
+        assert resp.http_version == "HTTP/1.1"
+        assert resp.reason_phrase == "OK"
+    assert server.accepted == 1
+
+
+def test_request_headers_go_out_as_httpx_built_them(server: Server, client: httpx.Client) -> None:
+    client.get(server.url("/echo"), headers={"X-Test": "yes"})
+    ((_, headers),) = server.requests
+    assert headers["host"] == f"127.0.0.1:{server.port}"
+    assert headers["x-test"] == "yes"
+    assert headers["accept-encoding"] == client.headers["accept-encoding"]
+    assert headers["user-agent"] == client.headers["user-agent"]
+
+
+def test_chunked_body_is_decoded_and_the_connection_reused(server: Server, client: httpx.Client) -> None:
+    assert client.get(server.url("/chunked")).content == b"".join(CHUNKS)
+    assert client.get(server.url("/echo")).content == b"/echo"
+    assert server.accepted == 1
+
+
+def test_body_chunks_are_at_most_one_mib(server: Server, client: httpx.Client) -> None:
+    with client.stream("GET", server.url("/big")) as resp:
+        sizes = [len(chunk) for chunk in resp.iter_raw()]
+    assert sum(sizes) == len(BIG)
+    assert max(sizes) <= stdlib_transport.READ_SIZE
+
+
+def test_truncated_content_length_body_is_a_protocol_error(server: Server, client: httpx.Client) -> None:
+    with pytest.raises(httpx.RemoteProtocolError, match="received 10 bytes, expected 100"):
+        client.get(server.url("/truncated"))
+    assert client.get(server.url("/echo")).content == b"/echo"
+    assert server.accepted == 2
+
+
+def test_head_and_204_return_promptly_and_keep_the_connection(server: Server, client: httpx.Client) -> None:
+    start = time.monotonic()
+    head = client.head(server.url("/echo"))
+    assert head.status_code == 200 and head.content == b"" and head.headers["content-length"] == "5"
+    empty = client.get(server.url("/empty"))
+    assert empty.status_code == 204 and empty.content == b""
+    with client.stream("HEAD", server.url("/echo")) as streamed:  # closed without reading
+        assert streamed.status_code == 200
+    assert client.get(server.url("/echo")).content == b"/echo"
+    assert time.monotonic() - start < 1.5  # the read timeout is 2 s: nothing waited for a body
+    assert server.accepted == 1
+
+
+def test_unread_closed_response_does_not_go_back_to_the_pool(
+    server: Server, client: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the pool's liveness check would also catch the leftover bytes; this is about closing the response
+    monkeypatch.setattr(stdlib_transport, "_idle_socket_is_dead", lambda sock: False)
+    with client.stream("GET", server.url("/big")) as resp:
+        first = next(resp.iter_raw())
+        assert 0 < len(first) < len(BIG)
+    assert client.get(server.url("/echo")).content == b"/echo"  # not the rest of /big
+    assert server.accepted == 2
+
+
+def test_concurrent_requests_from_eight_threads(server: Server, client: httpx.Client) -> None:
+    errors: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def work(n: int) -> None:
+        barrier.wait()
+        for i in range(25):
+            target = f"/echo?t={n}&i={i}"
+            body = client.get(server.url(target)).content
+            if body != target.encode():
+                errors.append(f"{target}: {body[:40]!r}")
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(server.requests) == 200
+    assert 1 <= server.accepted <= 8
+
+
+def test_close_closes_idle_connections(server: Server) -> None:
+    transport = StdlibTransport(ssl_context=None)
+    with httpx.Client(transport=transport) as client:
+        client.get(server.url("/echo"))
+    server.wait_closed(1)  # the server saw the idle connection close
+
+
+def test_idle_pool_is_bounded(server: Server) -> None:
+    transport = StdlibTransport(ssl_context=None, max_idle_per_host=1)
+    with httpx.Client(transport=transport) as client:
+        a = client.send(client.build_request("GET", server.url("/echo")), stream=True)
+        b = client.send(client.build_request("GET", server.url("/echo")), stream=True)
+        a.read()
+        b.read()  # the second clean connection does not fit: closed
+        server.wait_closed(1)
+        client.get(server.url("/echo"))
+        client.get(server.url("/echo"))
+    assert server.accepted == 2
+
+
+# -- stale connections ------------------------------------------------------------------------------------------------
+
+
+def test_connection_closed_by_the_server_while_idle_is_replaced(
+    server: Server, client: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent_on: list[bool] = []
+    exchange = StdlibTransport._exchange
+
+    def spy(self: StdlibTransport, *args: Any, reused: bool) -> Any:
+        sent_on.append(reused)
+        return exchange(self, *args, reused=reused)
+
+    monkeypatch.setattr(StdlibTransport, "_exchange", spy)
+    assert client.get(server.url("/bye")).content == b"bye"
+    server.wait_closed(1)
+    assert client.get(server.url("/echo")).content == b"/echo"
+    assert server.accepted == 2
+    assert sent_on == [False, False]  # the closed connection was seen before sending on it
+
+
+def test_stale_connection_not_seen_while_idle_is_retried_once_on_a_fresh_one(
+    server: Server, client: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stdlib_transport, "_idle_socket_is_dead", lambda sock: False)
+    assert client.get(server.url("/bye")).content == b"bye"
+    server.wait_closed(1)
+    assert client.get(server.url("/echo")).content == b"/echo"  # sent on the dead one first, then again
+    assert server.accepted == 2
+    assert [path for path, _ in server.requests] == ["/bye", "/echo"]
+
+
+def test_a_fresh_connection_after_a_stale_one_is_not_retried(
+    server: Server, client: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stdlib_transport, "_idle_socket_is_dead", lambda sock: False)
+    client.get(server.url("/bye"))
+    server.wait_closed(1)
+    with pytest.raises(httpx.RemoteProtocolError, match="closed connection without response"):
+        client.get(server.url("/drop"))
+    assert server.accepted == 2
+    assert [path for path, _ in server.requests] == ["/bye", "/drop"]
+
+
+def test_no_answer_on_a_fresh_connection_is_not_retried(server: Server, client: httpx.Client) -> None:
+    with pytest.raises(httpx.RemoteProtocolError):
+        client.get(server.url("/drop"))
+    assert server.accepted == 1
+
+
+# -- failures ---------------------------------------------------------------------------------------------------------
+
+
+def test_read_timeout(server: Server, transport: StdlibTransport) -> None:
+    with httpx.Client(transport=transport, timeout=httpx.Timeout(5, read=0.2)) as client:
+        start = time.monotonic()
+        with pytest.raises(httpx.ReadTimeout, match="timed out"):
+            client.get(server.url("/stall"))
+        assert time.monotonic() - start < 2
+
+
+def test_connection_refused_is_a_connect_error(client: httpx.Client) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(httpx.ConnectError, match="Connection refused"):
+        client.get(f"http://127.0.0.1:{port}/")
+
+
+def test_unresolvable_host_is_a_connect_error(client: httpx.Client) -> None:
+    with pytest.raises(httpx.ConnectError):
+        client.get("http://no-such-host.invalid/")
+
+
+def test_header_value_with_a_line_break_is_a_local_protocol_error(server: Server, client: httpx.Client) -> None:
+    with pytest.raises(httpx.LocalProtocolError):
+        client.get(server.url("/echo"), headers={"X-Test": "a\r\nInjected: yes"})
+    assert server.requests == []
+
+
+def test_https_is_refused_without_an_ssl_context(server: Server, client: httpx.Client) -> None:
+    with pytest.raises(httpx.UnsupportedProtocol):
+        client.get(server.url("/echo", scheme="https"))
+    assert server.accepted == 0
+
+
+# -- TLS --------------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and localhost: (cert PEM, key PEM)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "provenant transport test")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    out = tmp_path_factory.mktemp("tls")
+    cert_path, key_path = out / "cert.pem", out / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_path, key_path
+
+
+@pytest.fixture
+def tls_server(certificate: tuple[Path, Path]) -> Iterator[Server]:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(*certificate)
+    with serving(ctx) as s:
+        yield s
+
+
+def _session(**kwargs: object) -> HttpSession:
+    return HttpSession(RegistryOptions(max_retries=0, sleep=lambda _: None, timeout=5, **kwargs))  # type: ignore[arg-type]
+
+
+def test_self_signed_tls_fails_with_a_tls_hint_without_ca_file(tls_server: Server) -> None:
+    session = _session()
+    host = f"127.0.0.1:{tls_server.port}"
+    with pytest.raises(RegistryError) as info:
+        session.send("GET", httpx.URL(tls_server.url("/echo", scheme="https")), error_host=host)
+    assert "CERTIFICATE_VERIFY_FAILED" in info.value.message
+    assert info.value.hint is not None and info.value.hint.startswith("TLS verification failed")
+    session.close()
+
+
+def test_self_signed_tls_works_with_ca_file_and_keeps_the_connection(
+    tls_server: Server, certificate: tuple[Path, Path]
+) -> None:
+    session = _session(ca_file=certificate[0])
+    host = f"127.0.0.1:{tls_server.port}"
+    for _ in range(3):
+        resp = session.send("GET", httpx.URL(tls_server.url("/echo", scheme="https")), error_host=host)
+        assert resp.status_code == 200 and resp.content == b"/echo"
+    assert tls_server.accepted == 1
+    session.close()
+
+
+def test_insecure_skips_verification(tls_server: Server) -> None:
+    session = _session(insecure=True)
+    url = httpx.URL(f"https://localhost:{tls_server.port}/echo")  # not even the certificate's name checks out
+    resp = session.send("GET", url, error_host=f"localhost:{tls_server.port}")
+    assert resp.content == b"/echo"
+    session.close()
+
+
+def test_insecure_falls_back_to_http_when_tls_fails_to_connect(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The --insecure probe relies on TLS to a plain-HTTP server being a ConnectError."""
+    monkeypatch.setattr(registry_transport, "is_loopback", lambda host: False)  # probing skips loopback hosts
+    session = _session(insecure=True)
+    host = f"127.0.0.1:{server.port}"
+    resp = session.send("GET", httpx.URL(server.url("/echo", scheme="https")), error_host=host, registry_host=host)
+    assert resp.content == b"/echo"
+    assert session.fell_back_to_http(host)
+    session.close()
+
+
+# -- through HttpSession ----------------------------------------------------------------------------------------------
+
+
+def test_session_clients_use_the_stdlib_transport(certificate: tuple[Path, Path]) -> None:
+    session = _session(ca_file=certificate[0])
+    for url in (httpx.URL("http://127.0.0.1:5000/v2/"), httpx.URL("https://registry.example/v2/")):
+        assert isinstance(session._client_for(url)._transport_for_url(url), StdlibTransport)
+    session.close()
+
+
+def test_redirect_to_another_host_drops_authorization(server: Server) -> None:
+    with serving() as storage:
+        server.location = f"http://localhost:{storage.port}/blob"
+        session = _session()
+        resp = session.send(
+            "GET",
+            httpx.URL(server.url("/redirect")),
+            error_host=f"127.0.0.1:{server.port}",
+            authorization="Bearer secret",
+            auth_host=f"127.0.0.1:{server.port}",
+        )
+        session.close()
+        assert resp.status_code == 200 and resp.content == b"/blob"
+        ((_, first),) = server.requests
+        ((_, second),) = storage.requests
+        assert first["authorization"] == "Bearer secret"
+        assert "authorization" not in second
+
+
+def test_env_proxy_is_still_used(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    """httpx ignores proxy variables for a client with an explicit transport, so HttpSession must not pass one."""
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{server.port}")
+    session = _session()
+    resp = session.send("GET", httpx.URL("http://registry.invalid/v2/"), error_host="registry.invalid")
+    session.close()
+    assert resp.content == b"http://registry.invalid/v2/"  # the proxy got the absolute-form request
