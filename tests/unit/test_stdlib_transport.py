@@ -209,7 +209,7 @@ def test_chunked_body_is_decoded_and_the_connection_reused(server: Server, clien
     assert server.accepted == 1
 
 
-def test_body_chunks_are_at_most_one_mib(server: Server, client: httpx.Client) -> None:
+def test_body_chunks_are_at_most_read_size(server: Server, client: httpx.Client) -> None:
     with client.stream("GET", server.url("/big")) as resp:
         sizes = [len(chunk) for chunk in resp.iter_raw()]
     assert sum(sizes) == len(BIG)

@@ -284,7 +284,7 @@ class RegistryClient:
 
     @contextmanager
     def open_blob(self, ref: Reference, digest: Digest, size: int | None) -> Iterator[Iterator[bytes]]:
-        """Stream blob ``digest`` in ~1 MiB chunks, unverified; a dropped connection resumes by ``Range``."""
+        """Stream blob ``digest`` in chunks of at most 1 MiB, unverified; a dropped connection resumes by ``Range``."""
         host = ref.api_host
         what = f"blob {digest} of {ref.repository}"
         url = self._url(host, f"/v2/{ref.repository}/blobs/{digest}")

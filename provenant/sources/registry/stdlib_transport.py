@@ -24,8 +24,9 @@ from collections.abc import Iterator
 
 import httpx
 
-#: Bytes asked of the socket per body chunk (one ``recv``; often less arrives).
-READ_SIZE = 1 << 20
+#: Bytes asked of the socket per body chunk (one ``recv``; often less arrives). 1 MiB reads were no
+#: faster on a 1 GiB layer but raised peak RSS from 78 to 95 MB (glibc keeps the freed buffers).
+READ_SIZE = 256 << 10
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _Key = tuple[str, str, int]
 _Connection = http.client.HTTPConnection
