@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any
 
@@ -17,8 +18,41 @@ Exit codes:
 """
 
 
+#: Command name → "module:attribute". A command's module is imported only when that command runs (or
+#: for help), so ``provenant sbom`` does not pay for importing every other command.
+COMMANDS = {
+    "attest": "provenant.cli.attest_cmds:attest_cmd",
+    "attestations": "provenant.cli.attest_cmds:attestations_cmd",
+    "cache": "provenant.cli.cache_cmd:cache_group",
+    "compare": "provenant.cli.compare_cmd:compare_cmd",
+    "diff": "provenant.cli.diff_cmd:diff_cmd",
+    "inspect": "provenant.cli.inspect_cmd:inspect_cmd",
+    "keygen": "provenant.cli.attest_cmds:keygen_cmd",
+    "policy": "provenant.cli.policy_cmd:policy_group",
+    "report": "provenant.cli.report_cmd:report_cmd",
+    "sbom": "provenant.cli.sbom_cmd:sbom_cmd",
+    "sign": "provenant.cli.attest_cmds:sign_cmd",
+    "tags": "provenant.cli.tags_cmd:tags_cmd",
+    "verify": "provenant.cli.attest_cmds:verify_cmd",
+}
+
+
 class ProvenantGroup(click.Group):
-    """Turns every ProvenantError into one line on stderr and exit code 2."""
+    """Loads commands on first use, and turns every ProvenantError into one line on stderr and exit code 2."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        spec = COMMANDS.get(cmd_name)
+        if spec is None or cmd_name in self.commands:
+            return super().get_command(ctx, cmd_name)
+        module, _, attr = spec.partition(":")
+        command = getattr(importlib.import_module(module), attr)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{spec} is not a click command")
+        self.add_command(command, cmd_name)
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         from provenant.errors import ProvenantError
@@ -43,31 +77,6 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """Inspect container images: what they are, what is in them, and the evidence attached to them."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
-
-
-def _register() -> None:
-    from provenant.cli.attest_cmds import attest_cmd, attestations_cmd, keygen_cmd, sign_cmd, verify_cmd
-    from provenant.cli.cache_cmd import cache_group
-    from provenant.cli.compare_cmd import compare_cmd
-    from provenant.cli.diff_cmd import diff_cmd
-    from provenant.cli.inspect_cmd import inspect_cmd
-    from provenant.cli.policy_cmd import policy_group
-    from provenant.cli.report_cmd import report_cmd
-    from provenant.cli.sbom_cmd import sbom_cmd
-    from provenant.cli.tags_cmd import tags_cmd
-
-    cli.add_command(inspect_cmd)
-    cli.add_command(sbom_cmd)
-    cli.add_command(tags_cmd)
-    cli.add_command(cache_group)
-    cli.add_command(policy_group)
-    for command in (compare_cmd, diff_cmd, report_cmd):
-        cli.add_command(command)
-    for command in (attestations_cmd, verify_cmd, attest_cmd, sign_cmd, keygen_cmd):
-        cli.add_command(command)
-
-
-_register()
 
 
 def main() -> None:
