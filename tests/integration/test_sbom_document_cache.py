@@ -27,6 +27,14 @@ pytestmark = pytest.mark.integration
 FORMATS = ("cyclonedx-json", "cyclonedx-xml", "spdx-json", "json")
 
 
+@pytest.fixture(autouse=True)
+def _no_proxy_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cached path leaves proxied environments to the full client; these tests are about the cached path."""
+    for name in ("http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
 def _no_pipeline(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("the full SBOM pipeline ran")

@@ -132,3 +132,10 @@ def test_anything_unexpected_is_left_to_the_full_client(serve: Callable[..., Ser
 def test_refused_connection_and_digest_reference() -> None:
     assert resolve_tag(parse_reference("127.0.0.1:9/app:1"), env={}, timeout=2) is None
     assert resolve_tag(parse_reference(f"127.0.0.1:9/app@{DIGEST}"), env={}) is None
+
+
+@pytest.mark.parametrize("variable", ["HTTPS_PROXY", "http_proxy", "ALL_PROXY"])
+def test_a_proxy_in_the_environment_leaves_it_to_the_full_client(serve: Callable[..., Server], variable: str) -> None:
+    srv = serve(lambda m, p, h: (200, {"Docker-Content-Digest": DIGEST}, b""))
+    assert resolve_tag(parse_reference(f"{srv.host}/app:1"), env={variable: "http://proxy.test:3128"}) is None
+    assert srv.requests == []  # never connects around the proxy

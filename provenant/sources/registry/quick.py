@@ -7,8 +7,9 @@ Bearer-token access with credentials from the same sources as the full client, a
 rules: credentials go only to the registry host and the token realm its own challenge named, never
 over plain HTTP to a non-loopback host, and TLS is always verified.
 
-Anything else — a redirect, an OAuth identity token, an unexpected status, a network or TLS error —
-returns None: the caller then takes the full client, which retries and reports errors properly.
+Anything else — a proxy variable in the environment, a redirect, an OAuth identity token, an
+unexpected status, a network or TLS error — returns None: the caller then takes the full client,
+which honours proxies, retries and reports errors properly.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import os
 import re
 import ssl
 from collections.abc import Mapping
@@ -32,6 +34,7 @@ from provenant.sources.registry.hosts import is_loopback
 from provenant.sources.registry.options import RegistryOptions
 
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+_PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
 _MAX_TOKEN_BYTES = 1 << 20
 
 
@@ -47,7 +50,8 @@ def resolve_tag(
     env: Mapping[str, str] | None = None,
 ) -> str | None:
     """The digest ``ref``'s tag names now (``sha256:…``), or None when this path cannot tell."""
-    if ref.tag is None:
+    environ = os.environ if env is None else env
+    if ref.tag is None or any(environ.get(v) or environ.get(v.upper()) for v in _PROXY_VARIABLES):
         return None
     host = ref.api_host
     scheme = "http" if is_loopback(host) else "https"
