@@ -25,6 +25,9 @@ OUTPUTS = ("table", "json", "markdown")
 @platform_option
 @click.option("--output", "-o", type=click.Choice(OUTPUTS), default="table", show_default=True)
 @click.option("--workers", type=click.IntRange(1, 32), default=4, show_default=True, help="Layers scanned at once.")
+@click.option(
+    "--exit-code", is_flag=True, help="Exit 1 when the images differ, 0 when they do not (as git diff --exit-code)."
+)
 @cache_options
 @registry_options
 def diff_cmd(
@@ -33,6 +36,7 @@ def diff_cmd(
     platforms: tuple[str, ...],
     output: str,
     workers: int,
+    exit_code: bool,
     cache_dir: Path | None,
     no_cache: bool,
     insecure: bool,
@@ -47,6 +51,9 @@ def diff_cmd(
     image as provenance or annotations name it. A and B can be any sources: a registry reference,
     oci:DIR[:NAME], docker-archive:FILE, oci-archive:FILE. Every platform both have is compared,
     or only those given with --platform. Secret-looking env values are masked.
+
+    With --exit-code, exit 1 when they differ: packages, layers (by diff_id), config, a changed base
+    image, or a platform on one side only. Another digest or compressed size alone is no difference.
     """
     from provenant.compare.diff import diff_images
     from provenant.session import Session
@@ -67,3 +74,5 @@ def diff_cmd(
 
         with console() as con:
             render_diff(result, con)
+    if exit_code and result.has_changes:
+        sys.exit(1)

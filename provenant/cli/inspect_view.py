@@ -6,8 +6,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from provenant.cli.render import human_size, when
+from provenant.cli.render import when
 from provenant.inspect import ImageDetail, InspectResult
+from provenant.sizes import human_size
 
 
 def _kv(rows: list[tuple[str, str]]) -> Table:

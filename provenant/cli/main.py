@@ -13,7 +13,8 @@ from provenant import __version__
 EXIT_CODES = """\b
 Exit codes:
   0  success (policy: passed, warnings allowed)
-  1  policy denied / verification failed / compare: a --require platform is missing
+  1  policy denied / verification failed / compare: a --require platform is missing /
+     diff --exit-code: the images differ
   2  usage, configuration or runtime error (one line on stderr; --debug for a traceback)
 """
 

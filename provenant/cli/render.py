@@ -25,16 +25,6 @@ def console() -> Iterator[Console]:
     sys.stdout.write("".join(line.rstrip() + "\n" for line in buf.getvalue().splitlines()))
 
 
-def human_size(n: int) -> str:
-    """Decimal units as registries show them: ``28.4 MB``."""
-    size = float(n)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if size < 1000 or unit == "TB":
-            return f"{int(size)} B" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    raise AssertionError("unreachable")
-
-
 def when(ts: datetime | None) -> str:
     """An ISO timestamp without microseconds, or ``-``."""
     return ts.replace(microsecond=0).isoformat() if ts else "-"

@@ -99,6 +99,28 @@ class PlatformDiff(BaseModel):
         description="None when the evidence of either side names no base image (no claim either way)"
     )
 
+    @property
+    def has_changes(self) -> bool:
+        """Whether the two images differ in what they hold or how they run: platform, packages, layers
+        (by ``diff_id``, and their number), config changes, or a base image that changed.
+
+        Not by itself: another manifest digest or compressed size (the same layers compressed
+        differently; another config ``created`` time or history), or a base image only one side's
+        evidence names (``base_image_changed`` None: no claim either way).
+        """
+        return bool(
+            self.platform_b is not None
+            or self.packages_added
+            or self.packages_removed
+            or self.packages_changed
+            or self.layers_added
+            or self.layers_removed
+            # Layers are matched as sets of diff_ids: one repeated more or fewer times shows only in the count.
+            or self.a.layer_count != self.b.layer_count
+            or self.config_changes
+            or self.base_image_changed is True
+        )
+
 
 class DiffResult(BaseModel):
     """The result of ``provenant diff``."""
@@ -112,6 +134,11 @@ class DiffResult(BaseModel):
     platforms: list[PlatformDiff]
     only_in_a: list[str] = Field(description="platforms only A has (not compared)")
     only_in_b: list[str] = Field(description="platforms only B has (not compared)")
+
+    @property
+    def has_changes(self) -> bool:
+        """What ``diff --exit-code`` tests: a compared platform has changes, or a platform is on one side only."""
+        return bool(self.only_in_a or self.only_in_b) or any(p.has_changes for p in self.platforms)
 
 
 def _package_diff(a: ImageAnalysis, b: ImageAnalysis) -> tuple[list[PackageRef], list[PackageRef], list[PackageChange]]:

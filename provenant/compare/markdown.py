@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from provenant.cli.render import human_size
 from provenant.compare.diff import DiffResult, PlatformDiff
 from provenant.compare.platforms import CompareResult
 from provenant.compare.table import signed_size
+from provenant.sizes import human_size
 
 
 def cell(text: str) -> str:

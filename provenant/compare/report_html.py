@@ -10,9 +10,9 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Sequence
 
-from provenant.cli.render import human_size
 from provenant.compare.platforms import AttestationCoverage, CompareResult, PlatformSummary
 from provenant.compare.report import AttachmentRow, PlatformReport, ReportData
+from provenant.sizes import human_size
 
 #: Colours of the layer segments in the stacked bars (cycled).
 PALETTE = ("#3b6ea5", "#e07b39", "#5a9e5a", "#b04f6f", "#7d64b0", "#4aa3a3", "#a58a3b", "#6b7280")

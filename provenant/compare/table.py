@@ -6,9 +6,9 @@ from rich.console import Console, JustifyMethod
 from rich.markup import escape
 from rich.table import Table
 
-from provenant.cli.render import human_size
 from provenant.compare.diff import DiffResult, PlatformDiff
 from provenant.compare.platforms import CompareResult
+from provenant.sizes import human_size
 
 
 def signed_size(n: int) -> str:

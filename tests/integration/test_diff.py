@@ -134,6 +134,23 @@ def test_docker_archive_vs_registry_platform_is_unchanged(registry: Registry, fi
     assert [r.diff_id for r in p.layers_reused] == facts.diff_ids
     assert p.layers_added == p.layers_removed == []
     assert p.uncompressed_delta == 0
+    assert p.identical and not result.has_changes
+
+
+def test_the_same_content_in_another_encoding_has_no_changes(registry: Registry, fixture_set: FixtureSet) -> None:
+    """A classic `docker save` tarball stores the layers uncompressed and has no provenance: another manifest,
+    another compressed size, a base image only the registry side names; the same layers and config."""
+    with Session() as session:
+        result = diff_images(
+            session,
+            f"docker-archive:{fixture_set.legacy_docker_archive}",
+            f"{registry.host}/debian-multiarch:12",
+            platforms=[PlatformSpec.parse("linux/amd64")],
+        )
+    (p,) = result.platforms
+    assert not p.identical and p.compressed_delta != 0 and p.uncompressed_delta == 0
+    assert p.a.base_image is None and p.b.base_image is not None and p.base_image_changed is None
+    assert not result.has_changes
 
 
 def test_only_common_platforms_are_compared(registry: Registry, fixture_set: FixtureSet) -> None:
@@ -144,6 +161,7 @@ def test_only_common_platforms_are_compared(registry: Registry, fixture_set: Fix
     assert all(p.base_image_changed is None for p in result.platforms)
     arm = result.platforms[1]
     assert ("deb", recipes.ARM64_PACKAGES[0]) in [(r.type, r.name) for r in arm.packages_removed]
+    assert result.has_changes
 
 
 def test_cli_outputs_and_errors(registry: Registry, fixture_set: FixtureSet) -> None:
@@ -180,3 +198,26 @@ def test_text_from_the_image_is_printed_not_read_as_markup(releases: DiffResult)
     render_diff(result, con)
     text = con.export_text()
     assert hostile in text and "1.0[/v]" in text
+
+
+def test_exit_code(registry: Registry, fixture_set: FixtureSet) -> None:
+    """--exit-code: 1 when the images differ (the document still printed in every format), 0 when not, 2 errors."""
+    a, b = f"{registry.host}/debian-multiarch:12", f"{registry.host}/debian-multiarch:12-r2"
+    name = recipes.R2_PACKAGES[0]
+    printed = {"table": f"added   deb   {name}", "json": '"packages_added"', "markdown": f"| added | deb | `{name}` |"}
+    for output, text in printed.items():
+        res = CliRunner().invoke(cli, ["diff", a, b, "--no-cache", "--exit-code", "-o", output])
+        assert res.exit_code == 1, res.output
+        assert text in res.stdout and res.stderr == ""
+    plain = CliRunner().invoke(cli, ["diff", a, b, "--no-cache"])
+    assert plain.exit_code == 0, plain.output
+    same = CliRunner().invoke(cli, ["diff", a, a, "--no-cache", "--exit-code"])
+    assert same.exit_code == 0, same.output
+    assert same.stdout.count("identical manifests") == len(PLATFORMS)
+    # Another manifest of the same content (a classic `docker save` tarball) is no difference.
+    legacy = f"docker-archive:{fixture_set.legacy_docker_archive}"
+    recoded = CliRunner().invoke(cli, ["diff", legacy, a, "--no-cache", "--exit-code", "--platform", "linux/amd64"])
+    assert recoded.exit_code == 0, recoded.output
+    assert "identical manifests" not in recoded.stdout
+    missing = CliRunner().invoke(cli, ["diff", a, b, "--exit-code", "--platform", "linux/s390x"])
+    assert missing.exit_code == 2

@@ -18,11 +18,11 @@ from fixtures.hygieneimages import hidden_files
 from provenant.attest.keys import load_private_key, load_public_key
 from provenant.attest.push import sign_image
 from provenant.cli.main import cli
-from provenant.cli.render import human_size
 from provenant.compare.report import build_report
 from provenant.compare.report_html import render_html
 from provenant.oci.platform import PlatformSpec
 from provenant.session import Session
+from provenant.sizes import human_size
 from tests.attestdata import artifacts, crypto
 from tests.layoutfacts import blob, expected_type_counts, platform_facts
 
