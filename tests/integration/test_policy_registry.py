@@ -251,6 +251,30 @@ def test_dockerfile_through_the_cli(world: World, tmp_path: Path, cache_dir: Pat
     ), res.output
 
 
+def test_junit_names_are_unique_with_several_base_images(world: World, tmp_path: Path, cache_dir: Path) -> None:
+    """Three FROM bases: one pinning.base-digest finding each on ``image``; each JUnit case has its own name."""
+    (tmp_path / "Dockerfile").write_text(DOCKERFILE.format(d="4" * 64))
+    pol = _policy_file(tmp_path, {"pinning": {"requireDigest": False}, "user": {}})
+    res = _cli(
+        world.ref("debian-multiarch:12"), pol, cache_dir, "--dockerfile", str(tmp_path / "Dockerfile"),
+        "--format", "junit",
+    )  # fmt: skip
+    assert res.exit_code == 1, res.output
+    cases = list(ET.fromstring(res.stdout).iter("testcase"))
+    pairs = [(tc.get("classname"), tc.get("name")) for tc in cases]
+    assert len(set(pairs)) == len(pairs), Counter(pairs).most_common(2)
+    assert sorted(name for cls, name in pairs if cls == "image") == [
+        "pinning.base-digest[dockerfile:3]",
+        "pinning.base-digest[dockerfile:4]",
+        "pinning.base-digest[dockerfile:6]",
+        "pinning.forbidden-tags",  # the reference itself (no key)
+        "pinning.forbidden-tags[dockerfile:4]",
+    ]
+    assert sorted(pairs[-2:]) == [(AMD, "user.non-root"), (ARM, "user.non-root")]  # a lone finding: the bare id
+    located = {tc.get("name"): tc.get("line") for tc in cases if tc.get("file")}
+    assert located["pinning.base-digest[dockerfile:6]"] == "6"
+
+
 # -- base image -----------------------------------------------------------------------------------------
 
 
