@@ -21,6 +21,26 @@ TOKEN_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("private-key", re.compile(r"(?P<prefix>-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY( BLOCK)?-----)")),
 )
 
+#: Every rule id a secret finding can carry (token shapes above, the secrets cataloger's file rules, the
+#: hygiene env/history rules): what ``checks.secrets.ignoreRules`` of a policy may name.
+RULE_IDS: tuple[str, ...] = (
+    "private-key",
+    "aws-access-key",
+    "github-token",
+    "slack-token",
+    "npm-token",
+    "secret-env",
+    "secret-in-history",
+    "dotenv-file",
+    "npmrc-token",
+    "pypirc-password",
+    "aws-credentials",
+    "git-credentials",
+    "docker-config-auth",
+    "gcp-service-account",
+    "generic-api-key",
+)
+
 #: Names whose non-empty value is a secret: they END in one of these words. ``*_FILE`` (a path to a
 #: mounted secret), ``GPG_KEY`` (official images' public signing-key fingerprints), ``*_KEY_ID``,
 #: ``TOKEN_URL`` and ``PWD`` (the working directory) deliberately do not match.

@@ -13,7 +13,7 @@ from provenant.attest.keys import PublicKey
 from provenant.cache import LayerCache
 from provenant.errors import ProvenantError, UsageError
 from provenant.oci.platform import PlatformSpec
-from provenant.policy.checks import CHECKS, Check
+from provenant.policy.checks import BY_ID, CHECKS, Check
 from provenant.policy.dockerfile import Dockerfile
 from provenant.policy.evidence import Evidence, gather
 from provenant.policy.match import matches
@@ -24,11 +24,12 @@ from provenant.policy.model import (
     Outcome,
     PolicyReport,
     PolicyResult,
+    UnusedWaiver,
     WaiverNote,
     exit_code_of,
     verdict_of,
 )
-from provenant.policy.schema import Action, ImagePolicy, PolicyError, Waiver
+from provenant.policy.schema import Action, Checks, ImagePolicy, PolicyError, Waiver
 from provenant.session import Session
 
 
@@ -85,13 +86,13 @@ def _apply(check: Check, where: tuple[str, str | None], o: Outcome, action: Acti
     return base
 
 
+def _waiver_image_matches(w: Waiver, ev: Evidence) -> bool:
+    # A local layout or archive has no name to match: only a waiver for every image ("**") applies.
+    return matches(w.images, ev.reference) if ev.reference is not None else w.images == "**"
+
+
 def _waiver_applies(w: Waiver, ev: Evidence, f: Finding) -> bool:
-    if w.check != f.check:
-        return False
-    if ev.reference is not None:
-        if not matches(w.images, ev.reference):
-            return False
-    elif w.images != "**":
+    if w.check != f.check or not _waiver_image_matches(w, ev):
         return False
     if w.platforms:
         # Only platform findings: a waiver for some platforms must not waive a finding about the whole image.
@@ -99,10 +100,15 @@ def _waiver_applies(w: Waiver, ev: Evidence, f: Finding) -> bool:
     return True
 
 
-def _waive(policy: ImagePolicy, ev: Evidence, f: Finding, today: dt.date, warnings: list[str]) -> None:
+def _waive(
+    policy: ImagePolicy, ev: Evidence, f: Finding, today: dt.date, *, warnings: list[str], used: set[int]
+) -> None:
     if f.effect == "none":
         return
-    matching = [w for w in policy.waivers if _waiver_applies(w, ev, f)]
+    indexed = [(i, w) for i, w in enumerate(policy.waivers) if _waiver_applies(w, ev, f)]
+    # Every matching waiver counts as used, the expired one a renewal sits next to included.
+    used.update(i for i, _ in indexed)
+    matching = [w for _, w in indexed]
     # An unexpired waiver wins over an expired one for the same finding (a renewed waiver added below it).
     active = next((w for w in matching if today <= w.expires), None)
     if active is not None:
@@ -115,6 +121,61 @@ def _waive(policy: ImagePolicy, ev: Evidence, f: Finding, today: dt.date, warnin
         note = f"the waiver expired on {w.expires.isoformat()} ({w.reason}); the finding is active again"
         f.message = f"{f.message} [{note}]"
         warnings.append(f"{f.check} on {f.subject}: {note}")
+
+
+def _why_unmatched(w: Waiver, ev: Evidence, actions: dict[str, Action]) -> str:
+    if w.check not in actions:
+        return f"{w.check} does not run with this policy"
+    if actions[w.check] == "off":
+        return f"{w.check} is off in this policy"
+    if not _waiver_image_matches(w, ev):
+        return f"this image does not match {w.images}"
+    if w.platforms:
+        if BY_ID[w.check].scope == "image":
+            return f"{w.check} is about the image as a whole, which a waiver with platforms never waives"
+        if not {str(PlatformSpec.parse(p)) for p in w.platforms} & {p.platform for p in ev.platforms}:
+            return "none of its platforms was evaluated"
+    return f"no {w.check} finding denied or warned"
+
+
+def _unused_waivers(
+    ev: Evidence,
+    policy: ImagePolicy,
+    today: dt.date,
+    *,
+    actions: dict[str, Action],
+    used_waivers: set[int],
+    used_entries: set[tuple[str, str, int]],
+) -> list[UnusedWaiver]:
+    """Every waiver, and every entry of an enabled check's ignore/allow lists, that matched nothing in this run."""
+    out = []
+    for i, w in enumerate(policy.waivers):
+        if i in used_waivers:
+            continue  # it matched a finding: applied, or (expired) reported by its expiry warning
+        where = f" on {', '.join(w.platforms)}" if w.platforms else ""
+        expired = " (expired)" if today > w.expires else ""
+        entry = f"{w.check} for {w.images}{where}, until {w.expires.isoformat()}{expired}: {w.reason}"
+        out.append(
+            UnusedWaiver(location=f"waivers[{i}]", check=w.check, entry=entry, detail=_why_unmatched(w, ev, actions))
+        )
+    for check in CHECKS:
+        section = policy.family(check.family)
+        if section is None or check.id not in actions:
+            continue
+        family = Checks.model_fields[check.family].alias or check.family
+        for field in check.exceptions:
+            alias = type(section).model_fields[field].alias or field
+            for i, value in enumerate(getattr(section, field)):
+                if (check.family, field, i) in used_entries:
+                    continue
+                off = actions[check.id] == "off"
+                detail = f"{check.id} is off in this policy" if off else f"{check.id} found nothing it matches"
+                out.append(
+                    UnusedWaiver(
+                        location=f"checks.{family}.{alias}[{i}]", check=check.id, entry=str(value), detail=detail
+                    )
+                )
+    return out
 
 
 def evaluate(
@@ -133,6 +194,8 @@ def evaluate(
             hint="check the policy's images: list, or pick the policy meant for this image",
         )
     warnings: list[str] = []
+    used_waivers: set[int] = set()
+    used_entries: set[tuple[str, str, int]] = set()
     infos: list[CheckInfo] = []
     subjects: dict[str, list[Finding]] = {IMAGE_SUBJECT: []}
     digests: dict[str, str | None] = {IMAGE_SUBJECT: ev.digest}
@@ -159,8 +222,9 @@ def evaluate(
                 )
             continue
         for subject, digest, outcome in check.run(ev, policy):
+            used_entries.update((check.family, field, i) for field, i in outcome.matched)
             finding = _apply(check, (subject, digest), outcome, info.action, info.on_missing_data)
-            _waive(policy, ev, finding, today, warnings)
+            _waive(policy, ev, finding, today, warnings=warnings, used=used_waivers)
             subjects[subject].append(finding)
     results = []
     for subject, findings in subjects.items():
@@ -188,6 +252,14 @@ def evaluate(
         checks=infos,
         results=results,
         warnings=warnings,
+        unused_waivers=_unused_waivers(
+            ev,
+            policy,
+            today,
+            actions={i.id: i.action for i in infos},
+            used_waivers=used_waivers,
+            used_entries=used_entries,
+        ),
         notes=list(ev.notes),
         verdict=verdict,
         exit_code=exit_code_of(verdict, fail_on_warn=fail_on_warn),

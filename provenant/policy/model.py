@@ -41,6 +41,8 @@ class Outcome(BaseModel):
     location: SourceLocation | None = None
     #: Distinguishes several outcomes of one check on one subject (e.g. one per base image), for fingerprints.
     key: str = ""
+    #: Entries of the check's exception lists (``Check.exceptions``) that matched something: (field, index).
+    matched: list[tuple[str, int]] = Field(default_factory=list)
 
 
 class WaiverNote(BaseModel):
@@ -50,6 +52,15 @@ class WaiverNote(BaseModel):
     expires: dt.date
     expired: bool
     waived_effect: Effect = Field(description="what the finding would have done without the waiver")
+
+
+class UnusedWaiver(BaseModel):
+    """A waiver, ignore or allow entry of the policy that matched nothing in this run (it never changes the verdict)."""
+
+    location: str = Field(description="where it is in the policy: waivers[i] or checks.<family>.<field>[i]")
+    check: str = Field(description="the check it makes an exception to")
+    entry: str = Field(description="the entry, in short")
+    detail: str = Field(description="why it matched nothing")
 
 
 class Finding(BaseModel):
@@ -103,6 +114,9 @@ class PolicyReport(BaseModel):
     checks: list[CheckInfo]
     results: list[PolicyResult]
     warnings: list[str] = Field(default_factory=list, description="expired waivers")
+    unused_waivers: list[UnusedWaiver] = Field(
+        default_factory=list, description="waivers, ignores and allows that matched nothing in this run"
+    )
     notes: list[str] = Field(default_factory=list, description="how the evidence was gathered")
     verdict: Verdict
     exit_code: int

@@ -58,9 +58,23 @@ def _cache_kind(value: str) -> str:
     return value
 
 
+def _secret_rule(value: str) -> str:
+    import difflib
+
+    from provenant.catalog.secretrules import RULE_IDS
+
+    if value not in RULE_IDS:
+        # Rule ids are compared exactly: a typo would silently ignore nothing.
+        close = difflib.get_close_matches(value.lower(), RULE_IDS, n=1)
+        guess = f" did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"unknown secret rule id {value!r};{guess} known: {', '.join(RULE_IDS)}")
+    return value
+
+
 Glob = Annotated[str, AfterValidator(_glob)]
 PlatformText = Annotated[str, AfterValidator(_platform)]
 CacheKind = Annotated[str, AfterValidator(_cache_kind)]
+SecretRule = Annotated[str, AfterValidator(_secret_rule)]
 ImageRef = Annotated[str, AfterValidator(_reference)]
 
 
@@ -131,7 +145,7 @@ class User(_Family):
 class Secrets(_Family):
     """``secrets.none``."""
 
-    ignore_rules: list[str] = Field(default_factory=list, description="secret rule ids not to report")
+    ignore_rules: list[SecretRule] = Field(default_factory=list, description="secret rule ids not to report")
     ignore_paths: list[str] = Field(default_factory=list, description="image paths not to report (shell patterns)")
 
 

@@ -191,3 +191,51 @@ def test_strict_policy_verdicts_on_hygiene_images(registry: Registry, tmp_path: 
     bad, good = statuses("hygiene-bad:1"), statuses("hygiene-good:1")
     for check in ("user.non-root", "secrets.none", "tooling.build-tools", "caches.package-manager"):
         assert (bad[check], good[check]) == ("fail", "pass"), check
+
+
+def test_unused_ignore_and_allow_entries(evidence: dict[str, Evidence], fixture_set: FixtureSet) -> None:
+    """Every ignoreRules / ignorePaths / allow entry that matched nothing on any platform is reported; the entries
+    that did match are not, and the verdict and findings are those of the policy without the unused entries."""
+    from provenant.catalog.secretrules import RULE_IDS
+    from provenant.hygiene.caches import RULES
+
+    exp = expected(fixture_set, "hygiene-bad:1")
+    present_rule = exp["secrets"][0]["rule"]
+    absent_rule = next(r for r in RULE_IDS if r not in {s["rule"] for s in exp["secrets"]})
+    present_kind = exp["caches"][0]["kind"]
+    absent_kind = next(k for k, _ in RULES if k not in {c["kind"] for c in exp["caches"]})
+    used = {
+        "secrets": {"ignoreRules": [present_rule], "ignorePaths": ["app/*"]},
+        "buildTooling": {"allow": ["make"]},
+        "caches": {"allow": [present_kind]},
+    }
+    stale = {
+        "secrets": {"ignoreRules": [present_rule, absent_rule], "ignorePaths": ["app/*", "/srv/testdata/*"]},
+        "buildTooling": {"allow": ["make", "gcc-12"]},
+        "caches": {"allow": [present_kind, absent_kind]},
+    }
+    lean, rep = run(evidence["hygiene-bad:1"], used), run(evidence["hygiene-bad:1"], stale)
+    assert lean.unused_waivers == []
+    assert [(u.location, u.check, u.entry) for u in rep.unused_waivers] == [
+        ("checks.secrets.ignoreRules[1]", "secrets.none", absent_rule),
+        ("checks.secrets.ignorePaths[1]", "secrets.none", "/srv/testdata/*"),
+        ("checks.buildTooling.allow[1]", "tooling.build-tools", "gcc-12"),
+        ("checks.caches.allow[1]", "caches.package-manager", absent_kind),
+    ]
+    assert all(u.detail == f"{u.check} found nothing it matches" for u in rep.unused_waivers)
+    assert (rep.verdict, rep.exit_code, rep.warnings) == (lean.verdict, lean.exit_code, lean.warnings)
+    assert [(f.check, f.status, f.evidence) for f in rep.findings()] == [
+        (f.check, f.status, f.evidence) for f in lean.findings()
+    ]
+    # The good image has nothing to ignore: every entry is unused, and it still passes.
+    good = run(evidence["hygiene-good:1"], used)
+    assert [u.location for u in good.unused_waivers] == [
+        "checks.secrets.ignoreRules[0]", "checks.secrets.ignorePaths[0]", "checks.buildTooling.allow[0]",
+        "checks.caches.allow[0]",
+    ]  # fmt: skip
+    assert good.verdict == "pass"
+    # An entry of a check that is off matches nothing either, and the report says why.
+    off = run(evidence["hygiene-bad:1"], {"secrets": {"action": "off", "ignoreRules": [present_rule]}})
+    assert [(u.location, u.detail) for u in off.unused_waivers] == [
+        ("checks.secrets.ignoreRules[0]", "secrets.none is off in this policy")
+    ]

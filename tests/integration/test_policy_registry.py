@@ -251,6 +251,30 @@ def test_dockerfile_through_the_cli(world: World, tmp_path: Path, cache_dir: Pat
     ), res.output
 
 
+def test_junit_names_are_unique_with_several_base_images(world: World, tmp_path: Path, cache_dir: Path) -> None:
+    """Three FROM bases: one pinning.base-digest finding each on ``image``; each JUnit case has its own name."""
+    (tmp_path / "Dockerfile").write_text(DOCKERFILE.format(d="4" * 64))
+    pol = _policy_file(tmp_path, {"pinning": {"requireDigest": False}, "user": {}})
+    res = _cli(
+        world.ref("debian-multiarch:12"), pol, cache_dir, "--dockerfile", str(tmp_path / "Dockerfile"),
+        "--format", "junit",
+    )  # fmt: skip
+    assert res.exit_code == 1, res.output
+    cases = list(ET.fromstring(res.stdout).iter("testcase"))
+    pairs = [(tc.get("classname"), tc.get("name")) for tc in cases]
+    assert len(set(pairs)) == len(pairs), Counter(pairs).most_common(2)
+    assert sorted(name for cls, name in pairs if cls == "image") == [
+        "pinning.base-digest[dockerfile:3]",
+        "pinning.base-digest[dockerfile:4]",
+        "pinning.base-digest[dockerfile:6]",
+        "pinning.forbidden-tags",  # the reference itself (no key)
+        "pinning.forbidden-tags[dockerfile:4]",
+    ]
+    assert sorted(pairs[-2:]) == [(AMD, "user.non-root"), (ARM, "user.non-root")]  # a lone finding: the bare id
+    located = {tc.get("name"): tc.get("line") for tc in cases if tc.get("file")}
+    assert located["pinning.base-digest[dockerfile:6]"] == "6"
+
+
 # -- base image -----------------------------------------------------------------------------------------
 
 
@@ -591,6 +615,61 @@ def test_renewed_waiver_wins_over_the_expired_one(world: World, ev: Evidences) -
     assert (rep.verdict, rep.exit_code) == ("pass", 0)
 
 
+def test_unused_waivers_are_reported_without_changing_the_verdict(world: World, ev: Evidences) -> None:
+    e = ev("debian-base:12")  # no SBOM attached on either platform; only linux/amd64 and linux/arm64/v8
+    until = "2030-01-01"
+    applied = {"check": "sbom.attested", "images": "**", "reason": "pending", "expires": until}
+    superseded = {**applied, "reason": "first", "expires": "2026-01-01"}  # expired, next to its renewal
+    stale = [
+        {**applied, "images": "ghcr.io/other/**", "reason": "other team"},
+        {**applied, "check": "user.non-root", "reason": "no user section"},
+        {**applied, "platforms": ["linux/s390x"], "reason": "mainframe"},
+        {**applied, "check": "platforms.required", "platforms": [ARM], "reason": "arm later"},
+        {**applied, "check": "pinning.forbidden-tags", "expires": "2026-05-01", "reason": "old"},
+    ]
+    checks = {
+        "sbom": {},
+        "platforms": {"required": [AMD, "linux/s390x"]},
+        "pinning": {"requireDigest": False, "requireBaseDigest": False},  # forbidden-tags passes: tag 12
+    }
+    lean = run(e, checks, waivers=[applied, superseded])
+    rep = run(e, checks, waivers=[applied, superseded, *stale])
+    assert lean.unused_waivers == []
+    assert [(u.location, u.check, u.detail) for u in rep.unused_waivers] == [
+        ("waivers[2]", "sbom.attested", "this image does not match ghcr.io/other/**"),
+        ("waivers[3]", "user.non-root", "user.non-root does not run with this policy"),
+        ("waivers[4]", "sbom.attested", "none of its platforms was evaluated"),
+        ("waivers[5]", "platforms.required",
+         "platforms.required is about the image as a whole, which a waiver with platforms never waives"),
+        ("waivers[6]", "pinning.forbidden-tags", "no pinning.forbidden-tags finding denied or warned"),
+    ]  # fmt: skip
+    assert rep.unused_waivers[0].entry == f"sbom.attested for ghcr.io/other/**, until {until}: other team"
+    assert rep.unused_waivers[2].entry == f"sbom.attested for ** on linux/s390x, until {until}: mainframe"
+    assert rep.unused_waivers[4].entry == "pinning.forbidden-tags for **, until 2026-05-01 (expired): old"
+    # Reporting them changes nothing else: same findings, warnings and verdict as without them.
+    assert (
+        (rep.verdict, rep.exit_code, rep.warnings) == (lean.verdict, lean.exit_code, lean.warnings) == ("deny", 1, [])
+    )
+    assert [f.model_dump() for f in rep.findings()] == [f.model_dump() for f in lean.findings()]
+    assert rep.finding("sbom.attested", AMD).status == "waived"
+    assert rep.finding("platforms.required").status == "fail"
+
+
+def test_expired_waiver_that_matched_is_not_also_unused(world: World, ev: Evidences) -> None:
+    """An expired waiver that would have matched is reported once, by its expiry warning."""
+    waiver = {"check": "sbom.attested", "images": "**/debian-base", "reason": "INC-7", "expires": "2026-05-31"}
+    rep = run(ev("debian-base:12"), {"sbom": {}}, waivers=[waiver])
+    assert len(rep.warnings) == 2 and rep.unused_waivers == []
+    other = run(ev("debian-multiarch:12"), {"sbom": {}}, waivers=[waiver])  # has SBOMs, and another name
+    assert other.warnings == []
+    assert [(u.location, u.entry, u.detail) for u in other.unused_waivers] == [
+        ("waivers[0]", "sbom.attested for **/debian-base, until 2026-05-31 (expired): INC-7",
+         "this image does not match **/debian-base"),
+    ]  # fmt: skip
+    off = run(ev("debian-base:12"), {"sbom": {"action": "off"}}, waivers=[{**waiver, "expires": "2030-01-01"}])
+    assert [u.detail for u in off.unused_waivers] == ["sbom.attested is off in this policy"]
+
+
 def test_policy_for_other_images_is_a_usage_error(world: World, ev: Evidences) -> None:
     from provenant.errors import UsageError
 
@@ -862,6 +941,66 @@ def test_expired_waiver_and_warnings_in_text_github_junit(world: World, ev: Evid
     assert types == ["warning", "warning"]  # --fail-on-warn: warnings fail the JUnit cases too
     lenient = evaluate(ev("debian-base:12"), policy({"sbom": {"action": "warn"}}), today=TODAY)
     assert list(ET.fromstring(render(lenient, "junit")).iter("failure")) == []
+
+
+def test_unused_waivers_in_every_format(world: World, tmp_path: Path, cache_dir: Path) -> None:
+    waivers = [
+        {"check": "sbom.attested", "images": "**", "reason": "SBOM pipeline pending", "expires": "2999-01-01"},
+        {"check": "sbom.attested", "images": "ghcr.io/other/**", "reason": "other team", "expires": "2999-01-01"},
+    ]
+    pol = _policy_file(tmp_path, {"sbom": {}, "secrets": {"ignoreRules": ["npm-token"]}}, waivers=waivers)
+    out = {fmt: tmp_path / f"report.{fmt}" for fmt in ("text", "sarif", "junit", "github")}
+    res = _cli(
+        world.ref("debian-base:12"), pol, cache_dir, "--format", "json",
+        *[a for fmt, path in out.items() for a in ("-o", f"{fmt}={path}")],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output  # unused waivers never change the verdict
+    doc = json.loads(res.stdout)
+    assert doc["verdict"] == "pass"
+    assert doc["unused_waivers"] == [
+        {
+            "location": "waivers[1]",
+            "check": "sbom.attested",
+            "entry": "sbom.attested for ghcr.io/other/**, until 2999-01-01: other team",
+            "detail": "this image does not match ghcr.io/other/**",
+        },
+        {
+            "location": "checks.secrets.ignoreRules[0]",
+            "check": "secrets.none",
+            "entry": "npm-token",
+            "detail": "secrets.none found nothing it matches",
+        },
+    ]
+    text = out["text"].read_text()
+    assert (
+        "unused waivers (matched nothing in this run):\n"
+        "  waivers[1]: sbom.attested for ghcr.io/other/**, until 2999-01-01: other team "
+        "(this image does not match ghcr.io/other/**)\n"
+        "  checks.secrets.ignoreRules[0]: npm-token (secrets.none found nothing it matches)\n"
+    ) in text
+    gh = out["github"].read_text().splitlines()
+    assert [ln for ln in gh if ln.startswith("::notice title=unused waiver::")] == [
+        "::notice title=unused waiver::waivers[1]: sbom.attested for ghcr.io/other/**, until 2999-01-01: other team "
+        "(this image does not match ghcr.io/other/**)",
+        "::notice title=unused waiver::checks.secrets.ignoreRules[0]: npm-token "
+        "(secrets.none found nothing it matches)",
+    ]
+    assert gh[-1].startswith("::notice title=provenant policy::")
+    sarif = json.loads(out["sarif"].read_text())
+    jsonschema.validate(sarif, SCHEMA)
+    run_ = sarif["runs"][0]
+    assert all(r.get("suppressions") for r in run_["results"])  # only the waived sbom.attested findings
+    (invocation,) = run_["invocations"]
+    notes = invocation["toolConfigurationNotifications"]
+    assert [(n["level"], n["properties"]["location"]) for n in notes] == [
+        ("note", "waivers[1]"),
+        ("note", "checks.secrets.ignoreRules[0]"),
+    ]
+    rule_ids = [r["id"] for r in run_["tool"]["driver"]["rules"]]
+    assert rule_ids[notes[1]["associatedRule"]["index"]] == "secrets.none"
+    assert notes[0]["message"]["text"].startswith("unused waiver waivers[1]: sbom.attested for ghcr.io/other/**")
+    junit = ET.fromstring(out["junit"].read_text())
+    assert junit.get("failures") == "0" and "ghcr.io/other" not in out["junit"].read_text()  # JUnit leaves them out
 
 
 def test_local_layout_has_no_reference_to_pin(world: World, tmp_path: Path, cache_dir: Path) -> None:

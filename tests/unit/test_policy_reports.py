@@ -57,6 +57,39 @@ def test_junit_escapes_and_counts() -> None:
     assert failure is not None and failure.get("message") == '<bad> & "quoted"'
 
 
+def test_junit_case_names_are_unique_with_several_base_images() -> None:
+    """One ``base-image.allowed`` finding per base image and platform: CI systems merge equal (classname, name)."""
+
+    def finding(check: str, subject: str, key: str) -> Finding:
+        return Finding(check=check, subject=subject, status="pass", effect="none", message="m", key=key)
+
+    results = [
+        PolicyResult(
+            subject=plat,
+            digest=None,
+            verdict="pass",
+            exit_code=0,
+            findings=[
+                finding("base-image.allowed", plat, "docker.io/library/debian:12"),
+                finding("base-image.allowed", plat, "ghcr.io/acme/tools:1"),
+                finding("base-image.allowed", plat, "ghcr.io/acme/tools:1"),  # the same base named twice
+                finding("user.non-root", plat, ""),
+            ],
+        )
+        for plat in ("linux/amd64", "linux/arm64/v8")
+    ]
+    rep = _report("m")
+    rep.results = results
+    pairs = [(tc.get("classname"), tc.get("name")) for tc in ET.fromstring(render(rep, "junit")).iter("testcase")]
+    assert len(pairs) == 8 and len(set(pairs)) == len(pairs)
+    assert [name for cls, name in pairs if cls == "linux/amd64"] == [
+        "base-image.allowed[docker.io/library/debian:12]",
+        "base-image.allowed[ghcr.io/acme/tools:1]",
+        "base-image.allowed[ghcr.io/acme/tools:1]#2",
+        "user.non-root",
+    ]
+
+
 def test_junit_parses_back_with_control_characters() -> None:
     """Image metadata (history lines, annotations) can hold characters XML 1.0 cannot carry at all."""
     root = ET.fromstring(render(_report("base \x1b[31mred\x00 \x07"), "junit"))

@@ -106,6 +106,19 @@ def test_sizes_and_waivers_parse(tmp_path: Path) -> None:
             "checks:\n  caches: {allow: [apt-list]}\n",
             "checks.caches.allow[0]: unknown cache kind 'apt-list'; known: apt-lists",
         ),
+        (
+            "checks:\n  secrets: {ignoreRules: [secret-env, secret-evn]}\n",
+            "checks.secrets.ignoreRules[1]: unknown secret rule id 'secret-evn'; did you mean 'secret-env'? "
+            "known: private-key, aws-access-key, ",
+        ),
+        (
+            "checks:\n  secrets: {ignoreRules: [AWS-Credentials]}\n",
+            "checks.secrets.ignoreRules[0]: unknown secret rule id 'AWS-Credentials'; did you mean 'aws-credentials'?",
+        ),
+        (
+            "checks:\n  secrets: {ignoreRules: [jwt]}\n",
+            "checks.secrets.ignoreRules[0]: unknown secret rule id 'jwt'; known: private-key, ",
+        ),
         ("checks:\n  size: {maxCompressed: huge}\n", "checks.size.maxCompressed: could not parse value and unit"),
         (
             "checks:\n  baseImage: {trusted: ['Bad Ref']}\n",
@@ -179,6 +192,45 @@ def test_cli_validate_exit_codes(tmp_path: Path) -> None:
     assert res.output.strip() == (
         f"provenant: error: {bad}: checks.pinning.forbiddenTags: Input should be a valid list"
     )
+
+
+def test_cli_unknown_secret_rule_id_exits_2_in_validate_and_check(tmp_path: Path) -> None:
+    """A typo in ignoreRules would silently ignore nothing: both commands refuse the file, in one line."""
+    bad = _write(tmp_path, HEAD + "checks:\n  secrets:\n    ignoreRules: [dotenv-files]\n")
+    expected = (
+        f"provenant: error: {bad}: checks.secrets.ignoreRules[0]: unknown secret rule id 'dotenv-files'; "
+        "did you mean 'dotenv-file'? known: "
+    )
+    for args in (["policy", "validate", str(bad)], ["policy", "check", "127.0.0.1:1/none:1", "--policy", str(bad)]):
+        res = CliRunner().invoke(cli, args)
+        assert res.exit_code == 2, res.output
+        assert res.output.startswith(expected) and len(res.output.strip().splitlines()) == 1, res.output
+    good = _write(tmp_path, HEAD + "checks:\n  secrets:\n    ignoreRules: [dotenv-file, secret-env]\n", "ok.yaml")
+    assert CliRunner().invoke(cli, ["policy", "validate", str(good)]).exit_code == 0
+
+
+def test_secret_rule_ids_are_every_rule_the_scans_emit() -> None:
+    """RULE_IDS (what ignoreRules accepts) lists exactly the ids the scanners can report and docs/hygiene.md names."""
+    import ast
+    import re
+
+    from provenant.catalog.secretrules import RULE_IDS, TOKEN_SHAPES
+
+    emitted = {rule for rule, _ in TOKEN_SHAPES}
+    for module in ("provenant/catalog/secrets.py", "provenant/hygiene/secrets.py"):
+        for node in ast.walk(ast.parse((ROOT / module).read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            # _finding("rule", ...) in the cataloger; SecretFinding(rule="...") in the hygiene scan
+            args = [a for a in node.args[:1] if isinstance(node.func, ast.Name) and node.func.id == "_finding"]
+            args += [k.value for k in node.keywords if k.arg == "rule"]
+            emitted |= {a.value for a in args if isinstance(a, ast.Constant) and isinstance(a.value, str)}
+    assert emitted == set(RULE_IDS)
+    assert len(RULE_IDS) == len(set(RULE_IDS))
+    documented = re.findall(
+        r"^\| `([a-z0-9-]+)` \| (?:env|history|file|any)", (ROOT / "docs" / "hygiene.md").read_text(), re.M
+    )
+    assert documented == list(RULE_IDS)
 
 
 def test_cli_check_with_bad_policy_exits_2_before_touching_the_image(tmp_path: Path) -> None:

@@ -27,6 +27,9 @@ class Check(ABC):
     #: What evidence the check reads (docs, SARIF rule help).
     evidence: ClassVar[str]
     scope: ClassVar[Scope]
+    #: Fields of the family section whose entries exempt things from the check (ignore and allow lists).
+    #: Outcomes name the entries that matched (``Outcome.matched``); the others are reported as unused.
+    exceptions: ClassVar[tuple[str, ...]] = ()
 
     def enabled(self, policy: ImagePolicy) -> bool:
         """Whether the policy asks for this check (its family section is present, by default)."""

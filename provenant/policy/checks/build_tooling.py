@@ -19,6 +19,7 @@ class BuildTools(PlatformCheck):
     )
     help = "Build in a separate stage and COPY only the artefacts into a runtime image; or apt-get purge them."
     evidence = "installed OS packages (dpkg, rpm, apk)"
+    exceptions = ("allow",)
 
     def platform(self, ev: Evidence, p: PlatformEvidence, policy: ImagePolicy) -> list[Outcome]:
         cfg = policy.checks.build_tooling
@@ -26,16 +27,18 @@ class BuildTools(PlatformCheck):
         if not any(pkg.type in OS_PACKAGE_TYPES for pkg in p.analysis.sbom.packages):
             # Without an OS package database there is nothing to look for tooling in (distroless, scratch).
             return [no_data("no OS package database (dpkg, rpm, apk) found: installed tooling cannot be listed")]
-        found = [t for t in p.hygiene().build_tooling if t.package not in cfg.allow]
+        tooling = p.hygiene().build_tooling
+        found = [t for t in tooling if t.package not in cfg.allow]
         if not found:
-            return [passed("no build tooling installed", allowed=cfg.allow)]
-        return [
-            failed(
+            outcome = passed("no build tooling installed", allowed=cfg.allow)
+        else:
+            outcome = failed(
                 f"{len(found)} build-tooling package(s): {', '.join(t.package for t in found)}",
                 fix=self.help,
                 packages=[f"{t.package}@{t.version} ({t.type}): {t.reason}" for t in found],
             )
-        ]
+        outcome.matched = [("allow", i) for i, a in enumerate(cfg.allow) if any(t.package == a for t in tooling)]
+        return [outcome]
 
 
 CHECKS: list[Check] = [BuildTools()]

@@ -22,22 +22,25 @@ class PackageManagerCaches(PlatformCheck):
         "pip install --no-cache-dir, npm cache clean --force) or use a cache mount."
     )
     evidence = "file listings of the final filesystem"
+    exceptions = ("allow",)
 
     def platform(self, ev: Evidence, p: PlatformEvidence, policy: ImagePolicy) -> list[Outcome]:
         cfg = policy.checks.caches
         assert cfg is not None
-        found = [c for c in p.hygiene().caches if c.kind not in cfg.allow]
+        caches = p.hygiene().caches
+        found = [c for c in caches if c.kind not in cfg.allow]
         if not found:
-            return [passed("no package-manager caches left", allowed=cfg.allow)]
-        total = sum(c.bytes for c in found)
-        return [
-            failed(
+            outcome = passed("no package-manager caches left", allowed=cfg.allow)
+        else:
+            total = sum(c.bytes for c in found)
+            outcome = failed(
                 f"{len(found)} package-manager cache(s) left, {human(total)}: {', '.join(c.path for c in found)}",
                 fix=self.help,
                 caches=[f"{c.kind}: {c.path} ({c.files} files, {c.bytes} bytes)" for c in found],
                 bytes=total,
             )
-        ]
+        outcome.matched = [("allow", i) for i, kind in enumerate(cfg.allow) if any(c.kind == kind for c in caches)]
+        return [outcome]
 
 
 CHECKS: list[Check] = [PackageManagerCaches()]

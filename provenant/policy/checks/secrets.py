@@ -16,6 +16,10 @@ def _abs(path: str) -> str:
     return "/" + path.lstrip("/")
 
 
+def _path_matches(s: SecretFinding, pattern: str) -> bool:
+    return s.path is not None and fnmatch.fnmatchcase(_abs(s.path), _abs(pattern))
+
+
 def describe(s: SecretFinding) -> str:
     """One line per secret, never the value (``detail`` is redacted by the hygiene scan)."""
     if s.where == "file":
@@ -41,28 +45,35 @@ class NoSecrets(PlatformCheck):
         "instead of ENV/ARG/COPY; deleting a file in a later layer does not remove it from the image."
     )
     evidence = "config env, history created_by, files of every layer (redacted findings)"
+    exceptions = ("ignore_rules", "ignore_paths")
 
     def platform(self, ev: Evidence, p: PlatformEvidence, policy: ImagePolicy) -> list[Outcome]:
         cfg = policy.checks.secrets
         assert cfg is not None
+        secrets = p.hygiene().secrets
         found = [
             s
-            for s in p.hygiene().secrets
-            if s.rule not in cfg.ignore_rules
-            and not (s.path is not None and any(fnmatch.fnmatchcase(_abs(s.path), _abs(g)) for g in cfg.ignore_paths))
+            for s in secrets
+            if s.rule not in cfg.ignore_rules and not any(_path_matches(s, g) for g in cfg.ignore_paths)
         ]
         if not found:
-            return [passed("no secrets found in env, history or any layer's files")]
-        rules = sorted({s.rule for s in found})
-        deleted = sum(1 for s in found if s.deleted)
-        extra = f" ({deleted} in files deleted later, still shipped)" if deleted else ""
-        return [
-            failed(
+            outcome = passed("no secrets found in env, history or any layer's files")
+        else:
+            rules = sorted({s.rule for s in found})
+            deleted = sum(1 for s in found if s.deleted)
+            extra = f" ({deleted} in files deleted later, still shipped)" if deleted else ""
+            outcome = failed(
                 f"{len(found)} secret(s) found{extra}: {', '.join(rules)}",
                 fix=self.help,
                 secrets=[describe(s) for s in found],
             )
+        outcome.matched = [
+            ("ignore_rules", i) for i, r in enumerate(cfg.ignore_rules) if any(s.rule == r for s in secrets)
         ]
+        outcome.matched += [
+            ("ignore_paths", i) for i, g in enumerate(cfg.ignore_paths) if any(_path_matches(s, g) for s in secrets)
+        ]
+        return [outcome]
 
 
 CHECKS: list[Check] = [NoSecrets()]

@@ -17,7 +17,7 @@ def _prop(text: str) -> str:
 
 
 def render(report: PolicyReport) -> str:
-    """One annotation per finding that denies or warns, plus expired-waiver warnings and a summary notice."""
+    """One annotation per finding that denies or warns, expired-waiver warnings, unused-waiver notices, a summary."""
     lines = []
     for f in report.findings():
         if f.effect == "none":
@@ -32,5 +32,7 @@ def render(report: PolicyReport) -> str:
         lines.append(f"::{level} {','.join(props)}::{_data(message)}")
     for w in report.warnings:
         lines.append(f"::warning title=expired waiver::{_data(w)}")
+    for u in report.unused_waivers:
+        lines.append(f"::notice title=unused waiver::{_data(f'{u.location}: {u.entry} ({u.detail})')}")
     lines.append(f"::notice title=provenant policy::{_data(f'{report.reference}: {report.verdict}')}")
     return "\n".join(lines) + "\n"

@@ -1,13 +1,18 @@
-"""``--format junit``: one test suite per subject (image, each platform), one test case per check.
+"""``--format junit``: one test suite per subject (image, each platform), one test case per finding.
+
+A test case is named by the check id; when a check has several findings on one subject (one per base
+image or Dockerfile FROM line), each name also carries the finding's key, pytest-style: ``check[key]``.
 
 A denying finding is a ``<failure>``, a warning a ``<failure type="warning">`` only with ``--fail-on-warn``
 (otherwise it passes with the message in ``<system-out>``), a check that is off or waived is ``<skipped>``.
+Unused waivers are left out: they are not test outcomes, and JUnit has no run-level element CI systems show.
 """
 
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections import Counter
 
 from provenant.policy.model import Finding, PolicyReport, short_repr
 
@@ -26,6 +31,19 @@ def _details(f: Finding) -> str:
     return _xml_text("\n".join(lines))
 
 
+def case_names(findings: list[Finding]) -> list[str]:
+    """A unique, stable test name per finding of one suite (CI systems merge cases with equal names)."""
+    per_check = Counter(f.check for f in findings)
+    seen: Counter[str] = Counter()
+    names = []
+    for f in findings:
+        # A lone finding keeps the bare check id, so test history follows the check across base bumps.
+        name = f"{f.check}[{f.key}]" if per_check[f.check] > 1 and f.key else f.check
+        seen[name] += 1
+        names.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
+    return names
+
+
 def render(report: PolicyReport) -> str:
     """JUnit XML (the dialect Jenkins, GitLab and most CI systems read)."""
     root = ET.Element("testsuites", name=f"provenant policy {report.policy_name or report.policy}")
@@ -33,10 +51,9 @@ def render(report: PolicyReport) -> str:
     for result in report.results:
         suite = ET.SubElement(root, "testsuite", name=f"{report.reference} {result.subject}")
         s_fail = s_skip = 0
-        for f in result.findings:
-            # The name is the stable check id, so CI test history follows the check; a Dockerfile finding
-            # says where it is with file/line (as pytest's JUnit output does).
-            case = ET.SubElement(suite, "testcase", name=f.check, classname=f"{result.subject}")
+        for f, name in zip(result.findings, case_names(result.findings), strict=True):
+            # A Dockerfile finding says where it is with file/line (as pytest's JUnit output does).
+            case = ET.SubElement(suite, "testcase", name=name, classname=f"{result.subject}")
             if f.location is not None:
                 case.set("file", f.location.path)
                 case.set("line", str(f.location.line))

@@ -2,7 +2,9 @@
 
 Results carry ``partialFingerprints`` built from what identifies a finding across runs (check, image
 name, platform, key) — not the digest, so a rebuilt image keeps the same alert. Waived findings are
-results with an external suppression; passing ones are left out.
+results with an external suppression; passing ones are left out. Unused waivers are note-level tool
+configuration notifications of the invocation: they are about the policy file, and a result would
+open a code scanning alert.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ import urllib.parse
 from typing import Any
 
 from provenant import __version__
-from provenant.policy.model import Finding, PolicyReport
+from provenant.policy.model import Finding, PolicyReport, UnusedWaiver
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT = "provenantFinding/v1"
+UNUSED_WAIVER = "provenant/unused-waiver"
 _LEVEL = {"deny": "error", "warn": "warning", "none": "note"}
 
 
@@ -79,6 +82,18 @@ def _result(report: PolicyReport, f: Finding, rule_index: int) -> dict[str, Any]
     return out
 
 
+def _notification(report: PolicyReport, u: UnusedWaiver, rule_index: dict[str, int]) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "level": "note",
+        "message": {"text": f"unused waiver {u.location}: {u.entry} ({u.detail})"},
+        "descriptor": {"id": UNUSED_WAIVER, "index": 0},
+        "properties": {"policy": report.policy, "location": u.location, "check": u.check},
+    }
+    if u.check in rule_index:
+        out["associatedRule"] = {"id": u.check, "index": rule_index[u.check]}
+    return out
+
+
 def to_sarif(report: PolicyReport) -> dict[str, Any]:
     """The SARIF log as a JSON-ready dict."""
     rules = []
@@ -99,24 +114,23 @@ def to_sarif(report: PolicyReport) -> dict[str, Any]:
     results = [
         _result(report, f, index[f.check]) for f in report.findings() if f.effect != "none" or f.status == "waived"
     ]
-    return {
-        "$schema": SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "provenant",
-                        "version": __version__,
-                        "rules": rules,
-                    }
-                },
-                "automationDetails": {"id": f"provenant-policy/{report.policy_name or 'policy'}/"},
-                "results": results,
-                "properties": {"reference": report.reference, "digest": report.digest, "verdict": report.verdict},
-            }
-        ],
+    driver: dict[str, Any] = {"name": "provenant", "version": __version__, "rules": rules}
+    run: dict[str, Any] = {
+        "tool": {"driver": driver},
+        "automationDetails": {"id": f"provenant-policy/{report.policy_name or 'policy'}/"},
     }
+    if report.unused_waivers:
+        driver["notifications"] = [
+            {
+                "id": UNUSED_WAIVER,
+                "shortDescription": {"text": "A waiver, ignore or allow entry of the policy matched nothing"},
+            }
+        ]
+        notifications = [_notification(report, u, index) for u in report.unused_waivers]
+        run["invocations"] = [{"executionSuccessful": True, "toolConfigurationNotifications": notifications}]
+    run["results"] = results
+    run["properties"] = {"reference": report.reference, "digest": report.digest, "verdict": report.verdict}
+    return {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
 def render(report: PolicyReport) -> str:

@@ -41,6 +41,11 @@ def render(report: PolicyReport) -> str:
             if f.fix and f.status != "waived":
                 lines.append(f"      fix: {f.fix}")
         lines.append("")
+    if report.unused_waivers:
+        # Informational: stale exceptions are worth removing, but they never change the verdict.
+        lines.append("unused waivers (matched nothing in this run):")
+        lines.extend(f"  {u.location}: {u.entry} ({u.detail})" for u in report.unused_waivers)
+        lines.append("")
     for w in report.warnings:
         lines.append(f"warning: {w}")
     counts: dict[str, int] = {}
