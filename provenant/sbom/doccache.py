@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from provenant import __version__
+from provenant.digest import Digest
+from provenant.errors import ProvenantError
 from provenant.sbom.formats import Document
 from provenant.sbom.stamps import RESTAMP, Stamps
 
@@ -107,6 +109,15 @@ class DocumentCache:
     def _dir(self, request: DocumentRequest) -> Path:
         return self.root / "sboms" / self.fingerprint / request.key()
 
+    def _entry(self, request: DocumentRequest, digest: str) -> Path | None:
+        """Where the documents of ``digest`` live; None for a format that is not kept or a malformed digest."""
+        if request.fmt not in RESTAMP:
+            return None
+        try:
+            return self._dir(request) / f"{Digest.parse(digest).hex}.json.gz"
+        except ProvenantError:
+            return None
+
     def knows(self, request: DocumentRequest) -> bool:
         """True when some image was cached for this request (so resolving its tag may find a hit)."""
         return self._dir(request).is_dir()
@@ -115,11 +126,10 @@ class DocumentCache:
         self, request: DocumentRequest, digest: str, stamp: Callable[[], Stamps] = Stamps.fresh
     ) -> CachedDocuments | None:
         """The documents for ``digest``, each with new ``stamp()`` values; None when absent or unreadable."""
-        restamper = RESTAMP.get(request.fmt)
-        algorithm, _, hexpart = digest.partition(":")
-        if restamper is None or algorithm != "sha256" or len(hexpart) != 64:
+        path = self._entry(request, digest)
+        if path is None:
             return None
-        path = self._dir(request) / f"{hexpart}.json.gz"
+        restamper = RESTAMP[request.fmt]
         try:
             entry = json.loads(gzip.decompress(path.read_bytes()))
             if entry["digest"] != digest or entry["request"] != request.key():
@@ -137,11 +147,8 @@ class DocumentCache:
 
     def put(self, request: DocumentRequest, digest: str, images: int, documents: list[Document]) -> bool:
         """Store the documents of ``digest`` atomically; False when the format or a text cannot be cached."""
-        restamper = RESTAMP.get(request.fmt)
-        algorithm, _, hexpart = digest.partition(":")
-        if restamper is None or algorithm != "sha256" or len(hexpart) != 64:
-            return False
-        if not all(restamper.faithful(d.text) for d in documents):
+        path = self._entry(request, digest)
+        if path is None or not all(RESTAMP[request.fmt].faithful(d.text) for d in documents):
             return False
         entry = {
             "digest": digest,
@@ -149,7 +156,6 @@ class DocumentCache:
             "images": images,
             "documents": [{"platform": d.platform, "text": d.text} for d in documents],
         }
-        path = self._dir(request) / f"{hexpart}.json.gz"
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json.gz")

@@ -8,8 +8,6 @@ own challenge named.
 
 from __future__ import annotations
 
-import base64
-import json
 import threading
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -17,30 +15,14 @@ from urllib.parse import urlencode
 import httpx
 
 from provenant.errors import AuthenticationError, RegistryError
-from provenant.sources.registry.challenge import Challenge, pick_challenge
-from provenant.sources.registry.credentials import Credential, CredentialResolver
+from provenant.sources.registry.challenge import Challenge, pick_challenge, read_token, token_scopes
+from provenant.sources.registry.credentials import Credential, CredentialResolver, basic_header
 from provenant.sources.registry.failures import auth_hint, parse_error_body, status_text
 from provenant.sources.registry.hosts import is_loopback
 from provenant.sources.registry.transport import HttpSession, host_of
 
 DEFAULT_TOKEN_LIFETIME = 60.0
 CLIENT_ID = "provenant"
-
-
-def pull_scope(repository: str) -> str:
-    """``repository:<repo>:pull``."""
-    return f"repository:{repository}:pull"
-
-
-def push_scope(repository: str) -> str:
-    """``repository:<repo>:pull,push``."""
-    return f"repository:{repository}:pull,push"
-
-
-def basic_header(cred: Credential) -> str:
-    """``Basic base64(user:password)``."""
-    raw = f"{cred.username}:{cred.password}".encode()
-    return "Basic " + base64.b64encode(raw).decode("ascii")
 
 
 @dataclass(frozen=True)
@@ -175,10 +157,7 @@ class Authenticator:
                 f"registry {host} named a token realm with unsupported scheme {realm_url.scheme!r}"
             )
         realm_host = host_of(realm_url)
-        scopes = [scope]
-        extra = challenge.params.get("scope")
-        if extra:
-            scopes.extend(s for s in extra.split(" ") if s and s not in scopes)
+        scopes = token_scopes(challenge, scope)
         service = challenge.params.get("service")
         cred = self._resolver.resolve(host)
         if (
@@ -276,22 +255,13 @@ class Authenticator:
                 status=resp.status_code,
                 code=code,
             )
-        try:
-            obj = json.loads(resp.content)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            obj = None
-        value = None
-        lifetime = DEFAULT_TOKEN_LIFETIME
-        if isinstance(obj, dict):
-            raw = obj.get("token") or obj.get("access_token")
-            value = raw if isinstance(raw, str) and raw else None
-            exp = obj.get("expires_in")
-            if isinstance(exp, int | float) and not isinstance(exp, bool) and exp > 0:
-                lifetime = float(exp)
-        if value is None:
+        token = read_token(resp.content)
+        if token is None:
             raise AuthenticationError(
                 f"token service {realm_host} for registry {host} answered without a token",
                 hint="the registry's token service is misconfigured",
             )
+        value, expires_in = token
+        lifetime = expires_in or DEFAULT_TOKEN_LIFETIME
         margin = min(5.0, lifetime / 10)
         return _Token(value, self._session.options.clock() + lifetime - margin)

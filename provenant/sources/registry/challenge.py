@@ -1,7 +1,9 @@
-"""Parsing ``WWW-Authenticate`` challenges (RFC 7235), including quoted values that contain commas."""
+"""Parsing ``WWW-Authenticate`` challenges (RFC 7235), including quoted values that contain commas,
+and the pure parts of answering a Bearer challenge: the token request's scopes and the token answer."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 _TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -122,3 +124,37 @@ def pick_challenge(header: str | None) -> Challenge | None:
         return None
     found = {c.scheme: c for c in reversed(parse_www_authenticate(header))}
     return found.get("bearer") or found.get("basic")
+
+
+def pull_scope(repository: str) -> str:
+    """``repository:<repo>:pull``."""
+    return f"repository:{repository}:pull"
+
+
+def push_scope(repository: str) -> str:
+    """``repository:<repo>:pull,push``."""
+    return f"repository:{repository}:pull,push"
+
+
+def token_scopes(challenge: Challenge, scope: str) -> list[str]:
+    """``scope`` first, then the scopes the challenge itself asked for (without repeats)."""
+    scopes = [scope]
+    scopes += [s for s in (challenge.params.get("scope") or "").split(" ") if s and s not in scopes]
+    return scopes
+
+
+def read_token(body: bytes) -> tuple[str, float | None] | None:
+    """The token (``token`` or ``access_token``) of a token service's answer and its ``expires_in``, if any."""
+    try:
+        obj = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    if not isinstance(obj, dict):
+        return None
+    raw = obj.get("token") or obj.get("access_token")
+    if not isinstance(raw, str) or not raw:
+        return None
+    exp = obj.get("expires_in")
+    if isinstance(exp, int | float) and not isinstance(exp, bool) and exp > 0:
+        return raw, float(exp)
+    return raw, None

@@ -23,8 +23,9 @@ from provenant.errors import (
 from provenant.oci import mediatypes as mt
 from provenant.reference import Reference
 from provenant.sources.base import RawManifest
-from provenant.sources.registry.auth import AuthAttempt, Authenticator, pull_scope, push_scope
+from provenant.sources.registry.auth import AuthAttempt, Authenticator
 from provenant.sources.registry.blobs import ResumableBlob
+from provenant.sources.registry.challenge import pull_scope, push_scope
 from provenant.sources.registry.credentials import CredentialResolver
 from provenant.sources.registry.failures import auth_hint, error_for_response, target
 from provenant.sources.registry.hosts import HostPort

@@ -94,6 +94,12 @@ def _display(path: Path) -> str:
     return text
 
 
+def basic_header(cred: Credential) -> str:
+    """``Basic base64(user:password)``."""
+    raw = f"{cred.username}:{cred.password}".encode()
+    return "Basic " + base64.b64encode(raw).decode("ascii")
+
+
 class CredentialResolver:
     """Resolves and caches one :class:`Credential` per registry host; thread-safe."""
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import httpx
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class HostPort:
 
     def matches(self, url: httpx.URL) -> bool:
         """True when ``url`` points at this host and port (no port: the URL scheme's default port)."""
-        default = _DEFAULT_PORTS.get(url.scheme)
+        default = DEFAULT_PORTS.get(url.scheme)
         return url.host.lower() == self.host and (url.port or default) == (self.port or default)
 
 

@@ -14,26 +14,23 @@ which honours proxies, retries and reports errors properly.
 
 from __future__ import annotations
 
-import base64
 import http.client
-import json
 import os
-import re
 import ssl
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from provenant import __version__
+from provenant.digest import Digest
 from provenant.errors import ProvenantError
 from provenant.oci.mediatypes import MANIFEST_REQUEST_ACCEPT
 from provenant.reference import Reference
-from provenant.sources.registry.challenge import Challenge, pick_challenge
-from provenant.sources.registry.credentials import Credential, CredentialResolver
+from provenant.sources.registry.challenge import Challenge, pick_challenge, pull_scope, read_token, token_scopes
+from provenant.sources.registry.credentials import Credential, CredentialResolver, basic_header
 from provenant.sources.registry.hosts import is_loopback
 from provenant.sources.registry.options import RegistryOptions
 
-_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
 _MAX_TOKEN_BYTES = 1 << 20
 
@@ -77,15 +74,14 @@ def _resolve(asker: _Asker, resolver: CredentialResolver, host: str, ref: Refere
         if challenge.scheme == "basic":
             if not cred.has_basic:
                 return None
-            headers["Authorization"] = _basic(cred)
+            headers["Authorization"] = basic_header(cred)
         else:
             token = _token(asker, host, ref.repository, challenge, cred)
             headers["Authorization"] = f"Bearer {token}"
         status, answer, _ = asker.request("HEAD", host, path, headers)
     if status != 200:
         return None
-    digest = answer.get("docker-content-digest", "")
-    return digest if _DIGEST.match(digest) else None
+    return str(Digest.parse(answer.get("docker-content-digest", "")))
 
 
 def _token(asker: _Asker, host: str, repository: str, challenge: Challenge, cred: Credential) -> str:
@@ -96,12 +92,10 @@ def _token(asker: _Asker, host: str, repository: str, challenge: Challenge, cred
         raise _GiveUp
     if realm.scheme == "http" and not is_loopback(realm.netloc) and cred.has_basic:
         raise _GiveUp  # the full client refuses this with a proper message
-    scopes = [f"repository:{repository}:pull"]
-    scopes += [s for s in (challenge.params.get("scope") or "").split(" ") if s and s not in scopes]
     params = [("service", challenge.params["service"])] if challenge.params.get("service") else []
-    params += [("scope", s) for s in scopes]
+    params += [("scope", s) for s in token_scopes(challenge, pull_scope(repository))]
     query = "&".join(q for q in (realm.query, urlencode(params)) if q)
-    headers = {"Authorization": _basic(cred)} if cred.has_basic else {}
+    headers = {"Authorization": basic_header(cred)} if cred.has_basic else {}
     realm_asker = asker if realm.scheme == asker.scheme else _Asker(realm.scheme, asker.ca_file, asker.timeout)
     try:
         status, _, body = realm_asker.request("GET", realm.netloc, f"{realm.path or '/'}?{query}", headers)
@@ -110,16 +104,10 @@ def _token(asker: _Asker, host: str, repository: str, challenge: Challenge, cred
             realm_asker.close()
     if status != 200:
         raise _GiveUp
-    obj = json.loads(body)
-    value = obj.get("token") or obj.get("access_token") if isinstance(obj, dict) else None
-    if not isinstance(value, str) or not value:
+    token = read_token(body)
+    if token is None:
         raise _GiveUp
-    return value
-
-
-def _basic(cred: Credential) -> str:
-    raw = f"{cred.username}:{cred.password}".encode()
-    return "Basic " + base64.b64encode(raw).decode("ascii")
+    return token[0]
 
 
 class _Asker:

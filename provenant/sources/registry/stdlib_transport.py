@@ -24,10 +24,11 @@ from collections.abc import Iterator
 
 import httpx
 
+from provenant.sources.registry.hosts import DEFAULT_PORTS
+
 #: Bytes asked of the socket per body chunk (one ``recv``; often less arrives). 1 MiB reads were no
 #: faster on a 1 GiB layer but raised peak RSS from 78 to 95 MB (glibc keeps the freed buffers).
 READ_SIZE = 256 << 10
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 _Key = tuple[str, str, int]
 _Connection = http.client.HTTPConnection
 
@@ -117,11 +118,11 @@ class StdlibTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request`` on a pooled or new connection; the body streams from the socket."""
         url = request.url
-        if url.scheme not in _DEFAULT_PORTS:
+        if url.scheme not in DEFAULT_PORTS:
             raise httpx.UnsupportedProtocol(f"Request URL has an unsupported protocol '{url.scheme}://'.")
         if url.scheme == "https" and self._ssl_context is None:
             raise httpx.UnsupportedProtocol(f"https is not enabled on this transport: {url.scheme}://{url.host}")
-        key = (url.scheme, url.raw_host.decode("ascii"), url.port or _DEFAULT_PORTS[url.scheme])
+        key = (url.scheme, url.raw_host.decode("ascii"), url.port or DEFAULT_PORTS[url.scheme])
         timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
         body = request.read()
         pooled = self._take(key)
