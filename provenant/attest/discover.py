@@ -22,10 +22,11 @@ from functools import partial
 from typing import Literal
 
 from provenant.attest import constants as c
+from provenant.digest import Digest
 from provenant.errors import NotFoundError, ProvenantError
 from provenant.image import FetchedManifest, ImageReader
 from provenant.oci import mediatypes as mt
-from provenant.oci.models import Descriptor, Manifest
+from provenant.oci.models import Descriptor, Manifest, parse_index
 from provenant.oci.platform import PlatformSpec, is_platform_manifest, select_platforms
 from provenant.reference import Reference
 from provenant.sources.registry import RegistryClient
@@ -75,7 +76,7 @@ class Discovery:
     top: FetchedManifest
     subjects: list[Subject]
     found: list[Found]
-    #: ``api``, ``tag-fallback``, ``not-applicable`` (not a registry).
+    #: ``api``, ``tag-fallback``, ``mixed``, ``not-applicable`` (not a registry).
     referrers: str
     notes: list[str] = field(default_factory=list)
 
@@ -112,7 +113,7 @@ class _Finder:
             item.error = f"{desc.size} bytes, over the {MAX_ATTACHMENT_BYTES}-byte limit for attached documents"
             return
         try:
-            item.data = self.reader.read_blob(desc, f"{item.location}")
+            item.data = self.reader.read_blob(desc, item.location)
         except ProvenantError as exc:
             item.error = exc.diagnostics()
 
@@ -123,8 +124,6 @@ class _Finder:
         subject: str,
         source: Source,
         where: str,
-        *,
-        fetch_sbom: bool = False,
     ) -> list[Found]:
         out: list[Found] = []
         n = len(manifest.layers)
@@ -141,17 +140,16 @@ class _Finder:
                 annotations=dict(layer.annotations or {}),
                 container_subject=manifest.subject.digest if manifest.subject else None,
             )
-            if fmt not in ("sbom", "unknown") or fetch_sbom:
+            if fmt not in ("sbom", "unknown"):
                 self._read(item, layer)
             out.append(item)
         return out
 
     # -- BuildKit ----------------------------------------------------------------------------------
 
-    def buildkit(self, top: FetchedManifest, subjects: dict[str, Subject]) -> tuple[list[Found], list[str]]:
+    def buildkit(self, top: FetchedManifest, subjects: dict[str, Subject]) -> list[Found]:
         """In-index attestation manifests, for the selected platforms."""
         found: list[Found] = []
-        notes: list[str] = []
         index = top.as_index()
         platforms_in_index = {d.digest for d in index.manifests if is_platform_manifest(d)}
         for desc in index.manifests:
@@ -194,7 +192,7 @@ class _Finder:
             for item in items:
                 item.problems.extend(problems)
             found.extend(items)
-        return found, notes
+        return found
 
     # -- cosign tags -------------------------------------------------------------------------------
 
@@ -212,9 +210,7 @@ class _Finder:
             except ProvenantError as exc:
                 found.append(Found(subject.digest, "cosign-tag", where, tag, "unknown", "?", error=exc.diagnostics()))
                 continue
-            found.extend(
-                self._layers(manifest, str(fetched.digest), subject.digest, "cosign-tag", where, fetch_sbom=False)
-            )
+            found.extend(self._layers(manifest, str(fetched.digest), subject.digest, "cosign-tag", where))
         return found
 
     # -- OCI referrers -----------------------------------------------------------------------------
@@ -222,9 +218,6 @@ class _Finder:
     def referrers(self, subject: Subject) -> tuple[list[Found], bool | None]:
         """Referrers of one subject: the API, or the ``sha256-<hex>`` tag when the API is missing."""
         assert self.client is not None and self.ref is not None
-        from provenant.digest import Digest
-        from provenant.oci.models import parse_index
-
         raw = self.client.get_referrers(self.ref, Digest.parse(subject.digest), self.artifact_type)
         api = raw is not None
         source: Source = "oci-referrers" if api else "oci-referrers-tag"
@@ -287,7 +280,7 @@ def _tags_job(finder: _Finder, subject: Subject) -> tuple[list[Found], bool | No
     return finder.cosign_tags(subject), None
 
 
-def _subjects(reader: ImageReader, top: FetchedManifest, platforms: list[PlatformSpec] | None) -> list[Subject]:
+def _subjects(top: FetchedManifest, platforms: list[PlatformSpec] | None) -> list[Subject]:
     if not top.is_index:
         return [Subject("manifest", str(top.digest), top.media_type, len(top.data))]
     out = [Subject("index", str(top.digest), top.media_type, len(top.data))]
@@ -313,15 +306,13 @@ def discover(
     filter; applied by hand to the tag fallback index).
     """
     top = top or reader.resolve()
-    subjects = _subjects(reader, top, platforms)
+    subjects = _subjects(top, platforms)
     by_digest = {s.digest: s for s in subjects}
     finder = _Finder(reader, client, ref, artifact_type)
     found: list[Found] = []
     notes: list[str] = []
     if top.is_index:
-        bk, bk_notes = finder.buildkit(top, by_digest)
-        found.extend(bk)
-        notes.extend(bk_notes)
+        found.extend(finder.buildkit(top, by_digest))
     if client is None or ref is None:
         notes.append("not a registry: only attestations inside the index were looked for (no tags, no referrers)")
         return Discovery(top, subjects, found, "not-applicable", notes)

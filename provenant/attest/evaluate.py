@@ -213,10 +213,8 @@ class _Evaluator:
         if env.payload_type != c.IN_TOTO:
             self.out.problems.append(f"{what} has payloadType {env.payload_type!r}, expected {c.IN_TOTO}")
         if cert is not None:
-            from provenant.attest.dsse import pae
-
-            message = pae(env.payload_type, env.payload_bytes())
-            ok = any(cert.key.verify(b64decode(s.sig, "DSSE signature"), message) for s in env.signatures)
+            # an envelope without signatures does not match its certificate (verify_envelope would raise)
+            ok = bool(env.signatures) and bool(verify_envelope(env, [cert.key]))
             self._apply(_cert_outcome(cert, ok, what))
         else:
             self._apply(_key_outcome(verify_envelope(env, self.trust.keys), self.trust, what))
@@ -243,18 +241,13 @@ class _Evaluator:
         else:
             signature = b64decode(sig_text, "cosign signature annotation")
             cert_pem = ann.get(c.COSIGN_CERTIFICATE_ANNOTATION)
-            if cert_pem:
-                info = certificate_info(cert_pem.encode(), "signature certificate")
-                if self.trust.keys:
-                    verified = verify_payload(data, signature, self.trust.keys)
-                    if verified:
-                        self._apply(_key_outcome(verified, self.trust, "signature"))
-                    else:
-                        self._apply(_cert_outcome(info, info.key.verify(signature, data), "signature"))
-                else:
-                    self._apply(_cert_outcome(info, info.key.verify(signature, data), "signature"))
+            info = certificate_info(cert_pem.encode(), "signature certificate") if cert_pem else None
+            verified = verify_payload(data, signature, self.trust.keys)
+            if info is not None and not verified:
+                # no given key signed it: judge it by the certificate it carries
+                self._apply(_cert_outcome(info, info.key.verify(signature, data), "signature"))
             else:
-                self._apply(_key_outcome(verify_payload(data, signature, self.trust.keys), self.trust, "signature"))
+                self._apply(_key_outcome(verified, self.trust, "signature"))
         payload = parse_simple_signing(data, "simple-signing payload")
         if payload.critical.type != c.SIMPLESIGNING_TYPE:
             out.problems.append(f"critical.type is {payload.critical.type!r}, expected {c.SIMPLESIGNING_TYPE!r}")

@@ -11,6 +11,7 @@ the signature matches the certificate's key (so tampering is still caught) and l
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,11 @@ class KeylessPolicy:
     trusted_root: Path
     identity: str
     issuer: str
+
+    @cached_property
+    def root(self) -> Any:
+        """sigstore-python's ``TrustedRoot`` from :attr:`trusted_root`, loaded once (see :func:`load_trusted_root`)."""
+        return load_trusted_root(self.trusted_root)
 
 
 @dataclass(frozen=True)
@@ -136,7 +142,7 @@ def verify_bundle(bundle_json: bytes, policy: KeylessPolicy, *, artifact_digest:
         from sigstore_models.common.v1 import HashAlgorithm  # type: ignore[import-not-found,unused-ignore]
     except ImportError as exc:  # pragma: no cover - depends on the environment
         return f"sigstore-python is not installed ({exc.name}); pip install sigstore"
-    root = load_trusted_root(policy.trusted_root)
+    root = policy.root
     try:
         bundle = Bundle.from_json(bundle_json)
         verifier = Verifier(trusted_root=root)

@@ -206,7 +206,7 @@ def _from_v1(pred: SlsaProvenanceV1) -> ProvenanceSummary:
     meta_extra = (meta.model_extra or {}) if meta else {}
     bk_meta = meta_extra.get("buildkit_metadata")
     deps = [_dependency(d.uri, d.digest) for d in bd.resolved_dependencies]
-    git_dep = next((d for d in bd.resolved_dependencies if _dependency(d.uri, d.digest).kind == "source"), None)
+    git_dep = next((r for r, d in zip(bd.resolved_dependencies, deps, strict=True) if d.kind == "source"), None)
     dep_src = _git_dependency_source(git_dep) if git_dep else None
     source = _merge(src, wf_src, _vcs(bk_meta if isinstance(bk_meta, dict) else None), dep_src)
     if source.path is None and wf_src is not None:

@@ -231,6 +231,32 @@ class _Target:
             out.append(({"mediaType": d.media_type, "digest": d.digest, "size": d.size}, plat))
         return out
 
+    def push_to_tag(
+        self,
+        digest: str,
+        platform: str | None,
+        suffix: str,
+        layer: bytes,
+        *,
+        media_type: str,
+        annotations: Mapping[str, str],
+        same: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> PushedItem:
+        """Append ``layer`` to the cosign ``sha256-<hex>.<suffix>`` manifest of ``digest``; the pushed item."""
+        tag = c.tag_for(digest, suffix)
+        mdig, ldig, n = append_layer_to_tag(
+            self.client, self.ref, tag, layer, media_type=media_type, annotations=annotations, same=same
+        )
+        return PushedItem(
+            subject=digest,
+            platform=platform,
+            mode="tag",
+            location=tag,
+            manifest_digest=mdig,
+            layer_digest=ldig,
+            layers_in_manifest=n,
+        )
+
 
 def build_statement(subject_name: str, digest: str, predicate_type: str, predicate: Mapping[str, Any]) -> bytes:
     """An in-toto v1 Statement (checked with the in-toto-attestation library), as compact JSON."""
@@ -294,21 +320,9 @@ def attest_image(  # noqa: PLR0917 - the lead's sbom --attest calls it positiona
         envelope = sign_envelope(statement, c.IN_TOTO, key)
         env_obj = envelope.model_dump(by_alias=True)
         if mode in ("tag", "both"):
-            tag = c.tag_for(digest, "att")
             ann = {c.COSIGN_SIGNATURE_ANNOTATION: "", c.COSIGN_PREDICATE_ANNOTATION: ptype}
-            mdig, ldig, n = append_layer_to_tag(
-                t.client, t.ref, tag, _canonical(env_obj), media_type=c.DSSE_ENVELOPE, annotations=ann
-            )
             items.append(
-                PushedItem(
-                    subject=digest,
-                    platform=plat,
-                    mode="tag",
-                    location=tag,
-                    manifest_digest=mdig,
-                    layer_digest=ldig,
-                    layers_in_manifest=n,
-                )
+                t.push_to_tag(digest, plat, "att", _canonical(env_obj), media_type=c.DSSE_ENVELOPE, annotations=ann)
             )
         if mode in ("referrers", "both"):
             bundle = sigstore_bundle(env_obj, key)
@@ -375,25 +389,15 @@ def sign_image(
             except ValueError:
                 return False
 
-        tag = c.tag_for(digest, "sig")
-        mdig, ldig, n = append_layer_to_tag(
-            t.client,
-            t.ref,
-            tag,
-            payload,
-            media_type=c.SIMPLESIGNING,
-            annotations={c.COSIGN_SIGNATURE_ANNOTATION: signature},
-            same=same,
-        )
         items.append(
-            PushedItem(
-                subject=digest,
-                platform=plat,
-                mode="tag",
-                location=tag,
-                manifest_digest=mdig,
-                layer_digest=ldig,
-                layers_in_manifest=n,
+            t.push_to_tag(
+                digest,
+                plat,
+                "sig",
+                payload,
+                media_type=c.SIMPLESIGNING,
+                annotations={c.COSIGN_SIGNATURE_ANNOTATION: signature},
+                same=same,
             )
         )
     return PushResult(

@@ -11,6 +11,7 @@ from provenant.attest.discover import Discovery, Subject, discover
 from provenant.attest.evaluate import Attachment, Trust, evaluate
 from provenant.attest.keyless import KeylessPolicy
 from provenant.attest.keys import PublicKey
+from provenant.image import FetchedManifest, ImageReader
 from provenant.oci.platform import PlatformSpec
 from provenant.session import Session
 from provenant.sources.registry import RegistrySource
@@ -68,6 +69,23 @@ def build_result(reference: str, source: str, found: Discovery, trust: Trust) ->
     )
 
 
+def _discover(
+    session: Session,
+    reader: ImageReader,
+    platforms: list[PlatformSpec] | None,
+    *,
+    top: FetchedManifest | None = None,
+    artifact_type: str | None = None,
+    workers: int = 8,
+) -> Discovery:
+    """:func:`discover` on ``reader``; the registry routes (cosign tags, referrers) only for a registry source,
+    local sources have in-index attestations only."""
+    source = reader.source
+    ref = source.ref if isinstance(source, RegistrySource) else None
+    client = session.client if ref is not None else None
+    return discover(reader, client, ref, platforms, top=top, artifact_type=artifact_type, workers=workers)
+
+
 def attestations_for(
     session: Session,
     analysis: Analysis,
@@ -78,12 +96,7 @@ def attestations_for(
 ) -> AttestationsResult:
     """What is attached to an image :func:`~provenant.sbom.generate.analyze` already read, discovered with
     the same reader and index, so no manifest or blob is read twice."""
-    source = analysis.reader.source
-    # Cosign tags and referrers exist only in a registry; local sources have in-index attestations only.
-    ref = source.ref if isinstance(source, RegistrySource) else None
-    found = discover(
-        analysis.reader, session.client if ref else None, ref, platforms, top=analysis.top, workers=workers
-    )
+    found = _discover(session, analysis.reader, platforms, top=analysis.top, workers=workers)
     return build_result(analysis.target, analysis.source, found, Trust(tuple(keys)))
 
 
@@ -92,15 +105,7 @@ def run_discovery(
 ) -> tuple[Discovery, str]:
     """Open ``target`` and discover what is attached; returns the discovery and the source description."""
     opened = session.open(target)
-    reader = session.reader(opened)
-    is_registry = isinstance(opened.source, RegistrySource) and opened.reference is not None
-    found = discover(
-        reader,
-        session.client if is_registry else None,
-        opened.source.ref if isinstance(opened.source, RegistrySource) else None,
-        platforms,
-        artifact_type=artifact_type,
-    )
+    found = _discover(session, session.reader(opened), platforms, artifact_type=artifact_type)
     return found, opened.source.describe()
 
 

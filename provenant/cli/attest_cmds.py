@@ -67,10 +67,11 @@ def _keyless(trusted_root: Path | None, identity: str | None, issuer: str | None
         return None
     if not identity or not issuer:
         raise UsageError("--trusted-root needs --certificate-identity and --certificate-oidc-issuer")
-    from provenant.attest.keyless import KeylessPolicy, load_trusted_root
+    from provenant.attest.keyless import KeylessPolicy
 
-    load_trusted_root(trusted_root)  # a bad file is an error now, not only once a keyless bundle turns up
-    return KeylessPolicy(trusted_root, identity, issuer)
+    policy = KeylessPolicy(trusted_root, identity, issuer)
+    _ = policy.root  # a bad file is an error now, not only once a keyless bundle turns up; loaded once
+    return policy
 
 
 def _password(*, confirm: bool, what: str) -> bytes:
