@@ -14,6 +14,7 @@ from provenant.cli.options import (
     open_cache,
     public_key_option,
     registry_options,
+    workers_option,
 )
 
 SIGNATURE_KEYS_HELP = (
@@ -37,7 +38,7 @@ def parse_required(value: str | None) -> list[str]:
 )
 @click.option("--output", "-o", type=click.Choice(OUTPUTS), default="table", show_default=True)
 @public_key_option(SIGNATURE_KEYS_HELP)
-@click.option("--workers", type=click.IntRange(1, 32), default=4, show_default=True, help="Layers scanned at once.")
+@workers_option
 @cache_options
 @registry_options
 def compare_cmd(

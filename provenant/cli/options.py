@@ -76,6 +76,13 @@ def parse_platforms(values: tuple[str, ...]) -> list[PlatformSpec] | None:
     return specs or None
 
 
+def workers_option(f: F) -> F:
+    """``--workers N``: layers scanned at once."""
+    return click.option(
+        "--workers", type=click.IntRange(1, 32), default=4, show_default=True, help="Layers scanned at once."
+    )(f)
+
+
 def use_color() -> bool:
     """Colour only on a terminal and when NO_COLOR is unset."""
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ

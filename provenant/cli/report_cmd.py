@@ -14,6 +14,7 @@ from provenant.cli.options import (
     open_cache,
     public_key_option,
     registry_options,
+    workers_option,
 )
 
 
@@ -29,7 +30,7 @@ from provenant.cli.options import (
 )
 @click.option("--require", metavar="OS/ARCH[/VARIANT],...", help="Platforms the report checks for (comma-separated).")
 @public_key_option(SIGNATURE_KEYS_HELP)
-@click.option("--workers", type=click.IntRange(1, 32), default=4, show_default=True, help="Layers scanned at once.")
+@workers_option
 @cache_options
 @registry_options
 def report_cmd(
