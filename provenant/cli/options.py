@@ -111,6 +111,18 @@ def open_cache(cache_dir: Path | None, no_cache: bool) -> LayerCache:
     return LayerCache(cache_dir, enabled=not no_cache)
 
 
+SIGNATURE_KEYS_HELP = (
+    "Public key (PEM) to verify signatures with; repeatable. Without one, signatures show as unverified."
+)
+
+
+def parse_required(value: str | None) -> list[PlatformSpec]:
+    """``--require linux/amd64,linux/arm64`` → the platforms it names (empty when none)."""
+    from provenant.oci.platform import PlatformSpec
+
+    return [PlatformSpec.parse(p.strip()) for p in (value or "").split(",") if p.strip()]
+
+
 def public_key_option(help_text: str) -> Callable[[F], F]:
     """``--key PEM`` (repeatable, into ``keys``): public keys that signatures are checked against."""
 
