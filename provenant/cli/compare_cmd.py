@@ -8,24 +8,18 @@ from pathlib import Path
 import click
 
 from provenant.cli.options import (
+    SIGNATURE_KEYS_HELP,
     build_registry_options,
     cache_options,
     load_public_keys,
     open_cache,
+    parse_required,
     public_key_option,
     registry_options,
-)
-
-SIGNATURE_KEYS_HELP = (
-    "Public key (PEM) to verify signatures with; repeatable. Without one, signatures show as unverified."
+    workers_option,
 )
 
 OUTPUTS = ("table", "json", "markdown")
-
-
-def parse_required(value: str | None) -> list[str]:
-    """``--require linux/amd64,linux/arm64`` → the platform strings (validated by the caller)."""
-    return [p.strip() for p in (value or "").split(",") if p.strip()]
 
 
 @click.command("compare")
@@ -37,7 +31,7 @@ def parse_required(value: str | None) -> list[str]:
 )
 @click.option("--output", "-o", type=click.Choice(OUTPUTS), default="table", show_default=True)
 @public_key_option(SIGNATURE_KEYS_HELP)
-@click.option("--workers", type=click.IntRange(1, 32), default=4, show_default=True, help="Layers scanned at once.")
+@workers_option
 @cache_options
 @registry_options
 def compare_cmd(
@@ -63,10 +57,9 @@ def compare_cmd(
     Exit 1 when a platform named in --require is missing.
     """
     from provenant.compare.platforms import compare_platforms
-    from provenant.oci.platform import PlatformSpec
     from provenant.session import Session
 
-    required = [PlatformSpec.parse(p) for p in parse_required(require)]
+    required = parse_required(require)
     with Session(build_registry_options(insecure, ca_file, username, password_stdin)) as session:
         result = compare_platforms(
             session,

@@ -14,6 +14,7 @@ from provenant.cli.options import (
     parse_platforms,
     platform_option,
     registry_options,
+    workers_option,
 )
 
 OUTPUTS = ("table", "json", "markdown")
@@ -24,7 +25,7 @@ OUTPUTS = ("table", "json", "markdown")
 @click.argument("b")
 @platform_option
 @click.option("--output", "-o", type=click.Choice(OUTPUTS), default="table", show_default=True)
-@click.option("--workers", type=click.IntRange(1, 32), default=4, show_default=True, help="Layers scanned at once.")
+@workers_option
 @click.option(
     "--exit-code", is_flag=True, help="Exit 1 when the images differ, 0 when they do not (as git diff --exit-code)."
 )

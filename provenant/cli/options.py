@@ -76,6 +76,13 @@ def parse_platforms(values: tuple[str, ...]) -> list[PlatformSpec] | None:
     return specs or None
 
 
+def workers_option(f: F) -> F:
+    """``--workers N``: layers scanned at once."""
+    return click.option(
+        "--workers", type=click.IntRange(1, 32), default=4, show_default=True, help="Layers scanned at once."
+    )(f)
+
+
 def use_color() -> bool:
     """Colour only on a terminal and when NO_COLOR is unset."""
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
@@ -102,6 +109,18 @@ def open_cache(cache_dir: Path | None, no_cache: bool) -> LayerCache:
     from provenant.cache import LayerCache
 
     return LayerCache(cache_dir, enabled=not no_cache)
+
+
+SIGNATURE_KEYS_HELP = (
+    "Public key (PEM) to verify signatures with; repeatable. Without one, signatures show as unverified."
+)
+
+
+def parse_required(value: str | None) -> list[PlatformSpec]:
+    """``--require linux/amd64,linux/arm64`` → the platforms it names (empty when none)."""
+    from provenant.oci.platform import PlatformSpec
+
+    return [PlatformSpec.parse(p.strip()) for p in (value or "").split(",") if p.strip()]
 
 
 def public_key_option(help_text: str) -> Callable[[F], F]:

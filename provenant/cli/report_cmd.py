@@ -6,14 +6,16 @@ from pathlib import Path
 
 import click
 
-from provenant.cli.compare_cmd import SIGNATURE_KEYS_HELP, parse_required
 from provenant.cli.options import (
+    SIGNATURE_KEYS_HELP,
     build_registry_options,
     cache_options,
     load_public_keys,
     open_cache,
+    parse_required,
     public_key_option,
     registry_options,
+    workers_option,
 )
 
 
@@ -29,7 +31,7 @@ from provenant.cli.options import (
 )
 @click.option("--require", metavar="OS/ARCH[/VARIANT],...", help="Platforms the report checks for (comma-separated).")
 @public_key_option(SIGNATURE_KEYS_HELP)
-@click.option("--workers", type=click.IntRange(1, 32), default=4, show_default=True, help="Layers scanned at once.")
+@workers_option
 @cache_options
 @registry_options
 def report_cmd(
@@ -53,10 +55,9 @@ def report_cmd(
     from provenant.compare.report import build_report
     from provenant.compare.report_html import render_html
     from provenant.errors import UsageError
-    from provenant.oci.platform import PlatformSpec
     from provenant.session import Session
 
-    required = [PlatformSpec.parse(p) for p in parse_required(require)]
+    required = parse_required(require)
     with Session(build_registry_options(insecure, ca_file, username, password_stdin)) as session:
         report = build_report(
             session,
