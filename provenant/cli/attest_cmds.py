@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -13,7 +12,9 @@ import click
 
 from provenant.cli.options import (
     build_registry_options,
+    key_passphrase,
     load_public_keys,
+    load_signing_key,
     parse_platforms,
     platform_option,
     public_key_option,
@@ -23,13 +24,11 @@ from provenant.cli.options import (
 if TYPE_CHECKING:
     from provenant.attest.evaluate import Attachment
     from provenant.attest.keyless import KeylessPolicy
-    from provenant.attest.keys import PrivateKey
     from provenant.attest.push import Mode
     from provenant.attest.result import AttestationsResult
     from provenant.attest.verify import VerifyResult
 
 F = TypeVar("F", bound=Callable[..., Any])
-PASSWORD_ENV = "PROVENANT_KEY_PASSWORD"  # noqa: S105 - the variable's name, not a secret
 
 
 # -- shared options ---------------------------------------------------------------------------------
@@ -72,29 +71,6 @@ def _keyless(trusted_root: Path | None, identity: str | None, issuer: str | None
     policy = KeylessPolicy(trusted_root, identity, issuer)
     _ = policy.root  # a bad file is an error now, not only once a keyless bundle turns up; loaded once
     return policy
-
-
-def _password(*, confirm: bool, what: str) -> bytes:
-    """The key passphrase from $PROVENANT_KEY_PASSWORD, else a prompt on a terminal; never echoed."""
-    from provenant.errors import UsageError
-
-    env = os.environ.get(PASSWORD_ENV)
-    if env is not None:
-        return env.encode("utf-8")
-    if not sys.stdin.isatty():
-        raise UsageError(f"no passphrase for {what}", hint=f"set {PASSWORD_ENV} or run on a terminal to be prompted")
-    text: str = click.prompt(
-        f"Passphrase for {what}", hide_input=True, confirmation_prompt=confirm, err=True, show_default=False
-    )
-    return text.encode("utf-8")
-
-
-def load_signing_key(path: Path) -> PrivateKey:
-    """Load a private key, asking for its passphrase when it is encrypted."""
-    from provenant.attest.keys import is_encrypted_pem, load_private_key
-
-    password = _password(confirm=False, what=str(path)) if is_encrypted_pem(path) else None
-    return load_private_key(path, password)
 
 
 # -- rendering --------------------------------------------------------------------------------------
@@ -440,7 +416,7 @@ def keygen_cmd(prefix: str, force: bool) -> None:
     for p in (key_path, pub_path):
         if p.exists() and not force:
             raise UsageError(f"{p} already exists", hint="pass --force to overwrite it, or another --output-key-prefix")
-    pair = generate_keypair(_password(confirm=True, what="the new private key"))
+    pair = generate_keypair(key_passphrase(confirm=True, what="the new private key"))
     try:
         fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as f:

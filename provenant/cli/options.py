@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
-    from provenant.attest.keys import PublicKey
+    from provenant.attest.keys import PrivateKey, PublicKey
     from provenant.cache import LayerCache
     from provenant.oci.platform import PlatformSpec
     from provenant.sources.registry import RegistryOptions
@@ -143,3 +143,29 @@ def load_public_keys(paths: tuple[Path, ...]) -> list[PublicKey]:
     from provenant.attest.keys import load_public_key
 
     return [load_public_key(p) for p in paths]
+
+
+PASSWORD_ENV = "PROVENANT_KEY_PASSWORD"  # noqa: S105 - the variable's name, not a secret
+
+
+def key_passphrase(*, confirm: bool, what: str) -> bytes:
+    """The key passphrase from $PROVENANT_KEY_PASSWORD, else a prompt on a terminal; never echoed."""
+    from provenant.errors import UsageError
+
+    env = os.environ.get(PASSWORD_ENV)
+    if env is not None:
+        return env.encode("utf-8")
+    if not sys.stdin.isatty():
+        raise UsageError(f"no passphrase for {what}", hint=f"set {PASSWORD_ENV} or run on a terminal to be prompted")
+    text: str = click.prompt(
+        f"Passphrase for {what}", hide_input=True, confirmation_prompt=confirm, err=True, show_default=False
+    )
+    return text.encode("utf-8")
+
+
+def load_signing_key(path: Path) -> PrivateKey:
+    """Load a private key, asking for its passphrase when it is encrypted."""
+    from provenant.attest.keys import is_encrypted_pem, load_private_key
+
+    password = key_passphrase(confirm=False, what=str(path)) if is_encrypted_pem(path) else None
+    return load_private_key(path, password)

@@ -16,6 +16,7 @@ from provenant.cli.options import (
     parse_platforms,
     platform_option,
     registry_options,
+    workers_option,
 )
 from provenant.sbom.formats import FORMATS
 
@@ -53,7 +54,7 @@ def per_platform_path(path: str, platform: str | None) -> Path:
     "Several platforms write one FILE each (platform inserted before the extension, or at {platform}).",
 )
 @click.option("--merge", is_flag=True, help="One document for all selected platforms of an index.")
-@click.option("--workers", type=click.IntRange(1, 32), default=4, show_default=True, help="Layers scanned at once.")
+@workers_option
 @click.option(
     "--attest",
     "attest_format",
@@ -163,7 +164,7 @@ def _full(
 
     private_key = None
     if key is not None:
-        from provenant.cli.attest_cmds import load_signing_key
+        from provenant.cli.options import load_signing_key
 
         private_key = load_signing_key(key)
     with Session(registry) as session:
