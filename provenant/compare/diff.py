@@ -233,7 +233,7 @@ def _side(ev: ImageEvidence, image: ImageAnalysis) -> ImageSide:
     return ImageSide(
         manifest_digest=str(image.image.manifest_digest),
         compressed_size=image.image.compressed_size,
-        uncompressed_size=sum(s.uncompressed_size for s in image.scans),
+        uncompressed_size=image.uncompressed_size,
         layer_count=len(image.layers),
         package_count=len(image.sbom.packages),
         base_image=find_base_image(image.image, ev.attachments(image)),

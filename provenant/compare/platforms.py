@@ -180,7 +180,7 @@ def _summary(ev: ImageEvidence, image: ImageAnalysis, shared: dict[str, set[str]
         manifest_size=img.descriptor.size if img.descriptor is not None else len(ev.analysis.top.data),
         config_size=img.manifest.config.size,
         compressed_size=img.compressed_size,
-        uncompressed_size=sum(s.uncompressed_size for s in image.scans),
+        uncompressed_size=image.uncompressed_size,
         layer_count=len(rows),
         shared_layers=sum(1 for r in rows if r.shared_with),
         unique_layers=sum(1 for r in rows if not r.shared_with),

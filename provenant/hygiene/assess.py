@@ -42,6 +42,6 @@ def assess(image: ImageAnalysis) -> HygieneReport:
         caches=cache_dirs(view),
         wasted_bytes=sum(w.size for w in wasted),
         wasted_files=wasted,
-        size=sum(scan.uncompressed_size for scan in image.scans),
+        size=image.uncompressed_size,
         compressed_size=image.image.compressed_size,
     )

@@ -166,6 +166,11 @@ class ImageAnalysis:
     view: ImageView
     sbom: ImageSbom
 
+    @property
+    def uncompressed_size(self) -> int:
+        """Bytes of all layers uncompressed (what the image takes unpacked, before whiteouts)."""
+        return sum(scan.uncompressed_size for scan in self.scans)
+
 
 @dataclass
 class Analysis:
