@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from provenant.attest import constants as c
 from provenant.attest.errors import SignatureFormatError
+from provenant.oci.models import first_error
 
 
 class _Model(BaseModel):
@@ -46,12 +47,6 @@ def _json_object(data: bytes, what: str) -> dict[str, Any]:
     if not isinstance(obj, dict):
         raise SignatureFormatError(f"{what} is not a JSON object (got {type(obj).__name__})")
     return obj
-
-
-def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"]) or "(document)"
-    return f"{loc}: {err['msg']}"
 
 
 # -- in-toto ----------------------------------------------------------------------------------------
@@ -112,7 +107,7 @@ def parse_statement(data: bytes, what: str) -> Statement:
     try:
         stmt = Statement.model_validate(obj)
     except ValidationError as exc:
-        raise SignatureFormatError(f"{what} is not a valid in-toto Statement: {_first_error(exc)}") from exc
+        raise SignatureFormatError(f"{what} is not a valid in-toto Statement: {first_error(exc)}") from exc
     if not stmt.subject:
         raise SignatureFormatError(f"{what} has no subject")
     return stmt
@@ -145,7 +140,7 @@ def parse_envelope(data: bytes, what: str) -> Envelope:
     try:
         return Envelope.model_validate(_json_object(data, what))
     except ValidationError as exc:
-        raise SignatureFormatError(f"{what} is not a valid DSSE envelope: {_first_error(exc)}") from exc
+        raise SignatureFormatError(f"{what} is not a valid DSSE envelope: {first_error(exc)}") from exc
 
 
 # -- cosign simple signing --------------------------------------------------------------------------
@@ -189,7 +184,7 @@ def parse_simple_signing(data: bytes, what: str) -> SimpleSigning:
     try:
         return SimpleSigning.model_validate(obj)
     except ValidationError as exc:
-        raise SignatureFormatError(f"{what} is not a valid simple-signing payload: {_first_error(exc)}") from exc
+        raise SignatureFormatError(f"{what} is not a valid simple-signing payload: {first_error(exc)}") from exc
 
 
 # -- SLSA provenance v0.2 ---------------------------------------------------------------------------
@@ -357,7 +352,7 @@ def parse_bundle(data: bytes, what: str) -> SigstoreBundle:
     try:
         bundle = SigstoreBundle.model_validate(_json_object(data, what))
     except ValidationError as exc:
-        raise SignatureFormatError(f"{what} is not a valid Sigstore bundle: {_first_error(exc)}") from exc
+        raise SignatureFormatError(f"{what} is not a valid Sigstore bundle: {first_error(exc)}") from exc
     if bundle.media_type not in c.SIGSTORE_BUNDLE_TYPES:
         raise SignatureFormatError(f"{what} has unknown bundle media type {bundle.media_type!r}")
     if (bundle.dsse_envelope is None) == (bundle.message_signature is None):

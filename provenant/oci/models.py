@@ -146,7 +146,8 @@ def _load_json(data: bytes, what: str) -> dict[str, Any]:
     return obj
 
 
-def _first_error(exc: ValidationError) -> str:
+def first_error(exc: ValidationError) -> str:
+    """``location: message`` of a validation error's first problem, for one-line errors."""
     err = exc.errors()[0]
     loc = ".".join(str(p) for p in err["loc"]) or "(document)"
     return f"{loc}: {err['msg']}"
@@ -181,7 +182,7 @@ def parse_index(data: bytes, what: str) -> Index:
     try:
         return Index.model_validate(_load_json(data, what))
     except ValidationError as exc:
-        raise ManifestError(f"{what} is not a valid image index: {_first_error(exc)}") from exc
+        raise ManifestError(f"{what} is not a valid image index: {first_error(exc)}") from exc
 
 
 def parse_manifest(data: bytes, what: str) -> Manifest:
@@ -189,7 +190,7 @@ def parse_manifest(data: bytes, what: str) -> Manifest:
     try:
         return Manifest.model_validate(_load_json(data, what))
     except ValidationError as exc:
-        raise ManifestError(f"{what} is not a valid image manifest: {_first_error(exc)}") from exc
+        raise ManifestError(f"{what} is not a valid image manifest: {first_error(exc)}") from exc
 
 
 def parse_config(data: bytes, what: str) -> ImageConfig:
@@ -197,4 +198,4 @@ def parse_config(data: bytes, what: str) -> ImageConfig:
     try:
         return ImageConfig.model_validate(_load_json(data, what))
     except ValidationError as exc:
-        raise ManifestError(f"{what} is not a valid image config: {_first_error(exc)}") from exc
+        raise ManifestError(f"{what} is not a valid image config: {first_error(exc)}") from exc
