@@ -100,15 +100,10 @@ def _waiver_applies(w: Waiver, ev: Evidence, f: Finding) -> bool:
     return True
 
 
-def _waive(
-    policy: ImagePolicy, ev: Evidence, f: Finding, today: dt.date, *, warnings: list[str], used: set[int]
-) -> None:
+def _waive(policy: ImagePolicy, ev: Evidence, f: Finding, today: dt.date, *, warnings: list[str]) -> None:
     if f.effect == "none":
         return
-    indexed = [(i, w) for i, w in enumerate(policy.waivers) if _waiver_applies(w, ev, f)]
-    # Every matching waiver counts as used, the expired one a renewal sits next to included.
-    used.update(i for i, _ in indexed)
-    matching = [w for _, w in indexed]
+    matching = [w for w in policy.waivers if _waiver_applies(w, ev, f)]
     # An unexpired waiver wins over an expired one for the same finding (a renewed waiver added below it).
     active = next((w for w in matching if today <= w.expires), None)
     if active is not None:
@@ -144,13 +139,16 @@ def _unused_waivers(
     today: dt.date,
     *,
     actions: dict[str, Action],
-    used_waivers: set[int],
+    findings: list[Finding],
     used_entries: set[tuple[str, str, int]],
 ) -> list[UnusedWaiver]:
     """Every waiver, and every entry of an enabled check's ignore/allow lists, that matched nothing in this run."""
+    # A waiver is used when it applies to a finding that denied or warned (those carry a waiver note):
+    # the one applied, and any expired one a renewal sits next to.
+    waivable = [f for f in findings if f.waiver is not None]
     out = []
     for i, w in enumerate(policy.waivers):
-        if i in used_waivers:
+        if any(_waiver_applies(w, ev, f) for f in waivable):
             continue  # it matched a finding: applied, or (expired) reported by its expiry warning
         where = f" on {', '.join(w.platforms)}" if w.platforms else ""
         expired = " (expired)" if today > w.expires else ""
@@ -194,7 +192,6 @@ def evaluate(
             hint="check the policy's images: list, or pick the policy meant for this image",
         )
     warnings: list[str] = []
-    used_waivers: set[int] = set()
     used_entries: set[tuple[str, str, int]] = set()
     infos: list[CheckInfo] = []
     subjects: dict[str, list[Finding]] = {IMAGE_SUBJECT: []}
@@ -224,7 +221,7 @@ def evaluate(
         for subject, digest, outcome in check.run(ev, policy):
             used_entries.update((check.family, field, i) for field, i in outcome.matched)
             finding = _apply(check, (subject, digest), outcome, info.action, info.on_missing_data)
-            _waive(policy, ev, finding, today, warnings=warnings, used=used_waivers)
+            _waive(policy, ev, finding, today, warnings=warnings)
             subjects[subject].append(finding)
     results = []
     for subject, findings in subjects.items():
@@ -240,7 +237,8 @@ def evaluate(
                 exit_code=exit_code_of(verdict, fail_on_warn=fail_on_warn),
             )
         )
-    verdict = verdict_of([f for r in results for f in r.findings])
+    all_findings = [f for r in results for f in r.findings]
+    verdict = verdict_of(all_findings)
     return PolicyReport(
         reference=ev.target,
         source=ev.source,
@@ -257,7 +255,7 @@ def evaluate(
             policy,
             today,
             actions={i.id: i.action for i in infos},
-            used_waivers=used_waivers,
+            findings=all_findings,
             used_entries=used_entries,
         ),
         notes=list(ev.notes),

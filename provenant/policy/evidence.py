@@ -20,7 +20,7 @@ from provenant.cache import LayerCache
 from provenant.errors import ProvenantError
 from provenant.hygiene import HygieneReport
 from provenant.image import FetchedManifest, ImageReader
-from provenant.oci.platform import PlatformSpec, is_platform_manifest
+from provenant.oci.platform import PlatformSpec, select_platforms
 from provenant.policy.dockerfile import Dockerfile
 from provenant.reference import Reference, parse_reference
 from provenant.sbom.generate import Analysis, ImageAnalysis
@@ -125,8 +125,6 @@ class Evidence:
         try:
             reader, top = self._top(ref)
             if top.is_index:
-                from provenant.oci.platform import select_platforms
-
                 chosen = select_platforms(top.as_index(), [PlatformSpec.parse(platform)])
                 digest = chosen[0].digest
             else:
@@ -162,9 +160,7 @@ def gather(
     by_subject = {s.digest: s.attachments for s in attestations.subjects}
     top = analysis.top
     if top.is_index:
-        index_platforms = [
-            str(PlatformSpec.of(d.platform)) for d in top.as_index().manifests if is_platform_manifest(d) and d.platform
-        ]
+        index_platforms = [str(PlatformSpec.of(d.platform)) for d in select_platforms(top.as_index()) if d.platform]
     else:
         index_platforms = [str(analysis.images[0].image.platform)]
     per_platform = []

@@ -30,10 +30,14 @@ class Check(ABC):
     #: Fields of the family section whose entries exempt things from the check (ignore and allow lists).
     #: Outcomes name the entries that matched (``Outcome.matched``); the others are reported as unused.
     exceptions: ClassVar[tuple[str, ...]] = ()
+    #: The field of the family section that must be set (true, non-empty) for the check to run; None: the
+    #: section being present is enough.
+    requires: ClassVar[str | None] = None
 
     def enabled(self, policy: ImagePolicy) -> bool:
-        """Whether the policy asks for this check (its family section is present, by default)."""
-        return policy.family(self.family) is not None
+        """Whether the policy asks for this check: its family section is present (with ``requires`` set)."""
+        section = policy.family(self.family)
+        return section is not None and (self.requires is None or bool(getattr(section, self.requires)))
 
     @abstractmethod
     def run(self, ev: Evidence, policy: ImagePolicy) -> list[Subjected]:

@@ -46,9 +46,7 @@ class Denied(PlatformCheck):
     )
     help = "Remove or replace the package, or waive it after legal review."
     evidence = "declared licenses of every package in the SBOM of the platform"
-
-    def enabled(self, policy: ImagePolicy) -> bool:
-        return policy.checks.licenses is not None and bool(policy.checks.licenses.denied)
+    requires = "denied"
 
     def platform(self, ev: Evidence, p: PlatformEvidence, policy: ImagePolicy) -> list[Outcome]:
         cfg = policy.checks.licenses

@@ -28,9 +28,7 @@ class Digest(ImageCheck):
     )
     help = "Reference the image as name@sha256:<digest> (the digest provenant resolved is in the finding)."
     evidence = "the reference as given on the command line"
-
-    def enabled(self, policy: ImagePolicy) -> bool:
-        return policy.checks.pinning is not None and policy.checks.pinning.require_digest
+    requires = "require_digest"
 
     def image(self, ev: Evidence, policy: ImagePolicy) -> list[Outcome]:
         ref = ev.reference
@@ -58,9 +56,7 @@ class ForbiddenTags(ImageCheck):
     )
     help = "Use a versioned tag and, better, a digest."
     evidence = "the reference as given; FROM lines of --dockerfile"
-
-    def enabled(self, policy: ImagePolicy) -> bool:
-        return policy.checks.pinning is not None and bool(policy.checks.pinning.forbidden_tags)
+    requires = "forbidden_tags"
 
     def image(self, ev: Evidence, policy: ImagePolicy) -> list[Outcome]:
         forbidden = _settings(policy).forbidden_tags
@@ -112,9 +108,7 @@ class BaseDigest(ImageCheck):
     )
     help = "Write FROM name:tag@sha256:<digest> (tools such as Renovate keep the digest current)."
     evidence = "--dockerfile FROM lines; provenance base-image materials; OCI base annotations"
-
-    def enabled(self, policy: ImagePolicy) -> bool:
-        return policy.checks.pinning is not None and policy.checks.pinning.require_base_digest
+    requires = "require_base_digest"
 
     def image(self, ev: Evidence, policy: ImagePolicy) -> list[Outcome]:
         found = bases.from_dockerfile(ev)

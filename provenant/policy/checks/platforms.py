@@ -30,9 +30,7 @@ class Required(ImageCheck):
     )
     help = "Build for every required platform (docker buildx build --platform ...)."
     evidence = "the index's platform manifests"
-
-    def enabled(self, policy: ImagePolicy) -> bool:
-        return policy.checks.platforms is not None and bool(policy.checks.platforms.required)
+    requires = "required"
 
     def image(self, ev: Evidence, policy: ImagePolicy) -> list[Outcome]:
         required = _required(_cfg(policy))
@@ -59,9 +57,7 @@ class ProvenancePerPlatform(ImageCheck):
     description = "Each required platform present in the index has SLSA provenance attached."
     help = "Build every platform with provenance (buildx --provenance=mode=max) or attest each platform manifest."
     evidence = "SLSA provenance attachments per platform manifest"
-
-    def enabled(self, policy: ImagePolicy) -> bool:
-        return policy.checks.platforms is not None and policy.checks.platforms.require_provenance
+    requires = "require_provenance"
 
     def image(self, ev: Evidence, policy: ImagePolicy) -> list[Outcome]:
         cfg = _cfg(policy)

@@ -81,9 +81,7 @@ class Signed(PlatformCheck):
     )
     help = "Sign the provenance (provenant attest --key, cosign attest) with a key the policy trusts."
     evidence = "trust labels of the provenance attachments (signed:key=<fingerprint>, unsigned, …)"
-
-    def enabled(self, policy: ImagePolicy) -> bool:
-        return policy.checks.provenance is not None and policy.checks.provenance.require_signed
+    requires = "require_signed"
 
     def platform(self, ev: Evidence, p: PlatformEvidence, policy: ImagePolicy) -> list[Outcome]:
         atts = _accepted(p, _cfg(policy))
@@ -133,9 +131,7 @@ class Builder(PlatformCheck):
     description = "The builder id of every provenance statement matches provenance.builders (shell-style patterns)."
     help = "Build on an allowed builder, or add its id to provenance.builders."
     evidence = "builder.id (v0.2) / runDetails.builder.id (v1)"
-
-    def enabled(self, policy: ImagePolicy) -> bool:
-        return policy.checks.provenance is not None and bool(policy.checks.provenance.builders)
+    requires = "builders"
 
     def platform(self, ev: Evidence, p: PlatformEvidence, policy: ImagePolicy) -> list[Outcome]:
         cfg = _cfg(policy)
@@ -160,9 +156,7 @@ class Source(PlatformCheck):
     description = "The source repository recorded in the provenance matches provenance.sources (shell-style patterns)."
     help = "Build from an allowed repository, or add it to provenance.sources."
     evidence = "invocation.configSource / externalParameters / BuildKit vcs metadata"
-
-    def enabled(self, policy: ImagePolicy) -> bool:
-        return policy.checks.provenance is not None and bool(policy.checks.provenance.sources)
+    requires = "sources"
 
     def platform(self, ev: Evidence, p: PlatformEvidence, policy: ImagePolicy) -> list[Outcome]:
         cfg = _cfg(policy)
@@ -194,9 +188,7 @@ class Subject(PlatformCheck):
     )
     help = "Regenerate the provenance for this exact image; a statement about another digest proves nothing about it."
     evidence = "in-toto statement subjects against the platform manifest digest"
-
-    def enabled(self, policy: ImagePolicy) -> bool:
-        return policy.checks.provenance is not None and policy.checks.provenance.require_subject_match
+    requires = "require_subject_match"
 
     def platform(self, ev: Evidence, p: PlatformEvidence, policy: ImagePolicy) -> list[Outcome]:
         atts = _accepted(p, _cfg(policy))

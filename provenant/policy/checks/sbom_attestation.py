@@ -20,9 +20,7 @@ class Attested(PlatformCheck):
     )
     help = "Build with --sbom=true, or attach one (provenant sbom REF --attest / cosign attest --type cyclonedx)."
     evidence = "attachments per platform manifest with an SBOM predicate or media type"
-
-    def enabled(self, policy: ImagePolicy) -> bool:
-        return policy.checks.sbom is not None and policy.checks.sbom.require_attestation
+    requires = "require_attestation"
 
     def platform(self, ev: Evidence, p: PlatformEvidence, policy: ImagePolicy) -> list[Outcome]:
         sboms = [a for a in p.attachments if a.predicate_family in SBOM_FAMILIES]
