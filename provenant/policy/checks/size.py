@@ -35,7 +35,7 @@ class Budget(PlatformCheck):
         cfg = policy.checks.size
         assert cfg is not None
         compressed = p.analysis.image.compressed_size
-        uncompressed = sum(s.uncompressed_size for s in p.analysis.scans)
+        uncompressed = p.analysis.uncompressed_size
         evidence: dict[str, object] = {"compressed": compressed, "uncompressed": uncompressed}
         over = []
         if cfg.max_compressed is not None:
