@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # Shared set-up: the Debian packages the fixtures and tests use, and a virtualenv with provenant in it.
-# Idempotent: packages already present are not fetched again.
+# Python packages come from a lock file with hashes (requirements/*.lock), so every machine installs
+# exactly what the suite was run with; scripts/lock-refresh.sh moves the locks to the newest releases.
+# Usage: setup.sh            runtime only (requirements/runtime.lock)
+#        setup.sh "[test]"   runtime + test and dev tools (requirements/test.lock)
+# Idempotent: packages already present are not fetched again. $VENV picks the virtualenv (default .venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(docker-registry skopeo apache2-utils zstd ca-certificates python3-venv rpm db5.3-util gpg gpgconf golang-go git chromium)
+# Every tool a test uses is installed here: under CI=true a test that would skip for a missing tool fails.
+APT_PACKAGES=(docker-registry skopeo apache2-utils zstd ca-certificates python3-venv rpm db5.3-util gpg gpgconf
+              golang-go git chromium)
+command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(npm)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -16,9 +23,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+VENV=${VENV:-.venv}
+LOCK=${LOCK:-requirements/runtime.lock}
+[ "${1:-}" = "[test]" ] && LOCK=${LOCK_TEST:-requirements/test.lock}
 PY=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
-  "$PY" -m venv .venv
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PY" -m venv "$VENV"
 fi
-.venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-.venv/bin/python -m pip install -q -e ".${1:-}" 2>&1 | { grep -v "^WARNING: Location" || true; }
+"$VENV/bin/python" -m pip install -q --require-hashes -r "$LOCK" 2>&1 | { grep -v "^WARNING: Location" || true; }
+# The project itself: its dependencies are all in the lock, the build backend (hatchling) too.
+"$VENV/bin/python" -m pip install -q --no-deps --no-build-isolation -e . 2>&1 | { grep -v "^WARNING: Location" || true; }

@@ -14,6 +14,7 @@ import pytest
 
 from provenant.catalog.npm import NpmCataloger
 from provenant.catalog.python import PythonCataloger, normalize_name
+from tests.purls import assert_same_purl
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +34,7 @@ def test_python_matches_installed_distributions(site_packages: Path) -> None:
     for rel, data in _walk(site_packages, cat).items():
         (pkg,) = cat.parse(rel, data).packages
         got.add((normalize_name(pkg.name), pkg.version))
-        assert pkg.purl == f"pkg:pypi/{normalize_name(pkg.name)}@{pkg.version}"
+        assert_same_purl(pkg.purl, f"pkg:pypi/{normalize_name(pkg.name)}@{pkg.version}")
     expected = {
         (normalize_name(d.metadata["Name"]), d.version)
         for d in importlib.metadata.distributions(path=[str(site_packages)])

@@ -7,6 +7,7 @@ import pytest
 from provenant.catalog.base import CatalogError, ViewFile
 from provenant.catalog.distro import DistroCataloger, detect_distro, parse_os_release
 from provenant.catalog.dpkg import DpkgCataloger
+from tests.purls import assert_same_purl
 
 STATUS = b"""Package: libfoo1
 Status: install ok installed
@@ -68,7 +69,7 @@ def test_assemble_joins_files_and_licenses() -> None:
     assert foo.files == [".", "usr/lib/libfoo.so.1"]
     assert foo.licenses == ["GPL-2+", "LGPL-2.1+"]
     assert foo.license_expression == "GPL-2.0-or-later AND LGPL-2.1-or-later"
-    assert foo.purl == "pkg:deb/debian/libfoo1@1:1.2-3?arch=arm64&distro=debian-12&upstream=foo"
+    assert_same_purl(foo.purl, "pkg:deb/debian/libfoo1@1:1.2-3?arch=arm64&distro=debian-12&upstream=foo")
     assert pkgs["bar"].licenses == []
 
 

@@ -12,6 +12,7 @@ from provenant.catalog.base import ParsedFile
 from provenant.catalog.gobinary import MAGIC, OLD_LAYOUT_ISSUE, GoBinaryCataloger, parse_modinfo
 from tests.catalogdata import gobins
 from tests.catalogdata._run import ToolMissing
+from tests.purls import assert_same_purl
 
 CAT = GoBinaryCataloger()
 
@@ -60,7 +61,7 @@ def test_packages_match_go_version_m(go_binary: bytes, expected: gobins.GoVersio
     assert list(by_name) == [expected.main.path] + [d.path for d in expected.deps]
     main = by_name[expected.main.path]
     assert main.version == expected.main.version == "(devel)"
-    assert main.purl == "pkg:golang/example.com/provtest/app@%28devel%29"
+    assert_same_purl(main.purl, "pkg:golang/example.com/provtest/app@%28devel%29")
     assert main.metadata == {
         "go_version": expected.go_version,
         "goos": expected.settings["GOOS"],
@@ -75,7 +76,7 @@ def test_packages_match_go_version_m(go_binary: bytes, expected: gobins.GoVersio
         assert pkg.type == "golang"
         assert pkg.found_by == "go-binary"
         assert pkg.version == dep.version
-        assert pkg.purl == f"pkg:golang/{dep.path}@{dep.version}"
+        assert_same_purl(pkg.purl, f"pkg:golang/{dep.path}@{dep.version}")
         assert pkg.metadata.get("h1_digest", "") == dep.sum
         assert pkg.metadata["main_module"] == expected.main.path
         assert pkg.metadata["go_version"] == expected.go_version

@@ -13,6 +13,7 @@ from provenant.catalog.base import CatalogError, MiB, ParsedFile
 from provenant.catalog.java import JavaCataloger
 from tests.catalogdata import jars
 from tests.catalogdata._run import ToolMissing
+from tests.purls import assert_same_purl
 
 CAT = JavaCataloger()
 
@@ -58,7 +59,7 @@ def test_pom_properties_match_the_jar_and_debian(debian: dict[str, jars.DebJar],
     assert props["version"] == jar.upstream_version
     assert coords(parsed) == [(props["groupId"], props["artifactId"], jar.upstream_version, None)]
     (pkg,) = parsed.packages
-    assert pkg.purl == f"pkg:maven/{props['groupId']}/{props['artifactId']}@{jar.upstream_version}"
+    assert_same_purl(pkg.purl, f"pkg:maven/{props['groupId']}/{props['artifactId']}@{jar.upstream_version}")
     assert pkg.type == "maven"
     assert pkg.found_by == "java"
     assert pkg.metadata["evidence"] == "pom.properties"
@@ -90,7 +91,7 @@ def test_manifest_fallback(debian: dict[str, jars.DebJar]) -> None:
     (pkg,) = parsed.packages
     assert pkg.metadata["evidence"] == "manifest"
     assert pkg.metadata["version_from"] == "manifest:Implementation-Version"
-    assert pkg.purl == f"pkg:maven/hamcrest@{jar.upstream_version}"
+    assert_same_purl(pkg.purl, f"pkg:maven/hamcrest@{jar.upstream_version}")
 
 
 def test_file_name_fallback(debian: dict[str, jars.DebJar]) -> None:
