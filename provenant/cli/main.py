@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import os
+import signal
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -58,26 +60,116 @@ class ProvenantGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         from provenant.errors import ProvenantError
 
+        debug = bool(ctx.obj and ctx.obj.get("debug"))
         try:
             return super().invoke(ctx)
-        except ProvenantError as exc:
-            if ctx.obj and ctx.obj.get("debug"):
+        except click.exceptions.Exit:
+            raise
+        except (ProvenantError, DeadlineReached) as exc:
+            if debug:
                 raise
-            click.echo(f"provenant: error: {exc.diagnostics()}", err=True)
-            sys.exit(2)
+            fail(exc.diagnostics())
         except KeyboardInterrupt:
-            click.echo("provenant: interrupted", err=True)
-            sys.exit(2)
+            fail("interrupted", prefix="provenant: ")
+        except RecursionError:
+            if debug:
+                raise
+            fail("the input is nested too deeply to read (limit json-depth); it is not a valid image or policy")
+        except MemoryError:
+            if debug:
+                raise
+            fail("out of memory while reading the input; lower --limit values bound what one input may cost")
+        except (click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # a bug must still end as one line and exit 2, not a traceback and exit 1
+            if debug:
+                raise
+            fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback and report it)")
+
+
+def fail(message: str, *, prefix: str = "provenant: error: ") -> NoReturn:
+    """One sanitised line on stderr, then exit 2."""
+    from provenant.textsafe import one_line
+
+    click.echo(prefix + one_line(message, limit=2000), err=True)
+    sys.exit(2)
+
+
+class DeadlineReached(BaseException):
+    """The command's ``--timeout`` passed. A BaseException so that no ``except Exception`` swallows it."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+    def diagnostics(self) -> str:
+        return (
+            f"the command did not finish within its deadline of {self.seconds:g} s "
+            "(raise it with --timeout SECONDS or PROVENANT_TIMEOUT)"
+        )
+
+
+def _arm_watchdog(seconds: float) -> None:
+    """Interrupt the main thread at the deadline; five seconds later end the process whatever it is doing."""
+    if seconds <= 0 or not hasattr(signal, "setitimer"):
+        return
+
+    def hard_stop(signum: int, frame: object) -> None:
+        sys.stderr.flush()
+        os._exit(2)
+
+    def on_deadline(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGALRM, hard_stop)
+        signal.setitimer(signal.ITIMER_REAL, 5.0)
+        raise DeadlineReached(seconds)
+
+    signal.signal(signal.SIGALRM, on_deadline)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
 
 
 @click.group(cls=ProvenantGroup, epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="provenant")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.option(
+    "--timeout",
+    type=float,
+    metavar="SECONDS",
+    help="Deadline of the whole command (default 1800; 0: none; env PROVENANT_TIMEOUT).",
+)
+@click.option(
+    "--limit",
+    "limit_values",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Raise or lower one input limit, e.g. layer-bytes=128GiB (repeatable; docs/security.md lists them).",
+)
 @click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(ctx: click.Context, debug: bool, timeout: float | None, limit_values: tuple[str, ...]) -> None:
     """Inspect container images: what they are, what is in them, and the evidence attached to them."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    if ctx.resilient_parsing or ctx.invoked_subcommand is None:
+        return
+    from provenant import limits as limits_mod
+    from provenant.errors import ProvenantError
+
+    try:
+        pairs = [_split_limit(v) for v in limit_values]
+        if timeout is not None:
+            pairs.append(("timeout", str(timeout)))
+        active = limits_mod.activate(limits_mod.Limits.from_env().with_overrides(pairs))
+    except ProvenantError as exc:
+        fail(exc.diagnostics())
+    _arm_watchdog(active.timeout)
+
+
+def _split_limit(value: str) -> tuple[str, str]:
+    from provenant.errors import UsageError
+
+    name, sep, text = value.partition("=")
+    if not sep:
+        raise UsageError(f"--limit {value!r}: expected NAME=VALUE, e.g. layer-bytes=128GiB")
+    return name, text
 
 
 def main() -> None:

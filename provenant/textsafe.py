@@ -1,0 +1,51 @@
+"""Values from images and servers, made safe to show.
+
+Labels, env values, package names, registry error text: any of it can carry terminal escapes (clear the
+screen, set the window title, write the clipboard with OSC 52, hide a link with OSC 8) or markup that a
+renderer would interpret. Everything that reaches a terminal, a log line or an XML report goes through
+:func:`printable` first: control characters are shown escaped (``\\x1b``), never emitted.
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 and C1 controls, DEL, and the Unicode line/paragraph separators and bidi overrides that can
+# disguise what a line says; tab is kept only where the caller allows it.
+_UNSAFE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_TAB = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(m: re.Match[str]) -> str:
+    ch = m.group(0)
+    named = _NAMED.get(ch)
+    if named:
+        return named
+    code = ord(ch)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def printable(text: str, *, keep_tabs: bool = False) -> str:
+    """``text`` with every control character escaped; plain text comes back unchanged (and fast)."""
+    pattern = _UNSAFE if keep_tabs else _UNSAFE_TAB
+    if pattern.search(text) is None:
+        return text
+    return pattern.sub(_escape, text)
+
+
+def one_line(text: str, *, limit: int = 300) -> str:
+    """``text`` escaped and cut to ``limit`` characters, for messages built from server answers."""
+    safe = printable(" ".join(text.split()))
+    return safe if len(safe) <= limit else safe[: limit - 3] + "..."
+
+
+# XML 1.0 allows only these characters; a JUnit or CycloneDX-XML file with any other is not well-formed.
+_XML_BAD = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` with the characters XML 1.0 forbids shown escaped (``\\x1b``)."""
+    if _XML_BAD.search(text) is None:
+        return text
+    return _XML_BAD.sub(_escape, text)

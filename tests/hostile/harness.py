@@ -1,0 +1,224 @@
+"""Run the provenant CLI on a hostile input in a subprocess and measure what it cost.
+
+Every hostile case asserts the same things: the exit code, one line on stderr, the wall time, the peak
+resident memory of the process (``wait4``'s ``ru_maxrss``), and that nothing was written outside the
+cache directory (the sandbox's home, working directory and temp directory are listed before and after;
+free disk space is sampled during the run, which also catches unlinked temp files such as SQLite's
+spill files). The child runs with an address-space cap so that a regression fails the test instead of
+taking the machine's memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+#: What every hostile case must stay within (the issue's bound; docs/security.md quotes the figures).
+MAX_SECONDS = 60.0
+MAX_RSS_MB = 512.0
+#: Disk the run may take outside the cache while it runs (sampled free space of the filesystem).
+MAX_DISK_MB = 64.0
+#: Address space the child may map: far above MAX_RSS_MB (threads reserve stacks), far below the machine.
+ADDRESS_SPACE = 6 << 30
+
+_WATCHED_SYSTEM_DIRS = (Path("/tmp"), Path("/var/tmp"))
+
+
+@dataclass
+class Outcome:
+    """What one run did."""
+
+    args: list[str]
+    exit_code: int
+    stdout: str
+    stderr: str
+    seconds: float
+    peak_rss_mb: float
+    disk_mb: float
+    written_outside: list[str] = field(default_factory=list)
+
+    @property
+    def stderr_lines(self) -> list[str]:
+        return [line for line in self.stderr.splitlines() if line.strip()]
+
+    def summary(self) -> str:
+        return (
+            f"exit {self.exit_code} in {self.seconds:.1f} s, peak RSS {self.peak_rss_mb:.0f} MB, "
+            f"disk {self.disk_mb:.0f} MB; stderr: {self.stderr.strip()[:500]!r}"
+        )
+
+    def assert_bounded(self, *, exit_code: int, error: str | None = None, max_rss_mb: float = MAX_RSS_MB) -> None:
+        """The common assertions: exit code, one stderr line containing ``error``, time, memory, disk."""
+        assert self.exit_code == exit_code, self.summary()
+        if exit_code == 2:
+            assert len(self.stderr_lines) == 1, self.summary()
+            assert self.stderr_lines[0].startswith("provenant: error: "), self.summary()
+            assert "Traceback" not in self.stderr, self.summary()
+        if error is not None:
+            assert error in self.stderr, self.summary()
+        assert self.seconds < MAX_SECONDS, self.summary()
+        assert self.peak_rss_mb <= max_rss_mb, self.summary()
+        assert self.disk_mb <= MAX_DISK_MB, self.summary()
+        assert not self.written_outside, f"written outside the cache: {self.written_outside[:10]}"
+        for stream in (self.stdout, self.stderr):
+            assert "\x1b" not in stream, f"raw escape character in output: {self.summary()}"
+
+
+@dataclass
+class Sandbox:
+    """A home, a working directory, a temp directory and a cache directory for one run."""
+
+    root: Path
+
+    def __post_init__(self) -> None:
+        for d in (self.home, self.work, self.tmp, self.cache):
+            d.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def home(self) -> Path:
+        return self.root / "home"
+
+    @property
+    def work(self) -> Path:
+        return self.root / "work"
+
+    @property
+    def tmp(self) -> Path:
+        return self.root / "tmp"
+
+    @property
+    def cache(self) -> Path:
+        return self.root / "cache"
+
+    def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        keep = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "SYSTEMROOT")}
+        env = {
+            **keep,
+            "HOME": str(self.home),
+            "TMPDIR": str(self.tmp),
+            "XDG_CACHE_HOME": str(self.home / ".cache"),
+            "PROVENANT_CACHE_DIR": str(self.cache),
+            "DOCKER_CONFIG": str(self.home / ".docker"),
+            "NO_COLOR": "1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        env.update(extra or {})
+        return env
+
+
+def _listing(dirs: list[Path], skip: Path) -> dict[str, int]:
+    seen: dict[str, int] = {}
+    for top in dirs:
+        if not top.exists():
+            continue
+        for dirpath, dirnames, filenames in os.walk(top):
+            here = Path(dirpath)
+            if here == skip or skip in here.parents:
+                dirnames.clear()
+                continue
+            for name in filenames:
+                p = here / name
+                with contextlib.suppress(OSError):
+                    seen[str(p)] = p.lstat().st_size
+            if top in _WATCHED_SYSTEM_DIRS:
+                dirnames.clear()  # the machine's temp dirs: their top level is what a stray write would hit
+    return seen
+
+
+def _free_bytes(path: Path) -> int:
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize
+
+
+def _limit_child() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def run_cli(
+    args: list[str],
+    sandbox: Sandbox,
+    *,
+    env: dict[str, str] | None = None,
+    stdin: bytes = b"",
+    kill_after: float = MAX_SECONDS + 30,
+) -> Outcome:
+    """``python -m provenant ARGS`` in ``sandbox``; killed after ``kill_after`` seconds (then the asserts fail)."""
+    watched = [sandbox.home, sandbox.work, sandbox.tmp, *_WATCHED_SYSTEM_DIRS]
+    before = _listing(watched, sandbox.cache)
+    free_dirs = {sandbox.root, *(d for d in _WATCHED_SYSTEM_DIRS if d.exists())}
+    free_before = {d: _free_bytes(d) for d in free_dirs}
+    lowest = dict(free_before)
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.05):
+            for d in free_dirs:
+                lowest[d] = min(lowest[d], _free_bytes(d))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    start = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "provenant", *args],
+        cwd=sandbox.work,
+        env=sandbox.env(env),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=_limit_child,  # noqa: PLW1509 - only setrlimit, before exec
+    )
+    sampler.start()
+    chunks: dict[str, list[bytes]] = {"out": [], "err": []}
+
+    def drain(name: str, stream: IO[bytes]) -> None:
+        chunks[name].append(stream.read())
+
+    readers = [
+        threading.Thread(target=drain, args=("out", proc.stdout), daemon=True),
+        threading.Thread(target=drain, args=("err", proc.stderr), daemon=True),
+    ]
+    for r in readers:
+        r.start()
+    assert proc.stdin is not None
+    try:
+        proc.stdin.write(stdin)
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass
+    killer = threading.Timer(kill_after, proc.kill)
+    killer.start()
+    # wait4 rather than communicate(): it hands back this child's own rusage, and so its peak RSS.
+    _, status, usage = os.wait4(proc.pid, 0)
+    killer.cancel()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    for r in readers:
+        r.join()
+    seconds = time.monotonic() - start
+    done.set()
+    sampler.join()
+    err = b"".join(chunks["err"])
+    if not killer.is_alive() and seconds >= kill_after:
+        err += f"\n[harness] killed after {kill_after} s".encode()
+    out = b"".join(chunks["out"])
+    peak_kb = usage.ru_maxrss
+    after = _listing(watched, sandbox.cache)
+    outside = sorted(p for p, size in after.items() if before.get(p) != size)
+    disk = max(free_before[d] - lowest[d] for d in free_dirs)
+    return Outcome(
+        args=args,
+        exit_code=proc.returncode,
+        stdout=out.decode("utf-8", "replace"),
+        stderr=err.decode("utf-8", "replace"),
+        seconds=seconds,
+        peak_rss_mb=peak_kb / 1024,
+        disk_mb=max(0, disk) / (1 << 20),
+        written_outside=outside,
+    )

@@ -1,0 +1,44 @@
+"""The harness itself must catch what it claims to catch; otherwise every hostile case could pass vacuously."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.hostile.harness import Sandbox, run_cli
+from tests.hostile.server import HostileServer, response
+
+
+def test_a_clean_error_is_one_line_exit_2(sandbox: Sandbox) -> None:
+    out = run_cli(["inspect", "oci:/nonexistent/layout"], sandbox)
+    out.assert_bounded(exit_code=2)
+
+
+def test_memory_is_measured_per_child(sandbox: Sandbox) -> None:
+    # A child that allocates ~300 MB must show it; the harness's own process must not be what is measured.
+    out = run_cli(["--help"], sandbox)
+    assert out.exit_code == 0 and 5 < out.peak_rss_mb < 200, out.summary()
+    code = "b = bytearray(300 << 20); b[::4096] = b'x' * len(b[::4096])"
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    import os
+
+    _, _, usage = os.wait4(proc.pid, 0)
+    assert usage.ru_maxrss / 1024 > 290
+
+
+def test_writes_outside_the_cache_are_seen(sandbox: Sandbox, tmp_path: Path) -> None:
+    (sandbox.work / "policy.yaml").write_text("not: [valid")
+    out = run_cli(["policy", "validate", "policy.yaml"], sandbox)
+    assert out.written_outside == []
+    (sandbox.work / "stray").write_text("x")  # what a run that wrote here would leave behind
+    from tests.hostile import harness
+
+    listing = harness._listing([sandbox.work], sandbox.cache)
+    assert str(sandbox.work / "stray") in listing
+
+
+def test_the_server_answers_scripted_bytes(server: HostileServer, sandbox: Sandbox) -> None:
+    server.answer("GET", r"/v2/team/app/manifests/", response(500, b"\x1b]0;owned\x07 boom"))
+    out = run_cli(["inspect", f"{server.host}/team/app:1"], sandbox, env={"PROVENANT_LIMIT_RETRIES": "0"})
+    out.assert_bounded(exit_code=2)
