@@ -60,31 +60,35 @@ class ProvenantGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         from provenant.errors import ProvenantError
 
-        debug = bool(ctx.obj and ctx.obj.get("debug"))
         try:
             return super().invoke(ctx)
         except click.exceptions.Exit:
             raise
         except (ProvenantError, DeadlineReached) as exc:
-            if debug:
+            if _debug(ctx):
                 raise
             fail(exc.diagnostics())
         except KeyboardInterrupt:
             fail("interrupted", prefix="provenant: ")
         except RecursionError:
-            if debug:
+            if _debug(ctx):
                 raise
             fail("the input is nested too deeply to read (limit json-depth); it is not a valid image or policy")
         except MemoryError:
-            if debug:
+            if _debug(ctx):
                 raise
             fail("out of memory while reading the input; lower --limit values bound what one input may cost")
         except (click.ClickException, click.Abort):
             raise
         except Exception as exc:  # a bug must still end as one line and exit 2, not a traceback and exit 1
-            if debug:
+            if _debug(ctx):
                 raise
             fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback and report it)")
+
+
+def _debug(ctx: click.Context) -> bool:
+    # Read after the group callback ran: that is where --debug lands in ctx.obj.
+    return bool(ctx.obj and ctx.obj.get("debug"))
 
 
 def fail(message: str, *, prefix: str = "provenant: error: ") -> NoReturn:
