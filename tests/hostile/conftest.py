@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,10 +12,15 @@ import pytest
 from tests.hostile.harness import Sandbox
 from tests.hostile.server import HostileServer, hostile_server
 
+#: Outside /tmp and /var/tmp, which the child gets private copies of (see harness.py).
+SANDBOXES = Path(__file__).resolve().parents[1] / "artifacts" / "hostile"
+
 
 @pytest.fixture
-def sandbox(tmp_path: Path) -> Sandbox:
-    return Sandbox(tmp_path / "sandbox")
+def sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
+    root = SANDBOXES / f"{request.node.name[:80]}-{uuid.uuid4().hex[:8]}"
+    yield Sandbox(root)
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

@@ -6,13 +6,20 @@ cache directory (the sandbox's home, working directory and temp directory are li
 free disk space is sampled during the run, which also catches unlinked temp files such as SQLite's
 spill files). The child runs with an address-space cap so that a regression fails the test instead of
 taking the machine's memory.
+
+As root (CI), the child runs in a private mount namespace where ``/tmp`` and ``/var/tmp`` are the
+sandbox's own directories, so a stray write there is seen exactly, whatever else the machine is doing;
+the sandbox therefore lives outside both (``tests/artifacts/hostile/``). Elsewhere the machine's
+``/tmp`` and ``/var/tmp`` top levels are compared before and after.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import threading
@@ -79,8 +86,18 @@ class Sandbox:
     root: Path
 
     def __post_init__(self) -> None:
-        for d in (self.home, self.work, self.tmp, self.cache):
+        for d in (self.home, self.work, self.tmp, self.cache, self.sys_tmp, self.var_tmp):
             d.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def sys_tmp(self) -> Path:
+        """What the child sees as ``/tmp`` (private namespace only)."""
+        return self.root / "sys-tmp"
+
+    @property
+    def var_tmp(self) -> Path:
+        """What the child sees as ``/var/tmp`` (private namespace only)."""
+        return self.root / "var-tmp"
 
     @property
     def home(self) -> Path:
@@ -133,6 +150,11 @@ def _listing(dirs: list[Path], skip: Path) -> dict[str, int]:
     return seen
 
 
+def private_tmp_available() -> bool:
+    """Root with ``unshare``: the child can get private ``/tmp`` and ``/var/tmp``."""
+    return os.geteuid() == 0 and shutil.which("unshare") is not None
+
+
 def _free_bytes(path: Path) -> int:
     st = os.statvfs(path)
     return st.f_bavail * st.f_frsize
@@ -152,7 +174,23 @@ def run_cli(
     kill_after: float = MAX_SECONDS + 30,
 ) -> Outcome:
     """``python -m provenant ARGS`` in ``sandbox``; killed after ``kill_after`` seconds (then the asserts fail)."""
-    watched = [sandbox.home, sandbox.work, sandbox.tmp, *_WATCHED_SYSTEM_DIRS]
+    return run_python(["-m", "provenant", *args], sandbox, env=env, stdin=stdin, kill_after=kill_after, label=args)
+
+
+def run_python(
+    python_args: list[str],
+    sandbox: Sandbox,
+    *,
+    env: dict[str, str] | None = None,
+    stdin: bytes = b"",
+    kill_after: float = MAX_SECONDS + 30,
+    label: list[str] | None = None,
+) -> Outcome:
+    """``python PYTHON_ARGS`` in ``sandbox``, measured (the harness's own tests run other programs with it)."""
+    args = label if label is not None else python_args
+    isolated = private_tmp_available()
+    system_dirs = [sandbox.sys_tmp, sandbox.var_tmp] if isolated else list(_WATCHED_SYSTEM_DIRS)
+    watched = [sandbox.home, sandbox.work, sandbox.tmp, *system_dirs]
     before = _listing(watched, sandbox.cache)
     free_dirs = {sandbox.root, *(d for d in _WATCHED_SYSTEM_DIRS if d.exists())}
     free_before = {d: _free_bytes(d) for d in free_dirs}
@@ -166,8 +204,15 @@ def run_cli(
 
     sampler = threading.Thread(target=sample, daemon=True)
     start = time.monotonic()
+    command = [sys.executable, *python_args]
+    if isolated:
+        command = [
+            "unshare", "--mount", "--propagation", "private", "sh", "-c",
+            'mount --bind "$1" /tmp && mount --bind "$2" /var/tmp && shift 2 && exec "$@"',
+            "sh", str(sandbox.sys_tmp), str(sandbox.var_tmp), *command,
+        ]  # fmt: skip
     proc = subprocess.Popen(
-        [sys.executable, "-m", "provenant", *args],
+        command,
         cwd=sandbox.work,
         env=sandbox.env(env),
         stdin=subprocess.PIPE,
@@ -212,7 +257,7 @@ def run_cli(
     after = _listing(watched, sandbox.cache)
     outside = sorted(p for p, size in after.items() if before.get(p) != size)
     disk = max(free_before[d] - lowest[d] for d in free_dirs)
-    return Outcome(
+    outcome = Outcome(
         args=args,
         exit_code=proc.returncode,
         stdout=out.decode("utf-8", "replace"),
@@ -222,3 +267,24 @@ def run_cli(
         disk_mb=max(0, disk) / (1 << 20),
         written_outside=outside,
     )
+    _record(outcome)
+    return outcome
+
+
+def _record(outcome: Outcome) -> None:
+    """With ``$PROVENANT_HOSTILE_REPORT`` set, append this run's figures to that JSON-lines file
+    (benchmarks/hostile_figures.py turns them into the table in docs/security.md)."""
+    target = os.environ.get("PROVENANT_HOSTILE_REPORT")
+    if not target:
+        return
+    row = {
+        "test": os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0],
+        "args": outcome.args,
+        "exit": outcome.exit_code,
+        "seconds": round(outcome.seconds, 2),
+        "peak_rss_mb": round(outcome.peak_rss_mb, 1),
+        "disk_mb": round(outcome.disk_mb, 1),
+        "stderr": outcome.stderr_lines[0] if outcome.stderr_lines else "",
+    }
+    with open(target, "a", encoding="utf-8") as f:
+        f.write(json.dumps(row) + "\n")

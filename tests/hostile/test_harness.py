@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.hostile.harness import Sandbox, run_cli
+from tests.hostile.harness import Sandbox, private_tmp_available, run_cli, run_python
 from tests.hostile.server import HostileServer, response
 
 
@@ -27,15 +27,26 @@ def test_memory_is_measured_per_child(sandbox: Sandbox) -> None:
     assert usage.ru_maxrss / 1024 > 290
 
 
-def test_writes_outside_the_cache_are_seen(sandbox: Sandbox, tmp_path: Path) -> None:
+def test_writes_outside_the_cache_are_seen(sandbox: Sandbox) -> None:
     (sandbox.work / "policy.yaml").write_text("not: [valid")
     out = run_cli(["policy", "validate", "policy.yaml"], sandbox)
     assert out.written_outside == []
-    (sandbox.work / "stray").write_text("x")  # what a run that wrote here would leave behind
-    from tests.hostile import harness
-
-    listing = harness._listing([sandbox.work], sandbox.cache)
-    assert str(sandbox.work / "stray") in listing
+    code = (
+        "import os, pathlib, tempfile\n"
+        "pathlib.Path('/tmp/stray-tmp').write_text('x')\n"
+        "pathlib.Path('/var/tmp/stray-var').write_text('x')\n"
+        "pathlib.Path('stray-cwd').write_text('x')\n"
+        "pathlib.Path(os.environ['PROVENANT_CACHE_DIR'], 'allowed').write_text('x')\n"
+        "f = tempfile.TemporaryFile()\n"  # unlinked at once, like SQLite's spill files: seen as disk use
+        "f.write(b'\\0' * (100 << 20)); f.flush(); import time; time.sleep(0.5)\n"
+    )
+    out = run_python(["-c", code], sandbox)
+    assert out.exit_code == 0, out.summary()
+    names = sorted(Path(p).name for p in out.written_outside)
+    assert names == ["stray-cwd", "stray-tmp", "stray-var"] if private_tmp_available() else "stray-cwd" in names
+    assert out.disk_mb >= 90, out.summary()
+    if private_tmp_available():
+        assert not Path("/tmp/stray-tmp").exists()  # the child's /tmp was the sandbox's
 
 
 def test_the_server_answers_scripted_bytes(server: HostileServer, sandbox: Sandbox) -> None:
