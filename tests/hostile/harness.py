@@ -155,6 +155,17 @@ def private_tmp_available() -> bool:
     return os.geteuid() == 0 and shutil.which("unshare") is not None
 
 
+def under_system_tmp(path: Path) -> bool:
+    """``path`` is inside ``/tmp`` or ``/var/tmp`` (and so would vanish under the child's private copies)."""
+    resolved = path.resolve()
+    return any(resolved == d or d in resolved.parents for d in _WATCHED_SYSTEM_DIRS)
+
+
+def isolated(sandbox: Sandbox) -> bool:
+    """Whether runs in ``sandbox`` get private ``/tmp`` and ``/var/tmp``."""
+    return private_tmp_available() and not under_system_tmp(sandbox.root)
+
+
 def _free_bytes(path: Path) -> int:
     st = os.statvfs(path)
     return st.f_bavail * st.f_frsize
@@ -188,8 +199,8 @@ def run_python(
 ) -> Outcome:
     """``python PYTHON_ARGS`` in ``sandbox``, measured (the harness's own tests run other programs with it)."""
     args = label if label is not None else python_args
-    isolated = private_tmp_available()
-    system_dirs = [sandbox.sys_tmp, sandbox.var_tmp] if isolated else list(_WATCHED_SYSTEM_DIRS)
+    private = isolated(sandbox)
+    system_dirs = [sandbox.sys_tmp, sandbox.var_tmp] if private else list(_WATCHED_SYSTEM_DIRS)
     watched = [sandbox.home, sandbox.work, sandbox.tmp, *system_dirs]
     before = _listing(watched, sandbox.cache)
     free_dirs = {sandbox.root, *(d for d in _WATCHED_SYSTEM_DIRS if d.exists())}
@@ -205,7 +216,7 @@ def run_python(
     sampler = threading.Thread(target=sample, daemon=True)
     start = time.monotonic()
     command = [sys.executable, *python_args]
-    if isolated:
+    if private:
         command = [
             "unshare", "--mount", "--propagation", "private", "sh", "-c",
             'mount --bind "$1" /tmp && mount --bind "$2" /var/tmp && shift 2 && exec "$@"',

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.hostile.harness import Sandbox, private_tmp_available, run_cli, run_python
+from tests.hostile.harness import Sandbox, isolated, run_cli, run_python
 from tests.hostile.server import HostileServer, response
 
 
@@ -43,9 +43,9 @@ def test_writes_outside_the_cache_are_seen(sandbox: Sandbox) -> None:
     out = run_python(["-c", code], sandbox)
     assert out.exit_code == 0, out.summary()
     names = sorted(Path(p).name for p in out.written_outside)
-    assert names == ["stray-cwd", "stray-tmp", "stray-var"] if private_tmp_available() else "stray-cwd" in names
+    assert names == ["stray-cwd", "stray-tmp", "stray-var"] if isolated(sandbox) else "stray-cwd" in names
     assert out.disk_mb >= 90, out.summary()
-    if private_tmp_available():
+    if isolated(sandbox):
         assert not Path("/tmp/stray-tmp").exists()  # the child's /tmp was the sandbox's
 
 
