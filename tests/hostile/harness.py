@@ -7,10 +7,11 @@ free disk space is sampled during the run, which also catches unlinked temp file
 spill files). The child runs with an address-space cap so that a regression fails the test instead of
 taking the machine's memory.
 
-As root (CI), the child runs in a private mount namespace where ``/tmp`` and ``/var/tmp`` are the
-sandbox's own directories, so a stray write there is seen exactly, whatever else the machine is doing;
-the sandbox therefore lives outside both (``tests/artifacts/hostile/``). Elsewhere the machine's
-``/tmp`` and ``/var/tmp`` top levels are compared before and after.
+As root (CI), the child runs in a private mount namespace where ``/tmp`` and ``/var/tmp`` are overlays
+whose upper directories are the sandbox's: everything already there stays readable (the virtualenv may
+live under /tmp), and every write lands in the sandbox, where it is seen exactly, whatever else the
+machine is doing. The sandbox therefore lives outside both. Elsewhere the machine's ``/tmp`` and
+``/var/tmp`` top levels are compared before and after.
 """
 
 from __future__ import annotations
@@ -86,18 +87,24 @@ class Sandbox:
     root: Path
 
     def __post_init__(self) -> None:
-        for d in (self.home, self.work, self.tmp, self.cache, self.sys_tmp, self.var_tmp):
+        for d in (self.home, self.work, self.tmp, self.cache, *self.overlay_dirs):
             d.mkdir(parents=True, exist_ok=True)
 
     @property
     def sys_tmp(self) -> Path:
-        """What the child sees as ``/tmp`` (private namespace only)."""
-        return self.root / "sys-tmp"
+        """Where the child's writes to ``/tmp`` land (private namespace only)."""
+        return self.root / "overlay" / "tmp-upper"
 
     @property
     def var_tmp(self) -> Path:
-        """What the child sees as ``/var/tmp`` (private namespace only)."""
-        return self.root / "var-tmp"
+        """Where the child's writes to ``/var/tmp`` land (private namespace only)."""
+        return self.root / "overlay" / "var-tmp-upper"
+
+    @property
+    def overlay_dirs(self) -> tuple[Path, Path, Path, Path]:
+        """Upper and work directories of the two overlays."""
+        base = self.root / "overlay"
+        return (self.sys_tmp, base / "tmp-work", self.var_tmp, base / "var-tmp-work")
 
     @property
     def home(self) -> Path:
@@ -217,10 +224,13 @@ def run_python(
     start = time.monotonic()
     command = [sys.executable, *python_args]
     if private:
+        up1, work1, up2, work2 = (str(d) for d in sandbox.overlay_dirs)
         command = [
             "unshare", "--mount", "--propagation", "private", "sh", "-c",
-            'mount --bind "$1" /tmp && mount --bind "$2" /var/tmp && shift 2 && exec "$@"',
-            "sh", str(sandbox.sys_tmp), str(sandbox.var_tmp), *command,
+            'mount -t overlay overlay -o "lowerdir=/tmp,upperdir=$1,workdir=$2" /tmp'
+            ' && mount -t overlay overlay -o "lowerdir=/var/tmp,upperdir=$3,workdir=$4" /var/tmp'
+            ' && shift 4 && exec "$@"',
+            "sh", up1, work1, up2, work2, *command,
         ]  # fmt: skip
     proc = subprocess.Popen(
         command,
