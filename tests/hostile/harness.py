@@ -3,9 +3,9 @@
 Every hostile case asserts the same things: the exit code, one line on stderr, the wall time, the peak
 resident memory of the process (``wait4``'s ``ru_maxrss``), and that nothing was written outside the
 cache directory (the sandbox's home, working directory and temp directory are listed before and after;
-free disk space is sampled during the run, which also catches unlinked temp files such as SQLite's
-spill files). The child runs with an address-space cap so that a regression fails the test instead of
-taking the machine's memory.
+the bytes the process writes to files are sampled during the run, which also catches unlinked temp
+files such as SQLite's spill files). The child runs with an address-space cap so that a regression
+fails the test instead of taking the machine's memory.
 
 As root (CI), the child runs in a private mount namespace where ``/tmp`` and ``/var/tmp`` are overlays
 whose upper directories are the sandbox's: everything already there stays readable (the virtualenv may
@@ -32,7 +32,7 @@ from typing import IO
 #: What every hostile case must stay within (the issue's bound; docs/security.md quotes the figures).
 MAX_SECONDS = 60.0
 MAX_RSS_MB = 512.0
-#: Disk the run may take outside the cache while it runs (sampled free space of the filesystem).
+#: Bytes the run may write to files, the cache included (sampled from /proc/PID/io).
 MAX_DISK_MB = 64.0
 #: Address space the child may map: far above MAX_RSS_MB (threads reserve stacks), far below the machine.
 ADDRESS_SPACE = 6 << 30
@@ -173,9 +173,17 @@ def isolated(sandbox: Sandbox) -> bool:
     return private_tmp_available() and not under_system_tmp(sandbox.root)
 
 
-def _free_bytes(path: Path) -> int:
-    st = os.statvfs(path)
-    return st.f_bavail * st.f_frsize
+def _written_bytes(pid: int) -> int:
+    """Bytes the process has dirtied in files (``write_bytes`` of /proc/PID/io): counted when written, so a
+    temp file unlinked at once (SQLite's spill files) counts too; pipes and sockets do not."""
+    try:
+        text = Path(f"/proc/{pid}/io").read_text()
+    except OSError:
+        return 0
+    for line in text.splitlines():
+        if line.startswith("write_bytes:"):
+            return int(line.split()[1])
+    return 0
 
 
 def _limit_child() -> None:
@@ -210,15 +218,12 @@ def run_python(
     system_dirs = [sandbox.sys_tmp, sandbox.var_tmp] if private else list(_WATCHED_SYSTEM_DIRS)
     watched = [sandbox.home, sandbox.work, sandbox.tmp, *system_dirs]
     before = _listing(watched, sandbox.cache)
-    free_dirs = {sandbox.root, *(d for d in _WATCHED_SYSTEM_DIRS if d.exists())}
-    free_before = {d: _free_bytes(d) for d in free_dirs}
-    lowest = dict(free_before)
+    written = [0]
     done = threading.Event()
 
     def sample() -> None:
         while not done.wait(0.05):
-            for d in free_dirs:
-                lowest[d] = min(lowest[d], _free_bytes(d))
+            written[0] = max(written[0], _written_bytes(proc.pid))
 
     sampler = threading.Thread(target=sample, daemon=True)
     start = time.monotonic()
@@ -277,7 +282,6 @@ def run_python(
     peak_kb = usage.ru_maxrss
     after = _listing(watched, sandbox.cache)
     outside = sorted(p for p, size in after.items() if before.get(p) != size)
-    disk = max(free_before[d] - lowest[d] for d in free_dirs)
     outcome = Outcome(
         args=args,
         exit_code=proc.returncode,
@@ -285,7 +289,7 @@ def run_python(
         stderr=err.decode("utf-8", "replace"),
         seconds=seconds,
         peak_rss_mb=peak_kb / 1024,
-        disk_mb=max(0, disk) / (1 << 20),
+        disk_mb=written[0] / (1 << 20),
         written_outside=outside,
     )
     _record(outcome)
