@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -186,11 +185,6 @@ def _written_bytes(pid: int) -> int:
     return 0
 
 
-def _limit_child() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-
 def run_cli(
     args: list[str],
     sandbox: Sandbox,
@@ -227,16 +221,20 @@ def run_python(
 
     sampler = threading.Thread(target=sample, daemon=True)
     start = time.monotonic()
-    command = [sys.executable, *python_args]
+    # The limits are set by a shell between us and the child (not a preexec_fn): without a preexec_fn
+    # the child is spawned with vfork, so its peak RSS starts at a shell's, not at a fork of pytest's.
+    script = f"ulimit -v {ADDRESS_SPACE >> 10} && ulimit -c 0"
+    mounts: list[str] = []
     if private:
-        up1, work1, up2, work2 = (str(d) for d in sandbox.overlay_dirs)
-        command = [
-            "unshare", "--mount", "--propagation", "private", "sh", "-c",
-            'mount -t overlay overlay -o "lowerdir=/tmp,upperdir=$1,workdir=$2" /tmp'
+        script += (
+            ' && mount -t overlay overlay -o "lowerdir=/tmp,upperdir=$1,workdir=$2" /tmp'
             ' && mount -t overlay overlay -o "lowerdir=/var/tmp,upperdir=$3,workdir=$4" /var/tmp'
-            ' && shift 4 && exec "$@"',
-            "sh", up1, work1, up2, work2, *command,
-        ]  # fmt: skip
+        )
+        mounts = [str(d) for d in sandbox.overlay_dirs]
+    script += f' && shift {len(mounts)} && exec "$@"'
+    command = ["sh", "-c", script, "sh", *mounts, sys.executable, *python_args]
+    if private:
+        command = ["unshare", "--mount", "--propagation", "private", *command]
     proc = subprocess.Popen(
         command,
         cwd=sandbox.work,
@@ -244,7 +242,6 @@ def run_python(
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        preexec_fn=_limit_child,  # noqa: PLW1509 - only setrlimit, before exec
     )
     sampler.start()
     chunks: dict[str, list[bytes]] = {"out": [], "err": []}
