@@ -1,11 +1,11 @@
 """Run the provenant CLI on a hostile input in a subprocess and measure what it cost.
 
 Every hostile case asserts the same things: the exit code, one line on stderr, the wall time, the peak
-resident memory of the process (``wait4``'s ``ru_maxrss``), and that nothing was written outside the
-cache directory (the sandbox's home, working directory and temp directory are listed before and after;
-the bytes the process writes to files are sampled during the run, which also catches unlinked temp
-files such as SQLite's spill files). The child runs with an address-space cap so that a regression
-fails the test instead of taking the machine's memory.
+resident memory of the process (``wait4``'s ``ru_maxrss``, taken by a small launcher), and that nothing
+was written outside the cache directory (the sandbox's home, working directory and temp directory are
+listed before and after; the bytes the process writes to files are sampled during the run, which also
+catches unlinked temp files such as SQLite's spill files). The child runs with an address-space cap so
+that a regression fails the test instead of taking the machine's memory.
 
 As root (CI), the child runs in a private mount namespace where ``/tmp`` and ``/var/tmp`` are overlays
 whose upper directories are the sandbox's: everything already there stays readable (the virtualenv may
@@ -20,6 +20,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -197,6 +198,25 @@ def run_cli(
     return run_python(["-m", "provenant", *args], sandbox, env=env, stdin=stdin, kill_after=kill_after, label=args)
 
 
+#: Runs between the sandbox's shell and the measured program. ``ru_maxrss`` survives ``execve`` (the
+#: kernel folds the old memory's high-water mark in), so a program started from pytest by fork or vfork
+#: would report pytest's pages as its own; a child forked from this small launcher starts from the
+#: launcher's few MB. It writes the child's pid at once and the child's ``wait4`` figures at the end.
+_LAUNCHER = """
+import os, sys
+report, argv = sys.argv[1], sys.argv[2:]
+pid = os.fork()
+if pid == 0:
+    os.execvp(argv[0], argv)
+with open(report + ".pid", "w") as f:
+    f.write(str(pid))
+_, status, usage = os.wait4(pid, 0)
+with open(report, "w") as f:
+    f.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status) % 256)
+"""
+
+
 def run_python(
     python_args: list[str],
     sandbox: Sandbox,
@@ -212,17 +232,21 @@ def run_python(
     system_dirs = [sandbox.sys_tmp, sandbox.var_tmp] if private else list(_WATCHED_SYSTEM_DIRS)
     watched = [sandbox.home, sandbox.work, sandbox.tmp, *system_dirs]
     before = _listing(watched, sandbox.cache)
+    report = sandbox.root / f"rusage-{time.monotonic_ns()}"
     written = [0]
     done = threading.Event()
 
     def sample() -> None:
+        pid = 0
         while not done.wait(0.05):
-            written[0] = max(written[0], _written_bytes(proc.pid))
+            if not pid:
+                with contextlib.suppress(OSError, ValueError):
+                    pid = int(Path(f"{report}.pid").read_text())
+            if pid:
+                written[0] = max(written[0], _written_bytes(pid))
 
     sampler = threading.Thread(target=sample, daemon=True)
     start = time.monotonic()
-    # The limits are set by a shell between us and the child (not a preexec_fn): without a preexec_fn
-    # the child is spawned with vfork, so its peak RSS starts at a shell's, not at a fork of pytest's.
     script = f"ulimit -v {ADDRESS_SPACE >> 10} && ulimit -c 0"
     mounts: list[str] = []
     if private:
@@ -232,7 +256,8 @@ def run_python(
         )
         mounts = [str(d) for d in sandbox.overlay_dirs]
     script += f' && shift {len(mounts)} && exec "$@"'
-    command = ["sh", "-c", script, "sh", *mounts, sys.executable, *python_args]
+    launcher = [sys.executable, "-c", _LAUNCHER, str(report)]
+    command = ["sh", "-c", script, "sh", *mounts, *launcher, sys.executable, *python_args]
     if private:
         command = ["unshare", "--mount", "--propagation", "private", *command]
     proc = subprocess.Popen(
@@ -242,6 +267,7 @@ def run_python(
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        start_new_session=True,  # the kill below reaches the launcher and the measured child alike
     )
     sampler.start()
     chunks: dict[str, list[bytes]] = {"out": [], "err": []}
@@ -261,22 +287,32 @@ def run_python(
         proc.stdin.close()
     except BrokenPipeError:
         pass
-    killer = threading.Timer(kill_after, proc.kill)
+    killed = threading.Event()
+
+    def kill() -> None:
+        killed.set()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+    killer = threading.Timer(kill_after, kill)
     killer.start()
-    # wait4 rather than communicate(): it hands back this child's own rusage, and so its peak RSS.
-    _, status, usage = os.wait4(proc.pid, 0)
-    killer.cancel()
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    try:
+        proc.wait()
+    finally:
+        killer.cancel()
     for r in readers:
         r.join()
     seconds = time.monotonic() - start
     done.set()
     sampler.join()
     err = b"".join(chunks["err"])
-    if not killer.is_alive() and seconds >= kill_after:
+    if killed.is_set():
         err += f"\n[harness] killed after {kill_after} s".encode()
     out = b"".join(chunks["out"])
-    peak_kb = usage.ru_maxrss
+    try:
+        peak_kb = int(report.read_text())
+    except (OSError, ValueError):
+        peak_kb = 0  # killed: the figure is lost, and the exit code and time already fail the case
     after = _listing(watched, sandbox.cache)
     outside = sorted(p for p, size in after.items() if before.get(p) != size)
     outcome = Outcome(
