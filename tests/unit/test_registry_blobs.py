@@ -11,6 +11,7 @@ import pytest
 
 from provenant.digest import Digest, VerifyingStream
 from provenant.errors import DigestMismatchError, NotFoundError, RegistryError
+from provenant.limits import LimitExceededError, Limits
 from provenant.sources.registry.blobs import CHUNK_SIZE
 from tests.fakeregistry import Canned, FakeRegistry, make_client, ref
 
@@ -85,12 +86,16 @@ def test_wrong_bytes_fail_verification() -> None:
         client.get_blob(ref(fake, "team/app:v1"), digest, len(BLOB))
 
 
-def test_never_more_than_size_bytes() -> None:
+def test_more_bytes_than_the_descriptor_says_is_an_error_at_once() -> None:
     fake, digest = _fake()
     fake.corrupt_blob(str(digest), BLOB + b"trailing junk" * 1000)
     client, _ = make_client(fake)
-    with client.open_blob(ref(fake, "team/app:v1"), digest, len(BLOB)) as chunks:
-        assert sum(len(c) for c in chunks) == len(BLOB)
+    got = 0
+    with pytest.raises(RegistryError) as info, client.open_blob(ref(fake, "team/app:v1"), digest, len(BLOB)) as chunks:
+        for c in chunks:
+            got += len(c)
+    assert got <= len(BLOB)
+    assert f"blob {digest} of team/app is larger than its descriptor says ({len(BLOB)} bytes)" in info.value.message
 
 
 def test_missing_blob_is_not_found_at_open() -> None:
@@ -144,10 +149,15 @@ def test_redirect_loop_is_bounded() -> None:
     path = f"/v2/team/app/blobs/{digest}"
     fake.inject(path, *[Canned(307, {"Location": path}) for _ in range(10)])
     client, _ = make_client(fake)
-    with pytest.raises(RegistryError) as info:
+    with pytest.raises(LimitExceededError) as info:
         client.get_blob(ref(fake, "team/app:v1"), digest, None)
-    assert "more than 5 redirects" in info.value.message
+    assert "redirected again and again: over the redirects limit of 5" in info.value.diagnostics()
     assert client.request_count == 6
+    fake.inject(path, *[Canned(307, {"Location": path}) for _ in range(10)])
+    client, _ = make_client(fake, limits=Limits(redirects=2))
+    with pytest.raises(LimitExceededError):
+        client.get_blob(ref(fake, "team/app:v1"), digest, None)
+    assert client.request_count == 3
 
 
 def test_transport_error_on_a_fresh_blob_request_is_retried() -> None:
