@@ -57,8 +57,8 @@ class ResumableBlob:
     open, streamed response; ``fail(response)`` raises the right error for an unusable answer.
 
     The rules: a range is only ever asked for below ``size``; once ``size`` bytes are in, the reader
-    finishes (the caller verifies them) whatever the connection does next; a chunk that would take the
-    blob past ``size`` is an error at once. A 416, or a partial answer that does not fit (a
+    finishes (the caller verifies them) when the answer ends, even if it breaks off short of its
+    Content-Length; a byte past ``size`` is an error at once. A 416, or a partial answer that does not fit (a
     ``Content-Range`` starting before or after the offset asked for, or with another total), makes the
     reader start again from byte 0 once — the bytes already handed out are skipped — and fail the
     second time, naming the blob.
@@ -103,7 +103,8 @@ class ResumableBlob:
         self._response = resp
         status = resp.status_code
         if status == 200:
-            self._skip = offset  # the server ignored the Range header: skip what was already handed out
+            # From byte 0: a server that ignored the Range header, or a restart; skip what was handed out.
+            self._skip = self.delivered
             length = resp.headers.get("content-length", "").strip()
             if self._size is None and length.isdigit():
                 self._total = int(length)
@@ -192,8 +193,8 @@ class ResumableBlob:
                         )
                     self.delivered += len(chunk)
                     yield chunk
-                    if self._size is not None and self.delivered == self._size:
-                        break  # all bytes in: what the connection does next does not matter
+                # Read on to the end of the answer even when all bytes are in: more bytes are an error
+                # (above), while a connection that breaks off now is fine (below).
                 if self._complete():
                     self._finish()
                     return

@@ -113,25 +113,39 @@ def decoded_chunks(response: httpx.Response, budget: Callable[[], int], what: st
         raise RegistryError(f"{what}: the server's {encoding} body is corrupt ({exc})") from None
 
 
-def read_bounded(response: httpx.Response, cap: int, what: str, field: str, *, truncate: bool = False) -> bytes:
+def read_bounded(
+    response: httpx.Response,
+    cap: int,
+    what: str,
+    field: str,
+    *,
+    truncate: bool = False,
+    limits: Limits | None = None,
+) -> bytes:
     """Read the body up to ``cap`` bytes and keep it as ``response.content``.
 
     Over the cap: :class:`LimitExceededError` naming ``field`` — or, with ``truncate`` (error answers,
-    which are only shown), the first ``cap`` bytes and the rest left unread.
+    which are only shown), the first ``cap`` bytes and the rest left unread; a ``truncate`` read that
+    breaks off keeps what arrived. ``limits`` (default: the active ones) words the message.
     """
     length = response.headers.get("content-length", "").strip()
     if not truncate and length.isdigit() and int(length) > cap:
-        raise LimitExceededError(f"{what} is {int(length)} bytes", field)
+        raise LimitExceededError(f"{what} is {int(length)} bytes", field, limits=limits)
     parts: list[bytes] = []
     total = [0]  # a cell, read by the budget while the loop below grows it
-    for chunk in decoded_chunks(response, lambda: cap - total[0], what):
-        if total[0] + len(chunk) > cap:
-            if not truncate:
-                raise LimitExceededError(f"{what} is more than {cap} bytes", field)
-            parts.append(chunk[: cap - total[0]])
-            break
-        parts.append(chunk)
-        total[0] += len(chunk)
+    try:
+        for chunk in decoded_chunks(response, lambda: cap - total[0], what):
+            if total[0] + len(chunk) > cap:
+                if not truncate:
+                    raise LimitExceededError(f"{what} is more than {cap} bytes", field, limits=limits)
+                parts.append(chunk[: cap - total[0]])
+                break
+            parts.append(chunk)
+            total[0] += len(chunk)
+    except httpx.TransportError:
+        if not truncate:
+            raise
+        # An error answer is only shown: one that breaks off (or lies in its Content-Length) keeps what came.
     data = b"".join(parts)
     response._content = data  # what Response.read() would have set: .content and .json() work as usual
     return data

@@ -203,8 +203,9 @@ class RegistryClient:
     def _read_capped(self, resp: httpx.Response, host: str, what: str) -> bytes:
         """The manifest's bytes, at most ``manifest-bytes`` of them whatever Content-Length says."""
         try:
+            lim = self.options.bounds()
             return read_bounded(
-                resp, self.options.bounds().manifest_bytes, f"registry {host}: manifest {what}", "manifest_bytes"
+                resp, lim.manifest_bytes, f"registry {host}: manifest {what}", "manifest_bytes", limits=lim
             )
         except httpx.TransportError as exc:
             raise RegistryError(
@@ -381,7 +382,7 @@ class RegistryClient:
                 raise RegistryError(f"registry {host} paginated {what} in a loop ({loop})")
             seen.add(str(nxt))
             url = nxt
-        raise LimitExceededError(f"registry {host}: {what} go on for more pages", "pages")
+        raise LimitExceededError(f"registry {host}: {what} go on for more pages", "pages", limits=self.options.bounds())
 
     def list_tags(self, ref: Reference) -> list[str]:
         """Every tag of ``ref``'s repository, following ``Link`` pagination."""
@@ -428,7 +429,11 @@ class RegistryClient:
             listed = page.get("manifests")
             entries += len(listed) if isinstance(listed, list) else 0
             if entries > max_entries:
-                raise LimitExceededError(f"registry {host}: {what} list more than {max_entries} manifests", "referrers")
+                raise LimitExceededError(
+                    f"registry {host}: {what} list more than {max_entries} manifests",
+                    "referrers",
+                    limits=self.options.bounds(),
+                )
             pages.append((page, filtered))
         if raw_first is not None and len(pages) == 1 and (pages[0][1] or not artifact_type):
             return raw_first

@@ -261,7 +261,9 @@ class HttpSession:
                 method, content = "GET", None
             log.debug("redirect %s -> %s://%s%s", resp.status_code, nxt.scheme, host_of(nxt), nxt.path)
             url = nxt
-        raise LimitExceededError(f"{who}: {method} {url.path} was redirected again and again", "redirects")
+        raise LimitExceededError(
+            f"{who}: {method} {url.path} was redirected again and again", "redirects", limits=self.options.bounds()
+        )
 
     def _send_retrying(
         self,
@@ -344,13 +346,16 @@ class HttpSession:
     @staticmethod
     def _read_body(resp: httpx.Response, lim: limits_mod.Limits, body_limit: str, what: str) -> None:
         if 200 <= resp.status_code < 300:
-            read_bounded(resp, getattr(lim, body_limit), what, body_limit, truncate=body_limit == "error_body_bytes")
+            cap = getattr(lim, body_limit)
+            read_bounded(resp, cap, what, body_limit, truncate=body_limit == "error_body_bytes", limits=lim)
         else:
-            read_bounded(resp, lim.error_body_bytes, what, "error_body_bytes", truncate=True)
+            read_bounded(resp, lim.error_body_bytes, what, "error_body_bytes", truncate=True, limits=lim)
 
     def wait(self, delay: float, what: str) -> None:
         """Sleep ``delay`` seconds before another attempt, unless that would pass the command's deadline."""
         left = limits_mod.remaining()
         if left is not None and delay >= left:
-            raise LimitExceededError(f"{what} would pass the deadline ({left:.0f} s left)", "timeout")
+            raise LimitExceededError(
+                f"{what} would pass the deadline ({left:.0f} s left)", "timeout", limits=self.options.bounds()
+            )
         self.options.sleep(delay)
