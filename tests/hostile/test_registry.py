@@ -107,9 +107,7 @@ def test_206_from_the_wrong_offset_restarts_once_then_fails(server: HostileServe
             # Claims to start 10 bytes before the offset asked for, but sends the bytes at the offset.
             start = int(req.headers["range"].removeprefix("bytes=").rstrip("-")) - 10
             body = cfg[start + 10 :]
-            conn.sendall(
-                response(206, body, {"Content-Range": f"bytes {start}-{start + len(body) - 1}/{len(cfg)}"})
-            )
+            conn.sendall(response(206, body, {"Content-Range": f"bytes {start}-{start + len(body) - 1}/{len(cfg)}"}))
         else:
             conn.sendall(response(200, cfg[:half], {"Content-Length": str(len(cfg))}))
         _close(conn)
@@ -222,4 +220,3 @@ def test_refused_private_redirect(server: HostileServer, sandbox: Sandbox) -> No
     out = run_cli(["inspect", f"{server.host}/{REPO}:1"], sandbox)
     out.assert_bounded(exit_code=2, error="169.254.169.254")
     assert "--allow-private-redirects" in out.stderr
-
