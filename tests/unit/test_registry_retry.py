@@ -246,7 +246,7 @@ def test_backoff_delay_bounds() -> None:
     [
         (httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"), "--ca-file"),
         (httpx.ConnectError("[Errno -2] Name or service not known"), "check the host name"),
-        (httpx.ConnectTimeout("timed out"), "did not answer in time"),
+        (httpx.ConnectTimeout("timed out"), "did not accept a connection in time"),
     ],
 )
 def test_connection_failure_hints(exc: Exception, hint: str) -> None:

@@ -130,8 +130,10 @@ def error_for_transport(
             "TLS verification failed: if the registry uses a private CA pass --ca-file PATH; "
             "to skip verification (not recommended) use --insecure"
         )
+    elif isinstance(exc, httpx.ConnectTimeout):
+        hint = "the registry did not accept a connection in time; try again, or raise --limit connect-timeout=SECONDS"
     elif isinstance(exc, httpx.TimeoutException):
-        hint = "the registry did not answer in time; try again, or raise the timeout"
+        hint = "the registry did not answer in time; try again, or raise --limit read-timeout=SECONDS"
     elif "name or service not known" in low or "nodename nor servname" in low or "name resolution" in low:
         hint = f"cannot resolve {url.host}: check the host name and your network"
     elif isinstance(exc, httpx.ConnectError):
