@@ -64,6 +64,17 @@ def test_slow_server_trickle_stops_at_min_rate(server: HostileServer, sandbox: S
     assert out.seconds < 20, out.summary()
 
 
+def test_slow_server_trickling_its_headers(server: HostileServer, sandbox: Sandbox) -> None:
+    def slow(req: Request, conn: socket.socket, srv: HostileServer) -> None:
+        trickle(response(200, b"{}", {"X-Pad": "p" * 200}), 0.5, srv, conn)
+
+    server.route("GET", r"/manifests/", slow)
+    # read-timeout 5 s instead of 30 keeps the suite quick: one retry, then the limit (about 2 x 6 s).
+    out = run_cli(["inspect", f"{server.host}/{REPO}:1"], sandbox, env={"PROVENANT_LIMIT_READ_TIMEOUT": "5"})
+    out.assert_bounded(exit_code=2, error="read-timeout")
+    assert out.seconds < 20, out.summary()
+
+
 def test_endless_blob_is_larger_than_its_descriptor(server: HostileServer, sandbox: Sandbox) -> None:
     digest, cfg = _image(server)
 

@@ -209,3 +209,18 @@ def test_session_takes_connect_and_read_timeouts_from_the_limits() -> None:
     assert (session._timeout.connect, session._timeout.read) == (3, 7)
     session = HttpSession(RegistryOptions(timeout=4))
     assert (session._timeout.connect, session._timeout.read) == (4, 4)
+
+
+def test_trickled_headers_stop_at_read_timeout_on_the_stdlib_transport(server: HostileServer) -> None:
+    def slow_headers(req: Request, conn: socket.socket, srv: HostileServer) -> None:
+        trickle(response(200, b"{}", {"X-Pad": "p" * 100}), 0.05, srv, conn)
+
+    server.route("GET", r"/manifests/", slow_headers)
+    started = time.monotonic()
+    with (
+        pytest.raises(RegistryError, match=r"no status line and headers within 2 s") as info,
+        _client(Limits(read_timeout=1, retries=0)) as client,
+    ):
+        client.get_manifest(Reference.parse(f"{server.host}/team/app:1"), "1")
+    assert time.monotonic() - started < 4
+    assert "--limit read-timeout" in info.value.diagnostics()

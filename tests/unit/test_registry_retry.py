@@ -257,3 +257,13 @@ def test_connection_failure_hints(exc: Exception, hint: str) -> None:
         client.get_manifest(ref(fake, "team/app:v1"), "v1")
     assert hint in (info.value.hint or "")
     assert "\n" not in info.value.diagnostics()
+
+
+def test_a_read_timeout_is_retried_once_only() -> None:
+    fake = _fake()
+    fake.inject(PATH, httpx.ReadTimeout("timed out"), httpx.ReadTimeout("timed out"))
+    client, sleeps = make_client(fake, limits=Limits(read_timeout=7))
+    with pytest.raises(LimitExceededError) as info:
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    assert "timed out, twice: over the read-timeout limit of 7 s" in info.value.message
+    assert client.request_count == 2 and len(sleeps) == 1

@@ -34,6 +34,7 @@ from provenant.sources.registry.credentials import Credential, CredentialResolve
 from provenant.sources.registry.hosts import HostPort, is_loopback
 from provenant.sources.registry.netpolicy import RESTRICTED, address_class
 from provenant.sources.registry.options import RegistryOptions
+from provenant.sources.registry.watch import cut_after
 
 if TYPE_CHECKING:
     from provenant.limits import Limits
@@ -174,7 +175,10 @@ class _Asker:
         """Status, lowercased headers and body (empty for HEAD) of one request; no redirects followed."""
         conn = self._connection(host)
         conn.request(method, target, headers={"User-Agent": f"provenant/{__version__}", **headers})
-        resp = conn.getresponse()
+        with cut_after(conn, self.timeout) as expired:
+            resp = conn.getresponse()
+        if expired.fired:
+            raise _GiveUp
         body = self._read(resp)
         if not resp.isclosed():
             conn.close()

@@ -34,6 +34,7 @@ from provenant.sources.registry.retry import (
     rate_limit_headers,
 )
 from provenant.sources.registry.stdlib_transport import StdlibTransport
+from provenant.textsafe import printable
 
 log = logging.getLogger("provenant.registry")
 
@@ -283,6 +284,7 @@ class HttpSession:
         retries = opts.retries()
         cap = opts.retry_cap()
         attempts = 0
+        timeouts = 0
         while True:
             attempts += 1
             limits_mod.check_deadline(f"{who}: {method} {url.path}")
@@ -307,6 +309,14 @@ class HttpSession:
                             self._schemes[registry_host] = "http"
                     attempts -= 1
                     continue
+                if isinstance(exc, httpx.ReadTimeout):
+                    timeouts += 1
+                    if timeouts > 1:  # a server that stalled twice in a row is not worth 4 more waits
+                        raise LimitExceededError(
+                            f"{who}: {method} {url.path}: {printable(str(exc)) or 'no answer'}, twice",
+                            "read_timeout",
+                            limits=lim.model_copy(update={"read_timeout": float(self._read_timeout)}),
+                        ) from None
                 if attempts > retries:
                     raise error_for_transport(
                         exc, who, host=error_host, method=method, url=url, attempts=attempts
