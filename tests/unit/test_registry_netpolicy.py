@@ -164,3 +164,10 @@ def test_the_cli_flag_and_variable_reach_the_registry_options(monkeypatch: pytes
     assert runner.invoke(cmd, ["--allow-private-redirects"]).exit_code == 0
     assert runner.invoke(cmd, [], env={"PROVENANT_ALLOW_PRIVATE_REDIRECTS": "1"}).exit_code == 0
     assert seen == [False, True, True]
+
+
+def test_a_redirect_to_an_invalid_url_is_one_clean_line() -> None:
+    rec = Recorder("127.0.0.1:5000", httpx.Response(302, headers={"Location": "http://a\x1b]0;x\x07b/"}))
+    with pytest.raises(RegistryError) as info:
+        _manifest(_client(rec), "127.0.0.1:5000")
+    assert "invalid URL" in info.value.message and "\x1b" not in info.value.message

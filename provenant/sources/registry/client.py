@@ -268,7 +268,7 @@ class RegistryClient:
         served = resp.headers.get("docker-content-digest")
         if served and served.strip().startswith(f"{digest.algorithm}:") and served.strip() != str(digest):
             raise RegistryError(
-                f"registry {host} stored {what} as {served.strip()}, but its bytes hash to {digest}",
+                f"registry {host} stored {what} as {printable(served.strip())}, but its bytes hash to {digest}",
                 hint="the registry rewrote the manifest; do not rely on this push",
             )
         return digest
@@ -370,7 +370,10 @@ class RegistryClient:
             link = next_link(resp.headers.get("link"))
             if not link:
                 return
-            nxt = resp.request.url.join(link)
+            try:
+                nxt = resp.request.url.join(link)
+            except httpx.InvalidURL:
+                raise RegistryError(f"registry {host} paginated {what} to an invalid URL {printable(link)!r}") from None
             if not registry.matches(nxt) or nxt.scheme != resp.request.url.scheme:
                 raise RegistryError(
                     f"registry {host} paginated {what} to another host ({nxt.scheme}://{host_of(nxt)}); "

@@ -245,7 +245,13 @@ class HttpSession:
             if resp.status_code not in REDIRECT_STATUSES or not location:
                 return resp
             resp.close()
-            nxt = resp.request.url.join(location)
+            try:
+                nxt = resp.request.url.join(location)
+            except httpx.InvalidURL:
+                raise RegistryError(
+                    f"{who} redirected {method} {resp.request.url.path} to an invalid URL {printable(location)!r}",
+                    status=resp.status_code,
+                ) from None
             if resp.request.url.scheme == "https" and nxt.scheme != "https":
                 raise RegistryError(
                     f"{who} redirected {method} {resp.request.url.path} from https to "
