@@ -78,3 +78,13 @@ def test_token_service_errors_are_cleaned_too() -> None:
     text = info.value.diagnostics()
     assert "UNAUTHORIZED" in text and "Basic ***" in text
     assert base64.b64encode(b"bob:tok-pass-99").decode() not in text and "\x1b" not in text
+
+
+def test_prose_is_not_mistaken_for_a_credential() -> None:
+    for text in ("basic authentication required", "Bearer token expired", "token: expired", "password: wrong"):
+        assert redact(text) == text
+
+
+def test_mixed_case_values_are_masked() -> None:
+    assert redact("authorization: bearer AbCdEfGhIj") == "authorization: bearer ***"
+    assert redact("PASSWORD=Hunter") == "PASSWORD=***"

@@ -96,7 +96,7 @@ class ResumableBlob:
     # -- responses ---------------------------------------------------------------------------------
 
     def _open(self, offset: int) -> None:
-        if self._size is not None and offset >= self._size:  # never ask for bytes past the descriptor's size
+        if offset > 0 and self._size is not None and offset >= self._size:  # never ask past the descriptor's size
             self._done = True
             return
         resp = self._fetch(offset)

@@ -15,10 +15,13 @@ import threading
 from provenant.textsafe import one_line
 
 MASK = "***"
-_CREDENTIAL = re.compile(r"\b(Basic|Bearer|Token)(\s+|%20|\+)[A-Za-z0-9._~+/=%-]{4,}", re.IGNORECASE)
-_TOKEN_VALUE = re.compile(
-    r"""\b((?:access_|refresh_|id_)?token|password|secret)(["']?\s*[:=]\s*["']?)[^\s"'&,;}]{4,}""", re.IGNORECASE
-)
+# A value that looks like a credential: base64, a JWT, a hex or random token — at least one character
+# that is not a lowercase letter, so that prose ("basic authentication required", "token expired")
+# stays readable. Known secrets are masked whatever they look like (:func:`remember`).
+_VALUE = r"(?=[^\s\"'&,;}]*[^a-z\s\"'&,;}])[^\s\"'&,;}]{4,}"
+# Only the names ignore case: the value's test for "not a lowercase letter" must see the case.
+_CREDENTIAL = re.compile(r"\b((?i:Basic|Bearer))(\s+|%20|\+)" + _VALUE)
+_TOKEN_VALUE = re.compile(r"""\b((?i:(?:access_|refresh_|id_)?token|password|secret))(["']?\s*[:=]\s*["']?)""" + _VALUE)
 #: Shorter values are not masked: they would mask ordinary words and reveal little anyway.
 _MIN_SECRET = 4
 
