@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from provenant.errors import DigestMismatchError, InvalidReferenceError
 
 _HEX_LENGTHS = {"sha256": 64, "sha512": 128}
-_DIGEST_RE = re.compile(r"^(?P<alg>[a-z0-9]+(?:[.+_-][a-z0-9]+)*):(?P<hex>[a-zA-Z0-9=_-]+)$")
+# Matched with fullmatch: ``$`` would also accept a trailing newline.
+_DIGEST_RE = re.compile(r"(?P<alg>[a-z0-9]+(?:[.+_-][a-z0-9]+)*):(?P<hex>[a-zA-Z0-9=_-]+)")
 
 
 @dataclass(frozen=True, order=True)
@@ -25,7 +26,7 @@ class Digest:
     @classmethod
     def parse(cls, text: str) -> Digest:
         """Parse and validate ``alg:hex``; only sha256 and sha512 are accepted."""
-        m = _DIGEST_RE.match(text)
+        m = _DIGEST_RE.fullmatch(text)
         if not m:
             raise InvalidReferenceError(
                 f"invalid digest {text!r}: expected 'sha256:<64 hex digits>' or 'sha512:<128 hex digits>'"

@@ -11,8 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from provenant import limits as limits_mod
 from provenant.digest import Digest, VerifyingStream, verify_bytes
 from provenant.errors import InvalidReferenceError, ManifestError, PlatformNotFoundError
+from provenant.limits import LimitExceededError, Limits
 from provenant.oci import mediatypes as mt
 from provenant.oci.models import (
     Descriptor,
@@ -26,9 +28,6 @@ from provenant.oci.models import (
 )
 from provenant.oci.platform import PlatformSpec, select_platforms
 from provenant.sources.base import ImageSource
-
-#: Manifests and configs are small documents; a larger one is refused rather than read into memory.
-MAX_DOCUMENT_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -90,16 +89,29 @@ def _parse_identifier(identifier: str) -> Digest | None:
 class ImageReader:
     """Reads manifests, configs and blobs of one source, verifying every byte against its digest."""
 
-    def __init__(self, source: ImageSource, *, max_workers: int = 8) -> None:
+    def __init__(self, source: ImageSource, *, max_workers: int = 8, limits: Limits | None = None) -> None:
         self.source = source
         self._max_workers = max_workers
+        self._limits = limits
+
+    @property
+    def limits(self) -> Limits:
+        """The limits in force (given, else :func:`provenant.limits.current`)."""
+        return self._limits if self._limits is not None else limits_mod.current()
 
     def fetch_manifest(self, identifier: str, *, declared: Descriptor | None = None) -> FetchedManifest:
-        """Fetch a manifest by tag or digest; a digest request is verified (size too when ``declared``)."""
-        raw = self.source.get_manifest(identifier)
+        """Fetch a manifest by tag or digest; a digest request is verified (size too when ``declared``).
+
+        Manifests, indexes and configs are small documents: one over ``manifest-bytes`` is refused, before
+        it is fetched when its descriptor already says so.
+        """
         what = f"manifest {identifier}"
-        if len(raw.data) > MAX_DOCUMENT_BYTES:
-            raise ManifestError(f"{what} is {len(raw.data)} bytes, over the {MAX_DOCUMENT_BYTES}-byte limit")
+        cap = self.limits.manifest_bytes
+        if declared is not None and declared.size > cap:
+            raise LimitExceededError(f"{what} is {declared.size} bytes", "manifest_bytes", limits=self.limits)
+        raw = self.source.get_manifest(identifier)
+        if len(raw.data) > cap:
+            raise LimitExceededError(f"{what} is {len(raw.data)} bytes", "manifest_bytes", limits=self.limits)
         wanted = _parse_identifier(identifier)
         if wanted is not None:
             verify_bytes(raw.data, wanted, what, size=declared.size if declared else None)
@@ -120,8 +132,8 @@ class ImageReader:
 
     def read_blob(self, desc: Descriptor, what: str) -> bytes:
         """A small blob (config, attestation) read fully and verified against its descriptor."""
-        if desc.size > MAX_DOCUMENT_BYTES:
-            raise ManifestError(f"{what} is {desc.size} bytes, over the {MAX_DOCUMENT_BYTES}-byte limit")
+        if desc.size > self.limits.manifest_bytes:
+            raise LimitExceededError(f"{what} is {desc.size} bytes", "manifest_bytes", limits=self.limits)
         with self.stream_blob(desc, what) as chunks:
             return b"".join(chunks)
 

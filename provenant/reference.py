@@ -18,6 +18,7 @@ DOCKER_HUB_API = "registry-1.docker.io"
 _HUB_ALIASES = {"docker.io", "index.docker.io", "registry-1.docker.io"}
 DEFAULT_TAG = "latest"
 
+# Patterns are used with fullmatch (``$`` alone would accept a trailing newline).
 _COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
 _TAG = re.compile(r"^[\w][\w.-]{0,127}$")
 _HOSTNAME = re.compile(r"^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*$")
@@ -87,12 +88,12 @@ def _validate_host(host: str, text: str) -> str:
     if host.startswith("["):
         addr, closed, port = host.partition("]")
         addr += closed
-        if not closed or not _IPV6.match(addr):
+        if not closed or not _IPV6.fullmatch(addr):
             raise InvalidReferenceError(f"invalid registry host {host!r} in {text!r}: malformed IPv6 address")
         port = port.removeprefix(":") if port.startswith(":") else ("" if not port else "!")
     else:
         addr, _, port = host.partition(":")
-        if not _HOSTNAME.match(addr):
+        if not _HOSTNAME.fullmatch(addr):
             raise InvalidReferenceError(f"invalid registry host {addr!r} in {text!r}")
     if port and (not port.isdigit() or not 0 < int(port) < 65536):
         raise InvalidReferenceError(f"invalid registry port in {host!r} of {text!r}: expected 1-65535")
@@ -112,7 +113,7 @@ def parse_reference(text: str) -> Reference:
     colon = path.rfind(":")
     if colon > last:
         path, tag = path[:colon], path[colon + 1 :]
-        if not _TAG.match(tag):
+        if not _TAG.fullmatch(tag):
             raise InvalidReferenceError(
                 f"invalid tag {tag!r} in {text!r}: tags are 1-128 of [A-Za-z0-9_.-], not starting with . or -"
             )
@@ -121,7 +122,7 @@ def parse_reference(text: str) -> Reference:
     if not path:
         raise InvalidReferenceError(f"invalid image reference {text!r}: missing repository name")
     for comp in path.split("/"):
-        if not _COMPONENT.match(comp):
+        if not _COMPONENT.fullmatch(comp):
             raise InvalidReferenceError(
                 f"invalid repository path component {comp!r} in {text!r}: "
                 "use lowercase letters, digits and single separators (. _ __ -)"

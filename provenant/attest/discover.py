@@ -25,6 +25,7 @@ from provenant.attest import constants as c
 from provenant.digest import Digest
 from provenant.errors import NotFoundError, ProvenantError
 from provenant.image import FetchedManifest, ImageReader
+from provenant.limits import LimitExceededError
 from provenant.oci import mediatypes as mt
 from provenant.oci.models import Descriptor, Manifest, parse_index
 from provenant.oci.platform import PlatformSpec, is_platform_manifest, select_platforms
@@ -241,6 +242,13 @@ class _Finder:
                 ], False
             raw = fetched.data
         index = parse_index(raw, f"referrers of {subject.digest}")
+        bound = self.reader.limits.referrers
+        if len(index.manifests) > bound:
+            # Each entry costs a request: a list this long is refused, not walked (the API route checks
+            # this page by page as it reads; the tag fallback's index is checked here).
+            raise LimitExceededError(
+                f"referrers of {subject.digest}: {len(index.manifests)} manifests listed", "referrers"
+            )
         found: list[Found] = []
         for desc in index.manifests:
             if self.artifact_type and not api and desc.artifact_type != self.artifact_type:

@@ -19,8 +19,26 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+_ALLOW_PRIVATE_KEY = "provenant.allow_private_redirects"
+
+
+def _remember_allow_private(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    # Kept on the context, not passed to each command: build_registry_options reads it from there.
+    ctx.meta[_ALLOW_PRIVATE_KEY] = bool(value)
+    return value
+
+
 def registry_options(f: F) -> F:
-    """``--insecure``, ``--ca-file``, ``--username``, ``--password-stdin``."""
+    """``--insecure``, ``--ca-file``, ``--username``, ``--password-stdin``, ``--allow-private-redirects``."""
+    f = click.option(
+        "--allow-private-redirects",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember_allow_private,
+        envvar="PROVENANT_ALLOW_PRIVATE_REDIRECTS",
+        help="Follow redirects and token realms to private, link-local or cloud-metadata addresses even when "
+        "the registry is not on such a network (env PROVENANT_ALLOW_PRIVATE_REDIRECTS=1).",
+    )(f)
     f = click.option(
         "--password-stdin", is_flag=True, help="Read the registry password (or token) from standard input."
     )(f)
@@ -54,7 +72,15 @@ def build_registry_options(
             raise UsageError("--password-stdin: standard input was empty")
     elif username is not None:
         raise UsageError("--username needs --password-stdin (passwords are never taken from the command line)")
-    return RegistryOptions(insecure=insecure, ca_file=ca_file, username=username, password=password)
+    ctx = click.get_current_context(silent=True)
+    allow_private = bool(ctx is not None and ctx.meta.get(_ALLOW_PRIVATE_KEY))
+    return RegistryOptions(
+        insecure=insecure,
+        ca_file=ca_file,
+        username=username,
+        password=password,
+        allow_private_redirects=allow_private,
+    )
 
 
 def platform_option(f: F) -> F:

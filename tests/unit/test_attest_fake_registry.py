@@ -346,3 +346,23 @@ def test_verify_with_type_names_the_missing_predicate_type(fake: FakeRegistry, k
         f"no signed attestation of predicate type {c.SPDX} (nothing attached)"
     ]
     assert only_amd.passed and [x.digest for x in only_amd.subjects] == [digests["amd"].digest]
+
+
+def test_a_referrers_tag_index_longer_than_the_referrers_limit_is_refused_unwalked() -> None:
+    from provenant import limits as limits_mod
+    from provenant.limits import LimitExceededError, Limits
+    from tests.fakeregistry import OCI_INDEX, OCI_MANIFEST, sha256
+
+    fake = FakeRegistry(referrers=False)
+    img = fake.put_image(REPO, tag="v1", layers=[b"l"])
+    entries = [{"mediaType": OCI_MANIFEST, "digest": sha256(str(i).encode()), "size": 100} for i in range(4)]
+    fake.put_manifest(
+        REPO, {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries}, tag=c.tag_for(img.digest)
+    )
+    limits_mod.activate(Limits(referrers=3), start_deadline=False)
+    try:
+        with pytest.raises(LimitExceededError, match="4 manifests listed: over the referrers limit of 3"):
+            _list(fake)
+    finally:
+        limits_mod.reset()
+    assert not [r for r in fake.requests if any(e["digest"] in str(r.url) for e in entries)]

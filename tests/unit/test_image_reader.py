@@ -168,3 +168,31 @@ def test_mask_command() -> None:
     assert mask_command("ENV API_TOKEN=s3cr3t PATH=/bin") == "ENV API_TOKEN=**** PATH=/bin"
     assert mask_command('/bin/sh -c #(nop) ENV DB_PASSWORD="a b" X=1') == "/bin/sh -c #(nop) ENV DB_PASSWORD=**** X=1"
     assert mask_command("RUN apt-get install -y curl") == "RUN apt-get install -y curl"
+
+
+def test_an_index_declared_manifest_size_is_checked_even_when_the_digest_matches() -> None:
+    # Same bytes, same digest: only the size the index declares is wrong. The digest cannot catch this.
+    src = MemorySource()
+    amd = _image(src, "amd64", [b"layer"])
+    index = {"schemaVersion": 2, "mediaType": mt.OCI_INDEX, "manifests": [{**amd, "size": amd["size"] + 1}]}
+    src.tags["latest"] = src.add_json(index, mt.OCI_INDEX)["digest"]
+    with pytest.raises(DigestMismatchError) as info:
+        inspect_image(ImageReader(src), "mem")
+    text = info.value.diagnostics()
+    assert amd["digest"] in text and f"{amd['size'] + 1} bytes" in text and f"got {amd['size']} bytes" in text
+
+
+def test_documents_over_manifest_bytes_are_refused_before_they_are_read() -> None:
+    from provenant.limits import LimitExceededError, Limits
+
+    src, amd, _ = _multiarch()
+    reader = ImageReader(src, limits=Limits(manifest_bytes=64))
+    with pytest.raises(LimitExceededError, match="manifest-bytes limit of 64 bytes"):
+        reader.resolve("latest")
+    from provenant.oci.models import Descriptor
+
+    desc = Descriptor.model_validate({**amd, "size": 1 << 30})
+    with pytest.raises(LimitExceededError, match=f"manifest {amd['digest']} is 1073741824 bytes"):
+        ImageReader(src).fetch_manifest(amd["digest"], declared=desc)
+    with pytest.raises(LimitExceededError, match="config"):
+        ImageReader(src).read_blob(desc, "config x")

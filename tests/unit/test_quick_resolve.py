@@ -139,3 +139,39 @@ def test_a_proxy_in_the_environment_leaves_it_to_the_full_client(serve: Callable
     srv = serve(lambda m, p, h: (200, {"Docker-Content-Digest": DIGEST}, b""))
     assert resolve_tag(parse_reference(f"{srv.host}/app:1"), env={variable: "http://proxy.test:3128"}) is None
     assert srv.requests == []  # never connects around the proxy
+
+
+def test_a_token_answer_over_token_bytes_is_left_to_the_full_client(serve: Callable[..., Server]) -> None:
+    from provenant import limits as limits_mod
+    from provenant.limits import Limits
+
+    token_srv = serve(lambda m, p, h: (200, {"Content-Type": "application/json"}, b'{"token": "' + b"t" * 5000 + b'"}'))
+    challenge = f'Bearer realm="http://{token_srv.host}/token",service="reg"'
+    srv = serve(lambda m, p, h: (401, {"WWW-Authenticate": challenge}, b""))
+    limits_mod.activate(Limits(token_bytes=4096), start_deadline=False)
+    try:
+        assert resolve_tag(parse_reference(f"{srv.host}/app:1"), env={}) is None
+    finally:
+        limits_mod.reset()
+    assert len(token_srv.requests) == 1
+
+
+@pytest.mark.parametrize("realm", ["http://169.254.169.254/token", "http://10.0.0.1/token", "http://[fd00:ec2::254]/t"])
+def test_a_realm_on_a_restricted_address_is_never_asked(
+    serve: Callable[..., Server], realm: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    attempts: list[object] = []
+    real = socket.create_connection
+
+    def loopback_only(address: tuple[str, int], *args: object, **kwargs: object) -> socket.socket:
+        if not address[0].startswith("127."):
+            attempts.append(address)  # never let a broken build send a packet off the machine
+            raise ConnectionRefusedError("test: only loopback")
+        return real(address, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "create_connection", loopback_only)
+    srv = serve(lambda m, p, h: (401, {"WWW-Authenticate": f'Bearer realm="{realm}",service="reg"'}, b""))
+    assert resolve_tag(parse_reference(f"{srv.host}/app:1"), env={}) is None
+    assert len(srv.requests) == 1 and attempts == []

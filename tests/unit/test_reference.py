@@ -84,3 +84,22 @@ def test_digest_helpers() -> None:
     assert str(d) == "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
     assert Digest.parse(str(d)) == d
     assert d.short == "2cf24dba5fb0"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824\n",
+        "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824\r",
+        "\nsha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
+    ],
+)
+def test_digest_with_a_trailing_newline_is_refused(text: str) -> None:
+    with pytest.raises(InvalidReferenceError):
+        Digest.parse(text)
+
+
+@pytest.mark.parametrize("text", ["example.com/team\n/app:1", "example.com\n/team/app:1"])
+def test_reference_parts_with_a_newline_are_refused(text: str) -> None:
+    with pytest.raises(InvalidReferenceError):
+        parse_reference(text)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,9 @@ import pytest
 
 from provenant.digest import Digest, VerifyingStream
 from provenant.errors import DigestMismatchError, NotFoundError, RegistryError
+from provenant.limits import LimitExceededError, Limits
+from provenant.reference import Reference
+from provenant.sources.registry import RegistryClient, RegistryOptions
 from provenant.sources.registry.blobs import CHUNK_SIZE
 from tests.fakeregistry import Canned, FakeRegistry, make_client, ref
 
@@ -85,12 +90,16 @@ def test_wrong_bytes_fail_verification() -> None:
         client.get_blob(ref(fake, "team/app:v1"), digest, len(BLOB))
 
 
-def test_never_more_than_size_bytes() -> None:
+def test_more_bytes_than_the_descriptor_says_is_an_error_at_once() -> None:
     fake, digest = _fake()
     fake.corrupt_blob(str(digest), BLOB + b"trailing junk" * 1000)
     client, _ = make_client(fake)
-    with client.open_blob(ref(fake, "team/app:v1"), digest, len(BLOB)) as chunks:
-        assert sum(len(c) for c in chunks) == len(BLOB)
+    got = 0
+    with pytest.raises(RegistryError) as info, client.open_blob(ref(fake, "team/app:v1"), digest, len(BLOB)) as chunks:
+        for c in chunks:
+            got += len(c)
+    assert got <= len(BLOB)
+    assert f"blob {digest} of team/app is larger than its descriptor says ({len(BLOB)} bytes)" in info.value.message
 
 
 def test_missing_blob_is_not_found_at_open() -> None:
@@ -144,10 +153,15 @@ def test_redirect_loop_is_bounded() -> None:
     path = f"/v2/team/app/blobs/{digest}"
     fake.inject(path, *[Canned(307, {"Location": path}) for _ in range(10)])
     client, _ = make_client(fake)
-    with pytest.raises(RegistryError) as info:
+    with pytest.raises(LimitExceededError) as info:
         client.get_blob(ref(fake, "team/app:v1"), digest, None)
-    assert "more than 5 redirects" in info.value.message
+    assert "redirected again and again: over the redirects limit of 5" in info.value.diagnostics()
     assert client.request_count == 6
+    fake.inject(path, *[Canned(307, {"Location": path}) for _ in range(10)])
+    client, _ = make_client(fake, limits=Limits(redirects=2))
+    with pytest.raises(LimitExceededError):
+        client.get_blob(ref(fake, "team/app:v1"), digest, None)
+    assert client.request_count == 3
 
 
 def test_transport_error_on_a_fresh_blob_request_is_retried() -> None:
@@ -217,3 +231,122 @@ def test_redirect_to_the_same_address_on_another_port_drops_authorization() -> N
     assert _read_verified(fake, digest, username="bob", password="pw") == BLOB
     (storage,) = fake.matching(host="127.0.0.1:5001")
     assert "authorization" not in storage.headers
+
+
+# -- the resume rules: never past the size, restart once on a range that does not fit -----------------
+
+SMALL = os.urandom(10_000)
+SMALL_DIGEST = Digest.of(SMALL)
+
+
+class _Broken(httpx.SyncByteStream):
+    """``data``, then the connection breaks (as a Content-Length the body does not reach ends)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self.data:
+            yield self.data
+        raise httpx.RemoteProtocolError("peer closed connection without sending complete message body")
+
+
+Answer = Callable[[httpx.Request], httpx.Response]
+
+
+def _scripted(*answers: Answer) -> tuple[RegistryClient, list[str | None]]:
+    """A client whose blob GETs get ``answers`` in turn; returns it and the Range header of each GET."""
+    ranges: list[str | None] = []
+    queue = list(answers)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        ranges.append(request.headers.get("range"))
+        return queue.pop(0)(request)
+
+    opts = RegistryOptions(
+        transport=httpx.MockTransport(handler), sleep=lambda _: None, docker_config=Path("/nonexistent/c.json")
+    )
+    return RegistryClient(opts, env={}), ranges
+
+
+def _get(client: RegistryClient) -> bytes:
+    return client.get_blob(Reference.parse("127.0.0.1:5000/team/app:v1"), SMALL_DIGEST, len(SMALL))
+
+
+def _full(headers: dict[str, str] | None = None) -> Answer:
+    return lambda r: httpx.Response(200, headers=headers or {}, stream=httpx.ByteStream(SMALL))
+
+
+def _cut(n: int, declared: int = len(SMALL)) -> Answer:
+    return lambda r: httpx.Response(200, headers={"Content-Length": str(declared)}, stream=_Broken(SMALL[:n]))
+
+
+def _partial(start: int, claimed: int | None = None, total: int = len(SMALL)) -> Answer:
+    """A 206 with the bytes from ``start``, claiming (in Content-Range) to start at ``claimed``."""
+    first = start if claimed is None else claimed
+    rng = f"bytes {first}-{first + len(SMALL) - start - 1}/{total}"
+    return lambda r: httpx.Response(206, headers={"Content-Range": rng}, stream=httpx.ByteStream(SMALL[start:]))
+
+
+def test_all_bytes_in_then_a_lying_content_length_finishes_without_asking_for_more() -> None:
+    client, ranges = _scripted(_cut(len(SMALL), declared=len(SMALL) + 100))
+    assert _get(client) == SMALL
+    assert ranges == [None]  # not `bytes=10000-`: nothing past the descriptor's size is ever asked for
+
+
+def test_416_restarts_once_from_zero() -> None:
+    lying_416 = lambda r: httpx.Response(416, headers={"Content-Length": "99999"}, stream=_Broken(b"no"))  # noqa: E731
+    client, ranges = _scripted(_cut(4000), lying_416, _full())
+    assert _get(client) == SMALL
+    assert ranges == [None, "bytes=4000-", None]
+
+
+def test_416_twice_fails_naming_the_blob() -> None:
+    lying_416 = lambda r: httpx.Response(416)  # noqa: E731
+    client, ranges = _scripted(_cut(4000), lying_416, _cut(6000), lying_416)
+    with pytest.raises(RegistryError) as info:
+        _get(client)
+    assert f"blob {SMALL_DIGEST} of team/app cannot be resumed" in info.value.message
+    assert "416" in info.value.message
+    assert ranges == [None, "bytes=4000-", None, "bytes=6000-"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "why"),
+    [
+        (_partial(4000, claimed=3990), "starting at byte 3990 when byte 4000 was asked for"),
+        (_partial(4010, claimed=4010), "starting at byte 4010 when byte 4000 was asked for"),
+        (_partial(4000, total=len(SMALL) + 1), f"a blob of {len(SMALL) + 1} bytes, not {len(SMALL)}"),
+    ],
+)
+def test_a_partial_answer_that_does_not_fit_restarts_once_then_fails(answer: Answer, why: str) -> None:
+    client, ranges = _scripted(_cut(4000), answer, _full())
+    assert _get(client) == SMALL  # the restart from zero got the blob
+    assert ranges == [None, "bytes=4000-", None]
+    client, ranges = _scripted(_cut(4000), answer, _cut(4000), answer)
+    with pytest.raises(RegistryError) as info:
+        _get(client)
+    assert why in info.value.message and str(SMALL_DIGEST) in info.value.message
+
+
+def test_a_206_starting_before_the_offset_is_never_used_even_with_the_right_bytes() -> None:
+    # The bytes it carries from 3990 are the blob's real ones: skipping 10 would "work", but the answer
+    # does not say what it is; it is refused and the reader starts over.
+    client, ranges = _scripted(_cut(4000), _partial(3990), _full())
+    assert _get(client) == SMALL
+    assert ranges == [None, "bytes=4000-", None]
+
+
+def test_a_fitting_206_resumes() -> None:
+    client, ranges = _scripted(_cut(4000), _partial(4000))
+    assert _get(client) == SMALL
+    assert ranges == [None, "bytes=4000-"]
+
+
+def test_a_compressed_blob_answer_is_never_inflated_past_the_size() -> None:
+    bomb = gzip.compress(SMALL + b"\0" * (64 << 20))
+    client, _ = _scripted(
+        lambda r: httpx.Response(200, headers={"Content-Encoding": "gzip"}, stream=httpx.ByteStream(bomb))
+    )
+    with pytest.raises(RegistryError, match="larger than its descriptor says"):
+        _get(client)

@@ -27,6 +27,10 @@ if mode == "notfound":
 if mode == "fail":
     print("gpg: decryption failed: No secret key", file=sys.stderr)
     sys.exit(1)
+if mode == "leak":
+    json.dump({{"ServerURL": url, "Username": "helper-user", "Secret": "leaked-secret-4242"}}, sys.stdout)
+    print("Secret: leaked-secret-4242", file=sys.stderr)
+    sys.exit(3)
 if mode == "token":
     json.dump({{"ServerURL": url, "Username": "<token>", "Secret": "helper-refresh-token-777"}}, sys.stdout)
 else:
@@ -174,11 +178,23 @@ def test_failing_or_missing_helper_is_a_credential_error(
     config = _config(tmp_path, {"credHelpers": {"a.test": "fake", "b.test": "missing"}})
     with pytest.raises(CredentialError) as info:
         _resolver(config).resolve("a.test")
-    assert "docker-credential-fake" in info.value.message
-    assert "gpg: decryption failed" in info.value.message
+    assert "docker-credential-fake" in info.value.message and "exit status 1" in info.value.message
+    assert "gpg" not in info.value.diagnostics()  # the helper's output is never shown
     with pytest.raises(CredentialError) as info:
         _resolver(config).resolve("b.test")
     assert "docker-credential-missing" in info.value.message and "not found on PATH" in info.value.message
+
+
+def test_a_failing_helper_s_output_is_never_shown(
+    tmp_path: Path, helper: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_HELPER_MODE", "leak")
+    config = _config(tmp_path, {"credHelpers": {"a.test": "fake"}})
+    with pytest.raises(CredentialError) as info:
+        _resolver(config).resolve("a.test")
+    text = info.value.diagnostics()
+    assert "docker-credential-fake failed for a.test (exit status 3)" in text
+    assert "leaked-secret-4242" not in text and "Secret" not in text
 
 
 def test_broken_config_names_the_file_not_the_secret(tmp_path: Path) -> None:

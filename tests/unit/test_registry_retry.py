@@ -7,7 +7,10 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from provenant import limits as limits_mod
 from provenant.errors import RegistryError
+from provenant.limits import LimitExceededError, Limits
+from provenant.sources.registry import RegistryClient, RegistryOptions
 from provenant.sources.registry.retry import backoff_delay, parse_retry_after
 from tests.fakeregistry import Canned, FakeRegistry, make_client, ref
 
@@ -40,12 +43,87 @@ def test_429_retry_after_http_date_is_measured_against_the_date_header() -> None
     assert sleeps == [7.0]
 
 
-def test_retry_after_is_capped() -> None:
+def test_retry_after_over_the_cap_fails_at_once_naming_the_wait_and_the_limit() -> None:
     fake = _fake()
-    fake.inject(PATH, Canned(503, {"Retry-After": "3600"}))
+    fake.inject(PATH, Canned(503, {"Retry-After": "999999999"}))
+    client, sleeps = make_client(fake, retry_after_cap=12)
+    with pytest.raises(LimitExceededError) as info:
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    assert sleeps == []  # not 12 s of waiting before a retry the server asked to postpone for years
+    text = info.value.diagnostics()
+    assert "999999999 s" in text and "retry-after-cap limit of 12 s" in text and "\n" not in text
+    assert client.request_count == 1
+
+
+def test_retry_after_within_the_cap_is_honoured() -> None:
+    fake = _fake()
+    fake.inject(PATH, Canned(503, {"Retry-After": "12"}))
     client, sleeps = make_client(fake, retry_after_cap=12)
     client.get_manifest(ref(fake, "team/app:v1"), "v1")
     assert sleeps == [12.0]
+
+
+def test_retry_after_cap_comes_from_the_limits() -> None:
+    fake = _fake()
+    fake.inject(PATH, Canned(503, {"Retry-After": "61"}))
+    client, sleeps = make_client(fake)
+    with pytest.raises(LimitExceededError, match="retry-after-cap limit of 60 s"):
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    fake.inject(PATH, Canned(503, {"Retry-After": "61"}))
+    client, sleeps = make_client(fake, limits=Limits(retry_after_cap=61))
+    client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    assert sleeps == [61.0]
+
+
+def test_retry_after_past_the_deadline_fails_at_once() -> None:
+    fake = _fake()
+    fake.inject(PATH, Canned(503, {"Retry-After": "50"}))
+    client, sleeps = make_client(fake)
+    limits_mod.activate(Limits(timeout=20))
+    try:
+        with pytest.raises(LimitExceededError) as info:
+            client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    finally:
+        limits_mod.reset()
+    assert sleeps == []
+    assert "retrying in 50 s would pass the deadline" in info.value.message
+    assert "--timeout" in info.value.diagnostics()
+
+
+def test_backoff_sleeps_stay_inside_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = _fake()
+    fake.inject(PATH, *[Canned(503) for _ in range(5)])
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:  # time passes: the deadline comes closer
+        sleeps.append(seconds)
+        monkeypatch.setattr(limits_mod, "_deadline", limits_mod._deadline - seconds)  # type: ignore[operator]
+
+    client = RegistryClient(RegistryOptions(transport=fake.transport(), sleep=sleep, backoff_base=4.0), env={})
+    limits_mod.activate(Limits(timeout=10))
+    try:
+        with pytest.raises(LimitExceededError, match="deadline"):
+            client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    finally:
+        limits_mod.reset()
+    assert sum(sleeps) < 10
+
+
+def test_retries_and_timeouts_come_from_the_limits() -> None:
+    fake = _fake()
+    fake.inject(PATH, *[Canned(503) for _ in range(3)])
+    client, _ = make_client(fake, limits=Limits(retries=1))
+    with pytest.raises(RegistryError, match="after 2 attempts"):
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    opts = RegistryOptions(limits=Limits(connect_timeout=3, read_timeout=7, retries=2, retry_after_cap=9))
+    assert (opts.timeouts(), opts.retries(), opts.retry_cap()) == ((3, 7), 2, 9)
+    mine = RegistryOptions(timeout=4, max_retries=0, retry_after_cap=1, limits=Limits())
+    assert (mine.timeouts(), mine.retries(), mine.retry_cap()) == ((4, 4), 0, 1)
+    limits_mod.activate(Limits(retries=7), start_deadline=False)
+    try:
+        assert RegistryOptions().retries() == 7
+    finally:
+        limits_mod.reset()
 
 
 def test_503_then_success_uses_jittered_backoff() -> None:
@@ -168,7 +246,7 @@ def test_backoff_delay_bounds() -> None:
     [
         (httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"), "--ca-file"),
         (httpx.ConnectError("[Errno -2] Name or service not known"), "check the host name"),
-        (httpx.ConnectTimeout("timed out"), "did not answer in time"),
+        (httpx.ConnectTimeout("timed out"), "did not accept a connection in time"),
     ],
 )
 def test_connection_failure_hints(exc: Exception, hint: str) -> None:
@@ -179,3 +257,13 @@ def test_connection_failure_hints(exc: Exception, hint: str) -> None:
         client.get_manifest(ref(fake, "team/app:v1"), "v1")
     assert hint in (info.value.hint or "")
     assert "\n" not in info.value.diagnostics()
+
+
+def test_a_read_timeout_is_retried_once_only() -> None:
+    fake = _fake()
+    fake.inject(PATH, httpx.ReadTimeout("timed out"), httpx.ReadTimeout("timed out"))
+    client, sleeps = make_client(fake, limits=Limits(read_timeout=7))
+    with pytest.raises(LimitExceededError) as info:
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    assert "timed out, twice: over the read-timeout limit of 7 s" in info.value.message
+    assert client.request_count == 2 and len(sleeps) == 1

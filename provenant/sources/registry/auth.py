@@ -19,6 +19,7 @@ from provenant.sources.registry.challenge import Challenge, pick_challenge, read
 from provenant.sources.registry.credentials import Credential, CredentialResolver, basic_header
 from provenant.sources.registry.failures import auth_hint, parse_error_body, status_text
 from provenant.sources.registry.hosts import is_loopback
+from provenant.sources.registry.redact import remember
 from provenant.sources.registry.transport import HttpSession, host_of
 
 DEFAULT_TOKEN_LIFETIME = 60.0
@@ -204,6 +205,7 @@ class Authenticator:
             who=f"token service {realm_host} of registry {host}",
             authorization=basic_header(cred) if cred.has_basic else None,
             auth_host=realm_host,
+            body_limit="token_bytes",
         )
 
     def _post_refresh_token(
@@ -233,6 +235,7 @@ class Authenticator:
             headers={"Content-Type": "application/x-www-form-urlencoded"},
             content=body,
             auth_host=realm_host,
+            body_limit="token_bytes",
         )
 
     def _parse_token(self, host: str, realm_host: str, resp: httpx.Response, cred: Credential) -> _Token:
@@ -262,6 +265,7 @@ class Authenticator:
                 hint="the registry's token service is misconfigured",
             )
         value, expires_in = token
+        remember(value)  # a service that refuses it later and quotes it will not show it
         lifetime = expires_in or DEFAULT_TOKEN_LIFETIME
         margin = min(5.0, lifetime / 10)
         return _Token(value, self._session.options.clock() + lifetime - margin)

@@ -1,7 +1,7 @@
 """Streaming a blob with resumption: when the connection drops mid-blob, ask again from where we were.
 
 The chunks are not verified here (callers wrap them in :class:`provenant.digest.VerifyingStream`), but
-never more than ``size`` bytes are handed out when the size is known.
+never more than ``size`` bytes are handed out when the size is known, and more is an error at once.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from typing import NoReturn
 import httpx
 
 from provenant.errors import RegistryError
+from provenant.sources.registry.bodies import decoded_chunks
+from provenant.textsafe import printable
 
 CHUNK_SIZE = 1 << 20
 
@@ -49,10 +51,17 @@ def parse_content_range(value: str | None) -> tuple[int, int, int | None] | None
 
 
 class ResumableBlob:
-    """Iterates a blob's bytes over one or more responses.
+    """Iterates a blob's bytes over one or more responses, never past the descriptor's size.
 
     ``fetch(offset)`` sends the GET (with ``Range: bytes=<offset>-`` when offset > 0) and returns the
     open, streamed response; ``fail(response)`` raises the right error for an unusable answer.
+
+    The rules: a range is only ever asked for below ``size``; once ``size`` bytes are in, the reader
+    finishes (the caller verifies them) when the answer ends, even if it breaks off short of its
+    Content-Length; a byte past ``size`` is an error at once. A 416, or a partial answer that does not fit (a
+    ``Content-Range`` starting before or after the offset asked for, or with another total), makes the
+    reader start again from byte 0 once — the bytes already handed out are skipped — and fail the
+    second time, naming the blob.
     """
 
     def __init__(
@@ -77,6 +86,7 @@ class ResumableBlob:
         self._sleep = sleep
         self.delivered = 0
         self.resumes = 0
+        self.restarted = False
         self._total: int | None = size
         self._skip = 0
         self._done = False
@@ -86,36 +96,59 @@ class ResumableBlob:
     # -- responses ---------------------------------------------------------------------------------
 
     def _open(self, offset: int) -> None:
+        if offset > 0 and self._size is not None and offset >= self._size:  # never ask past the descriptor's size
+            self._done = True
+            return
         resp = self._fetch(offset)
         self._response = resp
         status = resp.status_code
         if status == 200:
-            self._skip = offset
-            length = resp.headers.get("content-length")
-            if length is not None and length.isdigit():
+            # From byte 0: a server that ignored the Range header, or a restart; skip what was handed out.
+            self._skip = self.delivered
+            length = resp.headers.get("content-length", "").strip()
+            if self._size is None and length.isdigit():
                 self._total = int(length)
-        elif status == 206:
-            rng = parse_content_range(resp.headers.get("content-range"))
-            if rng is None or rng[0] > offset:
-                resp.close()
-                raise RegistryError(
-                    f"registry {self._host}: resuming {self._what} at byte {offset} got a partial answer "
-                    f"with Content-Range {resp.headers.get('content-range')!r}",
-                    hint="the registry's range support is broken; try again",
-                    status=206,
-                )
-            self._skip = offset - rng[0]
-            if rng[2] is not None:
-                self._total = rng[2]
-        elif status == 416 and offset > 0 and self._total is not None and offset >= self._total:
-            resp.close()
-            self._done = True
+            return
+        if status == 206:
+            problem = self._range_problem(resp, offset)
+            if problem is None:
+                self._skip = 0
+                return
+        elif status == 416 and offset > 0:
+            problem = f"the registry answered 416 (range not satisfiable) for bytes {offset}-"
         else:
-            try:
-                resp.read()
-            finally:
-                resp.close()
+            resp.close()
             self._fail(resp)
+        resp.close()
+        self._response = None
+        self._restart(problem)
+
+    def _range_problem(self, resp: httpx.Response, offset: int) -> str | None:
+        """Why a 206 answer to ``Range: bytes=<offset>-`` cannot be used, or None when it fits."""
+        header = resp.headers.get("content-range")
+        rng = parse_content_range(header)
+        if rng is None:
+            return f"a partial answer with an unusable Content-Range {printable(str(header))!r}"
+        start, end, total = rng
+        if start != offset:
+            return f"a partial answer starting at byte {start} when byte {offset} was asked for"
+        if end < start:
+            return f"a partial answer with an empty range {start}-{end}"
+        if total is not None and self._total is not None and total != self._total:
+            return f"a partial answer for a blob of {total} bytes, not {self._total}"
+        if total is not None:
+            self._total = total
+        return None
+
+    def _restart(self, problem: str) -> None:
+        if self.restarted:
+            raise RegistryError(
+                f"registry {self._host}: download of {self._what} cannot be resumed: {problem}, "
+                "again after starting over",
+                hint="the registry's range support is broken; try again later",
+            )
+        self.restarted = True
+        self._open(0)
 
     def close(self) -> None:
         """Close the current response."""
@@ -125,6 +158,17 @@ class ResumableBlob:
 
     # -- iteration ---------------------------------------------------------------------------------
 
+    def _complete(self) -> bool:
+        if self._size is not None:
+            return self.delivered >= self._size
+        return self._total is None or self.delivered >= self._total
+
+    def _room(self) -> int:
+        """Bytes the current answer may still bring (skipped ones included), plus the one that shows an overrun."""
+        if self._size is None:
+            return CHUNK_SIZE
+        return self._skip + self._size - self.delivered
+
     def chunks(self) -> Iterator[bytes]:
         """The blob's bytes in chunks of at most :data:`CHUNK_SIZE`."""
         while not self._done:
@@ -133,7 +177,7 @@ class ResumableBlob:
                 return
             cause: str
             try:
-                for raw in _bounded(resp.iter_bytes()):
+                for raw in _bounded(decoded_chunks(resp, self._room, self._what)):
                     chunk = raw
                     if self._skip:
                         if len(chunk) <= self._skip:
@@ -141,26 +185,31 @@ class ResumableBlob:
                             continue
                         chunk = chunk[self._skip :]
                         self._skip = 0
-                    if self._size is not None:
-                        room = self._size - self.delivered
-                        if room <= 0:
-                            break
-                        chunk = chunk[:room]
+                    if self._size is not None and len(chunk) > self._size - self.delivered:
+                        raise RegistryError(
+                            f"registry {self._host}: {self._what} is larger than its descriptor says "
+                            f"({self._size} bytes); refusing to read past its size",
+                            hint="the registry serves other content than the manifest describes",
+                        )
                     self.delivered += len(chunk)
                     yield chunk
-                if (
-                    self._total is None
-                    or self.delivered >= self._total
-                    or (self._size is not None and self.delivered >= self._size)
-                ):
-                    self._done = True
-                    self.close()
+                # Read on to the end of the answer even when all bytes are in: more bytes are an error
+                # (above), while a connection that breaks off now is fine (below).
+                if self._complete():
+                    self._finish()
                     return
                 cause = f"the answer ended early at byte {self.delivered} of {self._total}"
             except httpx.TransportError as exc:
+                if self._size is not None and self.delivered == self._size:
+                    self._finish()  # the body broke off after the last byte we needed (a lying Content-Length)
+                    return
                 cause = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             self.close()
-            self._resume(cause)
+            self._resume(printable(cause))
+
+    def _finish(self) -> None:
+        self._done = True
+        self.close()
 
     def _resume(self, cause: str) -> None:
         self.resumes += 1

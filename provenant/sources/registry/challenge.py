@@ -147,7 +147,7 @@ def read_token(body: bytes) -> tuple[str, float | None] | None:
     """The token (``token`` or ``access_token``) of a token service's answer and its ``expires_in``, if any."""
     try:
         obj = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return None
     if not isinstance(obj, dict):
         return None

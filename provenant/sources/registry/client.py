@@ -20,11 +20,13 @@ from provenant.errors import (
     NotFoundError,
     RegistryError,
 )
+from provenant.limits import LimitExceededError
 from provenant.oci import mediatypes as mt
 from provenant.reference import Reference
 from provenant.sources.base import RawManifest
 from provenant.sources.registry.auth import AuthAttempt, Authenticator
 from provenant.sources.registry.blobs import ResumableBlob
+from provenant.sources.registry.bodies import read_bounded
 from provenant.sources.registry.challenge import pull_scope, push_scope
 from provenant.sources.registry.credentials import CredentialResolver
 from provenant.sources.registry.failures import auth_hint, error_for_response, target
@@ -32,13 +34,10 @@ from provenant.sources.registry.hosts import HostPort
 from provenant.sources.registry.options import RegistryOptions
 from provenant.sources.registry.retry import backoff_delay, rate_limit_headers
 from provenant.sources.registry.transport import HttpSession, host_of
+from provenant.textsafe import printable
 
 log = logging.getLogger("provenant.registry")
 
-#: Manifests larger than this are refused (distribution itself caps them at 4 MiB).
-MAX_MANIFEST_BYTES = 8 << 20
-#: Safety bound on pagination.
-MAX_PAGES = 10_000
 _LINK = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]*)*)")
 
 
@@ -130,8 +129,12 @@ class RegistryClient:
         headers: Mapping[str, str] | None = None,
         content: bytes | None = None,
         stream: bool = False,
+        body_limit: str = "error_body_bytes",
     ) -> httpx.Response:
-        """Send to the registry, answering 401 challenges (at most a fresh auth and one renewal)."""
+        """Send to the registry, answering 401 challenges (at most a fresh auth and one renewal).
+
+        ``body_limit`` is the :class:`~provenant.limits.Limits` field bounding a 2xx body read here.
+        """
         registry = HostPort.parse(host)
         attempt = self._auth.preemptive(host, scope)
         for _round in range(3):
@@ -147,6 +150,7 @@ class RegistryClient:
                 auth_host=host,
                 registry_host=host,
                 stream=stream,
+                body_limit=body_limit,
             )
             if resp.status_code != 401 or not registry.matches(resp.request.url):
                 return resp
@@ -188,7 +192,7 @@ class RegistryClient:
             media_type = _media_type(resp.headers.get("content-type"))
             if media_type in mt.SCHEMA1_TYPES:
                 raise ManifestError(
-                    f"registry {host}: {what} is an unsupported schema1 manifest ({media_type})",
+                    f"registry {host}: {what} is an unsupported schema1 manifest ({printable(media_type or '')})",
                     hint="schema1 is deprecated; re-push the image with a current client to get a schema2/OCI manifest",
                 )
             data = self._read_capped(resp, host, what)
@@ -196,29 +200,17 @@ class RegistryClient:
             resp.close()
         return RawManifest(data=data, media_type=media_type, facts=rate_limit_headers(resp))
 
-    @staticmethod
-    def _read_capped(resp: httpx.Response, host: str, what: str) -> bytes:
-        length = resp.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > MAX_MANIFEST_BYTES:
-            raise ManifestError(
-                f"registry {host}: {what} is {int(length)} bytes, more than the {MAX_MANIFEST_BYTES} allowed "
-                "for a manifest"
-            )
-        parts: list[bytes] = []
-        total = 0
+    def _read_capped(self, resp: httpx.Response, host: str, what: str) -> bytes:
+        """The manifest's bytes, at most ``manifest-bytes`` of them whatever Content-Length says."""
         try:
-            for chunk in resp.iter_bytes():
-                total += len(chunk)
-                if total > MAX_MANIFEST_BYTES:
-                    raise ManifestError(
-                        f"registry {host}: {what} is more than the {MAX_MANIFEST_BYTES} bytes allowed for a manifest"
-                    )
-                parts.append(chunk)
+            lim = self.options.bounds()
+            return read_bounded(
+                resp, lim.manifest_bytes, f"registry {host}: manifest {what}", "manifest_bytes", limits=lim
+            )
         except httpx.TransportError as exc:
             raise RegistryError(
-                f"registry {host}: connection broke while reading {what}: {exc}", hint="try again"
+                f"registry {host}: connection broke while reading {what}: {printable(str(exc))}", hint="try again"
             ) from exc
-        return b"".join(parts)
 
     def head_manifest(self, ref: Reference, identifier: str) -> ManifestHead | None:
         """Digest, media type and size of a manifest without its body; None when it does not exist.
@@ -276,7 +268,7 @@ class RegistryClient:
         served = resp.headers.get("docker-content-digest")
         if served and served.strip().startswith(f"{digest.algorithm}:") and served.strip() != str(digest):
             raise RegistryError(
-                f"registry {host} stored {what} as {served.strip()}, but its bytes hash to {digest}",
+                f"registry {host} stored {what} as {printable(served.strip())}, but its bytes hash to {digest}",
                 hint="the registry rewrote the manifest; do not rely on this push",
             )
         return digest
@@ -301,15 +293,16 @@ class RegistryClient:
             self._fail(resp, host, "GET", what)
 
         opts = self.options
+        cap = opts.retry_cap()
         reader = ResumableBlob(
             fetch,
             fail,
             what=what,
             host=host,
             size=size,
-            max_resumes=opts.max_retries,
-            delay=lambda n: backoff_delay(n, opts.backoff_base, opts.retry_after_cap),
-            sleep=opts.sleep,
+            max_resumes=opts.retries(),
+            delay=lambda n: backoff_delay(n, opts.backoff_base, cap),
+            sleep=lambda seconds: self._session.wait(seconds, f"resuming {what} in {seconds:g} s"),
         )
         try:
             yield reader.chunks()
@@ -366,16 +359,21 @@ class RegistryClient:
     def _pages(
         self, host: str, url: httpx.URL, scope: str, what: str, headers: Mapping[str, str]
     ) -> Iterator[httpx.Response]:
-        """GET ``url`` and every ``Link: rel="next"`` page after it (same host only)."""
+        """GET ``url`` and every ``Link: rel="next"`` page after it (same host only), within ``pages``
+        pages of at most ``page-bytes`` each."""
         registry = HostPort.parse(host)
         seen: set[str] = set()
-        for _ in range(MAX_PAGES):
-            resp = self._call(host, "GET", url, scope=scope, headers=headers)
+        max_pages = self.options.bounds().pages
+        for _ in range(max_pages):
+            resp = self._call(host, "GET", url, scope=scope, headers=headers, body_limit="page_bytes")
             yield resp
             link = next_link(resp.headers.get("link"))
             if not link:
                 return
-            nxt = resp.request.url.join(link)
+            try:
+                nxt = resp.request.url.join(link)
+            except httpx.InvalidURL:
+                raise RegistryError(f"registry {host} paginated {what} to an invalid URL {printable(link)!r}") from None
             if not registry.matches(nxt) or nxt.scheme != resp.request.url.scheme:
                 raise RegistryError(
                     f"registry {host} paginated {what} to another host ({nxt.scheme}://{host_of(nxt)}); "
@@ -383,10 +381,11 @@ class RegistryClient:
                     hint="the registry is misconfigured",
                 )
             if str(nxt) in seen:
-                raise RegistryError(f"registry {host} paginated {what} in a loop ({nxt.path}?{nxt.query.decode()})")
+                loop = printable(f"{nxt.path}?{nxt.query.decode()}")
+                raise RegistryError(f"registry {host} paginated {what} in a loop ({loop})")
             seen.add(str(nxt))
             url = nxt
-        raise RegistryError(f"registry {host}: more than {MAX_PAGES} pages of {what}")
+        raise LimitExceededError(f"registry {host}: {what} go on for more pages", "pages", limits=self.options.bounds())
 
     def list_tags(self, ref: Reference) -> list[str]:
         """Every tag of ``ref``'s repository, following ``Link`` pagination."""
@@ -419,6 +418,8 @@ class RegistryClient:
             url = url.copy_merge_params({"artifactType": artifact_type})
         pages: list[tuple[dict[str, Any], bool]] = []
         raw_first: bytes | None = None
+        max_entries = self.options.bounds().referrers
+        entries = 0
         for resp in self._pages(host, url, pull_scope(ref.repository), what, {"Accept": mt.OCI_INDEX}):
             if resp.status_code in (404, 405) and not pages:
                 return None
@@ -427,7 +428,16 @@ class RegistryClient:
             if raw_first is None:
                 raw_first = resp.content
             filtered = "artifacttype" in resp.headers.get("oci-filters-applied", "").lower().replace(" ", "").split(",")
-            pages.append((_json_object(resp, host, what), filtered))
+            page = _json_object(resp, host, what)
+            listed = page.get("manifests")
+            entries += len(listed) if isinstance(listed, list) else 0
+            if entries > max_entries:
+                raise LimitExceededError(
+                    f"registry {host}: {what} list more than {max_entries} manifests",
+                    "referrers",
+                    limits=self.options.bounds(),
+                )
+            pages.append((page, filtered))
         if raw_first is not None and len(pages) == 1 and (pages[0][1] or not artifact_type):
             return raw_first
         merged: dict[str, Any] = dict(pages[0][0]) if pages else {}
@@ -453,7 +463,7 @@ class RegistryClient:
 def _json_object(resp: httpx.Response, host: str, what: str) -> dict[str, Any]:
     try:
         obj = json.loads(resp.content)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise RegistryError(f"registry {host} answered {what} with something that is not JSON") from None
     if not isinstance(obj, dict):
         raise RegistryError(f"registry {host} answered {what} with JSON that is not an object")

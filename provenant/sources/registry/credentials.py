@@ -21,6 +21,7 @@ from typing import Any
 
 from provenant.errors import CredentialError
 from provenant.sources.registry.options import RegistryOptions
+from provenant.sources.registry.redact import remember
 
 ENV_USERNAME = "PROVENANT_REGISTRY_USERNAME"
 ENV_PASSWORD = "PROVENANT_REGISTRY_PASSWORD"  # noqa: S105 - the name of a variable, not a secret
@@ -128,7 +129,9 @@ class CredentialResolver:
                 return cached
             cred = self._lookup(key)
             self._cache[key] = cred
-            return cred
+        # Whatever a server echoes of these later is masked in messages.
+        remember(cred.password, cred.identity_token, basic_header(cred)[len("Basic ") :] if cred.has_basic else None)
+        return cred
 
     # -- sources, in order -------------------------------------------------------------------------
 
@@ -280,9 +283,9 @@ def run_credential_helper(name: str, url: str) -> Credential | None:
     if proc.returncode != 0:
         if "credentials not found" in out.lower() or "credentials not found" in err.lower():
             return None
-        first = (err or out).splitlines()[0][:200] if (err or out) else "no output"
+        # Never the helper's output: a failing helper may still have printed its Secret.
         raise CredentialError(
-            f"{source} failed for {url} (exit status {proc.returncode}: {first})",
+            f"{source} failed for {url} (exit status {proc.returncode})",
             hint="check the helper works: `echo <server> | " + program + " get`",
         )
     try:

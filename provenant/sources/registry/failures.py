@@ -9,6 +9,7 @@ import httpx
 
 from provenant.errors import AuthenticationError, NotFoundError, RegistryError
 from provenant.sources.registry.credentials import ENV_PASSWORD, ENV_USERNAME
+from provenant.sources.registry.redact import server_text
 
 _MAX_MESSAGE = 200
 
@@ -27,8 +28,8 @@ def target(repository: str, identifier: str | None) -> str:
 
 
 def _short(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 3] + "..."
+    """Server or library text for a message: secrets masked, control characters escaped, one short line."""
+    return server_text(text, limit=_MAX_MESSAGE)
 
 
 def parse_error_body(response: httpx.Response) -> tuple[str | None, str | None]:
@@ -37,11 +38,11 @@ def parse_error_body(response: httpx.Response) -> tuple[str | None, str | None]:
         body = response.content
     except httpx.ResponseNotRead:
         return None, None
-    if not body or len(body) > 1 << 20:
+    if not body:
         return None, None
     try:
         obj = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return None, None
     errors = obj.get("errors") if isinstance(obj, dict) else None
     if not isinstance(errors, list) or not errors or not isinstance(errors[0], dict):
@@ -57,9 +58,9 @@ def parse_error_body(response: httpx.Response) -> tuple[str | None, str | None]:
 
 
 def status_text(response: httpx.Response) -> str:
-    """``429 Too Many Requests``."""
+    """``429 Too Many Requests`` (the server's reason phrase, made safe to show)."""
     reason = response.reason_phrase or httpx.codes.get_reason_phrase(response.status_code)
-    return f"{response.status_code} {reason}".strip()
+    return f"{response.status_code} {_short(reason)}".strip()
 
 
 def error_for_response(response: httpx.Response, host: str, method: str, path: str, what: str) -> RegistryError:
@@ -129,8 +130,10 @@ def error_for_transport(
             "TLS verification failed: if the registry uses a private CA pass --ca-file PATH; "
             "to skip verification (not recommended) use --insecure"
         )
+    elif isinstance(exc, httpx.ConnectTimeout):
+        hint = "the registry did not accept a connection in time; try again, or raise --limit connect-timeout=SECONDS"
     elif isinstance(exc, httpx.TimeoutException):
-        hint = "the registry did not answer in time; try again, or raise the timeout"
+        hint = "the registry did not answer in time; try again, or raise --limit read-timeout=SECONDS"
     elif "name or service not known" in low or "nodename nor servname" in low or "name resolution" in low:
         hint = f"cannot resolve {url.host}: check the host name and your network"
     elif isinstance(exc, httpx.ConnectError):

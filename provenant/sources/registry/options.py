@@ -1,4 +1,8 @@
-"""Settings of the registry client: TLS, credentials, timeouts, retries and the test seams."""
+"""Settings of the registry client: TLS, credentials, timeouts, retries, the network policy and test seams.
+
+Timeouts, retries and the Retry-After cap come from the active :class:`~provenant.limits.Limits`
+(``--limit``, ``--timeout``) unless the caller sets them here.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,11 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import httpx
+
+    from provenant.limits import Limits
+
+#: Resolves a host name to its IP addresses (text); the seam that lets tests resolve without DNS.
+Resolver = Callable[[str], list[str]]
 
 
 def default_docker_config() -> Path:
@@ -34,14 +43,23 @@ class RegistryOptions:
     password: str | None = field(default=None, repr=False)
     #: Docker's config.json; ``None`` means :func:`default_docker_config` at lookup time.
     docker_config: Path | None = None
-    #: Seconds for connect/read/write/pool timeouts of one request.
-    timeout: float = 30.0
-    #: Retries after the first attempt (so ``max_retries=5`` makes at most 6 attempts).
-    max_retries: int = 5
+    #: Seconds for every timeout of one request (connect and each read); None: the limits'
+    #: ``connect-timeout`` and ``read-timeout``.
+    timeout: float | None = None
+    #: Retries after the first attempt (so ``max_retries=5`` makes at most 6 attempts); None: ``retries``.
+    max_retries: int | None = None
     #: First backoff delay in seconds; it doubles each retry and is jittered.
     backoff_base: float = 0.5
-    #: The longest we ever sleep between attempts, whatever ``Retry-After`` asks for.
-    retry_after_cap: float = 60.0
+    #: The longest wait a ``Retry-After`` may ask for (a longer one fails at once); None: ``retry-after-cap``.
+    retry_after_cap: float | None = None
+    #: The limits to apply; None: :func:`provenant.limits.current` at the time of use.
+    limits: Limits | None = field(default=None, repr=False, compare=False)
+    #: Follow redirects and token realms to private, link-local and metadata addresses even when the
+    #: registry is not on such a network (``--allow-private-redirects``).
+    allow_private_redirects: bool = False
+    #: Test seam: how host names are resolved for the network policy (default: the system resolver;
+    #: with a ``transport`` seam and no resolver, names are not resolved, only address literals checked).
+    resolver: Resolver | None = field(default=None, repr=False, compare=False)
     #: Test seam: an httpx transport (e.g. ``httpx.MockTransport``) used instead of the network.
     transport: httpx.BaseTransport | None = field(default=None, repr=False, compare=False)
     #: Test seam: how to sleep between attempts.
@@ -56,8 +74,29 @@ class RegistryOptions:
             f"username={self.username!r}, password={password}, docker_config={self.docker_config!r}, "
             f"timeout={self.timeout!r}, max_retries={self.max_retries!r}, "
             f"backoff_base={self.backoff_base!r}, "
-            f"retry_after_cap={self.retry_after_cap!r})"
+            f"retry_after_cap={self.retry_after_cap!r}, allow_private_redirects={self.allow_private_redirects!r})"
         )
+
+    def bounds(self) -> Limits:
+        """The limits in force for this client."""
+        from provenant import limits as limits_mod  # pydantic: not on the stdlib-only import path
+
+        return self.limits if self.limits is not None else limits_mod.current()
+
+    def retries(self) -> int:
+        """Retries after the first attempt."""
+        return self.max_retries if self.max_retries is not None else self.bounds().retries
+
+    def retry_cap(self) -> float:
+        """The longest Retry-After wait honoured."""
+        return self.retry_after_cap if self.retry_after_cap is not None else self.bounds().retry_after_cap
+
+    def timeouts(self) -> tuple[float, float]:
+        """(connect, read) seconds for one request."""
+        if self.timeout is not None:
+            return self.timeout, self.timeout
+        lim = self.bounds()
+        return lim.connect_timeout, lim.read_timeout
 
     def docker_config_path(self) -> Path:
         """The config.json to read credentials from."""

@@ -8,8 +8,9 @@ rules: credentials go only to the registry host and the token realm its own chal
 over plain HTTP to a non-loopback host, and TLS is always verified.
 
 Anything else — a proxy variable in the environment, a redirect, an OAuth identity token, an
-unexpected status, a network or TLS error — returns None: the caller then takes the full client,
-which honours proxies, retries and reports errors properly.
+unexpected status, a network or TLS error, a token realm on a private or link-local address, an answer
+over ``token-bytes`` or slower than ``min-rate`` — returns None: the caller then takes the full client,
+which honours proxies, retries and reports errors (and limits) properly.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from __future__ import annotations
 import http.client
 import os
 import ssl
+import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from provenant import __version__
@@ -28,11 +31,16 @@ from provenant.oci.mediatypes import MANIFEST_REQUEST_ACCEPT
 from provenant.reference import Reference
 from provenant.sources.registry.challenge import Challenge, pick_challenge, pull_scope, read_token, token_scopes
 from provenant.sources.registry.credentials import Credential, CredentialResolver, basic_header
-from provenant.sources.registry.hosts import is_loopback
+from provenant.sources.registry.hosts import HostPort, is_loopback
+from provenant.sources.registry.netpolicy import RESTRICTED, address_class
 from provenant.sources.registry.options import RegistryOptions
+from provenant.sources.registry.watch import cut_after
+
+if TYPE_CHECKING:
+    from provenant.limits import Limits
 
 _PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
-_MAX_TOKEN_BYTES = 1 << 20
+_READ_SIZE = 64 << 10
 
 
 class _GiveUp(Exception):
@@ -43,16 +51,22 @@ def resolve_tag(
     ref: Reference,
     *,
     ca_file: Path | None = None,
-    timeout: float = 10.0,
+    timeout: float | None = None,
     env: Mapping[str, str] | None = None,
 ) -> str | None:
-    """The digest ``ref``'s tag names now (``sha256:…``), or None when this path cannot tell."""
+    """The digest ``ref``'s tag names now (``sha256:…``), or None when this path cannot tell.
+
+    ``timeout`` bounds connecting and each read (default: the limits' ``connect-timeout``).
+    """
+    from provenant import limits as limits_mod  # already loaded by the CLI; read only when asked
+
     environ = os.environ if env is None else env
     if ref.tag is None or any(environ.get(v) or environ.get(v.upper()) for v in _PROXY_VARIABLES):
         return None
     host = ref.api_host
     scheme = "http" if is_loopback(host) else "https"
-    asker = _Asker(scheme, ca_file, timeout)
+    lim = limits_mod.current()
+    asker = _Asker(scheme, ca_file, timeout if timeout is not None else lim.connect_timeout, lim)
     try:
         resolver = CredentialResolver(RegistryOptions(), env=env)
         return _resolve(asker, resolver, host, ref)
@@ -92,11 +106,15 @@ def _token(asker: _Asker, host: str, repository: str, challenge: Challenge, cred
         raise _GiveUp
     if realm.scheme == "http" and not is_loopback(realm.netloc) and cred.has_basic:
         raise _GiveUp  # the full client refuses this with a proper message
+    if not _plainly_public_or_same(realm.netloc, host):
+        raise _GiveUp  # the full client applies the network policy (and resolves names) properly
     params = [("service", challenge.params["service"])] if challenge.params.get("service") else []
     params += [("scope", s) for s in token_scopes(challenge, pull_scope(repository))]
     query = "&".join(q for q in (realm.query, urlencode(params)) if q)
     headers = {"Authorization": basic_header(cred)} if cred.has_basic else {}
-    realm_asker = asker if realm.scheme == asker.scheme else _Asker(realm.scheme, asker.ca_file, asker.timeout)
+    realm_asker = (
+        asker if realm.scheme == asker.scheme else _Asker(realm.scheme, asker.ca_file, asker.timeout, asker.limits)
+    )
     try:
         status, _, body = realm_asker.request("GET", realm.netloc, f"{realm.path or '/'}?{query}", headers)
     finally:
@@ -110,13 +128,29 @@ def _token(asker: _Asker, host: str, repository: str, challenge: Challenge, cred
     return token[0]
 
 
-class _Asker:
-    """One keep-alive connection per host, over one scheme."""
+def _plainly_public_or_same(realm: str, registry: str) -> bool:
+    """True when the realm is the registry host, or an address literal or name outside the restricted ranges.
 
-    def __init__(self, scheme: str, ca_file: Path | None, timeout: float) -> None:
+    A realm given as a name is not resolved here (that takes the full client's resolver seam); only an
+    address literal in a private, link-local or metadata range makes this path give up.
+    """
+    realm_host = HostPort.parse(realm).host
+    if realm_host == HostPort.parse(registry).host:
+        return True
+    try:
+        return address_class(realm_host) not in RESTRICTED
+    except ValueError:
+        return True
+
+
+class _Asker:
+    """One keep-alive connection per host, over one scheme; answers are read within the limits."""
+
+    def __init__(self, scheme: str, ca_file: Path | None, timeout: float, limits: Limits) -> None:
         self.scheme = scheme
         self.ca_file = ca_file
         self.timeout = timeout
+        self.limits = limits
         self._conns: dict[str, http.client.HTTPConnection] = {}
 
     def _connection(self, host: str) -> http.client.HTTPConnection:
@@ -141,13 +175,35 @@ class _Asker:
         """Status, lowercased headers and body (empty for HEAD) of one request; no redirects followed."""
         conn = self._connection(host)
         conn.request(method, target, headers={"User-Agent": f"provenant/{__version__}", **headers})
-        resp = conn.getresponse()
-        body = resp.read(_MAX_TOKEN_BYTES + 1)
-        if len(body) > _MAX_TOKEN_BYTES:
+        with cut_after(conn, self.timeout) as expired:
+            resp = conn.getresponse()
+        if expired.fired:
             raise _GiveUp
+        body = self._read(resp)
         if not resp.isclosed():
             conn.close()
         return resp.status, {k.lower(): v for k, v in resp.getheaders()}, body
+
+    def _read(self, resp: http.client.HTTPResponse) -> bytes:
+        """The body, up to ``token-bytes``, at ``min-rate`` or faster and within the deadline; else give up."""
+        from provenant import limits as limits_mod
+
+        lim = self.limits
+        parts: list[bytes] = []
+        total = 0
+        waited = 0.0
+        while True:
+            started = time.monotonic()
+            chunk = resp.read1(_READ_SIZE)
+            waited += time.monotonic() - started
+            if not chunk:
+                return b"".join(parts)
+            total += len(chunk)
+            parts.append(chunk)
+            slow = lim.min_rate and waited >= lim.rate_window and total < lim.min_rate * waited
+            late = (left := limits_mod.remaining()) is not None and left <= 0
+            if total > lim.token_bytes or slow or late:
+                raise _GiveUp
 
     def close(self) -> None:
         """Close every connection."""

@@ -56,15 +56,6 @@ def backoff_delay(retry: int, base: float, cap: float, rand: Callable[[], float]
     return full / 2 + rand() * full / 2
 
 
-def retry_delay(response: httpx.Response | None, retry: int, base: float, cap: float) -> float:
-    """How long to sleep before the next attempt: ``Retry-After`` when the answer has one, else backoff."""
-    if response is not None:
-        after = parse_retry_after(response.headers.get("retry-after"), date=response.headers.get("date"))
-        if after is not None:
-            return min(after, cap)
-    return backoff_delay(retry, base, cap)
-
-
 def rate_limit_headers(response: httpx.Response) -> dict[str, str]:
     """A response's rate-limit headers (``RateLimit-*``, Docker Hub's ``ratelimit-*``), names lowercased."""
     out: dict[str, str] = {}

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 import httpx
 
 from provenant.sources.registry.hosts import DEFAULT_PORTS
+from provenant.sources.registry.watch import cut_after
 
 #: Bytes asked of the socket per body chunk (one ``recv``; often less arrives). 1 MiB reads were no
 #: faster on a 1 GiB layer but raised peak RSS from 78 to 95 MB (glibc keeps the freed buffers).
@@ -199,14 +200,26 @@ class StdlibTransport(httpx.BaseTransport):
             if isinstance(exc, TimeoutError):
                 raise httpx.WriteTimeout(str(exc), request=request) from exc
             raise httpx.WriteError(str(exc), request=request) from exc
-        try:
-            conn.sock.settimeout(timeouts.get("read"))
-            return conn.getresponse()
-        except (OSError, http.client.HTTPException) as exc:
+        read = timeouts.get("read")
+        # The read timeout is per recv; a server trickling its headers byte by byte would never trip it,
+        # so the whole status line and headers must arrive within it too (plus a second, so that a
+        # silent server still ends in the plain per-recv timeout).
+        budget = None if read is None else read + 1.0
+        with cut_after(conn, budget) as expired:
+            try:
+                conn.sock.settimeout(read)
+                resp = conn.getresponse()
+            except (OSError, http.client.HTTPException) as exc:
+                conn.close()
+                if expired.fired:
+                    raise httpx.ReadTimeout(f"no status line and headers within {budget:g} s", request=request) from exc
+                if reused and isinstance(exc, _STALE):
+                    raise _StaleConnection from exc
+                raise _read_error(exc, request) from exc
+        if expired.fired:  # fired just as the headers came in: the socket is gone
             conn.close()
-            if reused and isinstance(exc, _STALE):
-                raise _StaleConnection from exc
-            raise _read_error(exc, request) from exc
+            raise httpx.ReadTimeout(f"no status line and headers within {budget:g} s", request=request)
+        return resp
 
 
 class _Body(httpx.SyncByteStream):

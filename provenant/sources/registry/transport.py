@@ -1,7 +1,10 @@
 """HTTP below the registry API: scheme choice, TLS, retries with backoff, redirects and request counting.
 
-Redirects are followed here, never by httpx: at most :data:`MAX_REDIRECTS` hops, ``Authorization`` is
-sent only to the host it was meant for, and an https→http downgrade is refused.
+Redirects are followed here, never by httpx: at most ``redirects`` hops (a :class:`~provenant.limits.Limits`
+field), ``Authorization`` is sent only to the host it was meant for, an https→http downgrade is refused,
+and a hop to a private, link-local or metadata address is refused before it is sent (:mod:`.netpolicy`).
+Every body is read within the limits (:mod:`.bodies`), and every wait between attempts stays within the
+``retry-after-cap`` and the command's deadline.
 """
 
 from __future__ import annotations
@@ -16,21 +19,25 @@ import certifi
 import httpx
 
 from provenant import __version__
+from provenant import limits as limits_mod
 from provenant.errors import RegistryError, UsageError
-from provenant.sources.registry.failures import error_for_exhausted, error_for_transport
+from provenant.limits import LimitExceededError
+from provenant.sources.registry.bodies import GuardedStream, read_bounded
+from provenant.sources.registry.failures import error_for_exhausted, error_for_transport, status_text
 from provenant.sources.registry.hosts import HostPort, is_loopback
+from provenant.sources.registry.netpolicy import NetworkPolicy
 from provenant.sources.registry.options import RegistryOptions
 from provenant.sources.registry.retry import (
     RETRYABLE_STATUSES,
     backoff_delay,
+    parse_retry_after,
     rate_limit_headers,
-    retry_delay,
 )
 from provenant.sources.registry.stdlib_transport import StdlibTransport
+from provenant.textsafe import printable
 
 log = logging.getLogger("provenant.registry")
 
-MAX_REDIRECTS = 5
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 USER_AGENT = f"provenant/{__version__}"
 
@@ -78,8 +85,12 @@ class HttpSession:
 
     def __init__(self, options: RegistryOptions) -> None:
         self.options = options
-        self._timeout = httpx.Timeout(options.timeout)
-        self._headers = {"User-Agent": USER_AGENT}
+        connect, read = options.timeouts()
+        self._read_timeout = read
+        self._timeout = httpx.Timeout(read, connect=connect)
+        # identity: a compressed answer would only be inflated again (bounded, see bodies.decoded_chunks).
+        self._headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
+        self._policy = NetworkPolicy(options)
         self._plain: httpx.Client | None = None
         self._tls: httpx.Client | None = None
         self._lock = threading.Lock()
@@ -197,16 +208,25 @@ class HttpSession:
         auth_host: str | None = None,
         registry_host: str | None = None,
         stream: bool = False,
+        body_limit: str = "error_body_bytes",
     ) -> httpx.Response:
         """Send with retries, following redirects; return the final answer (any status but a retryable one).
 
         ``authorization`` goes only to requests whose host is ``auth_host``. ``registry_host`` names the
-        registry whose scheme an insecure probe may settle. With ``stream`` the body is left unread.
+        registry whose scheme an insecure probe may settle. With ``stream`` a 2xx body is left unread;
+        otherwise it is read up to the :class:`~provenant.limits.Limits` field ``body_limit`` (more is an
+        error). Other answers' bodies are read up to ``error-body-bytes`` and cut there.
         ``who`` names the server in errors (default ``registry <error_host>``).
         """
         who = who or f"registry {error_host}"
         auth_target = HostPort.parse(auth_host) if auth_host else None
-        for _hop in range(MAX_REDIRECTS + 1):
+        registry = HostPort.parse(error_host)
+        max_hops = self.options.bounds().redirects
+        asked = f"{who}: {method} {url.path}"
+        for _hop in range(max_hops + 1):
+            if not registry.matches(url):
+                # A redirect, a token realm or an upload location: somewhere the registry sent us.
+                self._policy.check(url, error_host, asked)
             hop_headers = dict(headers or {})
             if authorization and auth_target is not None and auth_target.matches(url):
                 hop_headers["Authorization"] = authorization
@@ -216,6 +236,7 @@ class HttpSession:
                 hop_headers,
                 content=content,
                 stream=stream,
+                body_limit=body_limit,
                 error_host=error_host,
                 who=who,
                 registry_host=registry_host,
@@ -224,7 +245,13 @@ class HttpSession:
             if resp.status_code not in REDIRECT_STATUSES or not location:
                 return resp
             resp.close()
-            nxt = resp.request.url.join(location)
+            try:
+                nxt = resp.request.url.join(location)
+            except httpx.InvalidURL:
+                raise RegistryError(
+                    f"{who} redirected {method} {resp.request.url.path} to an invalid URL {printable(location)!r}",
+                    status=resp.status_code,
+                ) from None
             if resp.request.url.scheme == "https" and nxt.scheme != "https":
                 raise RegistryError(
                     f"{who} redirected {method} {resp.request.url.path} from https to "
@@ -241,9 +268,8 @@ class HttpSession:
                 method, content = "GET", None
             log.debug("redirect %s -> %s://%s%s", resp.status_code, nxt.scheme, host_of(nxt), nxt.path)
             url = nxt
-        raise RegistryError(
-            f"{who}: more than {MAX_REDIRECTS} redirects for {method} {url.path}",
-            hint="the registry or its storage is misconfigured (redirect loop)",
+        raise LimitExceededError(
+            f"{who}: {method} {url.path} was redirected again and again", "redirects", limits=self.options.bounds()
         )
 
     def _send_retrying(
@@ -254,23 +280,30 @@ class HttpSession:
         *,
         content: bytes | None,
         stream: bool,
+        body_limit: str,
         error_host: str,
         who: str,
         registry_host: str | None,
     ) -> httpx.Response:
         opts = self.options
+        lim = opts.bounds()
+        retries = opts.retries()
+        cap = opts.retry_cap()
         attempts = 0
+        timeouts = 0
         while True:
             attempts += 1
+            limits_mod.check_deadline(f"{who}: {method} {url.path}")
             client = self._client_for(url)
             request = client.build_request(method, url, headers=headers, content=content)
             with self._lock:
                 self._count += 1
             try:
                 resp = client.send(request, stream=True)
+                self._guard(resp, f"{who}: {method} {url.path}", lim)
                 if not stream or resp.status_code in RETRYABLE_STATUSES or resp.status_code >= 300:
                     try:
-                        resp.read()
+                        self._read_body(resp, lim, body_limit, f"{who}: answer to {method} {url.path}")
                     finally:
                         resp.close()
             except httpx.TransportError as exc:
@@ -282,24 +315,63 @@ class HttpSession:
                             self._schemes[registry_host] = "http"
                     attempts -= 1
                     continue
-                if attempts > opts.max_retries:
+                if isinstance(exc, httpx.ReadTimeout):
+                    timeouts += 1
+                    if timeouts > 1:  # a server that stalled twice in a row is not worth 4 more waits
+                        raise LimitExceededError(
+                            f"{who}: {method} {url.path}: {printable(str(exc)) or 'no answer'}, twice",
+                            "read_timeout",
+                            limits=lim.model_copy(update={"read_timeout": float(self._read_timeout)}),
+                        ) from None
+                if attempts > retries:
                     raise error_for_transport(
                         exc, who, host=error_host, method=method, url=url, attempts=attempts
                     ) from exc
-                delay = backoff_delay(attempts - 1, opts.backoff_base, opts.retry_after_cap)
+                delay = backoff_delay(attempts - 1, opts.backoff_base, cap)
                 log.debug("%s %s failed (%s); retrying in %.2f s", method, url.path, type(exc).__name__, delay)
-                opts.sleep(delay)
+                self.wait(delay, f"{who}: retrying {method} {url.path} after {type(exc).__name__}")
                 continue
             self._settle_scheme(registry_host, url)
-            limits = rate_limit_headers(resp)
-            if limits:
+            rate = rate_limit_headers(resp)
+            if rate:
                 with self._lock:
-                    self._rate_limit.update(limits)
+                    self._rate_limit.update(rate)
             log.debug("%s %s -> %s", method, url.path, resp.status_code)
             if resp.status_code not in RETRYABLE_STATUSES:
                 return resp
-            if attempts > opts.max_retries:
+            if attempts > retries:
                 raise error_for_exhausted(resp, who, method, url.path, attempts)
-            delay = retry_delay(resp, attempts - 1, opts.backoff_base, opts.retry_after_cap)
+            asked = parse_retry_after(resp.headers.get("retry-after"), date=resp.headers.get("date"))
+            what = f"{who} answered {status_text(resp)} for {method} {url.path}"
+            if asked is not None and asked > cap:
+                raise LimitExceededError(
+                    f"{what} and asked to wait {asked:.0f} s before retrying (Retry-After)",
+                    "retry_after_cap",
+                    limits=lim.model_copy(update={"retry_after_cap": float(cap)}),
+                )
+            delay = asked if asked is not None else backoff_delay(attempts - 1, opts.backoff_base, cap)
             log.debug("%s %s answered %s; retrying in %.2f s", method, url.path, resp.status_code, delay)
-            opts.sleep(delay)
+            self.wait(delay, f"{what}; retrying in {delay:g} s")
+
+    def _guard(self, resp: httpx.Response, what: str, lim: limits_mod.Limits) -> None:
+        """Wrap the body so that every read of it is bounded in time and rate."""
+        inner = resp.stream
+        if isinstance(inner, httpx.SyncByteStream):
+            resp.stream = GuardedStream(inner, what, lim, read_timeout=self._read_timeout)
+
+    @staticmethod
+    def _read_body(resp: httpx.Response, lim: limits_mod.Limits, body_limit: str, what: str) -> None:
+        if 200 <= resp.status_code < 300:
+            cap = getattr(lim, body_limit)
+            read_bounded(resp, cap, what, body_limit, truncate=body_limit == "error_body_bytes", limits=lim)
+        else:
+            read_bounded(resp, lim.error_body_bytes, what, "error_body_bytes", truncate=True, limits=lim)
+
+    def wait(self, delay: float, what: str) -> None:
+        """Sleep ``delay`` seconds before another attempt, unless that would pass the command's deadline."""
+        left = limits_mod.remaining()
+        if left is not None and delay >= left:
+            raise LimitExceededError(
+                f"{what} would pass the deadline ({left:.0f} s left)", "timeout", limits=self.options.bounds()
+            )
+        self.options.sleep(delay)
