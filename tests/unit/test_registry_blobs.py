@@ -350,3 +350,11 @@ def test_a_compressed_blob_answer_is_never_inflated_past_the_size() -> None:
     )
     with pytest.raises(RegistryError, match="larger than its descriptor says"):
         _get(client)
+
+
+def test_a_restart_answered_with_a_whole_206_skips_what_was_handed_out() -> None:
+    # After a 416 the reader starts over with a plain GET; a server may still answer 206 for bytes 0-…:
+    # the 4000 bytes already handed out must not be handed out again.
+    client, ranges = _scripted(_cut(4000), lambda r: httpx.Response(416), _partial(0))
+    assert _get(client) == SMALL
+    assert ranges == [None, "bytes=4000-", None]

@@ -112,7 +112,7 @@ class ResumableBlob:
         if status == 206:
             problem = self._range_problem(resp, offset)
             if problem is None:
-                self._skip = 0
+                self._skip = self.delivered - offset  # 0 on a resume; what was handed out on a restart
                 return
         elif status == 416 and offset > 0:
             problem = f"the registry answered 416 (range not satisfiable) for bytes {offset}-"
