@@ -146,7 +146,9 @@ class HostileServer:
                 headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in lines[1:])}
                 req = Request(method, path, headers)
                 self.log.append(req)
-                handler = next((h for m, rx, h in self.routes if m in (method, "*") and rx.search(path)), self._default)
+                handler = next(
+                    (h for m, rx, h in self.routes if m in (method, "*") and rx.search(path)), self._default
+                )
                 handler(req, conn, self)
         except OSError:
             return
