@@ -11,8 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from provenant import limits
 from provenant.digest import Digest, VerifyingStream, verify_bytes
 from provenant.errors import InvalidReferenceError, ManifestError, PlatformNotFoundError
+from provenant.limits import LimitExceededError
 from provenant.oci import mediatypes as mt
 from provenant.oci.models import (
     Descriptor,
@@ -46,8 +48,15 @@ class FetchedManifest:
         return self.media_type in mt.INDEX_TYPES
 
     def as_index(self) -> Index:
-        """Parse as an index."""
-        return parse_index(self.data, f"index {self.digest}")
+        """Parse as an index; one listing more manifests than the ``platforms`` limit is refused."""
+        index = parse_index(self.data, f"index {self.digest}")
+        lim = limits.current()
+        # Every consumer (inspect, compare, report, policy) does work per entry: bound them where they are read.
+        if len(index.manifests) > lim.platforms:
+            raise LimitExceededError(
+                f"index {self.digest}", "platforms", limits=lim, got=f"it lists {len(index.manifests)} manifests"
+            )
+        return index
 
     def as_manifest(self) -> Manifest:
         """Parse as an image manifest."""

@@ -296,3 +296,38 @@ def test_config_nested_deep(sandbox: Sandbox) -> None:
     out = run_cli(["inspect", ref], sandbox)
     out.assert_bounded(exit_code=2, error="over the json-depth limit of 256")
     assert f"config {manifest['config']['digest']}" in out.stderr, out.summary()
+
+
+# --- an index of thousands of platforms ------------------------------------------------------------------
+
+
+def _wide_index(root: Path, n: int) -> str:
+    """An index of ``n`` platforms (distinct manifests and configs) sharing one base layer."""
+    lay = Layout(root)
+    base = _layer({"etc/os-release": b"ID=hostile\n"})
+    entries = []
+    for i in range(n):
+        cfg = {"architecture": "amd64", "os": "linux", "variant": f"x{i}", "config": {"Labels": {"n": str(i)}}}
+        img = lay.image(cfg, [base])
+        entries.append({**img, "platform": {"architecture": "amd64", "os": "linux", "variant": f"x{i}"}})
+    index = lay.blob(_json({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries}), OCI_INDEX)
+    return lay.finish(index)
+
+
+def test_report_on_an_index_over_the_platforms_limit(sandbox: Sandbox) -> None:
+    ref = _wide_index(sandbox.work / "layout", 10_000)
+    out = run_cli(["report", ref, "-o", str(sandbox.cache / "report.html")], sandbox)
+    out.assert_bounded(exit_code=2, error="over the platforms limit of 1024")
+    assert "10000 manifests" in out.stderr, out.summary()
+
+
+def test_report_on_a_wide_index_is_linear(sandbox: Sandbox) -> None:
+    # Raised limit, 2000 platforms sharing one layer: every row used to list every other platform.
+    n = 2000
+    ref = _wide_index(sandbox.work / "layout", n)
+    dest = sandbox.cache / "report.html"  # the harness counts any other file written as a stray write
+    out = run_cli(["--limit", f"platforms={n}", "report", ref, "-o", str(dest)], sandbox)
+    out.assert_bounded(exit_code=0)
+    html = dest.read_text()
+    assert f"and {n - 1 - 16} more" in html
+    assert len(html) < 40 * n * 1024  # linear: tens of KB per platform, not n x n names
