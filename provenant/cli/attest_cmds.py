@@ -20,6 +20,7 @@ from provenant.cli.options import (
     public_key_option,
     registry_options,
 )
+from provenant.structured import load_json
 from provenant.textsafe import printable
 
 if TYPE_CHECKING:
@@ -328,7 +329,7 @@ def attest_cmd(
     from provenant.session import Session
 
     try:
-        obj = json.loads(predicate.read_bytes())
+        obj = load_json(predicate.read_bytes(), f"predicate {predicate}")
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UsageError(f"cannot read predicate {predicate}: {exc}") from None
     if not isinstance(obj, dict):
