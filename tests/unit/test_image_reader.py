@@ -168,3 +168,30 @@ def test_mask_command() -> None:
     assert mask_command("ENV API_TOKEN=s3cr3t PATH=/bin") == "ENV API_TOKEN=**** PATH=/bin"
     assert mask_command('/bin/sh -c #(nop) ENV DB_PASSWORD="a b" X=1') == "/bin/sh -c #(nop) ENV DB_PASSWORD=**** X=1"
     assert mask_command("RUN apt-get install -y curl") == "RUN apt-get install -y curl"
+
+
+def test_an_index_over_the_platforms_limit_is_refused() -> None:
+    import json
+
+    from provenant import limits
+    from provenant.image import FetchedManifest
+
+    entries = [
+        {
+            "mediaType": mt.OCI_MANIFEST,
+            "digest": "sha256:" + f"{i:064x}",
+            "size": 1,
+            "platform": {"architecture": "amd64", "os": "linux"},
+        }
+        for i in range(5)
+    ]
+    data = json.dumps({"schemaVersion": 2, "mediaType": mt.OCI_INDEX, "manifests": entries}).encode()
+    fetched = FetchedManifest(data, mt.OCI_INDEX, Digest.of(data))
+    try:
+        limits.activate(limits.Limits(platforms=5), start_deadline=False)
+        assert len(fetched.as_index().manifests) == 5
+        limits.activate(limits.Limits(platforms=4), start_deadline=False)
+        with pytest.raises(limits.LimitExceededError, match=r"over the platforms limit of 4 \(it lists 5 manifests\)"):
+            fetched.as_index()
+    finally:
+        limits.reset()
