@@ -45,8 +45,15 @@ class FetchedManifest:
         return self.media_type in mt.INDEX_TYPES
 
     def as_index(self) -> Index:
-        """Parse as an index."""
-        return parse_index(self.data, f"index {self.digest}")
+        """Parse as an index; one listing more manifests than the ``platforms`` limit is refused."""
+        index = parse_index(self.data, f"index {self.digest}")
+        lim = limits_mod.current()
+        # Every consumer (inspect, compare, report, policy) does work per entry: bound them where they are read.
+        if len(index.manifests) > lim.platforms:
+            raise LimitExceededError(
+                f"index {self.digest}", "platforms", limits=lim, got=f"it lists {len(index.manifests)} manifests"
+            )
+        return index
 
     def as_manifest(self) -> Manifest:
         """Parse as an image manifest."""

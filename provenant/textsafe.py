@@ -49,3 +49,19 @@ def xml_safe(text: str) -> str:
     if _XML_BAD.search(text) is None:
         return text
     return _XML_BAD.sub(_escape, text)
+
+
+def markup(text: str) -> str:
+    """``text`` for a rich markup string or table cell: controls escaped, then ``[`` made literal.
+
+    Rich reads ``[bold]``, ``[link=…]`` and ``[/]`` in any string it prints, so a value from an image
+    could hide a link, change what the line shows, or raise ``MarkupError`` (``arm64[/]``).
+    """
+    from rich.markup import escape
+
+    return escape(printable(text))
+
+
+def lines(text: str) -> str:
+    """Multi-line rendered text with every control character but newline and tab shown escaped."""
+    return "\n".join(printable(line, keep_tabs=True) for line in text.split("\n"))

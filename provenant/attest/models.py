@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from provenant.attest import constants as c
 from provenant.attest.errors import SignatureFormatError
 from provenant.oci.models import first_error
+from provenant.structured import load_json
 
 
 class _Model(BaseModel):
@@ -41,7 +42,7 @@ def b64decode(text: str, what: str) -> bytes:
 
 def _json_object(data: bytes, what: str) -> dict[str, Any]:
     try:
-        obj = json.loads(data)
+        obj = load_json(data, what)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SignatureFormatError(f"{what} is not valid JSON: {exc}") from exc
     if not isinstance(obj, dict):

@@ -33,6 +33,7 @@ from provenant.oci.platform import PlatformSpec, select_platforms
 from provenant.reference import Reference
 from provenant.session import Session
 from provenant.sources.registry import RegistryClient, RegistrySource
+from provenant.structured import load_json
 
 Mode = Literal["tag", "referrers", "both"]
 #: The image config cosign writes for its signature manifests ("empty" image; verifiers ignore it).
@@ -113,7 +114,7 @@ def append_layer_to_tag(
         raw = None
     if raw is not None:
         try:
-            existing = json.loads(raw.data)
+            existing = load_json(raw.data, f"tag {tag} of {ref.name}")
         except (UnicodeDecodeError, json.JSONDecodeError):
             existing = None
         if not isinstance(existing, dict) or not isinstance(existing.get("layers"), list):

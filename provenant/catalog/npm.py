@@ -10,6 +10,7 @@ from packageurl import PackageURL
 from provenant.catalog.base import Cataloger, CatalogError, MiB, ParsedFile
 from provenant.catalog.licenses import expression
 from provenant.sbom.model import Package
+from provenant.structured import DepthError, load_json
 
 
 def _licenses(doc: dict[str, Any]) -> list[str]:
@@ -43,8 +44,8 @@ class NpmCataloger(Cataloger):
         if path.startswith("usr/share/nodejs/"):
             return ParsedFile()  # Debian's node-* packages: dpkg owns them
         try:
-            doc = json.loads(data)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            doc = load_json(data, "package.json")
+        except (UnicodeDecodeError, json.JSONDecodeError, DepthError) as exc:
             raise CatalogError(f"package.json is not valid JSON: {exc}") from exc
         if not isinstance(doc, dict) or not isinstance(doc.get("name"), str) or not isinstance(doc.get("version"), str):
             raise CatalogError("package.json without a name and version")

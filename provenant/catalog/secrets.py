@@ -16,7 +16,6 @@ dotenv files, ``.npmrc``, ``.pypirc``, ``.git-credentials``, ``.docker/config.js
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 from collections.abc import Iterator
@@ -31,6 +30,7 @@ from provenant.catalog.secretrules import (
     line_of,
     token_matches,
 )
+from provenant.structured import load_json
 
 KiB = 1024
 #: ``.env.<suffix>`` files that are templates, not configuration.
@@ -130,7 +130,7 @@ def _git_credentials(text: str) -> list[dict[str, str]]:
 
 def _load_json(text: str) -> Any:
     try:
-        return json.loads(text)
+        return load_json(text, "JSON file")
     except ValueError:
         return None
 

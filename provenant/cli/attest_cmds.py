@@ -20,6 +20,8 @@ from provenant.cli.options import (
     public_key_option,
     registry_options,
 )
+from provenant.structured import load_json
+from provenant.textsafe import printable
 
 if TYPE_CHECKING:
     from provenant.attest.evaluate import Attachment
@@ -133,7 +135,9 @@ def render_attestations(result: AttestationsResult) -> list[str]:
             out += [f"{pad}    {line}" for line in _details(a)]
     for note in result.notes:
         out.append(f"note: {note}")
-    return out
+    # Identities, predicate types, builder ids and notes come from images and servers: one line each,
+    # every control character shown escaped.
+    return [printable(line, keep_tabs=True) for line in out]
 
 
 def render_verify(result: VerifyResult) -> list[str]:
@@ -156,7 +160,7 @@ def render_verify(result: VerifyResult) -> list[str]:
     # e.g. "not a registry: only attestations inside the index were looked for" explains a FAIL
     out += [f"note: {note}" for note in result.notes]
     out.append("verified" if result.passed else "verification FAILED")
-    return out
+    return [printable(line, keep_tabs=True) for line in out]
 
 
 # -- commands ---------------------------------------------------------------------------------------
@@ -325,7 +329,7 @@ def attest_cmd(
     from provenant.session import Session
 
     try:
-        obj = json.loads(predicate.read_bytes())
+        obj = load_json(predicate.read_bytes(), f"predicate {predicate}")
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UsageError(f"cannot read predicate {predicate}: {exc}") from None
     if not isinstance(obj, dict):
@@ -341,7 +345,7 @@ def attest_cmd(
     for item in result.items:
         where = item.location if item.mode == "tag" else f"referrer {item.location}"
         extra = f" (referrers tag {item.referrers_tag})" if item.referrers_tag else ""
-        click.echo(f"attested {item.platform or item.subject}: {result.predicate_type} -> {where}{extra}")
+        click.echo(printable(f"attested {item.platform or item.subject}: {result.predicate_type} -> {where}{extra}"))
 
 
 @click.command("sign")
@@ -390,7 +394,9 @@ def sign_cmd(
         return
     for item in result.items:
         click.echo(
-            f"signed {item.platform or item.subject} -> {item.location} ({item.layers_in_manifest} signature(s))"
+            printable(
+                f"signed {item.platform or item.subject} -> {item.location} ({item.layers_in_manifest} signature(s))"
+            )
         )
 
 

@@ -72,9 +72,10 @@ def compare_cmd(
     if output == "json":
         click.echo(result.model_dump_json(indent=2))
     elif output == "markdown":
+        from provenant.cli.render import echo_text
         from provenant.compare.markdown import compare_markdown
 
-        sys.stdout.write(compare_markdown(result))
+        echo_text(compare_markdown(result))
     else:
         from provenant.cli.render import console
         from provenant.compare.table import render_compare

@@ -66,9 +66,10 @@ def diff_cmd(
     if output == "json":
         click.echo(result.model_dump_json(indent=2))
     elif output == "markdown":
+        from provenant.cli.render import echo_text
         from provenant.compare.markdown import diff_markdown
 
-        sys.stdout.write(diff_markdown(result))
+        echo_text(diff_markdown(result))
     else:
         from provenant.cli.render import console
         from provenant.compare.table import render_diff

@@ -42,7 +42,15 @@ def inspect_cmd(
         if raw:
             if wanted and len(wanted) > 1:
                 raise UsageError("--raw prints one manifest: give at most one --platform")
-            sys.stdout.buffer.write(raw_manifest(session, ref, wanted[0] if wanted else None))
+            data = raw_manifest(session, ref, wanted[0] if wanted else None)
+            if sys.stdout.isatty():
+                # The exact bytes are for pipes (digest them, feed them to jq); a terminal gets them with any
+                # control character a hostile manifest carries shown escaped.
+                from provenant.cli.render import echo_text
+
+                echo_text(data.decode("utf-8", "backslashreplace"))
+                return
+            sys.stdout.buffer.write(data)
             sys.stdout.flush()
             return
         result = inspect(session, ref, wanted)

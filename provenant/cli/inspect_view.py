@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from provenant.cli.render import when
 from provenant.inspect import ImageDetail, InspectResult
 from provenant.sizes import human_size
+from provenant.textsafe import markup
 
 
 def _kv(rows: list[tuple[str, str]]) -> Table:
@@ -16,7 +16,8 @@ def _kv(rows: list[tuple[str, str]]) -> Table:
     t.add_column(style="bold")
     t.add_column()
     for k, v in rows:
-        t.add_row(k, escape(v))
+        # Keys too: annotation and label keys come from the image as much as their values.
+        t.add_row(markup(k), markup(v))
     return t
 
 
@@ -47,7 +48,9 @@ def render_inspect(result: InspectResult, con: Console, *, verbose: bool) -> Non
     for col in ("PLATFORM", "DIGEST", "SIZE", "LAYERS", "CREATED"):
         table.add_column(col, justify="right" if col in ("SIZE", "LAYERS") else "left", no_wrap=True)
     for p in result.platforms:
-        table.add_row(p.platform, p.digest, human_size(p.compressed_size), str(p.layer_count), when(p.created))
+        table.add_row(
+            markup(p.platform), markup(p.digest), human_size(p.compressed_size), str(p.layer_count), when(p.created)
+        )
     con.print(table)
     if result.attestations:
         con.print()
@@ -55,7 +58,9 @@ def render_inspect(result: InspectResult, con: Console, *, verbose: bool) -> Non
         for col in ("DIGEST", "SIZE", "FOR PLATFORM", "FOR MANIFEST"):
             at.add_column(col, no_wrap=True)
         for a in result.attestations:
-            at.add_row(a.digest, human_size(a.size), a.refers_to_platform or "?", a.refers_to or "?")
+            at.add_row(
+                markup(a.digest), human_size(a.size), markup(a.refers_to_platform or "?"), markup(a.refers_to or "?")
+            )
         con.print(at)
     for img in result.images:
         con.print()
@@ -63,7 +68,7 @@ def render_inspect(result: InspectResult, con: Console, *, verbose: bool) -> Non
 
 
 def _render_image(img: ImageDetail, con: Console) -> None:
-    con.rule(f"{img.platform}  {img.digest}", align="left")
+    con.rule(markup(f"{img.platform}  {img.digest}"), align="left")
     c = img.config
     rows = [
         ("Config", img.config_digest),
@@ -95,8 +100,8 @@ def _render_image(img: ImageDetail, con: Console) -> None:
     for h in img.history:
         hist.add_row(
             when(h.created),
-            escape(h.created_by),
+            markup(h.created_by),
             human_size(h.size),
-            (h.layer_digest or "")[:19] if not h.empty_layer else "(empty)",
+            markup((h.layer_digest or "")[:19]) if not h.empty_layer else "(empty)",
         )
     con.print(hist)

@@ -31,5 +31,7 @@ def tags_cmd(
     if output == "json":
         click.echo(result.model_dump_json(indent=2))
     else:
+        from provenant.textsafe import printable
+
         for t in result.tags:
-            click.echo(t)
+            click.echo(printable(t))  # tag names are whatever the registry listed

@@ -8,11 +8,13 @@ from provenant.compare.diff import DiffResult, PlatformDiff
 from provenant.compare.platforms import CompareResult
 from provenant.compare.table import signed_size
 from provenant.sizes import human_size
+from provenant.textsafe import printable
 
 
 def cell(text: str) -> str:
-    """A table cell: pipes escaped, line breaks flattened, backticks kept out of code spans."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+    """A table cell: pipes escaped, line breaks flattened, other controls shown escaped (``\\x1b``)."""
+    flat = text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+    return printable(flat, keep_tabs=True)
 
 
 def code(text: str) -> str:

@@ -13,6 +13,7 @@ compressed differently still counts as shared.
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from collections.abc import Sequence
 
@@ -32,6 +33,11 @@ from provenant.session import Session
 SIGNED_STATES = frozenset({SIGNED_UNVERIFIED, KEYLESS_UNVERIFIED, SIGNATURE_INVALID})
 
 
+#: Other platforms named per layer: an index of thousands of platforms sharing one base layer would
+#: otherwise list every platform on every platform's row (quadratic: 4 GB and 1.6 GB of HTML at 10k).
+MAX_SHARED_LISTED = 16
+
+
 class LayerRow(BaseModel):
     """One layer of a platform image."""
 
@@ -42,7 +48,10 @@ class LayerRow(BaseModel):
     uncompressed_size: int
     file_count: int
     created_by: str | None = Field(description="the history line that made the layer (secrets masked)")
-    shared_with: list[str] = Field(description="other platforms whose images have a layer with this diff_id")
+    shared_with: list[str] = Field(
+        description=f"other platforms whose images have a layer with this diff_id (sorted, at most {MAX_SHARED_LISTED})"
+    )
+    shared_count: int = Field(0, description="how many other platforms have a layer with this diff_id")
 
 
 class AttestationCoverage(BaseModel):
@@ -154,12 +163,20 @@ def package_versions(image: ImageAnalysis) -> dict[tuple[str, str], str]:
     return {key: ", ".join(sorted(v)) for key, v in found.items()}
 
 
-def _summary(ev: ImageEvidence, image: ImageAnalysis, shared: dict[str, set[str]]) -> PlatformSummary:
+def _others(platforms: list[str], me: str) -> tuple[list[str], int]:
+    """The first :data:`MAX_SHARED_LISTED` of ``platforms`` (sorted, distinct) other than ``me``, and how many."""
+    i = bisect.bisect_left(platforms, me)
+    mine = i < len(platforms) and platforms[i] == me
+    listed = [p for p in platforms[: MAX_SHARED_LISTED + 1] if p != me][:MAX_SHARED_LISTED]
+    return listed, len(platforms) - mine
+
+
+def _summary(ev: ImageEvidence, image: ImageAnalysis, shared: dict[str, list[str]]) -> PlatformSummary:
     platform = image.sbom.platform
     img = image.image
     rows = []
     for info in image.sbom.layers:
-        others = sorted(shared.get(info.diff_id, set()) - {platform})
+        others, count = _others(shared.get(info.diff_id, []), platform)
         rows.append(
             LayerRow(
                 index=info.index,
@@ -170,6 +187,7 @@ def _summary(ev: ImageEvidence, image: ImageAnalysis, shared: dict[str, set[str]
                 file_count=info.file_count,
                 created_by=info.created_by,
                 shared_with=others,
+                shared_count=count,
             )
         )
     attachments = ev.attachments(image)
@@ -182,8 +200,8 @@ def _summary(ev: ImageEvidence, image: ImageAnalysis, shared: dict[str, set[str]
         compressed_size=img.compressed_size,
         uncompressed_size=image.uncompressed_size,
         layer_count=len(rows),
-        shared_layers=sum(1 for r in rows if r.shared_with),
-        unique_layers=sum(1 for r in rows if not r.shared_with),
+        shared_layers=sum(1 for r in rows if r.shared_count),
+        unique_layers=sum(1 for r in rows if not r.shared_count),
         package_count=len(image.sbom.packages),
         packages_by_type=dict(sorted(Counter(p.type for p in image.sbom.packages).items())),
         distro=distro.pretty_name if distro is not None else None,
@@ -216,10 +234,12 @@ def summarize(ev: ImageEvidence, required: Sequence[PlatformSpec] = ()) -> Compa
     """The comparison of every analysed platform of ``ev``."""
     analysis = ev.analysis
     images = analysis.images
-    shared: dict[str, set[str]] = {}
+    # diff_id -> the platforms having it, sorted once: each layer row then costs O(MAX_SHARED_LISTED).
+    having: dict[str, set[str]] = {}
     for im in images:
         for layer in im.layers:
-            shared.setdefault(layer.diff_id, set()).add(im.sbom.platform)
+            having.setdefault(layer.diff_id, set()).add(im.sbom.platform)
+    shared = {diff_id: sorted(plats) for diff_id, plats in having.items()}
     present = {im.image.platform for im in images}
     missing = [str(r) for r in required if r not in present]
     partial, skew = _package_differences(images)

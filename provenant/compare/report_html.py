@@ -189,6 +189,14 @@ def _attachments(rows: Sequence[AttachmentRow]) -> str:
     )
 
 
+def _shared(listed: Sequence[str], count: int) -> str:
+    """``a, b and 3 more``: the page stays linear in the platforms however many share a layer."""
+    if not count:
+        return "unique"
+    more = count - len(listed)
+    return ", ".join(listed) + (f" and {more} more" if more > 0 else "")
+
+
 def _platform_section(p: PlatformSummary, detail: PlatformReport) -> str:
     total = p.uncompressed_size or 1
     layer_rows = []
@@ -203,7 +211,7 @@ def _platform_section(p: PlatformSummary, detail: PlatformReport) -> str:
                 e(size(layer.size)),
                 e(size(layer.uncompressed_size)),
                 str(layer.file_count),
-                e(", ".join(layer.shared_with) or "unique"),
+                e(_shared(layer.shared_with, layer.shared_count)),
                 e(size(layer_waste)) if layer_waste else "0",
                 bar,
             ]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from rich.console import Console, JustifyMethod
-from rich.markup import escape
 from rich.table import Table
 
 from provenant.compare.diff import DiffResult, PlatformDiff
 from provenant.compare.platforms import CompareResult
 from provenant.sizes import human_size
+from provenant.textsafe import markup
 
 
 def signed_size(n: int) -> str:
@@ -33,8 +33,8 @@ def _table(title: str, *columns: str, right: tuple[str, ...] = ()) -> Table:
     return t
 
 
-# Package names, versions and config values come from the image: they are escaped so that a "[/x]"
-# in them is printed, not read as rich markup (which would garble the line or raise MarkupError).
+# Package names, versions, platforms and config values come from the image: markup() shows their control
+# characters escaped and makes "[/x]" in them literal (rich would garble the line or raise MarkupError).
 
 
 def _render_differences(result: CompareResult, con: Console) -> None:
@@ -42,7 +42,7 @@ def _render_differences(result: CompareResult, con: Console) -> None:
         t = _table("Packages not on every platform", "TYPE", "NAME", "ON", "MISSING ON")
         for pp in result.partial_packages:
             on = ", ".join(f"{p} {v}" for p, v in pp.versions.items())
-            t.add_row(pp.type, escape(pp.name), escape(on), ", ".join(pp.missing_on))
+            t.add_row(markup(pp.type), markup(pp.name), markup(on), markup(", ".join(pp.missing_on)))
         con.print(t)
     else:
         con.print("Packages: every platform has the same package names.")
@@ -50,7 +50,7 @@ def _render_differences(result: CompareResult, con: Console) -> None:
     if result.version_skew:
         t = _table("Version skew", "TYPE", "NAME", "VERSIONS")
         for s in result.version_skew:
-            t.add_row(s.type, escape(s.name), escape("; ".join(f"{p} {v}" for p, v in s.versions.items())))
+            t.add_row(markup(s.type), markup(s.name), markup("; ".join(f"{p} {v}" for p, v in s.versions.items())))
         con.print(t)
     else:
         con.print("Version skew: none.")
@@ -58,7 +58,9 @@ def _render_differences(result: CompareResult, con: Console) -> None:
 
 def render_compare(result: CompareResult, con: Console) -> None:
     """Platforms, packages not on every platform, version skew, required platforms."""
-    con.print(f"[bold]{escape(result.reference)}[/bold]  {result.digest}  ({len(result.platforms)} platform(s))")
+    con.print(
+        f"[bold]{markup(result.reference)}[/bold]  {markup(result.digest)}  ({len(result.platforms)} platform(s))"
+    )
     con.print()
     t = _table(
         "Platforms",
@@ -68,15 +70,15 @@ def render_compare(result: CompareResult, con: Console) -> None:
     for p in result.platforms:
         by_type = ", ".join(f"{k} {v}" for k, v in p.packages_by_type.items())
         t.add_row(
-            p.platform,
-            p.manifest_digest,
+            markup(p.platform),
+            markup(p.manifest_digest),
             human_size(p.compressed_size),
             human_size(p.uncompressed_size),
             str(p.layer_count),
             str(p.shared_layers),
             str(p.unique_layers),
-            f"{p.package_count} ({by_type})" if by_type else "0",
-            p.attestations.summary,
+            markup(f"{p.package_count} ({by_type})") if by_type else "0",
+            markup(p.attestations.summary),
         )
     con.print(t)
     con.print()
@@ -85,16 +87,16 @@ def render_compare(result: CompareResult, con: Console) -> None:
     if result.required:
         con.print()
         if result.missing_required:
-            con.print(f"[bold red]Missing required platforms:[/bold red] {', '.join(result.missing_required)}")
+            con.print(f"[bold red]Missing required platforms:[/bold red] {markup(', '.join(result.missing_required))}")
         else:
-            con.print(f"Required platforms present: {', '.join(result.required)}")
+            con.print(f"Required platforms present: {markup(', '.join(result.required))}")
     for note in result.notes:
-        con.print(f"Note: {escape(note)}")
+        con.print(f"Note: {markup(note)}")
 
 
 def _diff_platform(p: PlatformDiff, con: Console) -> None:
     title = p.platform if p.platform_b is None else f"{p.platform} → {p.platform_b}"
-    con.print(f"[bold]{escape(title)}[/bold]  {p.a.manifest_digest} → {p.b.manifest_digest}")
+    con.print(f"[bold]{markup(title)}[/bold]  {markup(p.a.manifest_digest)} → {markup(p.b.manifest_digest)}")
     if p.identical:
         con.print("  identical manifests")
         return
@@ -107,18 +109,18 @@ def _diff_platform(p: PlatformDiff, con: Console) -> None:
     if old is not None and new is not None:
         state = "changed" if p.base_image_changed else "unchanged"
         via = old.evidence if old.evidence == new.evidence else f"{old.evidence} / {new.evidence}"
-        con.print(f"  base image: {state} ({escape(old.name or '-')} → {escape(new.name or '-')}, from {via})")
+        con.print(f"  base image: {state} ({markup(old.name or '-')} → {markup(new.name or '-')}, from {markup(via)})")
     elif old is not None:
-        con.print(f"  base image: only A's evidence names one ({escape(old.name or '-')})")
+        con.print(f"  base image: only A's evidence names one ({markup(old.name or '-')})")
     elif new is not None:
-        con.print(f"  base image: only B's evidence names one ({escape(new.name or '-')})")
+        con.print(f"  base image: only B's evidence names one ({markup(new.name or '-')})")
     t = _table("", "CHANGE", "TYPE", "NAME", "OLD", "NEW")
     for a in p.packages_added:
-        t.add_row("added", a.type, escape(a.name), "", escape(a.version))
+        t.add_row("added", markup(a.type), markup(a.name), "", markup(a.version))
     for r in p.packages_removed:
-        t.add_row("removed", r.type, escape(r.name), escape(r.version), "")
+        t.add_row("removed", markup(r.type), markup(r.name), markup(r.version), "")
     for c in p.packages_changed:
-        t.add_row("changed", c.type, escape(c.name), escape(c.old_version), escape(c.new_version))
+        t.add_row("changed", markup(c.type), markup(c.name), markup(c.old_version), markup(c.new_version))
     if t.row_count:
         con.print(t)
     else:
@@ -126,25 +128,25 @@ def _diff_platform(p: PlatformDiff, con: Console) -> None:
     if p.config_changes:
         ct = _table("", "CONFIG", "KEY", "OLD", "NEW")
         for cc in p.config_changes:
-            ct.add_row(cc.field, escape(cc.key or ""), escape(cc.old or "-"), escape(cc.new or "-"))
+            ct.add_row(markup(cc.field), markup(cc.key or ""), markup(cc.old or "-"), markup(cc.new or "-"))
         con.print(ct)
     else:
         con.print("  config: no changes")
     for layer in p.layers_added:
         created_by = " ".join((layer.created_by or "").split())  # one line per layer, however the step was written
-        con.print(f"  new layer {layer.index}: {human_size(layer.size)}  {escape(created_by)}", soft_wrap=True)
+        con.print(f"  new layer {layer.index}: {human_size(layer.size)}  {markup(created_by)}", soft_wrap=True)
 
 
 def render_diff(result: DiffResult, con: Console) -> None:
     """One block per compared platform."""
-    con.print(f"A: {escape(result.a)} ({result.a_digest})")
-    con.print(f"B: {escape(result.b)} ({result.b_digest})")
+    con.print(f"A: {markup(result.a)} ({markup(result.a_digest)})")
+    con.print(f"B: {markup(result.b)} ({markup(result.b_digest)})")
     for p in result.platforms:
         con.print()
         _diff_platform(p, con)
     if result.only_in_a or result.only_in_b:
         con.print()
     if result.only_in_a:
-        con.print(f"Only in A (not compared): {', '.join(result.only_in_a)}")
+        con.print(f"Only in A (not compared): {markup(', '.join(result.only_in_a))}")
     if result.only_in_b:
-        con.print(f"Only in B (not compared): {', '.join(result.only_in_b)}")
+        con.print(f"Only in B (not compared): {markup(', '.join(result.only_in_b))}")

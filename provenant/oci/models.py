@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from provenant.digest import Digest
 from provenant.errors import ManifestError
 from provenant.oci import mediatypes as mt
+from provenant.structured import load_json
 
 
 class _Model(BaseModel):
@@ -138,7 +139,7 @@ class ImageConfig(_Model):
 
 def _load_json(data: bytes, what: str) -> dict[str, Any]:
     try:
-        obj = json.loads(data)
+        obj = load_json(data, what)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ManifestError(f"{what} is not valid JSON: {exc}", hint="the source served a corrupt document") from exc
     if not isinstance(obj, dict):

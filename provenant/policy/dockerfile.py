@@ -201,8 +201,15 @@ def parse_dockerfile(text: str, path: str = "Dockerfile", build_args: Mapping[st
 
 def load_dockerfile(path: Path, build_args: Mapping[str, str] | None = None) -> Dockerfile:
     """Read and parse a Dockerfile."""
+    from provenant import limits
+
+    lim = limits.current()
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as fh:
+            raw = fh.read(lim.policy_bytes + 1)  # bounded before it is read: it is an input of the policy run
+        if len(raw) > lim.policy_bytes:
+            raise limits.LimitExceededError(f"Dockerfile {path}", "policy_bytes", limits=lim)
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read Dockerfile {path}: {exc}") from None
     parsed = parse_dockerfile(text, str(path), build_args)

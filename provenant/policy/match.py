@@ -3,15 +3,13 @@
 Patterns and references are normalised the same way first (``nginx`` → ``docker.io/library/nginx``),
 so a pattern written as a user would type a reference matches what the registry calls the image. A
 pattern without a tag or digest matches the image name whatever its tag; with one, the whole
-reference must match (``docker.io/library/debian:12*``).
+reference must match (``docker.io/library/debian:12*``). Matching takes linear time whatever the glob
+(:func:`provenant.globs.glob_match`): a policy glob such as ``**/*a*a*a…b`` cannot stall a run.
 """
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
-
-from provenant.globs import glob_to_regex
+from provenant.globs import glob_match
 from provenant.reference import DOCKER_HUB, Reference
 
 _HUB_ALIASES = ("docker.io", "index.docker.io", "registry-1.docker.io")
@@ -55,11 +53,6 @@ def normalize_glob(pattern: str) -> str:
     return f"{DOCKER_HUB}/{pattern}"
 
 
-@lru_cache(maxsize=512)
-def _compile(pattern: str) -> re.Pattern[str]:
-    return re.compile(glob_to_regex(pattern) + r"\Z")
-
-
 def _has_tag_or_digest(pattern: str) -> bool:
     last = pattern.rsplit("/", 1)[-1]
     return "@" in pattern or ":" in last
@@ -70,15 +63,15 @@ def matches(pattern: str, reference: Reference | str) -> bool:
     ref = reference if isinstance(reference, Reference) else Reference.parse(reference)
     glob = normalize_glob(pattern)
     subject = str(ref) if _has_tag_or_digest(glob) else ref.name
-    if _compile(glob).match(subject):
+    if glob_match(glob, subject):
         return True
     # ``name:tag`` patterns still match a reference that also carries a digest, and vice versa.
     if ref.tag is not None and ref.digest is not None:
-        return bool(_compile(glob).match(f"{ref.name}:{ref.tag}") or _compile(glob).match(f"{ref.name}@{ref.digest}"))
+        return glob_match(glob, f"{ref.name}:{ref.tag}") or glob_match(glob, f"{ref.name}@{ref.digest}")
     return False
 
 
 def matches_registry(pattern: str, registry: str) -> bool:
     """A registry pattern (``ghcr.io``, ``*.example.com``, ``docker.io``) against a registry host."""
     host = DOCKER_HUB if pattern in _HUB_ALIASES else pattern
-    return bool(_compile(host).match(registry))
+    return glob_match(host, registry)

@@ -33,6 +33,7 @@ from packageurl import PackageURL
 from provenant.sbom.model import Package
 from provenant.sbom.result import ImageSbom, ToolInfo
 from provenant.sbom.table import issue_text
+from provenant.textsafe import xml_safe
 
 OS_TYPES = frozenset({"deb", "apk", "rpm"})
 P = "provenant:"
@@ -240,5 +241,13 @@ def cyclonedx_bom(
 
 def encode_cyclonedx(bom: Bom, fmt: Literal["json", "xml"]) -> str:
     """Serialise as CycloneDX 1.6 JSON or XML."""
-    output_format = OutputFormat.JSON if fmt == "json" else OutputFormat.XML
-    return make_outputter(bom, output_format, SchemaVersion.V1_6).output_as_string(indent=2)
+    if fmt == "json":
+        return make_outputter(bom, OutputFormat.JSON, SchemaVersion.V1_6).output_as_string(indent=2)
+    from xml.dom.minidom import parseString
+
+    # XML 1.0 cannot carry control characters at all (not even as &#27;), and the serializer writes them
+    # raw: one package name with an ESC made the document unreadable (its own pretty-printer failed on
+    # it). They can only sit in text and attribute values, so each is shown escaped (``\x1b``) over the
+    # whole compact string, which is then indented as the library would have.
+    compact = xml_safe(make_outputter(bom, OutputFormat.XML, SchemaVersion.V1_6).output_as_string())
+    return parseString(compact).toprettyxml(indent="  ")  # noqa: S318 - our own document, made well-formed above

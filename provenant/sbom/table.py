@@ -6,12 +6,18 @@ from collections import Counter
 from collections.abc import Sequence
 
 from provenant.sbom.result import ImageSbom, ScanIssue
+from provenant.textsafe import printable
 
 INTRO_WIDTH = 40
 
 
-def _oneline(text: str) -> str:
+def _plain(text: str) -> str:
     return " ".join(text.split())
+
+
+def _oneline(text: str) -> str:
+    # Names, versions and history lines come from the image: controls are shown escaped, never emitted.
+    return printable(_plain(text))
 
 
 def issue_text(issue: ScanIssue) -> str:
@@ -24,7 +30,7 @@ def issue_text(issue: ScanIssue) -> str:
         )
         if part
     )
-    reason = _oneline(issue.reason)
+    reason = _plain(issue.reason)  # not escaped here: SBOM documents carry it as data
     return f"{where}: {reason}" if where else reason
 
 
@@ -46,7 +52,7 @@ def _grid(rows: list[list[str]]) -> list[str]:
 
 def _block(img: ImageSbom) -> str:
     distro = (img.distro.pretty_name or img.distro.purl_distro) if img.distro else "unknown distro"
-    lines = [f"{img.name} {img.platform} {img.manifest_digest} ({_oneline(distro)})"]
+    lines = [_oneline(f"{img.name} {img.platform} {img.manifest_digest}") + f" ({_oneline(distro)})"]
     rows = [["NAME", "VERSION", "TYPE", "INTRODUCED"]]
     for p in sorted(img.packages, key=lambda p: (p.type, p.name, p.version, p.key())):
         intro = p.introduced_in
@@ -54,12 +60,12 @@ def _block(img: ImageSbom) -> str:
         if intro is not None:
             created_by = _created_by(intro.created_by)
             where = f"{intro.layer_index} {created_by}" if created_by else str(intro.layer_index)
-        rows.append([_oneline(p.name), _oneline(p.version), p.type, where])
+        rows.append([_oneline(p.name), _oneline(p.version), _oneline(p.type), where])
     lines += _grid(rows)
     counts = Counter(p.type for p in img.packages)
     summary = ", ".join(f"{n} {t}" for t, n in sorted(counts.items()))
     lines.append(f"{len(img.packages)} packages" + (f": {summary}" if summary else ""))
-    lines += [f"issue: {issue_text(i)}" for i in img.issues]
+    lines += [f"issue: {_oneline(issue_text(i))}" for i in img.issues]
     return "\n".join(lines)
 
 

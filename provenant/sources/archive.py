@@ -24,6 +24,7 @@ from provenant.oci.models import parse_config
 from provenant.sources.base import ImageSource, RawManifest
 from provenant.sources.filestore import TarStore
 from provenant.sources.layout import OciLayoutSource
+from provenant.structured import load_json
 
 MAX_JSON = 16 * 1024 * 1024
 
@@ -45,7 +46,7 @@ class DockerArchiveSource:
     def __init__(self, store: TarStore, selector: str | None) -> None:
         self.store = store
         try:
-            raw = json.loads(store.read("manifest.json", MAX_JSON))
+            raw = load_json(store.read("manifest.json", MAX_JSON), f"{store.describe()}: manifest.json")
             entries = [_SavedImage.model_validate(e) for e in raw]
         except (json.JSONDecodeError, TypeError, ValidationError) as exc:
             raise SourceError(f"{store.describe()}: manifest.json is not a docker save manifest: {exc}") from exc

@@ -11,6 +11,7 @@ from provenant.errors import ManifestError, SourceError
 from provenant.oci.models import Descriptor, Index, parse_index
 from provenant.sources.base import RawManifest
 from provenant.sources.filestore import FileStore
+from provenant.structured import load_json
 
 REF_NAME = "org.opencontainers.image.ref.name"
 CONTAINERD_NAME = "io.containerd.image.name"
@@ -42,8 +43,8 @@ class OciLayoutSource:
             raise SourceError(f"{store.describe()}: no index.json", hint="not an OCI image layout")
         layout = store.read("oci-layout", 4096) if store.exists("oci-layout") else b"{}"
         try:
-            version = json.loads(layout).get("imageLayoutVersion")
-        except (json.JSONDecodeError, AttributeError) as exc:
+            version = load_json(layout, f"{store.describe()}: oci-layout").get("imageLayoutVersion")
+        except (UnicodeDecodeError, json.JSONDecodeError, AttributeError) as exc:
             raise SourceError(f"{store.describe()}: oci-layout is not valid JSON") from exc
         if version not in (None, "1.0.0"):
             raise SourceError(f"{store.describe()}: unsupported imageLayoutVersion {version!r} (expected 1.0.0)")

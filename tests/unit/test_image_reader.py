@@ -196,3 +196,30 @@ def test_documents_over_manifest_bytes_are_refused_before_they_are_read() -> Non
         ImageReader(src).fetch_manifest(amd["digest"], declared=desc)
     with pytest.raises(LimitExceededError, match="config"):
         ImageReader(src).read_blob(desc, "config x")
+
+
+def test_an_index_over_the_platforms_limit_is_refused() -> None:
+    import json
+
+    from provenant import limits
+    from provenant.image import FetchedManifest
+
+    entries = [
+        {
+            "mediaType": mt.OCI_MANIFEST,
+            "digest": "sha256:" + f"{i:064x}",
+            "size": 1,
+            "platform": {"architecture": "amd64", "os": "linux"},
+        }
+        for i in range(5)
+    ]
+    data = json.dumps({"schemaVersion": 2, "mediaType": mt.OCI_INDEX, "manifests": entries}).encode()
+    fetched = FetchedManifest(data, mt.OCI_INDEX, Digest.of(data))
+    try:
+        limits.activate(limits.Limits(platforms=5), start_deadline=False)
+        assert len(fetched.as_index().manifests) == 5
+        limits.activate(limits.Limits(platforms=4), start_deadline=False)
+        with pytest.raises(limits.LimitExceededError, match=r"over the platforms limit of 4 \(it lists 5 manifests\)"):
+            fetched.as_index()
+    finally:
+        limits.reset()

@@ -87,3 +87,18 @@ def test_missing_platform_names_the_offered_ones() -> None:
         select_platforms(index, [PlatformSpec.parse("linux/s390x")])
     assert "linux/s390x" in info.value.diagnostics()
     assert "linux/amd64, linux/arm64/v8" in info.value.diagnostics()
+
+
+@pytest.mark.parametrize(
+    "text", ["linux/arm64/8", "linux/arm64/v8", "linux/arm64", "linux/aarch64/8", "LINUX/ARM64/V8"]
+)
+def test_arm64_variant_8_is_v8(text: str) -> None:
+    # Some builders write `variant: "8"`; it is the same platform as `v8` and bare `arm64`.
+    assert PlatformSpec.parse(text) == PlatformSpec("linux", "arm64", "v8")
+    assert str(PlatformSpec.parse(text)) == "linux/arm64/v8"
+
+
+def test_arm64_variant_8_in_an_index_is_selected_by_any_spelling() -> None:
+    index = parse_index(_index(_desc("arm64", "8", digest="sha256:" + "8" * 64)), "i")
+    for wanted in ("linux/arm64", "linux/arm64/v8", "linux/arm64/8"):
+        assert [d.digest for d in select_platforms(index, [PlatformSpec.parse(wanted)])] == ["sha256:" + "8" * 64]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from provenant.policy.match import matches, matches_registry, normalize_glob, validate_glob
@@ -103,3 +105,37 @@ def test_provenance_base_image_purls(purl: str, reference: str, pinned: bool) ->
     from provenant.policy.bases import purl_reference
 
     assert purl_reference(purl) == (reference, pinned)
+
+
+def test_adversarial_glob_is_matched_in_linear_time() -> None:
+    # `*a*a*a…b` against `aaaa…` backtracks exponentially in a regex translation (12 stars: minutes).
+    glob = "**/" + "*a" * 28 + "b"
+    assert len(glob) >= 60
+    start = time.monotonic()
+    assert not matches(glob, "registry.example/" + "a" * 60)
+    assert not matches_registry("*a" * 30 + "b", "a" * 60)
+    assert time.monotonic() - start < 0.1
+
+
+@pytest.mark.parametrize(
+    ("glob", "subject", "expected"),
+    [
+        ("**/x", "x", True),
+        ("**/x", "a/b/x", True),
+        ("**/x", "/x", False),  # **/ matches whole directory names, not an empty one
+        ("a/**", "a/b/c", True),
+        ("a*", "ab/c", False),
+        ("a?c", "abc", True),
+        ("a?c", "a/c", False),
+        ("*.example.com", "r.example.com", True),
+        ("", "", True),
+        ("*a*a*b", "aaab", True),
+    ],
+)
+def test_glob_match_semantics(glob: str, subject: str, expected: bool) -> None:
+    import re
+
+    from provenant.globs import glob_match, glob_to_regex
+
+    assert glob_match(glob, subject) is expected
+    assert bool(re.fullmatch(glob_to_regex(glob), subject)) is expected  # the same language as the regex form

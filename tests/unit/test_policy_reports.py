@@ -94,8 +94,26 @@ def test_junit_parses_back_with_control_characters() -> None:
     """Image metadata (history lines, annotations) can hold characters XML 1.0 cannot carry at all."""
     root = ET.fromstring(render(_report("base \x1b[31mred\x00 \x07"), "junit"))
     failure = next(root.iter("failure"))
-    assert failure.get("message") == "base \ufffd[31mred\ufffd \ufffd"
-    assert (failure.text or "").startswith("base \ufffd[31mred")
+    assert failure.get("message") == "base \\x1b[31mred\\x00 \\x07"  # shown escaped, as on a terminal
+    assert (failure.text or "").startswith("base \\x1b[31mred")
+
+
+def test_junit_every_field_is_well_formed() -> None:
+    """Suite names (reference), case names (keys), file attributes and evidence hold image data too."""
+    evil = "a\x1b]0;title\x07\x0b\ud800\ufffe"
+    rep = _report(evil, location=SourceLocation(path=f"Dockerfile{evil}", line=1))
+    rep.reference = f"registry:5000/app:{evil}"
+    rep.results[0].subject = evil
+    rep.results[0].findings[0].evidence = {evil: [evil, evil]}
+    twin = rep.results[0].findings[0].model_copy(update={"key": evil, "status": "pass", "effect": "none"})
+    rep.results[0].findings.append(twin)
+    text = render(rep, "junit")
+    text.encode("utf-8")  # no lone surrogate left: the file can be written
+    root = ET.fromstring(text)
+    names = [tc.get("name") or "" for tc in root.iter("testcase")]
+    assert any("\\x1b]0;title\\x07\\x0b\\ud800\\ufffe" in n for n in names), names
+    suite = next(root.iter("testsuite"))
+    assert "\\x1b" in (suite.get("name") or "")
 
 
 def test_sarif_dockerfile_uri_is_percent_encoded() -> None:

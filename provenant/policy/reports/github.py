@@ -1,15 +1,19 @@
 """``--format github``: GitHub Actions workflow commands (``::error`` / ``::warning`` / ``::notice``).
 
 Values are escaped as the runner expects: ``%``, CR and LF in messages; also ``:`` and ``,`` in properties.
+So no value can end its line and start a command of its own (``::add-mask::``, ``::stop-commands::``).
+Other control characters are shown escaped (``\\x1b``): the log is shown on terminals and in browsers.
 """
 
 from __future__ import annotations
 
 from provenant.policy.model import PolicyReport
+from provenant.textsafe import printable
 
 
 def _data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # `%` first, so the escapes added after it are not escaped again; then controls other than CR/LF.
+    return printable(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"), keep_tabs=True)
 
 
 def _prop(text: str) -> str:

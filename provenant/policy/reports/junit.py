@@ -10,25 +10,34 @@ Unused waivers are left out: they are not test outcomes, and JUnit has no run-le
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 
 from provenant.policy.model import Finding, PolicyReport, short_repr
-
-#: Characters XML 1.0 cannot hold, even escaped; image metadata (history, annotations) may carry them.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+from provenant.textsafe import lines, xml_safe
 
 
-def _xml_text(text: str) -> str:
-    return _NOT_XML.sub("\ufffd", text)
+def _well_formed(root: ET.Element) -> None:
+    """Show escaped (``\\x1b``) every character XML 1.0 cannot hold (and C1 controls), in every text and attribute.
+
+    Suite names carry the reference, case names finding keys, messages and evidence image metadata
+    (history, labels, package names): any of it may hold controls or lone surrogates, and one of those
+    makes the whole file unreadable to the CI system. Done once over the finished tree so no field is missed.
+    """
+    for el in root.iter():
+        if el.text:
+            el.text = xml_safe(lines(el.text))
+        if el.tail:
+            el.tail = xml_safe(lines(el.tail))
+        for key, value in el.attrib.items():
+            el.set(key, xml_safe(lines(value)))
 
 
 def _details(f: Finding) -> str:
     lines = [f.message, *(f"{k}: {short_repr(v)}" for k, v in f.evidence.items())]
     if f.fix:
         lines.append(f"fix: {f.fix}")
-    return _xml_text("\n".join(lines))
+    return "\n".join(lines)
 
 
 def case_names(findings: list[Finding]) -> list[str]:
@@ -59,12 +68,12 @@ def render(report: PolicyReport) -> str:
                 case.set("line", str(f.location.line))
             if f.effect == "deny" or (f.effect == "warn" and report.fail_on_warn):
                 kind = "no-data" if f.status == "no-data" else ("warning" if f.effect == "warn" else "deny")
-                fail = ET.SubElement(case, "failure", message=_xml_text(f.message), type=kind)
+                fail = ET.SubElement(case, "failure", message=f.message, type=kind)
                 fail.text = _details(f)
                 s_fail += 1
             elif f.status in ("off", "waived"):
                 reason = f.message if f.status == "off" else f"waived: {f.waiver.reason if f.waiver else ''}"
-                ET.SubElement(case, "skipped", message=_xml_text(reason))
+                ET.SubElement(case, "skipped", message=reason)
                 s_skip += 1
             else:
                 out = ET.SubElement(case, "system-out")
@@ -80,5 +89,6 @@ def render(report: PolicyReport) -> str:
     root.set("failures", str(failures))
     root.set("errors", "0")
     root.set("skipped", str(skipped))
+    _well_formed(root)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from provenant.policy.model import Finding, PolicyReport, short_repr
+from provenant.textsafe import printable
 
 _MARK = {"pass": "PASS", "fail": "FAIL", "warn": "WARN", "no-data": "NO DATA", "waived": "WAIVED", "off": "OFF"}
 
@@ -53,4 +54,5 @@ def render(report: PolicyReport) -> str:
         counts[f.status] = counts.get(f.status, 0) + 1
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
     lines.append(f"verdict: {report.verdict.upper()} ({summary}); exit code {report.exit_code}")
-    return "\n".join(lines) + "\n"
+    # Subjects, messages and evidence quote the image (labels, env, package names): controls escaped.
+    return "\n".join(printable(line, keep_tabs=True) for line in lines) + "\n"

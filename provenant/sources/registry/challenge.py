@@ -3,8 +3,9 @@ and the pure parts of answering a Bearer challenge: the token request's scopes a
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
+
+from provenant.structured import load_json
 
 _TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
@@ -146,8 +147,8 @@ def token_scopes(challenge: Challenge, scope: str) -> list[str]:
 def read_token(body: bytes) -> tuple[str, float | None] | None:
     """The token (``token`` or ``access_token``) of a token service's answer and its ``expires_in``, if any."""
     try:
-        obj = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        obj = load_json(body, "token answer")
+    except (UnicodeDecodeError, ValueError):  # not JSON, or nested too deep
         return None
     if not isinstance(obj, dict):
         return None

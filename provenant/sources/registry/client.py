@@ -34,6 +34,7 @@ from provenant.sources.registry.hosts import HostPort
 from provenant.sources.registry.options import RegistryOptions
 from provenant.sources.registry.retry import backoff_delay, rate_limit_headers
 from provenant.sources.registry.transport import HttpSession, host_of
+from provenant.structured import load_json
 from provenant.textsafe import printable
 
 log = logging.getLogger("provenant.registry")
@@ -462,8 +463,8 @@ class RegistryClient:
 
 def _json_object(resp: httpx.Response, host: str, what: str) -> dict[str, Any]:
     try:
-        obj = json.loads(resp.content)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        obj = load_json(resp.content, f"{what} from registry {host}")
+    except (UnicodeDecodeError, json.JSONDecodeError):
         raise RegistryError(f"registry {host} answered {what} with something that is not JSON") from None
     if not isinstance(obj, dict):
         raise RegistryError(f"registry {host} answered {what} with JSON that is not an object")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import ssl
 
 import httpx
@@ -10,6 +9,7 @@ import httpx
 from provenant.errors import AuthenticationError, NotFoundError, RegistryError
 from provenant.sources.registry.credentials import ENV_PASSWORD, ENV_USERNAME
 from provenant.sources.registry.redact import server_text
+from provenant.structured import load_json
 
 _MAX_MESSAGE = 200
 
@@ -41,8 +41,8 @@ def parse_error_body(response: httpx.Response) -> tuple[str | None, str | None]:
     if not body:
         return None, None
     try:
-        obj = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        obj = load_json(body, "error answer")
+    except (UnicodeDecodeError, ValueError):  # not JSON, or nested too deep: no code to show
         return None, None
     errors = obj.get("errors") if isinstance(obj, dict) else None
     if not isinstance(errors, list) or not errors or not isinstance(errors[0], dict):
