@@ -4,6 +4,9 @@ One pass over the decompressed tar: every entry goes into a compact listing, whi
 files a cataloger asked for are read (up to its size cap) and parsed at once, executables are
 streamed past sniffing catalogers, and nothing else is kept. The uncompressed bytes are hashed and
 checked against the config's diff_id.
+
+A hardlink is served the parse of its target (parsed once, the same object for every link, stored
+once in the cache entry); more than ``Limits.hardlinks`` links to one file is a scan issue.
 """
 
 from __future__ import annotations
@@ -17,10 +20,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from provenant import limits as _limits
 from provenant.catalog.base import Cataloger, CatalogError, ParsedFile, compile_globs
 from provenant.digest import Digest, StreamHash
 from provenant.errors import DigestMismatchError
+from provenant.layers.decompress import LayerFormatError
 from provenant.layers.tarwalk import DIRECTORY, HARDLINK, REGULAR, SYMLINK, TarEntry, TarWalker
+from provenant.limits import Limits
 from provenant.sbom.result import ScanIssue
 
 log = logging.getLogger(__name__)
@@ -92,7 +98,13 @@ class LayerScan:
         return sum(1 for r in self.rows if r[1] == REGULAR)
 
     def to_json(self) -> bytes:
-        """Compact JSON for the cache."""
+        """Compact JSON for the cache; a parse shared by several paths (hardlinks) is written once."""
+        first: dict[int, int] = {}
+        captured: list[dict[str, Any]] = []
+        for i, c in enumerate(self.captured):
+            same = first.setdefault(id(c.parsed), i)
+            body: dict[str, Any] = {"same_as": same} if same != i else {"parsed": c.parsed.model_dump(mode="json")}
+            captured.append({"path": c.path, "cataloger": c.cataloger, **body})
         return json.dumps(
             {
                 "digest": self.digest,
@@ -101,10 +113,7 @@ class LayerScan:
                 "rows": self.rows,
                 "whiteouts": self.whiteouts,
                 "opaque_dirs": self.opaque_dirs,
-                "captured": [
-                    {"path": c.path, "cataloger": c.cataloger, "parsed": c.parsed.model_dump(mode="json")}
-                    for c in self.captured
-                ],
+                "captured": captured,
                 "issues": [i.model_dump(mode="json", exclude_none=True) for i in self.issues],
             },
             separators=(",", ":"),
@@ -114,6 +123,13 @@ class LayerScan:
     def from_json(cls, data: bytes) -> LayerScan:
         """Load what :meth:`to_json` wrote."""
         obj: dict[str, Any] = json.loads(data)
+        captured: list[CapturedFile] = []
+        for c in obj["captured"]:
+            same = int(c.get("same_as", -1))
+            if not -1 <= same < len(captured):
+                raise ValueError(f"cache entry: captured file refers to entry {same}, not an earlier one")
+            parsed = captured[same].parsed if same >= 0 else ParsedFile.model_validate(c["parsed"])
+            captured.append(CapturedFile(c["path"], c["cataloger"], parsed))
         return cls(
             digest=obj["digest"],
             diff_id=obj["diff_id"],
@@ -121,9 +137,7 @@ class LayerScan:
             rows=[tuple(r) for r in obj["rows"]],
             whiteouts=obj["whiteouts"],
             opaque_dirs=obj["opaque_dirs"],
-            captured=[
-                CapturedFile(c["path"], c["cataloger"], ParsedFile.model_validate(c["parsed"])) for c in obj["captured"]
-            ],
+            captured=captured,
             issues=[ScanIssue.model_validate(i) for i in obj["issues"]],
         )
 
@@ -148,12 +162,12 @@ class _HashingChunks:
             self.hash.close()
 
 
-def _parse(cataloger: Cataloger, path: str, data: bytes, scan: LayerScan) -> None:
+def _parse(cataloger: Cataloger, path: str, data: bytes, scan: LayerScan) -> ParsedFile | None:
     try:
         parsed = cataloger.parse(path, data)
     except CatalogError as exc:
         scan.issues.append(ScanIssue(reason=str(exc), path=path, layer_digest=scan.digest, cataloger=cataloger.name))
-        return
+        return None
     except Exception as exc:  # a cataloger bug on odd input must not end the scan
         log.debug("cataloger %s failed on %s", cataloger.name, path, exc_info=True)
         scan.issues.append(
@@ -164,10 +178,11 @@ def _parse(cataloger: Cataloger, path: str, data: bytes, scan: LayerScan) -> Non
                 cataloger=cataloger.name,
             )
         )
-        return
+        return None
     scan.captured.append(CapturedFile(path, cataloger.name, parsed))
     for problem in parsed.issues:
         scan.issues.append(ScanIssue(reason=problem, path=path, layer_digest=scan.digest, cataloger=cataloger.name))
+    return parsed
 
 
 def _sniff(walker: TarWalker, entry: TarEntry, sniffers: Sequence[Cataloger], scan: LayerScan) -> None:
@@ -190,10 +205,12 @@ def _sniff(walker: TarWalker, entry: TarEntry, sniffers: Sequence[Cataloger], sc
         scan.captured.append(CapturedFile(entry.path, sniffer.name, parsed))
 
 
-def _walk(walker: TarWalker, scan: LayerScan, plan: ScanPlan) -> None:
+def _walk(walker: TarWalker, scan: LayerScan, plan: ScanPlan, lim: Limits) -> None:
     """List every entry into ``scan`` and hand the wanted files to their catalogers."""
     digest = scan.digest
-    kept: dict[str, bytes] = {}  # contents read this layer, for hardlinks that point at them
+    # Parses made in this layer by path, for hardlinks to them: (cataloger, parse) in parse order.
+    parses: dict[str, list[tuple[str, ParsedFile]]] = {}
+    links: dict[str, int] = {}  # hardlinks seen per target
     for entry in walker:
         if entry.unsafe or not entry.path:
             if entry.unsafe:
@@ -218,10 +235,9 @@ def _walk(walker: TarWalker, scan: LayerScan, plan: ScanPlan) -> None:
         wanted = plan.wanted_by(entry.path)
         if wanted:
             if entry.type == HARDLINK:
-                data = kept.get(link)
-                if data is None:
-                    continue  # target not kept: nothing a cataloger asked for
-            elif entry.size > max(c.max_size for c in wanted):
+                _link(path=entry.path, target=link, wanted=wanted, parses=parses, links=links, scan=scan, lim=lim)
+                continue
+            if entry.size > max(c.max_size for c in wanted):
                 reporting = [c for c in wanted if c.report_oversize]
                 if reporting:
                     scan.issues.append(
@@ -233,27 +249,71 @@ def _walk(walker: TarWalker, scan: LayerScan, plan: ScanPlan) -> None:
                         )
                     )
                 continue
-            else:
-                data = walker.read_data(entry)
-                kept[entry.path] = data
+            data = walker.read_data(entry)
+            done = parses.setdefault(entry.path, [])
+            done.clear()  # a later copy of the same path in this layer replaces the earlier one
             for cataloger in wanted:
                 if len(data) <= cataloger.max_size:
-                    _parse(cataloger, entry.path, data, scan)
+                    parsed = _parse(cataloger, entry.path, data, scan)
+                    if parsed is not None:
+                        done.append((cataloger.name, parsed))
         elif entry.type == REGULAR and entry.mode & 0o111 and entry.size >= MIN_SNIFF_SIZE and plan.sniffers:
             _sniff(walker, entry, plan.sniffers, scan)
-    kept.clear()
 
 
-def scan_layer(chunks: Iterator[bytes], *, digest: str, diff_id: str, plan: ScanPlan) -> LayerScan:
-    """Scan one layer stream (already digest-verified by the caller's stream) against ``plan``."""
+def _link(
+    *,
+    path: str,
+    target: str,
+    wanted: Sequence[Cataloger],
+    parses: dict[str, list[tuple[str, ParsedFile]]],
+    links: dict[str, int],
+    scan: LayerScan,
+    lim: Limits,
+) -> None:
+    """A hardlink to a file parsed earlier in this layer: the same parse, under the link's path."""
+    done = parses.get(target)
+    if not done:
+        return  # target not parsed: nothing a cataloger asked for
+    links[target] = n = links.get(target, 0) + 1
+    if n > lim.hardlinks:
+        if n == lim.hardlinks + 1:
+            scan.issues.append(
+                ScanIssue(
+                    reason=f"more than {lim.hardlinks} hardlinks to this file; the rest are not cataloged "
+                    f"(raise it with --limit hardlinks=N)",
+                    path=target,
+                    layer_digest=scan.digest,
+                )
+            )
+        return
+    names = {c.name for c in wanted}
+    mine = [(name, parsed) for name, parsed in done if name in names]
+    for name, parsed in mine:
+        scan.captured.append(CapturedFile(path, name, parsed))
+    parses[path] = mine  # a link to this link resolves to the same parse
+
+
+def scan_layer(
+    chunks: Iterator[bytes], *, digest: str, diff_id: str, plan: ScanPlan, limits: Limits | None = None
+) -> LayerScan:
+    """Scan one layer stream (already digest-verified by the caller's stream) against ``plan``.
+
+    A layer whose stream cannot be followed (corrupt compression or tar headers) or that goes past a
+    layer-wide limit raises an error naming the layer: the rest of its stream is unreadable.
+    """
     from provenant.layers.decompress import decompressed
 
+    lim = limits or _limits.current()
+    what = f"layer {digest}"
     expected = Digest.parse(diff_id)
-    hashed = _HashingChunks(decompressed(chunks), expected.algorithm)
-    walker = TarWalker(iter(hashed))
+    hashed = _HashingChunks(decompressed(chunks, limits=lim, what=what), expected.algorithm)
+    walker = TarWalker(iter(hashed), limits=lim, what=what)
     scan = LayerScan(digest=digest, diff_id=diff_id, uncompressed_size=0)
     try:
-        _walk(walker, scan, plan)
+        _walk(walker, scan, plan, lim)
+    except LayerFormatError as exc:
+        raise LayerFormatError(f"{what}: {exc.message}", hint=exc.hint or "the layer is corrupt or forged") from exc
     finally:
         hashed.hash.close()  # also on errors: never leave a hashing thread waiting
     scan.uncompressed_size = hashed.size
