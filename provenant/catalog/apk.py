@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import io
+from collections.abc import Iterator, Sequence
 from typing import ClassVar
 
 from provenant.catalog.base import Cataloger, CatalogError, Distro, MiB, ParsedFile, ViewFile
@@ -11,21 +12,21 @@ from provenant.catalog.purls import os_package_purl
 from provenant.sbom.model import Package
 
 
-def _records(text: str) -> list[list[tuple[str, str]]]:
-    records: list[list[tuple[str, str]]] = []
+def _records(text: str) -> Iterator[list[tuple[str, str]]]:
+    """Records one at a time (the database is streamed: only the packages made of it are kept)."""
     current: list[tuple[str, str]] = []
-    for line in text.splitlines():
+    for raw in io.StringIO(text):
+        line = raw.rstrip("\r\n")
         if not line.strip():
             if current:
-                records.append(current)
+                yield current
                 current = []
             continue
         key, sep, value = line.partition(":")
         if sep and len(key) == 1:
             current.append((key, value))
     if current:
-        records.append(current)
-    return records
+        yield current
 
 
 class ApkCataloger(Cataloger):
@@ -42,10 +43,9 @@ class ApkCataloger(Cataloger):
         except UnicodeDecodeError as exc:
             raise CatalogError(f"not UTF-8 text at byte {exc.start}: not an apk database") from exc
         parsed = ParsedFile()
-        records = _records(text)
-        if text.strip() and not records:
-            raise CatalogError("no package records: not an apk database")
-        for record in records:
+        count = 0
+        for record in _records(text):
+            count += 1
             fields: dict[str, str] = {}
             files: list[str] = []
             directory = ""
@@ -78,7 +78,9 @@ class ApkCataloger(Cataloger):
                     found_by=self.name,
                 )
             )
-        if records and not parsed.packages:
+        if text.strip() and not count:
+            raise CatalogError("no package records: not an apk database")
+        if count and not parsed.packages:
             raise CatalogError("no valid package record: the apk database is corrupt")
         return parsed
 
