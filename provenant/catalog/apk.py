@@ -12,11 +12,17 @@ from provenant.catalog.purls import os_package_purl
 from provenant.sbom.model import Package
 
 
-def _records(text: str) -> Iterator[list[tuple[str, str]]]:
-    """Records one at a time (the database is streamed: only the packages made of it are kept)."""
+def _records(data: bytes) -> Iterator[list[tuple[str, str]]]:
+    """Records one at a time (the database is streamed: only the packages made of it are kept); lines
+    are decoded one by one (a whole-file ``str`` or ``StringIO`` costs up to four bytes a character)."""
     current: list[tuple[str, str]] = []
-    for raw in io.StringIO(text):
-        line = raw.rstrip("\r\n")
+    offset = 0
+    for raw in io.BytesIO(data):  # shares ``data``'s buffer
+        try:
+            line = raw.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError as exc:
+            raise CatalogError(f"not UTF-8 text at byte {offset + exc.start}: not an apk database") from exc
+        offset += len(raw)
         if not line.strip():
             if current:
                 yield current
@@ -38,13 +44,9 @@ class ApkCataloger(Cataloger):
     package_types: ClassVar[tuple[str, ...]] = ("apk",)
 
     def parse(self, path: str, data: bytes) -> ParsedFile:
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise CatalogError(f"not UTF-8 text at byte {exc.start}: not an apk database") from exc
         parsed = ParsedFile()
         count = 0
-        for record in _records(text):
+        for record in _records(data):
             count += 1
             fields: dict[str, str] = {}
             files: list[str] = []
@@ -78,7 +80,7 @@ class ApkCataloger(Cataloger):
                     found_by=self.name,
                 )
             )
-        if text.strip() and not count:
+        if data.strip() and not count:
             raise CatalogError("no package records: not an apk database")
         if count and not parsed.packages:
             raise CatalogError("no valid package record: the apk database is corrupt")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import itertools
 import posixpath
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import ClassVar
 
 from provenant.catalog.base import Cataloger, CatalogError, Distro, MiB, ParsedFile, ViewFile
@@ -22,21 +22,26 @@ DOC = "usr/share/doc/"
 Paragraph = dict[str, str]
 
 
-def _decode(data: bytes, what: str) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise CatalogError(f"not UTF-8 text at byte {exc.start}: not a {what}") from exc
+def _lines(data: bytes, what: str) -> Iterator[str]:
+    """The lines of ``data`` as text, decoded one at a time (a whole-file ``str`` or ``StringIO`` of a
+    63 MB file costs up to four bytes a character); not UTF-8 is a :class:`CatalogError`."""
+    offset = 0
+    for raw in io.BytesIO(data):  # shares ``data``'s buffer, splits at b"\n" only
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CatalogError(f"not UTF-8 text at byte {offset + exc.start}: not a {what}") from exc
+        offset += len(raw)
 
 
-def _iter_paragraphs(text: str) -> Iterator[Paragraph]:
+def _iter_paragraphs(lines: Iterable[str]) -> Iterator[Paragraph]:
     """Control paragraphs (deb822), one at a time, keeping only each field's first line.
 
     A hand loop over lines, not python-debian's Deb822: that kept every paragraph of a 63 MB status
     file as objects (6 GB); this holds one paragraph at a time and what the caller keeps of it.
     """
     para: Paragraph = {}
-    for line in io.StringIO(text):
+    for line in lines:
         if not line.strip():
             if para:
                 yield para
@@ -78,7 +83,7 @@ def _package(para: Paragraph) -> Package | None:
 
 def _copyright_licenses(text: str) -> list[str]:
     """License short names of a DEP-5 machine-readable copyright file; [] for free-form files."""
-    paras = _iter_paragraphs(text)
+    paras = _iter_paragraphs(text.splitlines())
     head = next(paras, None)
     if head is None or ("format" not in head and "format-specification" not in head):
         return []
@@ -110,7 +115,7 @@ class DpkgCataloger(Cataloger):
             return ParsedFile()
         parsed = ParsedFile()
         count = 0
-        for para in _iter_paragraphs(_decode(data, "dpkg database")):
+        for para in _iter_paragraphs(_lines(data, "dpkg database")):
             count += 1
             pkg = _package(para)
             if pkg is not None:
