@@ -139,6 +139,7 @@ def catalog_image(
         for f in files:
             for k in dict.fromkeys(package_key(p) for p in f.parsed.packages):
                 where.setdefault(k, []).append((f.path, f.layer_index))
+        parsed_ids = {id(p) for f in files for p in f.parsed.packages}
         assembled_all = cat.assemble(files, distro)
         seen_objects: set[int] = set()
         for assembled in assembled_all:
@@ -147,8 +148,9 @@ def catalog_image(
             if id(assembled) in seen_objects:
                 continue
             seen_objects.add(id(assembled))
-            # Parsed packages may be shared with other platforms' views (same cached layer): copy first.
-            pkg = assembled.model_copy(deep=True)
+            # A parsed package may be shared with other platforms' views (same cached layer): copy it
+            # before setting fields below. One the cataloger made afresh in assemble is this view's own.
+            pkg = assembled.model_copy() if id(assembled) in parsed_ids else assembled
             key = package_key(pkg)
             pkg.found_by = cat.name
             pkg.locations = [location(path, layer) for path, layer in where.get(key, [])]
