@@ -161,3 +161,17 @@ def test_hardlink_fan_out_is_an_issue() -> None:
     again = LayerScan.from_json(scan.to_json())
     assert len({id(c.parsed) for c in again.captured}) == 1
     assert scan.to_json().count(b'"packages"') == 1
+
+
+@pytest.mark.parametrize("backend", ["default", "zlib"])
+def test_gzip_backends_step_the_same(backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from provenant.layers import decompress
+
+    if backend == "zlib":  # isal is used when installed; the zlib fallback must bound steps too
+        monkeypatch.setattr(decompress, "_gzip_decompressor", lambda: zlib.decompressobj(31))
+    blob = _zeros_gzip(8) + gzip.compress(b"tail")
+    sizes = [len(c) for c in decompressed(iter([blob[:100], blob[100:]]), limits=Limits())]
+    assert sum(sizes) == 8 * MiB + 4
+    assert max(sizes) <= STEP
+    with pytest.raises(LayerFormatError, match="truncated"):
+        list(decompressed(iter([blob[:-30]]), limits=Limits()))
