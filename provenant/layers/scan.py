@@ -11,14 +11,14 @@ once in the cache entry); more than ``Limits.hardlinks`` links to one file is a 
 
 from __future__ import annotations
 
-import json
 import logging
 import posixpath
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+
+from pydantic import BaseModel
 
 from provenant import limits as _limits
 from provenant.catalog.base import Cataloger, CatalogError, ParsedFile, compile_globs
@@ -98,48 +98,76 @@ class LayerScan:
         return sum(1 for r in self.rows if r[1] == REGULAR)
 
     def to_json(self) -> bytes:
-        """Compact JSON for the cache; a parse shared by several paths (hardlinks) is written once."""
+        """Compact JSON for the cache; a parse shared by several paths (hardlinks) is written once.
+
+        Encoded and decoded by pydantic-core straight between models and bytes: no tree of Python
+        dicts for the tens of thousands of packages a large database holds.
+        """
         first: dict[int, int] = {}
-        captured: list[dict[str, Any]] = []
+        captured: list[_CachedCapture] = []
         for i, c in enumerate(self.captured):
             same = first.setdefault(id(c.parsed), i)
-            body: dict[str, Any] = {"same_as": same} if same != i else {"parsed": c.parsed.model_dump(mode="json")}
-            captured.append({"path": c.path, "cataloger": c.cataloger, **body})
-        return json.dumps(
-            {
-                "digest": self.digest,
-                "diff_id": self.diff_id,
-                "uncompressed_size": self.uncompressed_size,
-                "rows": self.rows,
-                "whiteouts": self.whiteouts,
-                "opaque_dirs": self.opaque_dirs,
-                "captured": captured,
-                "issues": [i.model_dump(mode="json", exclude_none=True) for i in self.issues],
-            },
-            separators=(",", ":"),
-        ).encode()
+            if same != i:
+                captured.append(_CachedCapture(path=c.path, cataloger=c.cataloger, same_as=same))
+            else:
+                captured.append(_CachedCapture(path=c.path, cataloger=c.cataloger, parsed=c.parsed))
+        entry = _CacheEntry(
+            digest=self.digest,
+            diff_id=self.diff_id,
+            uncompressed_size=self.uncompressed_size,
+            rows=self.rows,
+            whiteouts=self.whiteouts,
+            opaque_dirs=self.opaque_dirs,
+            captured=captured,
+            issues=self.issues,
+        )
+        return entry.model_dump_json().encode()
 
     @classmethod
     def from_json(cls, data: bytes) -> LayerScan:
-        """Load what :meth:`to_json` wrote."""
-        obj: dict[str, Any] = json.loads(data)
+        """Load what :meth:`to_json` wrote (a ``ValueError`` for anything else)."""
+        entry = _CacheEntry.model_validate_json(data)
         captured: list[CapturedFile] = []
-        for c in obj["captured"]:
-            same = int(c.get("same_as", -1))
-            if not -1 <= same < len(captured):
-                raise ValueError(f"cache entry: captured file refers to entry {same}, not an earlier one")
-            parsed = captured[same].parsed if same >= 0 else ParsedFile.model_validate(c["parsed"])
-            captured.append(CapturedFile(c["path"], c["cataloger"], parsed))
+        for c in entry.captured:
+            if c.same_as is not None:
+                if not 0 <= c.same_as < len(captured):
+                    raise ValueError(f"cache entry: captured file refers to entry {c.same_as}, not an earlier one")
+                parsed = captured[c.same_as].parsed
+            elif c.parsed is not None:
+                parsed = c.parsed
+            else:
+                raise ValueError("cache entry: captured file without a parse")
+            captured.append(CapturedFile(c.path, c.cataloger, parsed))
         return cls(
-            digest=obj["digest"],
-            diff_id=obj["diff_id"],
-            uncompressed_size=obj["uncompressed_size"],
-            rows=[tuple(r) for r in obj["rows"]],
-            whiteouts=obj["whiteouts"],
-            opaque_dirs=obj["opaque_dirs"],
+            digest=entry.digest,
+            diff_id=entry.diff_id,
+            uncompressed_size=entry.uncompressed_size,
+            rows=entry.rows,
+            whiteouts=entry.whiteouts,
+            opaque_dirs=entry.opaque_dirs,
             captured=captured,
-            issues=[ScanIssue.model_validate(i) for i in obj["issues"]],
+            issues=entry.issues,
         )
+
+
+class _CachedCapture(BaseModel):
+    path: str
+    cataloger: str
+    parsed: ParsedFile | None = None
+    same_as: int | None = None  # index of an earlier capture holding the same parse (hardlinks)
+
+
+class _CacheEntry(BaseModel):
+    """The cache file's shape (see :meth:`LayerScan.to_json`)."""
+
+    digest: str
+    diff_id: str
+    uncompressed_size: int
+    rows: list[Row]
+    whiteouts: list[str]
+    opaque_dirs: list[str]
+    captured: list[_CachedCapture]
+    issues: list[ScanIssue]
 
 
 class _HashingChunks:
