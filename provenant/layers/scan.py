@@ -26,7 +26,7 @@ from provenant.digest import Digest, StreamHash
 from provenant.errors import DigestMismatchError
 from provenant.layers.decompress import LayerFormatError
 from provenant.layers.tarwalk import DIRECTORY, HARDLINK, REGULAR, SYMLINK, TarEntry, TarWalker
-from provenant.limits import Limits
+from provenant.limits import Limits, how_to_raise
 from provenant.sbom.result import ScanIssue
 
 log = logging.getLogger(__name__)
@@ -265,12 +265,15 @@ def _walk(walker: TarWalker, scan: LayerScan, plan: ScanPlan, lim: Limits) -> No
             if entry.type == HARDLINK:
                 _link(path=entry.path, target=link, wanted=wanted, parses=parses, links=links, scan=scan, lim=lim)
                 continue
-            if entry.size > max(c.max_size for c in wanted):
+            # A cataloger's own cap says what is worth parsing; Limits.file_bytes caps them all.
+            if entry.size > max(min(c.max_size, lim.file_bytes) for c in wanted):
                 reporting = [c for c in wanted if c.report_oversize]
                 if reporting:
+                    over = min(max(c.max_size for c in reporting), lim.file_bytes)
+                    hint = f" ({how_to_raise('file_bytes')})" if over == lim.file_bytes else ""
                     scan.issues.append(
                         ScanIssue(
-                            reason=f"file of {entry.size} bytes is over the size cap; not parsed",
+                            reason=f"file of {entry.size} bytes is over the size cap of {over} bytes; not parsed{hint}",
                             path=entry.path,
                             layer_digest=digest,
                             cataloger=",".join(c.name for c in reporting),
@@ -281,7 +284,7 @@ def _walk(walker: TarWalker, scan: LayerScan, plan: ScanPlan, lim: Limits) -> No
             done = parses.setdefault(entry.path, [])
             done.clear()  # a later copy of the same path in this layer replaces the earlier one
             for cataloger in wanted:
-                if len(data) <= cataloger.max_size:
+                if len(data) <= min(cataloger.max_size, lim.file_bytes):
                     parsed = _parse(cataloger, entry.path, data, scan)
                     if parsed is not None:
                         done.append((cataloger.name, parsed))

@@ -175,3 +175,16 @@ def test_gzip_backends_step_the_same(backend: str, monkeypatch: pytest.MonkeyPat
     assert max(sizes) <= STEP
     with pytest.raises(LayerFormatError, match="truncated"):
         list(decompressed(iter([blob[:-30]]), limits=Limits()))
+
+
+def test_file_bytes_caps_every_cataloger() -> None:
+    content = b"a 1\n" * 100  # 400 bytes, under the test cataloger's own 1000-byte cap
+    tar = make_tar([("x/pkgs.txt", "file", content)])
+    did = "sha256:" + hashlib.sha256(tar).hexdigest()
+    assert [c.path for c in _scan(gzip.compress(tar), did, Limits()).captured] == ["x/pkgs.txt"]
+    scan = _scan(gzip.compress(tar), did, Limits(file_bytes=300))
+    assert scan.captured == []
+    assert [i.reason for i in scan.issues] == [
+        "file of 400 bytes is over the size cap of 300 bytes; not parsed "
+        "(raise it with --limit file-bytes=N or PROVENANT_LIMIT_FILE_BYTES)"
+    ]
