@@ -1,5 +1,9 @@
 """Content-addressed cache of layer scans: (scanner version, layer digest) → scan result.
 
+The scanner string a caller passes is the scanner version, optionally followed by ``-`` and the
+scan-limits key (:mod:`provenant.layers.limitkey`); prune keeps every limits variant of the current
+scanner version.
+
 A layer's scan depends only on its bytes and the scanner's code, so one entry serves every image and
 platform that shares the layer. Entries are gzip-compressed JSON written atomically (temp file +
 rename in the same directory), so concurrent processes never see a partial entry; a corrupt entry
@@ -97,7 +101,7 @@ class LayerCache:
         cutoff = time.time() - older_than_days * 86400 if older_than_days is not None else None
         if layers.is_dir():
             for version_dir in layers.iterdir():
-                if version_dir.name != current_scanner:
+                if version_dir.name.split("-", 1)[0] != current_scanner:
                     n, b = _tree_size(version_dir)
                     shutil.rmtree(version_dir, ignore_errors=True)
                     removed, removed_bytes = removed + n, removed_bytes + b

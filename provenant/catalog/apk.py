@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import io
+from collections.abc import Iterator, Sequence
 from typing import ClassVar
 
 from provenant.catalog.base import Cataloger, CatalogError, Distro, MiB, ParsedFile, ViewFile
@@ -11,21 +12,27 @@ from provenant.catalog.purls import os_package_purl
 from provenant.sbom.model import Package
 
 
-def _records(text: str) -> list[list[tuple[str, str]]]:
-    records: list[list[tuple[str, str]]] = []
+def _records(data: bytes) -> Iterator[list[tuple[str, str]]]:
+    """Records one at a time (the database is streamed: only the packages made of it are kept); lines
+    are decoded one by one (a whole-file ``str`` or ``StringIO`` costs up to four bytes a character)."""
     current: list[tuple[str, str]] = []
-    for line in text.splitlines():
+    offset = 0
+    for raw in io.BytesIO(data):  # shares ``data``'s buffer
+        try:
+            line = raw.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError as exc:
+            raise CatalogError(f"not UTF-8 text at byte {offset + exc.start}: not an apk database") from exc
+        offset += len(raw)
         if not line.strip():
             if current:
-                records.append(current)
+                yield current
                 current = []
             continue
         key, sep, value = line.partition(":")
         if sep and len(key) == 1:
             current.append((key, value))
     if current:
-        records.append(current)
-    return records
+        yield current
 
 
 class ApkCataloger(Cataloger):
@@ -37,15 +44,10 @@ class ApkCataloger(Cataloger):
     package_types: ClassVar[tuple[str, ...]] = ("apk",)
 
     def parse(self, path: str, data: bytes) -> ParsedFile:
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise CatalogError(f"not UTF-8 text at byte {exc.start}: not an apk database") from exc
         parsed = ParsedFile()
-        records = _records(text)
-        if text.strip() and not records:
-            raise CatalogError("no package records: not an apk database")
-        for record in records:
+        count = 0
+        for record in _records(data):
+            count += 1
             fields: dict[str, str] = {}
             files: list[str] = []
             directory = ""
@@ -78,7 +80,9 @@ class ApkCataloger(Cataloger):
                     found_by=self.name,
                 )
             )
-        if records and not parsed.packages:
+        if data.strip() and not count:
+            raise CatalogError("no package records: not an apk database")
+        if count and not parsed.packages:
             raise CatalogError("no valid package record: the apk database is corrupt")
         return parsed
 

@@ -2,74 +2,96 @@
 
 from __future__ import annotations
 
+import io
+import itertools
 import posixpath
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Iterable, Iterator, Sequence
+from typing import ClassVar
 
 from provenant.catalog.base import Cataloger, CatalogError, Distro, MiB, ParsedFile, ViewFile
 from provenant.catalog.licenses import expression
 from provenant.catalog.purls import os_package_purl
 from provenant.sbom.model import Package
 
-if TYPE_CHECKING:
-    from debian import deb822
-
 STATUS = "var/lib/dpkg/status"
 STATUS_D = "var/lib/dpkg/status.d/"
 INFO = "var/lib/dpkg/info/"
 DOC = "usr/share/doc/"
 
-
-def _iter_paragraphs(text: str) -> list[deb822.Deb822]:
-    # Imported here: python-debian (with its charset detection) costs ~25 ms, and a run whose layer
-    # scans all come from the cache never parses a dpkg file.
-    from debian import deb822
-
-    return list(deb822.Deb822.iter_paragraphs(text.splitlines(keepends=True)))
+#: One control paragraph: lowercased field name -> the first line of its value (all this cataloger reads).
+Paragraph = dict[str, str]
 
 
-def _paragraphs(data: bytes, path: str) -> list[deb822.Deb822]:
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise CatalogError(f"not UTF-8 text at byte {exc.start}: not a dpkg database") from exc
-    return _iter_paragraphs(text)
+def _lines(data: bytes, what: str) -> Iterator[str]:
+    """The lines of ``data`` as text, decoded one at a time (a whole-file ``str`` or ``StringIO`` of a
+    63 MB file costs up to four bytes a character); not UTF-8 is a :class:`CatalogError`."""
+    offset = 0
+    for raw in io.BytesIO(data):  # shares ``data``'s buffer, splits at b"\n" only
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CatalogError(f"not UTF-8 text at byte {offset + exc.start}: not a {what}") from exc
+        offset += len(raw)
 
 
-def _package(para: deb822.Deb822) -> Package | None:
-    name, version = para.get("Package"), para.get("Version")
+def _iter_paragraphs(lines: Iterable[str]) -> Iterator[Paragraph]:
+    """Control paragraphs (deb822), one at a time, keeping only each field's first line.
+
+    A hand loop over lines, not python-debian's Deb822: that kept every paragraph of a 63 MB status
+    file as objects (6 GB); this holds one paragraph at a time and what the caller keeps of it.
+    """
+    para: Paragraph = {}
+    for line in lines:
+        if not line.strip():
+            if para:
+                yield para
+                para = {}
+            continue
+        if line[0] in " \t#":
+            continue  # continuation line (only first lines are read) or comment
+        key, sep, value = line.partition(":")
+        if sep and key.strip():
+            para.setdefault(key.strip().lower(), value.strip())
+    if para:
+        yield para
+
+
+def _snippet(para: Paragraph) -> str:
+    return "\n".join(f"{k}: {v}" for k, v in list(para.items())[:3])[:60]
+
+
+def _package(para: Paragraph) -> Package | None:
+    name, version = para.get("package"), para.get("version")
     if not name or not version:
         return None
-    status = para.get("Status")
+    status = para.get("status")
     if status is not None and status.split()[-1:] != ["installed"]:
         return None  # removed, half-installed or config-files only
-    source = (para.get("Source") or name).split(" ", 1)[0]
-    description = (para.get("Description") or "").split("\n", 1)[0] or None
+    source = (para.get("source") or name).split(" ", 1)[0]
     return Package(
         name=name,
         version=version,
         type="deb",
-        arch=para.get("Architecture"),
+        arch=para.get("architecture"),
         source_package=source,
-        supplier=para.get("Maintainer"),
-        description=description,
-        homepage=para.get("Homepage"),
+        supplier=para.get("maintainer"),
+        description=para.get("description") or None,
+        homepage=para.get("homepage"),
         found_by="dpkg",
     )
 
 
 def _copyright_licenses(text: str) -> list[str]:
     """License short names of a DEP-5 machine-readable copyright file; [] for free-form files."""
-    paras = _iter_paragraphs(text)
-    if not paras or ("Format" not in paras[0] and "Format-Specification" not in paras[0]):
+    paras = _iter_paragraphs(text.splitlines())
+    head = next(paras, None)
+    if head is None or ("format" not in head and "format-specification" not in head):
         return []
     out: list[str] = []
-    for para in paras:
-        lic = para.get("License")
-        if lic:
-            short = lic.split("\n", 1)[0].strip()
-            if short and short not in out:
-                out.append(short)
+    for para in itertools.chain([head], paras):
+        short = para.get("license")
+        if short and short not in out:
+            out.append(short)
     return out
 
 
@@ -92,16 +114,17 @@ class DpkgCataloger(Cataloger):
         if path.startswith(STATUS_D) and path.endswith(".md5sums"):
             return ParsedFile()
         parsed = ParsedFile()
-        paras = _paragraphs(data, path)
-        if data.strip() and not paras:
-            raise CatalogError("no control paragraphs: not a dpkg database")
-        for para in paras:
+        count = 0
+        for para in _iter_paragraphs(_lines(data, "dpkg database")):
+            count += 1
             pkg = _package(para)
             if pkg is not None:
                 parsed.packages.append(pkg)
-            elif not para.get("Package") or not para.get("Version"):
-                parsed.issues.append(f"paragraph without Package/Version ({str(para)[:60]!r}) skipped")
-        if paras and not parsed.packages and parsed.issues:
+            elif not para.get("package") or not para.get("version"):
+                parsed.issues.append(f"paragraph without Package/Version ({_snippet(para)!r}) skipped")
+        if data.strip() and not count:
+            raise CatalogError("no control paragraphs: not a dpkg database")
+        if count and not parsed.packages and parsed.issues:
             raise CatalogError("no valid package paragraph: the dpkg database is corrupt")
         return parsed
 
@@ -118,10 +141,16 @@ class DpkgCataloger(Cataloger):
                 licenses[name] = list(f.parsed.facts.get("licenses", []))
                 expressions[name] = f.parsed.facts.get("expression")
         out = []
+        used: set[str] = set()
         for f in files:
             for pkg in f.parsed.packages:
                 full = pkg.model_copy()
-                full.files = listed.get(f"{pkg.name}:{pkg.arch}") or listed.get(pkg.name) or []
+                # One .list belongs to one installed package: several paragraphs of one name (a
+                # corrupt or forged status) must not each get a copy of the same list.
+                list_name = next((n for n in (f"{pkg.name}:{pkg.arch}", pkg.name) if n in listed), None)
+                if list_name is not None and list_name not in used:
+                    used.add(list_name)
+                    full.files = listed[list_name]
                 full.licenses = licenses.get(pkg.name, [])
                 full.license_expression = expressions.get(pkg.name)
                 out.append(self.complete(full, distro))

@@ -25,6 +25,9 @@ _ALIGN = 16
 _HEADER = 32
 _FLAG_INLINE = 0x2
 _MAX_STRING = 4 * MiB  # module info of even huge binaries is a few hundred KiB
+#: A Go version string ("go1.22.3", "devel go1.23-abc1234 Tue Jan 2 15:04:05 2024 -0700 X:..."), with room.
+_MAX_VERSION = 1024
+_VERSION_PREFIXES = (b"go", b"devel")
 _EXECUTABLE_MAGICS = (
     b"\x7fELF",
     b"MZ",  # PE
@@ -72,20 +75,27 @@ def _decode(buf: bytearray, at: int) -> BuildInfo | _Need:
         return _OLD if buf[at + 15] in (0, 1) else _INVALID
     pos = at + _HEADER
     strings: list[str] = []
-    for _ in range(2):
+    # Every check that can reject a candidate runs before waiting for (or decoding) its strings: a
+    # forged header claiming megabytes used to be buffered and decoded at each of its many copies.
+    for limit in (_MAX_VERSION, _MAX_STRING):
         res = _uvarint(buf, pos)
         if isinstance(res, _Need):
             return res
         length, pos = res
-        if length > _MAX_STRING:
+        if length > limit:
             return _INVALID
+        if not strings and not _version_prefix_ok(buf, pos, length):
+            return _INVALID if len(buf) - pos >= min(length, 5) else _MORE
         if len(buf) < pos + length:
             return _MORE
         strings.append(buf[pos : pos + length].decode("utf-8", "replace"))
         pos += length
-    if not strings[0].startswith(("go", "devel")):
-        return _INVALID
     return BuildInfo(strings[0], strings[1])
+
+
+def _version_prefix_ok(buf: bytearray, pos: int, length: int) -> bool:
+    """Whether the Go version string at ``pos`` starts as one does (false too while bytes are missing)."""
+    return any(length >= len(p) and buf[pos : pos + len(p)] == p for p in _VERSION_PREFIXES)
 
 
 class BuildInfoScanner:

@@ -3,8 +3,8 @@
 Evidence, best first: ``META-INF/maven/<group>/<artifact>/pom.properties`` (one package each, so
 shaded jars list what they embed), else ``META-INF/MANIFEST.MF`` and the file name. Nested archives
 (``WEB-INF/lib``, ``BOOT-INF/lib``, any ``*.jar`` entry) are opened from memory up to
-:data:`MAX_DEPTH` levels and :data:`MAX_UNCOMPRESSED` bytes in total, so a zip bomb costs an issue,
-not the scan.
+``Limits.archive_depth`` levels and ``Limits.file_bytes`` bytes in total, so a zip bomb costs an
+issue, not the scan.
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ from typing import ClassVar
 
 from packageurl import PackageURL
 
+from provenant import limits as _limits
 from provenant.catalog.base import Cataloger, CatalogError, MiB, ParsedFile
 from provenant.catalog.licenses import expression
+from provenant.limits import how_to_raise
 from provenant.sbom.model import Package
 
 ARCHIVE_SUFFIXES = (".jar", ".war", ".ear", ".jpi", ".hpi")
-MAX_DEPTH = 4
-MAX_UNCOMPRESSED = 256 * MiB
 _MAX_TEXT = 1 * MiB  # pom.properties, pom.xml, MANIFEST.MF
 _POM_PROPERTIES = re.compile(r"META-INF/maven/([^/]+)/([^/]+)/pom\.properties")
 _VERSIONED_NAME = re.compile(r"(?P<name>.+?)-(?P<version>\d[\w.+~-]*)")
@@ -54,15 +54,18 @@ class JavaCataloger(Cataloger):
     patterns: ClassVar[tuple[str, ...]] = tuple(f"**/*{s}" for s in ARCHIVE_SUFFIXES)
     max_size: ClassVar[int] = 128 * MiB
     package_types: ClassVar[tuple[str, ...]] = ("maven",)
-    #: Bytes all nested archives and metadata files of one top-level archive may inflate to.
-    max_uncompressed: ClassVar[int] = MAX_UNCOMPRESSED
+    #: Bytes all nested archives and metadata files of one top-level archive may inflate to
+    #: (None: ``Limits.file_bytes``).
+    max_uncompressed: ClassVar[int | None] = None
 
     def parse(self, path: str, data: bytes) -> ParsedFile:
         try:
             archive = zipfile.ZipFile(io.BytesIO(data))
         except _ZIP_ERRORS as exc:
             raise CatalogError(f"not a readable zip archive: {exc}") from exc
-        walk = _Walk(self.name, budget=self.max_uncompressed)
+        lim = _limits.current()
+        budget = lim.file_bytes if self.max_uncompressed is None else self.max_uncompressed
+        walk = _Walk(self.name, budget=budget, max_depth=lim.archive_depth)
         with archive:
             walk.archive(archive, posixpath.basename(path), depth=0)
         return ParsedFile(packages=walk.packages, issues=walk.issues)
@@ -74,6 +77,7 @@ class _Walk:
 
     found_by: str
     budget: int
+    max_depth: int
     packages: list[Package] = field(default_factory=list)
     issues: list[str] = field(default_factory=list)
 
@@ -93,8 +97,9 @@ class _Walk:
                 self._nested(zf, info, f"{label}!/{name}", depth + 1)
 
     def _nested(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, label: str, depth: int) -> None:
-        if depth > MAX_DEPTH:
-            self.issues.append(f"{label}: nested more than {MAX_DEPTH} archives deep; not opened")
+        if depth > self.max_depth:
+            hint = how_to_raise("archive_depth")
+            self.issues.append(f"{label}: nested more than {self.max_depth} archives deep; not opened ({hint})")
             return
         data = self._read(zf, info, label, limit=self.budget)
         if data is None:
@@ -108,7 +113,10 @@ class _Walk:
     def _read(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, label: str, limit: int) -> bytes | None:
         """An entry's bytes, charged to the walk's budget; None (and an issue) when too big or corrupt."""
         if info.file_size > min(limit, self.budget):
-            what = "uncompressed size limit" if info.file_size > self.budget else "size limit"
+            if info.file_size > self.budget:
+                what = f"uncompressed size limit ({how_to_raise('file_bytes')})"
+            else:
+                what = "size limit"
             self.issues.append(f"{label}: {info.file_size} bytes exceeds the {what}; not read")
             return None
         self.budget -= info.file_size

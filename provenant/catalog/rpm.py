@@ -8,13 +8,17 @@ from typing import ClassVar
 
 from packageurl import PackageURL
 
+from provenant import limits as _limits
 from provenant.catalog import rpmdb_bdb, rpmdb_ndb, rpmheader
 from provenant.catalog.base import Cataloger, CatalogError, Distro, MiB, ParsedFile
 from provenant.catalog.licenses import expression
 from provenant.catalog.rpmheader import HeaderError, RpmHeader, parse_header
+from provenant.limits import Limits, flag_name, how_to_raise
 from provenant.sbom.model import Package
 
 _SQLITE_MAGIC = b"SQLite format 3\0"
+#: SQLite VM instructions between two calls of the step-budget handler (at most).
+_PROGRESS_EVERY = 1000
 
 
 class RpmCataloger(Cataloger):
@@ -114,8 +118,15 @@ def read_header_blobs(data: bytes) -> tuple[list[bytes], list[str]]:
     raise CatalogError("not an rpm database: neither sqlite, Berkeley DB hash nor ndb")
 
 
-def _sqlite_blobs(data: bytes) -> list[bytes]:
-    """Read ``Packages.blob`` from an in-memory copy: no temporary file, nothing written to disk."""
+def _sqlite_blobs(data: bytes, lim: Limits | None = None) -> list[bytes]:
+    """Read ``Packages.blob`` from an in-memory copy: no file is written, not even a temporary one.
+
+    The database is hostile input: opened query-only with an in-memory temp store (a sort or a
+    recursive query never spills to /var/tmp), every VM step counted against ``Limits.sqlite_steps``,
+    ``Packages`` required to be a plain table (a view can compute rows without end), and the blobs
+    read may not add up to more than the file holds (a generated column could invent them).
+    """
+    lim = lim or _limits.current()
     if len(data) < 100:
         raise CatalogError("sqlite rpm database is shorter than its 100-byte header")
     (page_size,) = struct.unpack_from(">H", data, 16)
@@ -128,12 +139,44 @@ def _sqlite_blobs(data: bytes) -> list[bytes]:
     # the WAL when it closes the database and only the main file reaches us, so marking the copy as
     # a rollback-journal database reads exactly what the file holds.
     image[18:20] = b"\x01\x01"
-    con = sqlite3.connect(":memory:")
+    con = sqlite3.connect(":memory:", isolation_level=None)
+    steps = [0]
+    every = max(1, min(_PROGRESS_EVERY, lim.sqlite_steps))
+
+    def progress() -> int:
+        steps[0] += every
+        return 1 if steps[0] > lim.sqlite_steps else 0  # non-zero interrupts the statement
+
     try:
         con.deserialize(image)
-        rows = con.execute("SELECT blob FROM Packages ORDER BY hnum").fetchall()
+        con.execute("PRAGMA temp_store = MEMORY")
+        con.execute("PRAGMA query_only = ON")
+        con.execute("PRAGMA trusted_schema = OFF")
+        con.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, max(len(data), 1 << 20))
+        con.set_progress_handler(progress, every)
+        kinds = con.execute(
+            "SELECT type, coalesce(sql, '') FROM sqlite_master WHERE lower(name) = 'packages'"
+        ).fetchall()
+        if not kinds:
+            raise CatalogError("sqlite rpm database unreadable: no such table: Packages")
+        if len(kinds) != 1 or kinds[0][0] != "table" or kinds[0][1].lstrip().upper().startswith("CREATE VIRTUAL"):
+            found = ", ".join(str(k[0]) for k in kinds)
+            raise CatalogError(f"sqlite rpm database: Packages is not a table (found {found}); not read")
+        blobs: list[bytes] = []
+        total = 0
+        for (blob,) in con.execute("SELECT blob FROM Packages ORDER BY hnum"):
+            if isinstance(blob, bytes):
+                total += len(blob)
+                if total > len(data):
+                    raise CatalogError("sqlite rpm database: Packages yields more bytes than the file holds; not read")
+                blobs.append(blob)
     except sqlite3.Error as exc:
+        if steps[0] > lim.sqlite_steps:
+            raise CatalogError(
+                f"sqlite rpm database: over the {flag_name('sqlite_steps')} limit of {lim.sqlite_steps} steps "
+                f"({how_to_raise('sqlite_steps')})"
+            ) from exc
         raise CatalogError(f"sqlite rpm database unreadable: {exc}") from exc
     finally:
         con.close()
-    return [bytes(r[0]) for r in rows if isinstance(r[0], bytes)]
+    return blobs

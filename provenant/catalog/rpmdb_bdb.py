@@ -4,6 +4,10 @@ Page 0 is the hash metadata page; bucket pages (type 13, or 2 from old libdb) ho
 item offsets in key/value pairs; a value too big for its page is an H_OFFPAGE item naming a chain
 of overflow pages (type 7, each holding ``hf_offset`` bytes). Rather than follow bucket arithmetic,
 every page up to ``last_pgno`` is visited once, as rpm's read-only backend and go-rpmdb do.
+
+Every overflow page belongs to one item: a chain that loops, or reaches a page another item's chain
+already used, is refused (items sharing one chain once turned 15 KB of image into 8 GB of values),
+so the values read never add up to more than the file.
 """
 
 from __future__ import annotations
@@ -53,12 +57,16 @@ def read_values(data: bytes) -> tuple[list[bytes], list[str]]:
     for pgno in range(1, last_pgno + 1):
         if db.type(pgno) in (_P_HASH, _P_HASH_UNSORTED):
             db.page_values(pgno, values, issues)
+    if db.shared:
+        issues.append(f"Berkeley DB: {db.shared} entries name overflow pages another entry already used; skipped")
     return values, issues
 
 
 class _Pages:
     def __init__(self, data: bytes, page_size: int, order: str, data_start: int) -> None:
         self.data, self.size, self.order, self.start = data, page_size, order, data_start
+        self.used: set[int] = set()  # overflow pages already read into some value
+        self.shared = 0  # entries refused because their chain reached a used page
 
     def type(self, pgno: int) -> int:
         return self.data[pgno * self.size + 25]
@@ -90,6 +98,9 @@ class _Pages:
                 values.append(item[1:])
             elif item[0] == _H_OFFPAGE and len(item) >= 12:
                 first, length = _u32(item, 4, self.order), _u32(item, 8, self.order)
+                if first in self.used:
+                    self.shared += 1  # counted, reported once: a forged file can hold thousands
+                    continue
                 try:
                     values.append(self.overflow(first, length))
                 except CatalogError as exc:
@@ -101,20 +112,31 @@ class _Pages:
         out = bytearray()
         seen: set[int] = set()
         last = len(self.data) // self.size - 1
-        while len(out) < length:
-            if not 0 < pgno <= last or pgno in seen:
-                raise CatalogError(f"overflow chain reaches bad page {pgno}")
-            seen.add(pgno)
-            base = pgno * self.size
-            if self.data[base + 25] != _P_OVERFLOW:
-                raise CatalogError(f"overflow chain reaches page {pgno} of type {self.data[base + 25]}")
-            used = self._u16(base + 22)
-            if self.start + used > self.size:
-                raise CatalogError(f"overflow page {pgno} claims {used} bytes")
-            out += self.data[base + self.start : base + self.start + used]
-            pgno = _u32(self.data, base + 16, self.order)
-            if not pgno:
-                break
+        if length > len(self.data):
+            raise CatalogError(f"overflow item claims {length} bytes, more than the file holds")
+        try:
+            while len(out) < length:
+                if not 0 < pgno <= last or pgno in seen:
+                    raise CatalogError(f"overflow chain reaches bad page {pgno}")
+                if pgno in self.used:
+                    raise CatalogError(f"overflow chain reaches page {pgno}, already part of another entry")
+                seen.add(pgno)
+                pgno = self._overflow_page(pgno, out)
+                if not pgno:
+                    break
+        finally:
+            self.used |= seen  # a broken chain's pages are spent too: no other entry may reread them
         if len(out) != length:
             raise CatalogError(f"overflow chain holds {len(out)} bytes, item says {length}")
         return bytes(out)
+
+    def _overflow_page(self, pgno: int, out: bytearray) -> int:
+        """Append one overflow page's bytes to ``out``; the next page number (0 at the end)."""
+        base = pgno * self.size
+        if self.data[base + 25] != _P_OVERFLOW:
+            raise CatalogError(f"overflow chain reaches page {pgno} of type {self.data[base + 25]}")
+        used = self._u16(base + 22)
+        if self.start + used > self.size:
+            raise CatalogError(f"overflow page {pgno} claims {used} bytes")
+        out += self.data[base + self.start : base + self.start + used]
+        return _u32(self.data, base + 16, self.order)

@@ -5,6 +5,10 @@ slot pages, next package index) shares the first slot page with the slots: 16 by
 ``Slot`` magic, package index, block offset and block count (blocks are 16 bytes; offset 0 means a
 free slot). A blob is ``BlbS`` magic, package index, timestamp, length, the header blob, zero
 padding, then an Adler-32 (over everything before it), the length again and ``BlbE``.
+
+Slots are untrusted: blobs must lie inside the file and not overlap one another (slots naming the
+same or nested blocks could otherwise return the same bytes hundreds of thousands of times), so the
+blobs read never add up to more than the file.
 """
 
 from __future__ import annotations
@@ -30,18 +34,29 @@ def read_blobs(data: bytes) -> tuple[list[bytes], list[str]]:
         raise CatalogError(f"rpm ndb database version {version} is not supported (expected 0)")
     if not 0 < slot_pages <= _MAX_SLOT_PAGES or slot_pages * _PAGE > len(data):
         raise CatalogError(f"rpm ndb database claims {slot_pages} slot pages in a {len(data)}-byte file")
-    blobs: list[bytes] = []
-    issues: list[str] = []
+    slots: list[tuple[int, int, int]] = []  # (block offset, block count, package index)
     for pos in range(32, slot_pages * _PAGE, _SLOT):  # the header takes the first two slots
         magic, index, blk_off, blk_count = struct.unpack_from("<4sIII", data, pos)
         if magic != _SLOT_MAGIC:
             raise CatalogError(f"rpm ndb slot at offset {pos} has a bad magic {magic!r}")
-        if blk_off == 0:
+        if blk_off:
+            slots.append((blk_off, blk_count, index))
+    blobs: list[bytes] = []
+    issues: list[str] = []
+    overlapping = 0
+    end_of_last = 0  # first block after the last blob accepted, in block order
+    for blk_off, blk_count, index in sorted(slots):
+        if blk_off < end_of_last:
+            overlapping += 1  # counted, reported once: a forged file can hold 500k such slots
             continue
         try:
             blobs.append(_blob(data, index, blk_off, blk_count))
         except CatalogError as exc:
             issues.append(f"rpm ndb package {index}: {exc}; skipped")
+            continue
+        end_of_last = blk_off + blk_count
+    if overlapping:
+        issues.append(f"rpm ndb: {overlapping} slots name blocks of another package's blob; skipped")
     return blobs, issues
 
 

@@ -4,23 +4,29 @@ One pass over the decompressed tar: every entry goes into a compact listing, whi
 files a cataloger asked for are read (up to its size cap) and parsed at once, executables are
 streamed past sniffing catalogers, and nothing else is kept. The uncompressed bytes are hashed and
 checked against the config's diff_id.
+
+A hardlink is served the parse of its target (parsed once, the same object for every link, stored
+once in the cache entry); more than ``Limits.hardlinks`` links to one file is a scan issue.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import posixpath
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
 
+from pydantic import BaseModel
+
+from provenant import limits as _limits
 from provenant.catalog.base import Cataloger, CatalogError, ParsedFile, compile_globs
 from provenant.digest import Digest, StreamHash
 from provenant.errors import DigestMismatchError
+from provenant.layers.decompress import LayerFormatError
 from provenant.layers.tarwalk import DIRECTORY, HARDLINK, REGULAR, SYMLINK, TarEntry, TarWalker
+from provenant.limits import Limits, how_to_raise
 from provenant.sbom.result import ScanIssue
 
 log = logging.getLogger(__name__)
@@ -92,40 +98,76 @@ class LayerScan:
         return sum(1 for r in self.rows if r[1] == REGULAR)
 
     def to_json(self) -> bytes:
-        """Compact JSON for the cache."""
-        return json.dumps(
-            {
-                "digest": self.digest,
-                "diff_id": self.diff_id,
-                "uncompressed_size": self.uncompressed_size,
-                "rows": self.rows,
-                "whiteouts": self.whiteouts,
-                "opaque_dirs": self.opaque_dirs,
-                "captured": [
-                    {"path": c.path, "cataloger": c.cataloger, "parsed": c.parsed.model_dump(mode="json")}
-                    for c in self.captured
-                ],
-                "issues": [i.model_dump(mode="json", exclude_none=True) for i in self.issues],
-            },
-            separators=(",", ":"),
-        ).encode()
+        """Compact JSON for the cache; a parse shared by several paths (hardlinks) is written once.
+
+        Encoded and decoded by pydantic-core straight between models and bytes: no tree of Python
+        dicts for the tens of thousands of packages a large database holds.
+        """
+        first: dict[int, int] = {}
+        captured: list[_CachedCapture] = []
+        for i, c in enumerate(self.captured):
+            same = first.setdefault(id(c.parsed), i)
+            if same != i:
+                captured.append(_CachedCapture(path=c.path, cataloger=c.cataloger, same_as=same))
+            else:
+                captured.append(_CachedCapture(path=c.path, cataloger=c.cataloger, parsed=c.parsed))
+        entry = _CacheEntry(
+            digest=self.digest,
+            diff_id=self.diff_id,
+            uncompressed_size=self.uncompressed_size,
+            rows=self.rows,
+            whiteouts=self.whiteouts,
+            opaque_dirs=self.opaque_dirs,
+            captured=captured,
+            issues=self.issues,
+        )
+        return entry.model_dump_json().encode()
 
     @classmethod
     def from_json(cls, data: bytes) -> LayerScan:
-        """Load what :meth:`to_json` wrote."""
-        obj: dict[str, Any] = json.loads(data)
+        """Load what :meth:`to_json` wrote (a ``ValueError`` for anything else)."""
+        entry = _CacheEntry.model_validate_json(data)
+        captured: list[CapturedFile] = []
+        for c in entry.captured:
+            if c.same_as is not None:
+                if not 0 <= c.same_as < len(captured):
+                    raise ValueError(f"cache entry: captured file refers to entry {c.same_as}, not an earlier one")
+                parsed = captured[c.same_as].parsed
+            elif c.parsed is not None:
+                parsed = c.parsed
+            else:
+                raise ValueError("cache entry: captured file without a parse")
+            captured.append(CapturedFile(c.path, c.cataloger, parsed))
         return cls(
-            digest=obj["digest"],
-            diff_id=obj["diff_id"],
-            uncompressed_size=obj["uncompressed_size"],
-            rows=[tuple(r) for r in obj["rows"]],
-            whiteouts=obj["whiteouts"],
-            opaque_dirs=obj["opaque_dirs"],
-            captured=[
-                CapturedFile(c["path"], c["cataloger"], ParsedFile.model_validate(c["parsed"])) for c in obj["captured"]
-            ],
-            issues=[ScanIssue.model_validate(i) for i in obj["issues"]],
+            digest=entry.digest,
+            diff_id=entry.diff_id,
+            uncompressed_size=entry.uncompressed_size,
+            rows=entry.rows,
+            whiteouts=entry.whiteouts,
+            opaque_dirs=entry.opaque_dirs,
+            captured=captured,
+            issues=entry.issues,
         )
+
+
+class _CachedCapture(BaseModel):
+    path: str
+    cataloger: str
+    parsed: ParsedFile | None = None
+    same_as: int | None = None  # index of an earlier capture holding the same parse (hardlinks)
+
+
+class _CacheEntry(BaseModel):
+    """The cache file's shape (see :meth:`LayerScan.to_json`)."""
+
+    digest: str
+    diff_id: str
+    uncompressed_size: int
+    rows: list[Row]
+    whiteouts: list[str]
+    opaque_dirs: list[str]
+    captured: list[_CachedCapture]
+    issues: list[ScanIssue]
 
 
 class _HashingChunks:
@@ -148,12 +190,12 @@ class _HashingChunks:
             self.hash.close()
 
 
-def _parse(cataloger: Cataloger, path: str, data: bytes, scan: LayerScan) -> None:
+def _parse(cataloger: Cataloger, path: str, data: bytes, scan: LayerScan) -> ParsedFile | None:
     try:
         parsed = cataloger.parse(path, data)
     except CatalogError as exc:
         scan.issues.append(ScanIssue(reason=str(exc), path=path, layer_digest=scan.digest, cataloger=cataloger.name))
-        return
+        return None
     except Exception as exc:  # a cataloger bug on odd input must not end the scan
         log.debug("cataloger %s failed on %s", cataloger.name, path, exc_info=True)
         scan.issues.append(
@@ -164,10 +206,11 @@ def _parse(cataloger: Cataloger, path: str, data: bytes, scan: LayerScan) -> Non
                 cataloger=cataloger.name,
             )
         )
-        return
+        return None
     scan.captured.append(CapturedFile(path, cataloger.name, parsed))
     for problem in parsed.issues:
         scan.issues.append(ScanIssue(reason=problem, path=path, layer_digest=scan.digest, cataloger=cataloger.name))
+    return parsed
 
 
 def _sniff(walker: TarWalker, entry: TarEntry, sniffers: Sequence[Cataloger], scan: LayerScan) -> None:
@@ -190,10 +233,12 @@ def _sniff(walker: TarWalker, entry: TarEntry, sniffers: Sequence[Cataloger], sc
         scan.captured.append(CapturedFile(entry.path, sniffer.name, parsed))
 
 
-def _walk(walker: TarWalker, scan: LayerScan, plan: ScanPlan) -> None:
+def _walk(walker: TarWalker, scan: LayerScan, plan: ScanPlan, lim: Limits) -> None:
     """List every entry into ``scan`` and hand the wanted files to their catalogers."""
     digest = scan.digest
-    kept: dict[str, bytes] = {}  # contents read this layer, for hardlinks that point at them
+    # Parses made in this layer by path, for hardlinks to them: (cataloger, parse) in parse order.
+    parses: dict[str, list[tuple[str, ParsedFile]]] = {}
+    links: dict[str, int] = {}  # hardlinks seen per target
     for entry in walker:
         if entry.unsafe or not entry.path:
             if entry.unsafe:
@@ -218,42 +263,88 @@ def _walk(walker: TarWalker, scan: LayerScan, plan: ScanPlan) -> None:
         wanted = plan.wanted_by(entry.path)
         if wanted:
             if entry.type == HARDLINK:
-                data = kept.get(link)
-                if data is None:
-                    continue  # target not kept: nothing a cataloger asked for
-            elif entry.size > max(c.max_size for c in wanted):
+                _link(path=entry.path, target=link, wanted=wanted, parses=parses, links=links, scan=scan, lim=lim)
+                continue
+            # A cataloger's own cap says what is worth parsing; Limits.file_bytes caps them all.
+            if entry.size > max(min(c.max_size, lim.file_bytes) for c in wanted):
                 reporting = [c for c in wanted if c.report_oversize]
                 if reporting:
+                    over = min(max(c.max_size for c in reporting), lim.file_bytes)
+                    hint = f" ({how_to_raise('file_bytes')})" if over == lim.file_bytes else ""
                     scan.issues.append(
                         ScanIssue(
-                            reason=f"file of {entry.size} bytes is over the size cap; not parsed",
+                            reason=f"file of {entry.size} bytes is over the size cap of {over} bytes; not parsed{hint}",
                             path=entry.path,
                             layer_digest=digest,
                             cataloger=",".join(c.name for c in reporting),
                         )
                     )
                 continue
-            else:
-                data = walker.read_data(entry)
-                kept[entry.path] = data
+            data = walker.read_data(entry)
+            done = parses.setdefault(entry.path, [])
+            done.clear()  # a later copy of the same path in this layer replaces the earlier one
             for cataloger in wanted:
-                if len(data) <= cataloger.max_size:
-                    _parse(cataloger, entry.path, data, scan)
+                if len(data) <= min(cataloger.max_size, lim.file_bytes):
+                    parsed = _parse(cataloger, entry.path, data, scan)
+                    if parsed is not None:
+                        done.append((cataloger.name, parsed))
         elif entry.type == REGULAR and entry.mode & 0o111 and entry.size >= MIN_SNIFF_SIZE and plan.sniffers:
             _sniff(walker, entry, plan.sniffers, scan)
-    kept.clear()
 
 
-def scan_layer(chunks: Iterator[bytes], *, digest: str, diff_id: str, plan: ScanPlan) -> LayerScan:
-    """Scan one layer stream (already digest-verified by the caller's stream) against ``plan``."""
+def _link(
+    *,
+    path: str,
+    target: str,
+    wanted: Sequence[Cataloger],
+    parses: dict[str, list[tuple[str, ParsedFile]]],
+    links: dict[str, int],
+    scan: LayerScan,
+    lim: Limits,
+) -> None:
+    """A hardlink to a file parsed earlier in this layer: the same parse, under the link's path."""
+    done = parses.get(target)
+    if not done:
+        return  # target not parsed: nothing a cataloger asked for
+    links[target] = n = links.get(target, 0) + 1
+    if n > lim.hardlinks:
+        if n == lim.hardlinks + 1:
+            scan.issues.append(
+                ScanIssue(
+                    reason=f"more than {lim.hardlinks} hardlinks to this file; the rest are not cataloged "
+                    f"(raise it with --limit hardlinks=N)",
+                    path=target,
+                    layer_digest=scan.digest,
+                )
+            )
+        return
+    names = {c.name for c in wanted}
+    mine = [(name, parsed) for name, parsed in done if name in names]
+    for name, parsed in mine:
+        scan.captured.append(CapturedFile(path, name, parsed))
+    parses[path] = mine  # a link to this link resolves to the same parse
+
+
+def scan_layer(
+    chunks: Iterator[bytes], *, digest: str, diff_id: str, plan: ScanPlan, limits: Limits | None = None
+) -> LayerScan:
+    """Scan one layer stream (already digest-verified by the caller's stream) against ``plan``.
+
+    A layer whose stream cannot be followed (corrupt compression or tar headers) or that goes past a
+    layer-wide limit raises an error naming the layer: the rest of its stream is unreadable.
+    """
     from provenant.layers.decompress import decompressed
 
+    lim = limits or _limits.current()
+    what = f"layer {digest}"
     expected = Digest.parse(diff_id)
-    hashed = _HashingChunks(decompressed(chunks), expected.algorithm)
-    walker = TarWalker(iter(hashed))
+    hashed = _HashingChunks(decompressed(chunks, limits=lim, what=what), expected.algorithm)
+    walker = TarWalker(iter(hashed), limits=lim, what=what)
     scan = LayerScan(digest=digest, diff_id=diff_id, uncompressed_size=0)
     try:
-        _walk(walker, scan, plan)
+        _walk(walker, scan, plan, lim)
+    except LayerFormatError as exc:
+        raise LayerFormatError(f"{what}: {exc.message}", hint=exc.hint or "the layer is corrupt or forged") from exc
     finally:
         hashed.hash.close()  # also on errors: never leave a hashing thread waiting
     scan.uncompressed_size = hashed.size

@@ -4,20 +4,32 @@
 for layers of 100k+ files. Handles ustar (prefix field), GNU long names/links (``L``/``K``), PAX
 extended headers (``x``; ``g`` global headers are ignored), base-256 sizes, and checksum checks.
 Entry data is skipped unless the consumer asks for it before advancing.
+
+Headers are untrusted: a negative or overflowing size (which would step the walk backwards onto the
+same header forever), more entries than ``Limits.tar_entries`` and names or link targets longer than
+``Limits.name_bytes`` (GNU long names and PAX ``path``/``linkpath`` included) end the walk with an error.
 """
 
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from provenant import limits as _limits
 from provenant.layers.decompress import LayerFormatError
+from provenant.limits import LimitExceededError, Limits
 
 BLOCK = 512
 REGULAR, HARDLINK, SYMLINK, CHARDEV, BLOCKDEV, DIRECTORY, FIFO = "0", "1", "2", "3", "4", "5", "6"
 _REGULAR_FLAGS = {"0", "\0", "7", "S"}  # contiguous and GNU sparse files carry data like regular ones
-_MAX_META = 1024 * 1024  # long names and PAX headers larger than this are not plausible
+#: A PAX header may carry other records (xattrs, times) besides one path and one link target.
+_PAX_NAMES = 16
+#: Sizes are at most 2**63 - 1 (what any tar writer can express and a file system can hold).
+_MAX_SIZE = (1 << 63) - 1
+_OCTAL = re.compile(rb"[0-7]+")
+_DECIMAL = re.compile(r"[0-9]+")
 
 
 @dataclass(slots=True)
@@ -98,7 +110,9 @@ class _Stream:
 
 
 def _octal(field: bytes, what: str) -> int:
-    if field and field[0] & 0x80:  # GNU base-256 for large values
+    if field and field[0] & 0x80:  # GNU base-256 for large values; 0xff starts a negative number
+        if field[0] == 0xFF:
+            raise LayerFormatError(f"invalid tar header: {what} field is a negative base-256 number")
         value = field[0] & 0x7F
         for b in field[1:]:
             value = (value << 8) | b
@@ -106,10 +120,21 @@ def _octal(field: bytes, what: str) -> int:
     text = field.split(b"\0", 1)[0].strip(b" \0")
     if not text:
         return 0
-    try:
-        return int(text, 8)
-    except ValueError as exc:
-        raise LayerFormatError(f"invalid tar header: {what} field {field!r} is not octal") from exc
+    # Only octal digits: int() would also take a sign ("-0000001000"), "0o", "_" and inner spaces.
+    if _OCTAL.fullmatch(text) is None:
+        sign = " (negative)" if text.startswith(b"-") else ""
+        raise LayerFormatError(f"invalid tar header: {what} field {field!r} is not octal{sign}")
+    return int(text, 8)
+
+
+def _size(text: str) -> int:
+    """A PAX ``size`` record: decimal digits only, within what a tar size can be."""
+    if _DECIMAL.fullmatch(text) is None:
+        what = "negative" if text.strip().startswith("-") else "not a decimal number"
+        raise LayerFormatError(f"invalid PAX size {text[:40]!r}: {what}")
+    if len(text) > 19 or int(text) > _MAX_SIZE:
+        raise LayerFormatError(f"invalid PAX size {text[:40]!r}: overflows a tar size")
+    return int(text)
 
 
 def _checksum_ok(header: bytes) -> bool:
@@ -153,14 +178,31 @@ class TarWalker:
     """Iterate entries of a tar stream; call :meth:`read_data` or :meth:`iter_data` before advancing
     to get an entry's content, otherwise it is skipped."""
 
-    def __init__(self, chunks: Iterator[bytes]) -> None:
+    def __init__(self, chunks: Iterator[bytes], *, limits: Limits | None = None, what: str = "layer") -> None:
         self._s = _Stream(chunks)
         self._pending = 0  # data bytes (plus padding) of the current entry not yet consumed
         self._current: TarEntry | None = None
+        self._limits = limits or _limits.current()
+        self._what = what
+        self.entries = 0  # headers read, meta headers included
 
-    def _read_meta(self, size: int, what: str) -> bytes:
-        if size > _MAX_META:
-            raise LayerFormatError(f"tar {what} of {size} bytes is implausibly large")
+    def _name_limit(self, length: int, what: str) -> None:
+        if length > self._limits.name_bytes:
+            raise LimitExceededError(
+                f"{self._what}: tar {what} at offset {self._s.offset}",
+                "name_bytes",
+                limits=self._limits,
+                got=f"{length} bytes",
+            )
+
+    def _read_meta(self, size: int, what: str, cap: int) -> bytes:
+        if size > cap:
+            raise LimitExceededError(
+                f"{self._what}: tar {what} at offset {self._s.offset}",
+                "name_bytes",
+                limits=self._limits,
+                got=f"{size} bytes",
+            )
         data = self._s.read(size + (-size % BLOCK))
         if data is None:
             raise LayerFormatError(f"tar stream ended inside a {what}")
@@ -183,19 +225,30 @@ class TarWalker:
             # checksum (a 512-byte sum, the costliest part of a header) guards headers without magic.
             if header[257:262] != b"ustar" and not _checksum_ok(header):
                 raise LayerFormatError(f"corrupt tar header at offset {self._s.offset - BLOCK} (bad checksum)")
+            self.entries += 1
+            if self.entries > self._limits.tar_entries:
+                raise LimitExceededError(f"{self._what}: tar entries", "tar_entries", limits=self._limits)
             flag = chr(header[156]) if header[156] else "0"
             size = _octal(header[124:136], "size")
+            if size > _MAX_SIZE:
+                raise LayerFormatError(f"invalid tar header: size {size} overflows a tar size")
+            names = self._limits.name_bytes
             if flag == "L":
-                long_name = self._read_meta(size, "GNU long name").rstrip(b"\0").decode("utf-8", "surrogateescape")
+                raw = self._read_meta(size, "GNU long name", names + 1).rstrip(b"\0")
+                long_name = raw.decode("utf-8", "surrogateescape")
                 continue
             if flag == "K":
-                long_link = self._read_meta(size, "GNU long link").rstrip(b"\0").decode("utf-8", "surrogateescape")
+                raw = self._read_meta(size, "GNU long link", names + 1).rstrip(b"\0")
+                long_link = raw.decode("utf-8", "surrogateescape")
                 continue
             if flag == "x":
-                pax = _parse_pax(self._read_meta(size, "PAX header"))
+                pax = _parse_pax(self._read_meta(size, "PAX header", _PAX_NAMES * names))
+                for key in ("path", "linkpath"):
+                    if key in pax:
+                        self._name_limit(len(pax[key].encode("utf-8", "surrogateescape")), f"PAX {key}")
                 continue
             if flag == "g":
-                self._read_meta(size, "PAX global header")
+                self._read_meta(size, "PAX global header", _PAX_NAMES * names)
                 continue
             name = header[0:100].split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
             if header[257:262] == b"ustar":
@@ -207,10 +260,7 @@ class TarWalker:
                 "linkpath", long_link or header[157:257].split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
             )
             if "size" in pax:
-                try:
-                    size = int(pax["size"])
-                except ValueError as exc:
-                    raise LayerFormatError("invalid PAX size") from exc
+                size = _size(pax["size"])
             mode = _octal(header[100:108], "mode")
             long_name = long_link = None
             pax = {}

@@ -8,7 +8,8 @@ Stamps that make each document unique are renewed on every hit (:mod:`provenant.
 
 Layout: ``sboms/<fingerprint>/<request key>/<digest hex>.json.gz``; the request directory existing
 is what tells a run that asking the registry for the tag's digest can pay off. Writes are atomic.
-Only the standard library is imported here.
+Besides the standard library, only the limits and platform models are imported here (the CLI has
+loaded pydantic to activate the limits before any command runs).
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ from pathlib import Path
 from provenant import __version__
 from provenant.digest import Digest
 from provenant.errors import ProvenantError
+from provenant.layers.limitkey import scan_limits_key
+from provenant.limits import current as current_limits
+from provenant.oci.platform import PlatformSpec
 from provenant.sbom.formats import Document
 from provenant.sbom.stamps import RESTAMP, Stamps
 
@@ -58,6 +62,15 @@ def code_fingerprint() -> str:
     return h.hexdigest()[:16]
 
 
+def _platform_key(text: str) -> str:
+    """The normalised platform (``PlatformSpec``); a string that does not parse is kept lowercased
+    (the full pipeline then reports it)."""
+    try:
+        return str(PlatformSpec.parse(text))
+    except ProvenantError:
+        return text.strip().lower()
+
+
 @dataclass(frozen=True)
 class DocumentRequest:
     """What was asked, besides the image: equal requests of equal images give equal documents."""
@@ -66,16 +79,19 @@ class DocumentRequest:
     platforms: tuple[str, ...]
     fmt: str
     merge: bool
+    #: The scan-affecting limits (:func:`provenant.layers.limitkey.scan_limits_key`) the documents were made under.
+    scan_limits: str = ""
 
     @classmethod
     def of(cls, reference: str, platforms: tuple[str, ...], fmt: str, merge: bool) -> DocumentRequest:
-        """Normalised: ``--platform`` values split at commas, lowercased and sorted."""
-        specs = sorted({p.strip().lower() for v in platforms for p in v.split(",") if p.strip()})
-        return cls(reference, tuple(specs), fmt, merge)
+        """Normalised: ``--platform`` values split at commas, normalised as platform matching does
+        (``linux/aarch64`` is ``linux/arm64/v8``), deduplicated and sorted; the active scan limits."""
+        specs = sorted({_platform_key(p) for v in platforms for p in v.split(",") if p.strip()})
+        return cls(reference, tuple(specs), fmt, merge, scan_limits_key(current_limits()))
 
     def key(self) -> str:
         """A file-name-safe hash of the request."""
-        text = json.dumps([self.reference, list(self.platforms), self.fmt, self.merge])
+        text = json.dumps([self.reference, list(self.platforms), self.fmt, self.merge, self.scan_limits])
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 

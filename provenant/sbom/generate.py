@@ -11,14 +11,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from provenant import __version__
+from provenant import limits as _limits
 from provenant.cache import LayerCache
 from provenant.catalog.base import Distro
 from provenant.catalog.registry import default_plan
 from provenant.errors import ManifestError
 from provenant.image import FetchedManifest, ImageReader, PlatformImage
 from provenant.inspect import join_history
+from provenant.layers.limitkey import scan_limits_key
 from provenant.layers.scan import LayerScan, ScanPlan, scan_layer
 from provenant.layers.view import ImageView, first_always_present, package_key
+from provenant.limits import Limits
 from provenant.oci.models import Descriptor
 from provenant.oci.platform import PlatformSpec
 from provenant.sbom.model import IntroducedIn, Location, Package
@@ -63,13 +66,22 @@ def scan_layers(
     cache: LayerCache,
     *,
     workers: int = 4,
+    limits: Limits | None = None,
 ) -> LayerScans:
-    """Scan each distinct layer once: from the cache when possible, else fetched and scanned in parallel."""
+    """Scan each distinct layer once: from the cache when possible, else fetched and scanned in parallel.
+
+    The cache key is the scanner version plus the scan-affecting limits (a scan made under other
+    limits may hold other limit issues); a cached scan counts only if its diff_id is the config's.
+    """
+    lim = limits or _limits.current()
+    scanner = f"{plan.version}-{scan_limits_key(lim)}"
     scans: dict[str, LayerScan] = {}
     cached: set[str] = set()
     todo: list[Descriptor] = []
     for desc in {d.digest: d for d in layers}.values():
-        hit = cache.get(plan.version, desc.digest)
+        hit = cache.get(scanner, desc.digest)
+        # The entry is keyed by the compressed digest only: a config naming other uncompressed bytes
+        # for the same blob (a forged or broken image) must not be served a scan of them.
         if hit is not None and hit.diff_id == diff_ids[desc.digest]:
             scans[desc.digest] = hit
             cached.add(desc.digest)
@@ -78,8 +90,8 @@ def scan_layers(
 
     def one(desc: Descriptor) -> LayerScan:
         with reader.stream_blob(desc, f"layer {desc.digest}") as chunks:
-            scan = scan_layer(chunks, digest=desc.digest, diff_id=diff_ids[desc.digest], plan=plan)
-        cache.put(plan.version, scan)
+            scan = scan_layer(chunks, digest=desc.digest, diff_id=diff_ids[desc.digest], plan=plan, limits=lim)
+        cache.put(scanner, scan)
         return scan
 
     # Largest first, so the longest scan starts earliest.
@@ -114,6 +126,7 @@ def catalog_image(
     distro = detect_distro(distro_files)
 
     merged: dict[str, Package] = {}
+    located: dict[str, set[tuple[str, int]]] = {}  # (path, layer) of each merged package's locations
     for cat in plan.catalogers:
         if cat.name == DISTRO_CATALOGER:
             continue
@@ -121,13 +134,26 @@ def catalog_image(
         if not files:
             continue
         per_layer = view.keys_per_layer(cat.name)
-        file_keys = [(f, {package_key(p) for p in f.parsed.packages}) for f in files]
-        for assembled in cat.assemble(files, distro):
-            # Parsed packages may be shared with other platforms' views (same cached layer): copy first.
-            pkg = assembled.model_copy(deep=True)
+        # Where each package key is found, built once: linear in (files x their packages).
+        where: dict[tuple[str, str, str, str], list[tuple[str, int]]] = {}
+        for f in files:
+            for k in dict.fromkeys(package_key(p) for p in f.parsed.packages):
+                where.setdefault(k, []).append((f.path, f.layer_index))
+        parsed_ids = {id(p) for f in files for p in f.parsed.packages}
+        assembled_all = cat.assemble(files, distro)
+        seen_objects: set[int] = set()
+        for assembled in assembled_all:
+            # Hardlinks share one parse: the same package object again has the same key, locations
+            # and layer, so it adds nothing (ids are stable while assembled_all holds the objects).
+            if id(assembled) in seen_objects:
+                continue
+            seen_objects.add(id(assembled))
+            # A parsed package may be shared with other platforms' views (same cached layer): copy it
+            # before setting fields below. One the cataloger made afresh in assemble is this view's own.
+            pkg = assembled.model_copy() if id(assembled) in parsed_ids else assembled
             key = package_key(pkg)
             pkg.found_by = cat.name
-            pkg.locations = [location(f.path, f.layer_index) for f, keys in file_keys if key in keys]
+            pkg.locations = [location(path, layer) for path, layer in where.get(key, [])]
             first = first_always_present(key, per_layer)
             if first is not None:
                 pkg.introduced_in = IntroducedIn(
@@ -139,8 +165,14 @@ def catalog_image(
             existing = merged.get(pkg.key())
             if existing is None:
                 merged[pkg.key()] = pkg
+                located[pkg.key()] = {(loc.path, loc.layer_index) for loc in pkg.locations}
                 continue
-            existing.locations += [loc for loc in pkg.locations if loc not in existing.locations]
+            known = located[pkg.key()]
+            for loc in pkg.locations:
+                if (loc.path, loc.layer_index) not in known:
+                    known.add((loc.path, loc.layer_index))
+                    existing.locations.append(loc)
+            # Merged duplicates keep the earliest layer that introduced any of them.
             if pkg.introduced_in and (
                 existing.introduced_in is None or pkg.introduced_in.layer_index < existing.introduced_in.layer_index
             ):

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import IO, Protocol
 
 from provenant.errors import SourceError
 
@@ -92,7 +92,12 @@ class DirStore:
 
 
 class TarStore:
-    """Files inside a tarball. Uncompressed tars are read by offset, so concurrent readers are safe."""
+    """Files inside a tarball. Uncompressed tars are read by offset, so concurrent readers are safe.
+
+    A compressed tarball (``docker save | gzip``) cannot be read by offset: opening it indexes the
+    members once (one decompressing pass), and an entry is then streamed chunk by chunk through the
+    decompressor, one reader at a time, never held whole (a layer can be gigabytes).
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -109,7 +114,9 @@ class TarStore:
                 self._members[_clean(m.name)] = m
             except SourceError:
                 continue  # an entry escaping the archive is simply not addressable
-        self._lock = threading.Lock()
+        # Reentrant: each entry reader seeks the shared decompressor to its own position before every
+        # read, so a reader opened while another is open in the same thread still reads its own bytes.
+        self._lock = threading.RLock()
         with path.open("rb") as probe:
             self._plain = probe.read(2) != b"\x1f\x8b" and not str(path).endswith((".zst", ".xz", ".bz2"))
 
@@ -156,19 +163,20 @@ class TarStore:
                 fh.seek(m.offset_data)
                 yield _bounded(fh, m.size)
             return
-        # Compressed tarballs cannot be read by offset: one reader at a time, entry read whole.
+        # Compressed tarballs cannot be read by offset: one reader at a time, streamed (a seek back
+        # costs decompressing from the start again; docs/sources.md says to decompress big ones first).
         with self._lock:
             fh2 = self._tar.extractfile(m)
             if fh2 is None:
                 raise SourceError(f"{self.path}: cannot read entry {path!r}")
-            data = fh2.read()
-        yield iter([data])
+            with fh2:
+                yield _bounded(fh2, m.size)
 
     def close(self) -> None:
         self._tar.close()
 
 
-def _bounded(fh: BinaryIO, size: int) -> Iterator[bytes]:
+def _bounded(fh: IO[bytes], size: int) -> Iterator[bytes]:
     left = size
     while left > 0:
         chunk = fh.read(min(CHUNK, left))

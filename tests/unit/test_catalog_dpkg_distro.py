@@ -111,3 +111,30 @@ def test_distroless_status_d() -> None:
     assert [(p.name, p.version) for p in parsed.packages] == [("tzdata", "2024a-0+deb12u1")]
     assert cat.parse("var/lib/dpkg/status.d/tzdata.md5sums", b"abc  usr/share/zoneinfo/UTC\n").packages == []
     assert cat.matches("var/lib/dpkg/status.d/tzdata")
+
+
+def test_a_list_file_goes_to_one_package_only() -> None:
+    # Paragraphs sharing one name (a forged or corrupt status) used to get a copy of foo.list each.
+    status = b"".join(
+        b"Package: foo\nStatus: install ok installed\nArchitecture: a%d\nVersion: %d\n\n" % (i, i) for i in range(5)
+    )
+    cat = DpkgCataloger()
+    files = [
+        ViewFile("var/lib/dpkg/status", 0, cat.parse("var/lib/dpkg/status", status)),
+        ViewFile("var/lib/dpkg/info/foo.list", 0, cat.parse("var/lib/dpkg/info/foo.list", b"/usr/bin/foo\n")),
+        ViewFile("var/lib/dpkg/info/foo:a3.list", 0, cat.parse("var/lib/dpkg/info/foo:a3.list", b"/usr/lib/a3\n")),
+    ]
+    by_arch = {p.arch: p.files for p in cat.assemble(files, None)}
+    assert by_arch["a3"] == ["usr/lib/a3"]
+    assert sorted(map(tuple, by_arch.values())) == [(), (), (), ("usr/bin/foo",), ("usr/lib/a3",)]
+
+
+def test_status_parse_is_streamed_line_by_line() -> None:
+    # Field names are case-insensitive, continuation lines and comments are not fields, CRLF is fine.
+    status = b"package: a\r\nVERSION: 1\r\nDescription: first line\r\n Package: not-a-field\r\n#Package: no\r\n\r\n"
+    parsed = DpkgCataloger().parse("var/lib/dpkg/status", status + b"Package: b\nVersion: 2\n")
+    assert [(p.name, p.version, p.description) for p in parsed.packages] == [("a", "1", "first line"), ("b", "2", None)]
+    bad = b"Package: a\nVersion: \xff\n"
+    at = bad.index(b"\xff")
+    with pytest.raises(CatalogError, match=f"at byte {at}:"):
+        DpkgCataloger().parse("var/lib/dpkg/status", bad)

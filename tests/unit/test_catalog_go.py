@@ -192,3 +192,27 @@ def test_purl_of_a_module_without_slash() -> None:
     )
     parsed = CAT.parse("x", data)
     assert [p.purl for p in parsed.packages] == ["pkg:golang/rsc.io@v1.0.0"]
+
+
+def test_forged_headers_claiming_huge_strings_are_rejected_at_once(go_binary: bytes) -> None:
+    import time
+
+    from tests.hostile.test_layers import forged_go_binary
+
+    # ~170k aligned headers each claiming a 4 MiB version string, then the real binary: every forged
+    # one used to be buffered to 4 MiB and decoded before its "go" prefix was checked (minutes).
+    forged = forged_go_binary(8 << 20)
+    start = time.monotonic()
+    parsed = CAT.sniff("app", pieces(forged + bytes(-len(forged) % 16) + go_binary, 65536))
+    assert time.monotonic() - start < 10
+    assert summary(parsed) == summary(CAT.parse("app", go_binary))
+
+
+def test_version_string_must_look_like_one(go_binary: bytes) -> None:
+    start = go_binary.index(MAGIC)
+    # A plausible-length version that is not "go..."/"devel...": rejected, the scan goes on.
+    fake = MAGIC + b"\x08\x02" + bytes(16) + b"\x05hello\x00" + bytes(64 - 32 - 7)
+    assert len(fake) == 64
+    data = go_binary[:4096] + fake + go_binary[4096:]
+    assert start > 4096
+    assert summary(CAT.sniff("app", pieces(data, 999))) == summary(CAT.parse("app", go_binary))

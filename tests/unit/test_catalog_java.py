@@ -232,3 +232,21 @@ def test_pom_with_doctype_yields_no_licenses() -> None:
 )
 def test_patterns(path: str, wanted: bool) -> None:
     assert CAT.matches(path) is wanted
+
+
+def test_depth_and_budget_come_from_the_limits(debian: dict[str, jars.DebJar]) -> None:
+    from provenant import limits
+
+    inner = debian["libjcip-annotations-java"].data
+    nested = zip_of({"lib/b.jar": zip_of({"lib/jcip-annotations-1.0.jar": inner})})  # the jar is 2 deep
+    assert "jcip-annotations" in [p.name for p in CAT.parse("a.jar", nested).packages]
+    try:
+        limits.activate(limits.Limits(archive_depth=1), start_deadline=False)
+        parsed = CAT.parse("a.jar", nested)
+        assert "jcip-annotations" not in [p.name for p in parsed.packages]
+        assert parsed.issues and "archive-depth" in parsed.issues[0]
+        limits.activate(limits.Limits(file_bytes=len(inner) // 2), start_deadline=False)
+        parsed = CAT.parse("a.jar", nested)
+        assert parsed.issues and "file-bytes" in parsed.issues[0]
+    finally:
+        limits.reset()

@@ -231,3 +231,66 @@ def test_not_an_rpm_database(data: bytes) -> None:
 )
 def test_patterns(path: str, wanted: bool) -> None:
     assert CAT.matches(path) is wanted
+
+
+def _sqlite_bytes(path: Path, script: str) -> bytes:
+    con = sqlite3.connect(path)
+    con.executescript(script)
+    con.close()
+    return path.read_bytes()
+
+
+def test_sqlite_packages_view_is_an_issue_not_a_query(tmp_path: Path) -> None:
+    # A recursive view never ends: its rows used to be sorted into an unbounded temp file in /var/tmp.
+    data = _sqlite_bytes(
+        tmp_path / "view.sqlite",
+        "CREATE VIEW Packages AS WITH RECURSIVE r(hnum, blob) AS "
+        "(SELECT 1, zeroblob(4096) UNION ALL SELECT hnum + 1, blob FROM r) SELECT hnum, blob FROM r;",
+    )
+    with pytest.raises(CatalogError, match="Packages is not a table"):
+        CAT.parse("var/lib/rpm/rpmdb.sqlite", data)
+
+
+def test_sqlite_step_budget(rpm_root: rpms.RpmRoot) -> None:
+    from provenant import limits
+
+    data = rpm_root.sqlite.read_bytes()
+    try:
+        limits.activate(limits.Limits(sqlite_steps=50), start_deadline=False)
+        with pytest.raises(CatalogError, match="sqlite-steps"):
+            CAT.parse("var/lib/rpm/rpmdb.sqlite", data)
+    finally:
+        limits.reset()
+    assert CAT.parse("var/lib/rpm/rpmdb.sqlite", data).packages
+
+
+def test_sqlite_generated_blobs_cannot_outgrow_the_file(tmp_path: Path) -> None:
+    rows = ",".join(f"({i})" for i in range(200))
+    data = _sqlite_bytes(
+        tmp_path / "gen.sqlite",
+        "CREATE TABLE Packages (hnum INTEGER PRIMARY KEY, blob BLOB GENERATED ALWAYS AS (zeroblob(60000)) VIRTUAL);"
+        f"INSERT INTO Packages (hnum) VALUES {rows};",
+    )
+    assert len(data) < 200 * 60000
+    with pytest.raises(CatalogError, match="more bytes than the file"):
+        CAT.parse("var/lib/rpm/rpmdb.sqlite", data)
+
+
+def test_berkeley_db_entries_sharing_one_overflow_chain() -> None:
+    from tests.hostile.test_layers import bdb_shared_overflow
+
+    data = bdb_shared_overflow(page_size=4096, chain=20)
+    parsed = CAT.parse("var/lib/rpm/Packages", data)
+    # The first entry reads the chain (its value is no header: one issue); every other is refused.
+    assert len(parsed.issues) == 2, parsed.issues
+    assert "1000 entries name overflow pages another entry already used" in parsed.issues[0]
+
+
+def test_ndb_slots_naming_one_blob_are_read_once(rpm_root: rpms.RpmRoot, blobs: list[tuple[int, bytes]]) -> None:
+    data = bytearray(rpms.ndb_database(blobs[:1]))
+    first = bytes(data[32:48])
+    for i in range(1, 200):  # 199 more slots naming the same blocks
+        data[32 + 16 * i : 48 + 16 * i] = first
+    parsed = CAT.parse("usr/lib/sysimage/rpm/Packages.db", bytes(data))
+    assert len(parsed.packages) == 1
+    assert len(parsed.issues) == 1 and "199 slots" in parsed.issues[0]

@@ -109,3 +109,34 @@ def test_xml_restamp_touches_only_the_header() -> None:
     assert "<timestamp>2026-11-29T05:06:07.000890+00:00</timestamp>" in out
     assert out.count("&lt;timestamp&gt;") == 1
     assert not RESTAMP["cyclonedx-xml"].faithful("<bom/>")
+
+
+def test_request_key_normalises_platform_aliases() -> None:
+    # docs/cache.md promises normalised --platform values: the spellings platform matching treats as
+    # one platform must share one cached document.
+    base = DocumentRequest.of("r/x:1", ("linux/arm64",), "json", False)
+    for alias in ("linux/aarch64", "LINUX/ARM64/v8", "linux/arm64/8", "linux/aarch64,linux/arm64"):
+        other = DocumentRequest.of("r/x:1", (alias,), "json", False)
+        assert other.key() == base.key(), alias
+    assert DocumentRequest.of("r/x:1", ("linux/amd64",), "json", False).key() != base.key()
+
+
+def test_aliased_platform_hits_the_cached_document(tmp_path: Path) -> None:
+    cache = DocumentCache(tmp_path, fingerprint="f")
+    req = DocumentRequest.of("r/x:1", ("linux/aarch64",), "cyclonedx-json", False)
+    assert cache.put(req, DIGEST, 1, [Document("linux/arm64/v8", _cdx())])
+    hit = cache.get(DocumentRequest.of("r/x:1", ("linux/arm64",), "cyclonedx-json", False), DIGEST, lambda: STAMPS)
+    assert hit is not None
+
+
+def test_request_key_changes_with_scan_limits() -> None:
+    from provenant import limits
+
+    before = DocumentRequest.of("r/x:1", (), "json", False).key()
+    try:
+        limits.activate(limits.Limits(hardlinks=5), start_deadline=False)
+        assert DocumentRequest.of("r/x:1", (), "json", False).key() != before
+        limits.activate(limits.Limits(timeout=5), start_deadline=False)  # not a scan limit
+        assert DocumentRequest.of("r/x:1", (), "json", False).key() == before
+    finally:
+        limits.reset()
