@@ -12,9 +12,15 @@ import pytest
 from provenant.errors import AuthenticationError, RegistryError
 from provenant.reference import Reference
 from provenant.sources.registry import RegistryClient, RegistryOptions
-from provenant.sources.registry.redact import redact, remember, server_text
+from provenant.sources.registry.redact import redact, remember, reset, server_text
 
 NO_CONFIG = Path("/nonexistent/provenant-test/config.json")
+
+
+@pytest.fixture(autouse=True)
+def _no_remembered_secrets() -> None:
+    # Secrets are remembered process-wide; another test's password ("wrong") must not mask this one's prose.
+    reset()
 
 
 def test_basic_and_bearer_values_and_token_fields_are_masked() -> None:

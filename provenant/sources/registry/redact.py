@@ -35,6 +35,12 @@ def remember(*secrets: str | None) -> None:
         _known.update(s for s in secrets if s and len(s) >= _MIN_SECRET)
 
 
+def reset() -> None:
+    """Forget every remembered secret (tests; a library caller starting an unrelated run)."""
+    with _lock:
+        _known.clear()
+
+
 def redact(text: str) -> str:
     """``text`` with credentials and every remembered secret replaced by ``***``."""
     text = _CREDENTIAL.sub(lambda m: f"{m.group(1)} {MASK}", text)
