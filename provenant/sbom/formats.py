@@ -62,13 +62,24 @@ FORMATS: dict[str, Encoder] = {
 MULTI_IMAGE = frozenset({"table", "json"})
 
 
-def encode(result: SbomResult, fmt: str, *, merge: bool) -> list[Document]:
-    """Encode ``result`` as ``fmt``: one document per platform, or one for all with ``merge``."""
+def encode(result: SbomResult, fmt: str, *, merge: bool, validate: bool = False) -> list[Document]:
+    """Encode ``result`` as ``fmt``: one document per platform, or one for all with ``merge``.
+
+    ``validate`` checks each document against its format's schema (``sbom --validate``); it is off by
+    default because the encoders are valid by construction and the check costs more than encoding.
+    """
     encoder = FORMATS.get(fmt)
     if encoder is None:
         raise UsageError(f"unknown SBOM format {fmt!r}; choose one of: {', '.join(FORMATS)}")
     if merge or fmt in MULTI_IMAGE or len(result.images) == 1:
         merged = merge and len(result.images) > 1
         only = result.images[0].platform if len(result.images) == 1 and not merged else None
-        return [Document(only, encoder(result, result.images, merged))]
-    return [Document(img.platform, encoder(result, [img], False)) for img in result.images]
+        docs = [Document(only, encoder(result, result.images, merged))]
+    else:
+        docs = [Document(img.platform, encoder(result, [img], False)) for img in result.images]
+    if validate:
+        from provenant.sbom.validate import validate_document
+
+        for doc in docs:
+            validate_document(fmt, doc.text)
+    return docs
