@@ -41,6 +41,8 @@ OS_TYPES = frozenset({"deb", "apk", "rpm"})
 P = "provenant:"
 # Conservative: both formats reject homepages that are not URIs, and package metadata holds anything.
 _HOMEPAGE = re.compile(r"https?://[^\s\"<>\\^`{|}]+")
+# What cyclonedx-python-lib refuses as a URI (it raises): a stray '%', or two '#'.
+_BAD_URI = re.compile(r"%(?![0-9A-F]{2})|#.*#", re.IGNORECASE)
 
 
 def image_purl(name: str, digest: str, *, arch: str | None = None, tag: str | None = None) -> str:
@@ -65,7 +67,7 @@ def platform_arch(platform: str) -> str | None:
 def homepage(pkg: Package) -> str | None:
     """The package's homepage when it is a plain http(s) URL."""
     url = (pkg.homepage or "").strip()
-    return url if _HOMEPAGE.fullmatch(url) else None
+    return url if _HOMEPAGE.fullmatch(url) and not _BAD_URI.search(url) else None
 
 
 def is_application(pkg: Package) -> bool:
@@ -81,19 +83,20 @@ def _licenses(pkg: Package) -> list[LicenseExpression | DisjunctiveLicense]:
     return [DisjunctiveLicense(name=name) for name in dict.fromkeys(n.strip() for n in names) if name]
 
 
-def _properties(pkg: Package) -> list[Property]:
-    props = [Property(name=f"{P}found-by", value=pkg.found_by)]
+def property_pairs(pkg: Package) -> list[tuple[str, str]]:
+    """The ``provenant:`` properties of a package, as (name, value) pairs."""
+    props = [(f"{P}found-by", pkg.found_by)]
     layer = pkg.introduced_in or (pkg.locations[0] if pkg.locations else None)
     if layer is not None:
-        props.append(Property(name=f"{P}layer:index", value=str(layer.layer_index)))
-        props.append(Property(name=f"{P}layer:diff-id", value=layer.diff_id))
+        props.append((f"{P}layer:index", str(layer.layer_index)))
+        props.append((f"{P}layer:diff-id", layer.diff_id))
     if pkg.introduced_in is not None and pkg.introduced_in.created_by:
-        props.append(Property(name=f"{P}introduced-by", value=pkg.introduced_in.created_by))
+        props.append((f"{P}introduced-by", pkg.introduced_in.created_by))
     if pkg.source_package and pkg.source_package != pkg.name:
-        props.append(Property(name=f"{P}source-package", value=pkg.source_package))
+        props.append((f"{P}source-package", pkg.source_package))
     if pkg.arch:
-        props.append(Property(name=f"{P}arch", value=pkg.arch))
-    props += [Property(name=f"{P}metadata:{k}", value=v) for k, v in sorted(pkg.metadata.items()) if v]
+        props.append((f"{P}arch", pkg.arch))
+    props += [(f"{P}metadata:{k}", v) for k, v in sorted(pkg.metadata.items()) if v]
     return props
 
 
@@ -117,7 +120,7 @@ def _component(pkg: Package, ref_prefix: str) -> Component:
         evidence=ComponentEvidence(occurrences=[Occurrence(bom_ref=f"{ref}#{p}", location=p) for p in paths])
         if paths
         else None,
-        properties=_properties(pkg),
+        properties=[Property(name=n, value=v) for n, v in property_pairs(pkg)],
     )
 
 
@@ -197,9 +200,10 @@ def _linear_validation(bom: Bom) -> None:
     bom.register_dependency = register_known  # type: ignore[method-assign]
 
 
-def _issues(images: Sequence[ImageSbom], merged: bool) -> list[Property]:
+def issue_properties(images: Sequence[ImageSbom], merged: bool) -> list[tuple[str, str]]:
+    """One ``provenant:issue`` (name, value) per scan issue; merged documents name the platform."""
     return [
-        Property(name=f"{P}issue", value=f"{img.platform} {issue_text(i)}" if merged else issue_text(i))
+        (f"{P}issue", f"{img.platform} {issue_text(i)}" if merged else issue_text(i))
         for img in images
         for i in img.issues
     ]
@@ -220,7 +224,7 @@ def cyclonedx_bom(
         components=[Component(type=ComponentType.APPLICATION, name=tool.name, version=tool.version, group=tool.vendor)]
     )
     bom = Bom(serial_number=serial) if serial else Bom()
-    issues = _issues(images, merged_index is not None)
+    issues = [Property(name=n, value=v) for n, v in issue_properties(images, merged_index is not None)]
     if merged_index is None:
         img = images[0]
         top = _image_component(img, f"image:{img.manifest_digest}")

@@ -23,15 +23,17 @@ class Document:
 Encoder = Callable[["SbomResult", Sequence["ImageSbom"], bool], str]
 
 
-def _cyclonedx(fmt: str) -> Encoder:
-    def encode(result: SbomResult, images: Sequence[ImageSbom], merged: bool) -> str:
-        from provenant.sbom.cyclonedx import cyclonedx_bom, encode_cyclonedx
+def _cyclonedx_json(result: SbomResult, images: Sequence[ImageSbom], merged: bool) -> str:
+    from provenant.sbom.cyclonedx_json import cyclonedx_json
 
-        index = (result.reference, result.digest) if merged else None
-        bom = cyclonedx_bom(images, result.tool, merged_index=index)
-        return encode_cyclonedx(bom, "json" if fmt == "json" else "xml")
+    return cyclonedx_json(images, result.tool, merged_index=(result.reference, result.digest) if merged else None)
 
-    return encode
+
+def _cyclonedx_xml(result: SbomResult, images: Sequence[ImageSbom], merged: bool) -> str:
+    from provenant.sbom.cyclonedx import cyclonedx_bom, encode_cyclonedx
+
+    index = (result.reference, result.digest) if merged else None
+    return encode_cyclonedx(cyclonedx_bom(images, result.tool, merged_index=index), "xml")
 
 
 def _spdx(result: SbomResult, images: Sequence[ImageSbom], merged: bool) -> str:
@@ -52,8 +54,9 @@ def _json(result: SbomResult, images: Sequence[ImageSbom], merged: bool) -> str:
 
 
 FORMATS: dict[str, Encoder] = {
-    "cyclonedx-json": _cyclonedx("json"),
-    "cyclonedx-xml": _cyclonedx("xml"),
+    # JSON written directly (linear, the library's bytes); XML through cyclonedx-python-lib's model.
+    "cyclonedx-json": _cyclonedx_json,
+    "cyclonedx-xml": _cyclonedx_xml,
     "spdx-json": _spdx,
     "table": _table,
     "json": _json,

@@ -248,3 +248,101 @@ def test_cli_validate_flag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     checked = CliRunner().invoke(cli, [*args, "--validate"])
     assert checked.exit_code == 2
     assert "the cyclonedx-json document does not validate" in checked.stderr
+
+
+# --- CycloneDX JSON written directly: byte for byte what cyclonedx-python-lib writes ---------------
+
+
+def _edge_packages() -> list[Package]:
+    """What package metadata holds in the wild: empty fields, odd URLs, control characters, duplicates."""
+    loc = Location(path="usr/lib/x", layer_index=0, layer_digest=LAYER, diff_id=DIFF)
+    return [
+        Package(name="empty", version="", type="deb", description="", supplier="", found_by="dpkg"),
+        Package(
+            name="odd-url",
+            version="1",
+            type="npm",
+            purl="pkg:npm/odd-url@1",
+            homepage="https://example.org/a[b]'c?q=1#frag",
+            licenses=["MIT ", "MIT", "", "Custom"],
+            metadata={"empty": "", "k": "v"},
+            found_by="npm",
+            locations=[loc, loc],
+        ),
+        Package(
+            name="пакет-ü\x1b[31m",
+            version="2.0\u202e",
+            type="pypi",
+            purl="pkg:pypi/paket@2.0",
+            description='quote " backslash \\ tab \t nul \x00',
+            supplier="Ünïcode <u@example.org>",
+            homepage="https://example.org/%zz",  # the library refuses it: left out
+            license_expression="GPL-2.0-or-later WITH Classpath-exception-2.0",
+            found_by="python",
+        ),
+        Package(
+            name="hello",
+            version="(devel)",
+            type="golang",
+            purl="pkg:golang/example.com/hello@(devel)",
+            metadata={"main_package": "true"},
+            found_by="go",
+            introduced_in=IntroducedIn(layer_index=1, layer_digest=LAYER, diff_id=DIFF, created_by=None),
+        ),
+        Package(
+            name="Same",
+            version="1",
+            type="npm",
+            purl="pkg:npm/same@1",
+            license_expression="mit or apache-2.0",
+            found_by="npm",
+        ),
+        Package(name="same", version="1", type="npm", purl="pkg:npm/same@1?x=y", found_by="npm"),
+    ]
+
+
+def _variants() -> list[tuple[str, list[ImageSbom], tuple[str, str] | None]]:
+    from provenant.sbom.result import ScanIssue
+    from tests.unit.test_sbom_encoders import ARM64
+    from tests.unit.test_sbom_encoders import _image as sample
+
+    issue = ScanIssue(reason="bad\nfile", path="a/b", layer_index=1, layer_digest=LAYER, cataloger="npm")
+    edge = _image(0).model_copy(
+        update={
+            "packages": _edge_packages(),
+            "issues": [issue, issue],
+            "tag": "v1",
+            "distro": Distro(id="wolfi", version_id=None, pretty_name=None),
+        }
+    )
+    index = ("registry.example.com/team/app:1.0", "sha256:" + "e" * 64)
+    return [
+        ("sample", [sample()], None),
+        ("sample without distro", [sample(distro=False)], None),
+        ("sample merged", [sample(), sample("linux/arm64", ARM64)], index),
+        ("edge cases", [edge], None),
+        ("edge cases merged", [edge, sample("linux/arm64", ARM64)], index),
+        ("synthetic", [_image(45)], None),
+        ("no packages", [_image(0).model_copy(update={"distro": None})], None),
+    ]
+
+
+@pytest.mark.parametrize("case", range(7))
+def test_direct_cyclonedx_json_is_the_librarys_bytes(case: int) -> None:
+    from uuid import UUID
+
+    from provenant.sbom.cyclonedx_json import cyclonedx_json
+
+    _, images, index = _variants()[case]
+    serial = UUID("3e671687-395b-41f5-a30f-a58921a69b79")
+    library = encode_cyclonedx(cyclonedx_bom(images, TOOL, merged_index=index, serial=serial, timestamp=WHEN), "json")
+    assert cyclonedx_json(images, TOOL, merged_index=index, serial=serial, timestamp=WHEN) == library
+
+
+def test_cli_cyclonedx_json_goes_through_the_direct_encoder(library_registrations: list[str]) -> None:
+    import sys
+
+    sys.modules.pop("cyclonedx.output", None)
+    (doc,) = formats.encode(_result(300), "cyclonedx-json", merge=False)
+    assert doc.text.count('"ref": ') == 300 + 2
+    assert "cyclonedx.output" not in sys.modules  # the library's writer is not even imported
