@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from json.encoder import encode_basestring_ascii as _escape
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -209,15 +210,32 @@ def cyclonedx_json(
     body: Obj = {"metadata": metadata, "serialNumber": (serial or uuid4()).urn, "version": 1}
     _set(body, "components", _sorted_components(components))
     _set(body, "dependencies", sorted(graph, key=lambda d: d["ref"]))
-    # The library's writer sorts keys, then appends these three to the parsed result.
-    doc = _sort_keys(body)
-    doc.update({"$schema": SCHEMA, "bomFormat": "CycloneDX", "specVersion": "1.6"})
-    return json.dumps(doc, indent=2)
+    # The library's writer sorts keys, then appends these three (json.dumps(indent=2) of the whole).
+    text = dumps_indent2(body, sort_keys=True)
+    tail = {"$schema": SCHEMA, "bomFormat": "CycloneDX", "specVersion": "1.6"}
+    return text[: -len("\n}")] + "".join(f",\n  {_escape(k)}: {_escape(v)}" for k, v in tail.items()) + "\n}"
 
 
-def _sort_keys(value: Any) -> Any:
+def dumps_indent2(value: Any, pad: str = "", *, sort_keys: bool = False) -> str:
+    """``json.dumps(value, indent=2, sort_keys=…)`` for dicts, lists, strings, ints, bools and None, faster.
+
+    With an indent, the standard library falls back to its pure-Python encoder, which passes every
+    piece through one generator per nesting level; this builds each container's text directly and
+    escapes strings with the same C function (``ensure_ascii``).
+    """
+    if isinstance(value, str):
+        return _escape(value)
+    inner = pad + "  "
     if isinstance(value, dict):
-        return {k: _sort_keys(value[k]) for k in sorted(value)}
+        if not value:
+            return "{}"
+        sep = ",\n" + inner
+        pairs = sorted(value.items()) if sort_keys else value.items()
+        items = sep.join(_escape(k) + ": " + dumps_indent2(v, inner, sort_keys=sort_keys) for k, v in pairs)
+        return "{\n" + inner + items + "\n" + pad + "}"
     if isinstance(value, list):
-        return [_sort_keys(v) for v in value]
-    return value
+        if not value:
+            return "[]"
+        sep = ",\n" + inner
+        return "[\n" + inner + sep.join(dumps_indent2(v, inner, sort_keys=sort_keys) for v in value) + "\n" + pad + "]"
+    return json.dumps(value)  # int, bool, None
