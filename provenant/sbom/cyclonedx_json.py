@@ -22,7 +22,7 @@ from uuid import UUID, uuid4
 from packageurl import PackageURL
 
 from provenant.catalog.licenses import spdx_expression
-from provenant.sbom.cyclonedx import (
+from provenant.sbom.fields import (
     OS_TYPES,
     P,
     homepage,
@@ -49,6 +49,11 @@ _URI_REPLACEMENTS = (
     ("{", "%7B"),
     ("}", "%7D"),
 )
+
+
+def _timestamp(when: datetime) -> str:
+    """As py-serializable writes it: ISO 8601, a naive time taken as local time."""
+    return (when.astimezone() if when.tzinfo is None else when).isoformat()
 
 
 def _uri(url: str) -> str:
@@ -173,13 +178,11 @@ def cyclonedx_json(
     timestamp: datetime | None = None,
 ) -> str:
     """The document :func:`~provenant.sbom.cyclonedx.cyclonedx_bom` + ``encode_cyclonedx(…, "json")`` give."""
-    from py_serializable.helpers import XsdDateTime  # the library's own timestamp form
-
     if not images or (merged_index is None and len(images) != 1):
         raise ValueError(f"a CycloneDX document holds one image, or several with merged_index (got {len(images)})")
     tool_component = {"type": "application", "name": tool.name, "version": tool.version, "group": tool.vendor}
     metadata: Obj = {
-        "timestamp": XsdDateTime.serialize(timestamp or datetime.now(tz=UTC)),
+        "timestamp": _timestamp(timestamp or datetime.now(tz=UTC)),
         "tools": {"components": [tool_component]},
     }
     _set(metadata, "properties", _properties(issue_properties(images, merged_index is not None)))

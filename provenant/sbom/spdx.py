@@ -27,7 +27,7 @@ from spdx_tools.spdx.writer.json.json_writer import write_document_to_stream
 
 from provenant.catalog.licenses import LICENSE_REF, parsed_expression, spdx_expression
 from provenant.sbom import model
-from provenant.sbom.cyclonedx import OS_TYPES, homepage, image_purl, is_application, platform_arch
+from provenant.sbom.fields import OS_TYPES, homepage, image_purl, is_application, platform_arch
 from provenant.sbom.result import ImageSbom, ToolInfo
 
 NAMESPACE_BASE = "https://provenant.dev/spdxdocs"
