@@ -214,13 +214,13 @@ def cyclonedx_json(
     _set(body, "components", _sorted_components(components))
     _set(body, "dependencies", sorted(graph, key=lambda d: d["ref"]))
     # The library's writer sorts keys, then appends these three (json.dumps(indent=2) of the whole).
-    text = dumps_indent2(body, sort_keys=True)
+    text = dumps_indented(body, sort_keys=True)
     tail = {"$schema": SCHEMA, "bomFormat": "CycloneDX", "specVersion": "1.6"}
     return text[: -len("\n}")] + "".join(f",\n  {_escape(k)}: {_escape(v)}" for k, v in tail.items()) + "\n}"
 
 
-def dumps_indent2(value: Any, pad: str = "", *, sort_keys: bool = False) -> str:
-    """``json.dumps(value, indent=2, sort_keys=…)`` for dicts, lists, strings, ints, bools and None, faster.
+def dumps_indented(value: Any, step: str = "  ", *, sort_keys: bool = False, pad: str = "") -> str:
+    """``json.dumps(value, indent=len(step), sort_keys=…)`` for dicts, lists, str, int, bool and None, faster.
 
     With an indent, the standard library falls back to its pure-Python encoder, which passes every
     piece through one generator per nesting level; this builds each container's text directly and
@@ -228,17 +228,18 @@ def dumps_indent2(value: Any, pad: str = "", *, sort_keys: bool = False) -> str:
     """
     if isinstance(value, str):
         return _escape(value)
-    inner = pad + "  "
+    inner = pad + step
     if isinstance(value, dict):
         if not value:
             return "{}"
         sep = ",\n" + inner
         pairs = sorted(value.items()) if sort_keys else value.items()
-        items = sep.join(_escape(k) + ": " + dumps_indent2(v, inner, sort_keys=sort_keys) for k, v in pairs)
+        items = sep.join(_escape(k) + ": " + dumps_indented(v, step, sort_keys=sort_keys, pad=inner) for k, v in pairs)
         return "{\n" + inner + items + "\n" + pad + "}"
     if isinstance(value, list):
         if not value:
             return "[]"
         sep = ",\n" + inner
-        return "[\n" + inner + sep.join(dumps_indent2(v, inner, sort_keys=sort_keys) for v in value) + "\n" + pad + "]"
+        body = sep.join(dumps_indented(v, step, sort_keys=sort_keys, pad=inner) for v in value)
+        return "[\n" + inner + body + "\n" + pad + "]"
     return json.dumps(value)  # int, bool, None

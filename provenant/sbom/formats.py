@@ -37,10 +37,9 @@ def _cyclonedx_xml(result: SbomResult, images: Sequence[ImageSbom], merged: bool
 
 
 def _spdx(result: SbomResult, images: Sequence[ImageSbom], merged: bool) -> str:
-    from provenant.sbom.spdx import encode_spdx_json, spdx_document
+    from provenant.sbom.spdx_json import spdx_json
 
-    index = (result.reference, result.digest) if merged else None
-    return encode_spdx_json(spdx_document(images, result.tool, merged_index=index))
+    return spdx_json(images, result.tool, merged_index=(result.reference, result.digest) if merged else None)
 
 
 def _table(result: SbomResult, images: Sequence[ImageSbom], merged: bool) -> str:
@@ -54,7 +53,7 @@ def _json(result: SbomResult, images: Sequence[ImageSbom], merged: bool) -> str:
 
 
 FORMATS: dict[str, Encoder] = {
-    # JSON written directly (linear, the library's bytes); XML through cyclonedx-python-lib's model.
+    # JSON written directly (linear, the libraries' bytes); XML through cyclonedx-python-lib's model.
     "cyclonedx-json": _cyclonedx_json,
     "cyclonedx-xml": _cyclonedx_xml,
     "spdx-json": _spdx,

@@ -356,3 +356,27 @@ def test_cyclonedx_json_needs_no_cyclonedx_library(tmp_path: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split(" ", 1)
     assert out == ["302", "[]\n"]  # every package, the image and the OS in the graph; no cyclonedx module
+
+
+@pytest.mark.parametrize("case", range(7))
+@pytest.mark.parametrize("seed", [None, "seed"])
+def test_direct_spdx_json_is_spdx_tools_bytes(case: int, seed: str | None) -> None:
+    from provenant.sbom.spdx_json import spdx_json
+
+    _, images, index = _variants()[case]
+    library = encode_spdx_json(spdx_document(images, TOOL, merged_index=index, namespace_seed=seed, created=WHEN))
+    assert spdx_json(images, TOOL, merged_index=index, namespace_seed=seed, created=WHEN) == library
+
+
+def test_direct_spdx_json_of_local_time() -> None:
+    """A naive or non-UTC creation time is written as spdx-tools writes it."""
+    from datetime import timedelta, timezone
+
+    from provenant.sbom.spdx_json import spdx_json
+
+    for when in (
+        datetime(2025, 1, 2, 3, 4, 5, 678),
+        datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=5))),
+    ):
+        library = encode_spdx_json(spdx_document([_image(3)], TOOL, created=when))
+        assert spdx_json([_image(3)], TOOL, created=when) == library
