@@ -4,8 +4,9 @@ For each N (default 100, 1,000 and 10,000) and for 2N, builds a synthetic OCI la
 across deb, npm and pypi (:mod:`benchmarks.pkgimage`), scans and catalogs it once in-process (timed:
 ``scan``), then encodes the result in each format in a fresh process: the time printed is one cold
 encode in that process (imports excluded; every one-time cost a CLI run pays, such as building the
-SPDX licensing index, included), the best of ``--repeat`` processes. Then the ratio time(2N)/time(N)
-per format: linear encoders stay near 2.
+SPDX licensing index, included), the best of ``--repeat`` processes: wall seconds, and CPU seconds
+of the process (steadier than wall time on a loaded machine). Then the ratio time(2N)/time(N) per
+format, of both: linear encoders stay near 2.
 
 Run: ``.venv/bin/python benchmarks/encode_formats.py [--sizes 100,1000,10000] [--repeat 3]``.
 """
@@ -35,10 +36,10 @@ def encode_once(result_file: Path, fmt: str) -> None:
     from provenant.sbom.result import SbomResult
 
     result = SbomResult.model_validate_json(result_file.read_bytes())
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     docs = encode(result, fmt, merge=False)
-    seconds = time.perf_counter() - start
-    print(f"{seconds:.6f} {sum(len(d.text) for d in docs)}")
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    print(f"{seconds:.6f} {cpu:.6f} {sum(len(d.text) for d in docs)}")
 
 
 def scan(ref: str, dest: Path) -> tuple[float, int]:
@@ -54,18 +55,18 @@ def scan(ref: str, dest: Path) -> tuple[float, int]:
     return seconds, sum(len(img.packages) for img in result.images)
 
 
-def timed_encode(result_file: Path, fmt: str, repeat: int) -> float:
-    """Best of ``repeat`` fresh processes."""
-    best = float("inf")
+def timed_encode(result_file: Path, fmt: str, repeat: int) -> tuple[float, float]:
+    """Wall and CPU seconds, each the best of ``repeat`` fresh processes."""
+    wall = cpu = float("inf")
     for _ in range(repeat):
         out = subprocess.run(
             [sys.executable, __file__, "--encode-one", str(result_file), fmt],
             capture_output=True,
             text=True,
             check=True,
-        )
-        best = min(best, float(out.stdout.split()[0]))
-    return best
+        ).stdout.split()
+        wall, cpu = min(wall, float(out[0])), min(cpu, float(out[1]))
+    return wall, cpu
 
 
 def main() -> None:
@@ -82,18 +83,22 @@ def main() -> None:
 
     formats = [f for f in args.formats.split(",") if f]
     sizes = [int(n) for n in args.sizes.split(",") if n]
-    times: dict[int, dict[str, float]] = {}
-    print(f"{'N':>7} {'found':>7} {'scan s':>8} " + " ".join(f"{f:>15}" for f in formats))
+    times: dict[int, dict[str, tuple[float, float]]] = {}
+    print("seconds to encode, wall / CPU (best of --repeat fresh processes)")
+    print(f"{'N':>7} {'found':>7} {'scan s':>8} " + " ".join(f"{f:>17}" for f in formats))
     with tempfile.TemporaryDirectory() as tmp:
         for n in sorted({m for size in sizes for m in (size, 2 * size)}):
             ref = write_package_image(Path(tmp) / f"img{n}", n)
             result_file = Path(tmp) / f"result{n}.json"
             scan_s, found = scan(ref, result_file)
             times[n] = {fmt: timed_encode(result_file, fmt, args.repeat) for fmt in formats}
-            print(f"{n:>7} {found:>7} {scan_s:>8.3f} " + " ".join(f"{times[n][f]:>15.3f}" for f in formats), flush=True)
-    print("time(2N)/time(N):")
+            cells = " ".join(f"{times[n][f][0]:>8.3f}/{times[n][f][1]:<8.3f}" for f in formats)
+            print(f"{n:>7} {found:>7} {scan_s:>8.3f} {cells}", flush=True)
+    print("time(2N)/time(N), wall / CPU:")
     for n in sizes:
-        ratios = " ".join(f"{times[2 * n][f] / times[n][f]:>15.2f}" for f in formats)
+        ratios = " ".join(
+            f"{times[2 * n][f][0] / times[n][f][0]:>8.2f}/{times[2 * n][f][1] / times[n][f][1]:<8.2f}" for f in formats
+        )
         print(f"{n:>7} {'':>7} {'':>8} {ratios}")
 
 
