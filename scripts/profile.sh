@@ -6,6 +6,9 @@
 # then the top N functions by cumulative time, by own time, and the callers of the top own-time ones.
 # DIR defaults to ./profile-<UTC time>; N to 40. Python is $PYTHON, else .venv/bin/python, else python3.
 # The command's stdout/stderr go where they usually go; the report path is printed on stderr at the end.
+# cProfile sees only the main thread: layer scans run in worker threads unless the command is given
+# --workers 1 (then they run in the main thread and show up), e.g.
+#   scripts/profile.sh sbom --no-cache --workers 1 -o cyclonedx-json=/dev/null oci:/tmp/img:1
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 OUT="" TOP=40
