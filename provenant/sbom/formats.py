@@ -23,22 +23,23 @@ class Document:
 Encoder = Callable[["SbomResult", Sequence["ImageSbom"], bool], str]
 
 
-def _cyclonedx(fmt: str) -> Encoder:
-    def encode(result: SbomResult, images: Sequence[ImageSbom], merged: bool) -> str:
-        from provenant.sbom.cyclonedx import cyclonedx_bom, encode_cyclonedx
+def _cyclonedx_json(result: SbomResult, images: Sequence[ImageSbom], merged: bool) -> str:
+    from provenant.sbom.cyclonedx_json import cyclonedx_json
 
-        index = (result.reference, result.digest) if merged else None
-        bom = cyclonedx_bom(images, result.tool, merged_index=index)
-        return encode_cyclonedx(bom, "json" if fmt == "json" else "xml")
+    return cyclonedx_json(images, result.tool, merged_index=(result.reference, result.digest) if merged else None)
 
-    return encode
+
+def _cyclonedx_xml(result: SbomResult, images: Sequence[ImageSbom], merged: bool) -> str:
+    from provenant.sbom.cyclonedx import cyclonedx_bom, encode_cyclonedx
+
+    index = (result.reference, result.digest) if merged else None
+    return encode_cyclonedx(cyclonedx_bom(images, result.tool, merged_index=index), "xml")
 
 
 def _spdx(result: SbomResult, images: Sequence[ImageSbom], merged: bool) -> str:
-    from provenant.sbom.spdx import encode_spdx_json, spdx_document
+    from provenant.sbom.spdx_json import spdx_json
 
-    index = (result.reference, result.digest) if merged else None
-    return encode_spdx_json(spdx_document(images, result.tool, merged_index=index))
+    return spdx_json(images, result.tool, merged_index=(result.reference, result.digest) if merged else None)
 
 
 def _table(result: SbomResult, images: Sequence[ImageSbom], merged: bool) -> str:
@@ -52,8 +53,9 @@ def _json(result: SbomResult, images: Sequence[ImageSbom], merged: bool) -> str:
 
 
 FORMATS: dict[str, Encoder] = {
-    "cyclonedx-json": _cyclonedx("json"),
-    "cyclonedx-xml": _cyclonedx("xml"),
+    # JSON written directly (linear, the libraries' bytes); XML through cyclonedx-python-lib's model.
+    "cyclonedx-json": _cyclonedx_json,
+    "cyclonedx-xml": _cyclonedx_xml,
     "spdx-json": _spdx,
     "table": _table,
     "json": _json,
@@ -62,13 +64,24 @@ FORMATS: dict[str, Encoder] = {
 MULTI_IMAGE = frozenset({"table", "json"})
 
 
-def encode(result: SbomResult, fmt: str, *, merge: bool) -> list[Document]:
-    """Encode ``result`` as ``fmt``: one document per platform, or one for all with ``merge``."""
+def encode(result: SbomResult, fmt: str, *, merge: bool, validate: bool = False) -> list[Document]:
+    """Encode ``result`` as ``fmt``: one document per platform, or one for all with ``merge``.
+
+    ``validate`` checks each document against its format's schema (``sbom --validate``); it is off by
+    default because the encoders are valid by construction and the check costs more than encoding.
+    """
     encoder = FORMATS.get(fmt)
     if encoder is None:
         raise UsageError(f"unknown SBOM format {fmt!r}; choose one of: {', '.join(FORMATS)}")
     if merge or fmt in MULTI_IMAGE or len(result.images) == 1:
         merged = merge and len(result.images) > 1
         only = result.images[0].platform if len(result.images) == 1 and not merged else None
-        return [Document(only, encoder(result, result.images, merged))]
-    return [Document(img.platform, encoder(result, [img], False)) for img in result.images]
+        docs = [Document(only, encoder(result, result.images, merged))]
+    else:
+        docs = [Document(img.platform, encoder(result, [img], False)) for img in result.images]
+    if validate:
+        from provenant.sbom.validate import validate_document
+
+        for doc in docs:
+            validate_document(fmt, doc.text)
+    return docs

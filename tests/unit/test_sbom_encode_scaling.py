@@ -1,0 +1,382 @@
+"""Encoders linear in packages, measured by structure (calls), not wall time; ``--validate``; a thread race.
+
+- CycloneDX: the dependency graph is built directly, and the ``Bom.validate()`` every outputter runs
+  never falls back to cyclonedx-python-lib's ``register_dependency`` (a search of every dependency).
+- SPDX: one licensing index per process (``get_spdx_licensing`` once, not once per package) and one
+  parse per distinct expression, however many packages carry it.
+- The licensing index is safe to share between the threads that catalog layers.
+- ``sbom --validate`` checks every format; without it nothing is validated.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import license_expression
+import pytest
+from click.testing import CliRunner
+from cyclonedx.model.bom import Bom
+
+from fixtures.layers import File, build_layer
+from fixtures.ociimage import ImageSpec, Platform, Step, build_image, write_layout
+from provenant.catalog import licenses
+from provenant.catalog.base import Distro
+from provenant.errors import ProvenantError
+from provenant.sbom import formats
+from provenant.sbom.cyclonedx import cyclonedx_bom, encode_cyclonedx
+from provenant.sbom.model import IntroducedIn, Location, Package
+from provenant.sbom.result import ImageSbom, SbomResult, ToolInfo
+from provenant.sbom.spdx import encode_spdx_json, spdx_document
+from provenant.sbom.validate import validate_document
+
+TOOL = ToolInfo(version="0.0.0-test")
+WHEN = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+LAYER, DIFF = "sha256:" + "1" * 64, "sha256:" + "2" * 64
+EXPRESSIONS = ("MIT", "Apache-2.0 OR MIT", "GPL-2.0-or-later AND LGPL-2.1-or-later", "LicenseRef-custom")
+
+
+def _image(n: int) -> ImageSbom:
+    """``n`` packages, a third each deb / npm / pypi, licenses cycling through four expressions."""
+    types = ("deb", "npm", "pypi")
+    packages = [
+        Package(
+            name=f"pkg{i}",
+            version=f"1.{i}",
+            type=types[i % 3],
+            purl=f"pkg:{types[i % 3]}/pkg{i}@1.{i}",
+            license_expression=EXPRESSIONS[i % len(EXPRESSIONS)],
+            found_by="test",
+            locations=[Location(path=f"p/{i}", layer_index=0, layer_digest=LAYER, diff_id=DIFF)],
+            introduced_in=IntroducedIn(layer_index=0, layer_digest=LAYER, diff_id=DIFF, created_by="RUN x"),
+        )
+        for i in range(n)
+    ]
+    return ImageSbom(
+        name="registry.example.com/app",
+        platform="linux/amd64",
+        manifest_digest="sha256:" + "c" * 64,
+        config_digest="sha256:" + "d" * 64,
+        distro=Distro(id="debian", version_id="12", pretty_name="Debian GNU/Linux 12 (bookworm)"),
+        layers=[],
+        packages=packages,
+    )
+
+
+@pytest.fixture
+def library_registrations(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every call that reaches cyclonedx-python-lib's own ``Bom.register_dependency``."""
+    calls: list[str] = []
+    original = Bom.register_dependency
+
+    def counting(self: Bom, target: Any, depends_on: Any = None) -> None:
+        calls.append(str(target.bom_ref))
+        original(self, target, depends_on)
+
+    monkeypatch.setattr(Bom, "register_dependency", counting)
+    yield calls
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+@pytest.mark.parametrize("n", [30, 60])
+def test_cyclonedx_graph_never_searched_per_component(library_registrations: list[str], fmt: str, n: int) -> None:
+    bom = cyclonedx_bom([_image(n)], TOOL, timestamp=WHEN)
+    text = encode_cyclonedx(bom, "json" if fmt == "json" else "xml")
+    assert library_registrations == []  # before: n + 3 calls, each a search of every dependency
+    # ... and the graph is complete: image, OS and every package have their entry.
+    assert len(bom.dependencies) == n + 2
+    assert text.count("pkg:deb/pkg") >= n // 3
+
+
+def test_cyclonedx_merged_graph_never_searched(library_registrations: list[str]) -> None:
+    one = _image(20)
+    other = one.model_copy(update={"platform": "linux/arm64", "manifest_digest": "sha256:" + "e" * 64})
+    bom = cyclonedx_bom([one, other], TOOL, merged_index=("r:1", "sha256:" + "f" * 64), timestamp=WHEN)
+    encode_cyclonedx(bom, "json")
+    assert library_registrations == []
+    assert len(bom.dependencies) == 2 * (20 + 2) + 1  # each platform's graph, and the index → platforms
+
+
+@pytest.fixture
+def fresh_licensing(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """A process without a licensing index or cached parses; counts ``get_spdx_licensing`` calls."""
+    builds: list[int] = []
+    original = license_expression.get_spdx_licensing
+
+    def counting(*args: Any, **kwargs: Any) -> license_expression.Licensing:
+        builds.append(1)
+        return original(*args, **kwargs)
+
+    for module in (license_expression, licenses):
+        monkeypatch.setattr(module, "get_spdx_licensing", counting)
+    monkeypatch.setattr(licenses, "_index", [])
+    licenses.spdx_expression.cache_clear()
+    licenses.parsed_expression.cache_clear()
+    licenses.to_spdx.cache_clear()
+    yield builds
+    licenses.spdx_expression.cache_clear()
+    licenses.parsed_expression.cache_clear()
+    licenses.to_spdx.cache_clear()
+
+
+def test_licensing_index_built_once_for_every_package_and_format(fresh_licensing: list[int]) -> None:
+    img = _image(40)
+    encode_spdx_json(spdx_document([img], TOOL, created=WHEN))
+    encode_cyclonedx(cyclonedx_bom([img], TOOL, timestamp=WHEN), "json")
+    licenses.to_spdx("GPL-2+ or Artistic")
+    assert len(fresh_licensing) == 1  # before: once per package in each encoder
+
+
+def test_each_expression_parsed_once_whatever_the_package_count(
+    fresh_licensing: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parses: list[str] = []
+    original = license_expression.Licensing.parse
+
+    def counting(self: license_expression.Licensing, expression: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(expression, str):  # the library re-parses parsed objects internally: not a parse of text
+            parses.append(expression)
+        return original(self, expression, *args, **kwargs)
+
+    monkeypatch.setattr(license_expression.Licensing, "parse", counting)
+    doc = spdx_document([_image(80)], TOOL, created=WHEN)
+    # spdx_expression parses twice to check an expression, parsed_expression once to hand it to spdx-tools.
+    assert len(parses) <= 3 * len(EXPRESSIONS)
+    declared = [p.license_declared for p in doc.packages if p.name.startswith("pkg")]
+    assert len({id(d) for d in declared}) == len(EXPRESSIONS)  # shared parsed objects, not one per package
+
+
+def test_licensing_index_safe_to_share_between_threads(
+    fresh_licensing: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """license-expression publishes a tokenizer before building its automaton: a second thread used the half-built one.
+
+    The automaton build is slowed down so that the other threads arrive while the first one to parse
+    runs it; before the fix they failed with "'object' object has no attribute 'children'" (the layer's file was then
+    reported as unparseable and its package lost).
+    """
+    from license_expression import _pyahocorasick
+
+    original = _pyahocorasick.Trie.make_automaton
+
+    def slow(self: Any) -> None:
+        time.sleep(0.3)
+        original(self)
+
+    monkeypatch.setattr(_pyahocorasick.Trie, "make_automaton", slow)
+    licenses.spdx_licensing()  # the index exists (the catalog or an encoder asked for it) before the threads parse
+    start = threading.Barrier(4)
+    results: list[str | None] = []
+    errors: list[BaseException] = []
+
+    def parse() -> None:
+        start.wait()
+        try:
+            results.append(licenses.to_spdx("GPL-3.0-or-later WITH GCC-exception-3.1"))
+        except Exception as exc:  # the failure being tested for
+            errors.append(exc)
+
+    threads = [threading.Thread(target=parse) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert results == ["GPL-3.0-or-later WITH GCC-exception-3.1"] * 4
+
+
+def _result(n: int) -> SbomResult:
+    return SbomResult(
+        reference="registry.example.com/app:1",
+        source="registry",
+        digest="sha256:" + "c" * 64,
+        media_type="application/vnd.oci.image.manifest.v1+json",
+        tool=TOOL,
+        images=[_image(n)],
+    )
+
+
+@pytest.mark.parametrize("fmt", list(formats.FORMATS))
+def test_every_format_validates(fmt: str) -> None:
+    (doc,) = formats.encode(_result(12), fmt, merge=False, validate=True)
+    validate_document(fmt, doc.text)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "broken"),
+    [
+        ("cyclonedx-json", '{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [{"name": 1}]}'),
+        ("cyclonedx-xml", '<?xml version="1.0" ?><bom xmlns="http://cyclonedx.org/schema/bom/1.6"><x/></bom>'),
+        ("spdx-json", '{"spdxVersion": "SPDX-2.3", "SPDXID": "SPDXRef-DOCUMENT"}'),
+        ("json", '{"reference": 1}'),
+    ],
+)
+def test_invalid_document_is_one_line_error(fmt: str, broken: str) -> None:
+    with pytest.raises(ProvenantError, match=f"the {fmt} document does not validate") as info:
+        validate_document(fmt, broken)
+    assert "\n" not in info.value.diagnostics()
+
+
+def _layout(tmp_path: Path) -> str:
+    tree = {
+        "etc/os-release": File(b'ID=debian\nVERSION_ID="12"\n'),
+        "app/node_modules/left-pad/package.json": File(b'{"name": "left-pad", "version": "1.3.0", "license": "MIT"}'),
+    }
+    image = build_image(
+        ImageSpec(platform=Platform("linux", "amd64"), steps=[Step("COPY . /", build_layer(tree))], config={})
+    )
+    write_layout(tmp_path / "img", [("1", image.manifest)], image.blobs())
+    return f"oci:{tmp_path / 'img'}:1"
+
+
+def test_cli_validate_flag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from provenant.cli.main import cli
+
+    ref = _layout(tmp_path)
+    args = ["sbom", "--no-cache", "--cache-dir", str(tmp_path / "c"), ref, "-o", "cyclonedx-json"]
+    ok = CliRunner().invoke(cli, [*args, "--validate"])
+    assert ok.exit_code == 0, ok.output
+    assert "pkg:npm/left-pad@1.3.0" in ok.stdout
+
+    monkeypatch.setitem(formats.FORMATS, "cyclonedx-json", lambda result, images, merged: '{"bomFormat": 1}')
+    unchecked = CliRunner().invoke(cli, args)
+    assert unchecked.exit_code == 0  # not validated unless asked
+    checked = CliRunner().invoke(cli, [*args, "--validate"])
+    assert checked.exit_code == 2
+    assert "the cyclonedx-json document does not validate" in checked.stderr
+
+
+# --- CycloneDX JSON written directly: byte for byte what cyclonedx-python-lib writes ---------------
+
+
+def _edge_packages() -> list[Package]:
+    """What package metadata holds in the wild: empty fields, odd URLs, control characters, duplicates."""
+    loc = Location(path="usr/lib/x", layer_index=0, layer_digest=LAYER, diff_id=DIFF)
+    return [
+        Package(name="empty", version="", type="deb", description="", supplier="", found_by="dpkg"),
+        Package(
+            name="odd-url",
+            version="1",
+            type="npm",
+            purl="pkg:npm/odd-url@1",
+            homepage="https://example.org/a[b]'c?q=1#frag",
+            licenses=["MIT ", "MIT", "", "Custom"],
+            metadata={"empty": "", "k": "v"},
+            found_by="npm",
+            locations=[loc, loc],
+        ),
+        Package(
+            name="пакет-ü\x1b[31m",
+            version="2.0\u202e",
+            type="pypi",
+            purl="pkg:pypi/paket@2.0",
+            description='quote " backslash \\ tab \t nul \x00',
+            supplier="Ünïcode <u@example.org>",
+            homepage="https://example.org/%zz",  # the library refuses it: left out
+            license_expression="GPL-2.0-or-later WITH Classpath-exception-2.0",
+            found_by="python",
+        ),
+        Package(
+            name="hello",
+            version="(devel)",
+            type="golang",
+            purl="pkg:golang/example.com/hello@(devel)",
+            metadata={"main_package": "true"},
+            found_by="go",
+            introduced_in=IntroducedIn(layer_index=1, layer_digest=LAYER, diff_id=DIFF, created_by=None),
+        ),
+        Package(
+            name="Same",
+            version="1",
+            type="npm",
+            purl="pkg:npm/same@1",
+            license_expression="mit or apache-2.0",
+            found_by="npm",
+        ),
+        Package(name="same", version="1", type="npm", purl="pkg:npm/same@1?x=y", found_by="npm"),
+    ]
+
+
+def _variants() -> list[tuple[str, list[ImageSbom], tuple[str, str] | None]]:
+    from provenant.sbom.result import ScanIssue
+    from tests.unit.test_sbom_encoders import ARM64
+    from tests.unit.test_sbom_encoders import _image as sample
+
+    issue = ScanIssue(reason="bad\nfile", path="a/b", layer_index=1, layer_digest=LAYER, cataloger="npm")
+    edge = _image(0).model_copy(
+        update={
+            "packages": _edge_packages(),
+            "issues": [issue, issue],
+            "tag": "v1",
+            "distro": Distro(id="wolfi", version_id=None, pretty_name=None),
+        }
+    )
+    index = ("registry.example.com/team/app:1.0", "sha256:" + "e" * 64)
+    return [
+        ("sample", [sample()], None),
+        ("sample without distro", [sample(distro=False)], None),
+        ("sample merged", [sample(), sample("linux/arm64", ARM64)], index),
+        ("edge cases", [edge], None),
+        ("edge cases merged", [edge, sample("linux/arm64", ARM64)], index),
+        ("synthetic", [_image(45)], None),
+        ("no packages", [_image(0).model_copy(update={"distro": None})], None),
+    ]
+
+
+@pytest.mark.parametrize("case", range(7))
+def test_direct_cyclonedx_json_is_the_librarys_bytes(case: int) -> None:
+    from uuid import UUID
+
+    from provenant.sbom.cyclonedx_json import cyclonedx_json
+
+    _, images, index = _variants()[case]
+    serial = UUID("3e671687-395b-41f5-a30f-a58921a69b79")
+    library = encode_cyclonedx(cyclonedx_bom(images, TOOL, merged_index=index, serial=serial, timestamp=WHEN), "json")
+    assert cyclonedx_json(images, TOOL, merged_index=index, serial=serial, timestamp=WHEN) == library
+
+
+def test_cyclonedx_json_needs_no_cyclonedx_library(tmp_path: Path) -> None:
+    """The CLI's cyclonedx-json neither builds the library's model nor imports it (~0.2 s of a cold run)."""
+    import subprocess
+    import sys
+
+    saved = tmp_path / "result.json"
+    saved.write_text(_result(300).model_dump_json())
+    code = (
+        "import sys, pathlib\n"
+        "from provenant.sbom.formats import encode\n"
+        "from provenant.sbom.result import SbomResult\n"
+        f"r = SbomResult.model_validate_json(pathlib.Path({str(saved)!r}).read_text())\n"
+        "(doc,) = encode(r, 'cyclonedx-json', merge=False)\n"
+        "print(doc.text.count('\"ref\": '), sorted(m for m in sys.modules if m.split('.')[0] == 'cyclonedx'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split(" ", 1)
+    assert out == ["302", "[]\n"]  # every package, the image and the OS in the graph; no cyclonedx module
+
+
+@pytest.mark.parametrize("case", range(7))
+@pytest.mark.parametrize("seed", [None, "seed"])
+def test_direct_spdx_json_is_spdx_tools_bytes(case: int, seed: str | None) -> None:
+    from provenant.sbom.spdx_json import spdx_json
+
+    _, images, index = _variants()[case]
+    library = encode_spdx_json(spdx_document(images, TOOL, merged_index=index, namespace_seed=seed, created=WHEN))
+    assert spdx_json(images, TOOL, merged_index=index, namespace_seed=seed, created=WHEN) == library
+
+
+def test_direct_spdx_json_of_local_time() -> None:
+    """A naive or non-UTC creation time is written as spdx-tools writes it."""
+    from datetime import timedelta, timezone
+
+    from provenant.sbom.spdx_json import spdx_json
+
+    for when in (
+        datetime(2025, 1, 2, 3, 4, 5, 678),
+        datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=5))),
+    ):
+        library = encode_spdx_json(spdx_document([_image(3)], TOOL, created=when))
+        assert spdx_json([_image(3)], TOOL, created=when) == library
