@@ -80,7 +80,7 @@ class StreamHash:
         self._pending: list[bytes] = []
         self._pending_size = 0
         self._queue: queue.Queue[list[bytes] | None] | None = None
-        self._thread: threading.Thread | None = None
+        self._thread: threading.Thread | None = None  # pragma: no mutate (only read together with _queue)
         self.size = 0
 
     def update(self, chunk: bytes) -> None:
@@ -111,7 +111,7 @@ class StreamHash:
 
     def close(self) -> None:
         """Wait for the queued updates and stop the thread (idempotent)."""
-        if self._queue is not None and self._thread is not None:
+        if self._queue is not None and self._thread is not None:  # pragma: no mutate (both are set together)
             self._flush(self._queue)
             self._queue.put(None)
             self._thread.join()

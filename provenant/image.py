@@ -79,7 +79,7 @@ class PlatformImage:
 
 
 def _parse_identifier(identifier: str) -> Digest | None:
-    if ":" in identifier and not identifier.startswith(":"):
+    if ":" in identifier and not identifier.startswith(":"):  # pragma: no mutate (fast path: parse rejects the same)
         try:
             return Digest.parse(identifier)
         except InvalidReferenceError:
@@ -90,7 +90,7 @@ def _parse_identifier(identifier: str) -> Digest | None:
 class ImageReader:
     """Reads manifests, configs and blobs of one source, verifying every byte against its digest."""
 
-    def __init__(self, source: ImageSource, *, max_workers: int = 8) -> None:
+    def __init__(self, source: ImageSource, *, max_workers: int = 8) -> None:  # pragma: no mutate (thread count)
         self.source = source
         self._max_workers = max_workers
 
@@ -155,7 +155,7 @@ class ImageReader:
                 )
             return [image]
         chosen = select_platforms(top.as_index(), platforms)
-        if len(chosen) <= 1:
+        if len(chosen) <= 1:  # pragma: no mutate (a pool or not: same images, same order)
             return [self.load_platform(d) for d in chosen]
-        with ThreadPoolExecutor(max_workers=min(self._max_workers, len(chosen))) as pool:
+        with ThreadPoolExecutor(max_workers=min(self._max_workers, len(chosen))) as pool:  # pragma: no mutate (threads)
             return list(pool.map(self.load_platform, chosen))
