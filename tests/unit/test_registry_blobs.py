@@ -11,7 +11,7 @@ import pytest
 
 from provenant.digest import Digest, VerifyingStream
 from provenant.errors import DigestMismatchError, NotFoundError, RegistryError
-from provenant.sources.registry.blobs import CHUNK_SIZE
+from provenant.sources.registry.blobs import CHUNK_SIZE, parse_content_range
 from tests.fakeregistry import Canned, FakeRegistry, make_client, ref
 
 BLOB = os.urandom(3 * CHUNK_SIZE + 12345)
@@ -217,3 +217,79 @@ def test_redirect_to_the_same_address_on_another_port_drops_authorization() -> N
     assert _read_verified(fake, digest, username="bob", password="pw") == BLOB
     (storage,) = fake.matching(host="127.0.0.1:5001")
     assert "authorization" not in storage.headers
+
+
+def test_content_range_values() -> None:
+    assert parse_content_range("bytes 0-9/10") == (0, 9, 10)
+    assert parse_content_range(" Bytes 5-9/* ") == (5, 9, None)
+    for bad in (None, "", "bytes */10", "items 0-1/2", "bytes 1-2", "bytes 1-2/3 trailing"):
+        assert parse_content_range(bad) is None
+
+
+def _blob_path(digest: Digest) -> str:
+    return f"/v2/team/app/blobs/{digest}"
+
+
+def test_a_partial_answer_that_starts_after_the_offset_is_refused() -> None:
+    fake, digest = _fake()
+    n = len(BLOB)
+    fake.inject(
+        _blob_path(digest),
+        Canned(200, {"Content-Length": str(n)}, BLOB[:1000]),
+        Canned(206, {"Content-Range": f"bytes 2000-{n - 1}/{n}"}, BLOB[2000:]),
+    )
+    with pytest.raises(RegistryError) as info:
+        _read_verified(fake, digest)
+    err = info.value
+    assert err.message.startswith(f"registry {fake.host}: resuming ")
+    assert err.message.endswith(f" at byte 1000 got a partial answer with Content-Range 'bytes 2000-{n - 1}/{n}'")
+    assert (err.status, err.hint) == (206, "the registry's range support is broken; try again")
+    assert fake.matching("GET", path="/blobs/")[-1].headers["range"] == "bytes=1000-"
+
+
+def test_a_partial_answer_that_starts_before_the_offset_is_skipped_ahead() -> None:
+    fake, digest = _fake()
+    n = len(BLOB)
+    fake.inject(
+        _blob_path(digest),
+        Canned(200, {"Content-Length": str(n)}, BLOB[:1000]),
+        Canned(206, {"Content-Range": f"bytes 400-{n - 1}/{n}"}, BLOB[400:]),
+    )
+    assert _read_verified(fake, digest, size=None) == BLOB
+
+
+def test_the_total_comes_from_content_range_when_the_size_is_unknown() -> None:
+    fake, digest = _fake()
+    n = len(BLOB)
+    fake.inject(
+        _blob_path(digest),
+        Canned(200, {}, BLOB[:1000]),  # no length: the end of this answer is the end of the blob
+    )
+    client, _ = make_client(fake)
+    with client.open_blob(ref(fake, "team/app:v1"), digest, None) as chunks:
+        assert b"".join(chunks) == BLOB[:1000]
+    fake.inject(
+        _blob_path(digest),
+        Canned(200, {"Content-Length": str(n)}, BLOB[:1000]),
+        Canned(206, {"Content-Range": f"bytes 1000-1999/{n}"}, BLOB[1000:2000]),
+    )
+    with client.open_blob(ref(fake, "team/app:v1"), digest, None) as chunks:
+        assert b"".join(chunks) == BLOB  # the rest after a third request
+
+
+def test_resumption_limit_message() -> None:
+    fake, digest = _fake()
+    fake.drop_blob(str(digest), after=10, times=100, how="truncate")
+    with pytest.raises(RegistryError) as info:
+        _read_verified(fake, digest, max_retries=1)
+    err = info.value
+    assert err.message.endswith(
+        f" broke off after 20 of {len(BLOB)} bytes 2 times (the answer ended early at byte 20 of {len(BLOB)})"
+    )
+    assert err.hint == "the connection to the registry is unstable; try again later"
+    fake.drop_blob(str(digest), after=10, times=100, how="reset")
+    with pytest.raises(RegistryError) as info:
+        _read_verified(fake, digest, max_retries=1)
+    assert (
+        info.value.message.endswith(" bytes 2 times (ReadError: connection reset)") or "ReadError" in info.value.message
+    )
