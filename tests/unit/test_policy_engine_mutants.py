@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
-from provenant.attest.keys import PublicKey
-from provenant.errors import UsageError
+from provenant.attest.keys import PublicKey, load_public_key
+from provenant.cache import LayerCache
+from provenant.errors import ProvenantError, UsageError
 from provenant.policy.dockerfile import parse_dockerfile
 from provenant.policy.engine import check_image, evaluate, policy_keys, rule_for
 from provenant.policy.evidence import Evidence, gather
@@ -124,6 +125,8 @@ def test_rule_beats_family_beats_defaults_for_action_and_missing_data() -> None:
     # A rule that sets only the action leaves missing data to the family section.
     half = policy({"sbom": {"onMissingData": "off"}}, rules={"sbom.attested": {"action": "warn"}})
     assert rule_for(half, check) == ("warn", "off")
+    # A check whose family section is absent takes the defaults.
+    assert rule_for(policy({"sbom": {}}, defaults={"action": "warn"}), BY_ID["user.non-root"]) == ("warn", "deny")
     # A rule for another check changes nothing.
     other = policy({"sbom": {}, "user": {}}, rules={"user.non-root": {"action": "off", "onMissingData": "off"}})
     assert rule_for(other, check) == ("deny", "deny")
@@ -210,6 +213,8 @@ def test_report_fields(world: World) -> None:
         False,
     )
     assert rep.notes == world.ev.notes
+    noted = evaluate(dataclasses.replace(world.ev, notes=["referrers API missing: tag scheme used"]), p, today=TODAY)
+    assert noted.notes == ["referrers API missing: tag scheme used"]
     assert [(c.id, c.action, c.on_missing_data) for c in rep.checks] == [
         ("user.non-root", "warn", "deny"),
         ("sbom.attested", "deny", "deny"),
@@ -379,6 +384,17 @@ def test_unused_waivers_say_why_they_matched_nothing(world: World) -> None:
     assert [f.model_dump() for f in rep.findings()] == [f.model_dump() for f in lean.findings()]
 
 
+def test_a_platform_waiver_for_a_platform_that_passed(world: World) -> None:
+    w = waiver("user.non-root", platforms=["linux/s390x", ARM], reason="arm runs as 1000")
+    rep = run(world.ev, {"user": {}}, waivers=[w])
+    assert [(u.entry, u.detail) for u in rep.unused_waivers] == [
+        (
+            f"user.non-root for ** on linux/s390x, {ARM}, until {FAR}: arm runs as 1000",
+            "no user.non-root finding denied or warned",
+        )
+    ]
+
+
 def test_a_waiver_expiring_today_is_not_marked_expired(world: World) -> None:
     w = waiver("pinning.forbidden-tags", expires=TODAY.isoformat(), reason="today")
     rep = run(world.ev, {"pinning": {"requireDigest": False, "requireBaseDigest": False}}, waivers=[w])
@@ -443,8 +459,11 @@ def test_an_unreadable_policy_key_names_the_policy_field(tmp_path: Path, monkeyp
     assert str(tmp_path / "missing.pub") in exc.value.message
     (tmp_path / "bad.pub").write_text("not a key")
     second = policy({"provenance": {"keys": [str(tmp_path / "bad.pub"), "x"]}})
-    with pytest.raises(PolicyError, match=r"checks\.provenance\.keys\[0\]"):
+    with pytest.raises(PolicyError, match=r"checks\.provenance\.keys\[0\]") as bad:
         policy_keys(second, tmp_path / "policy.yaml")
+    with pytest.raises(ProvenantError) as direct:
+        load_public_key(tmp_path / "bad.pub")
+    assert direct.value.hint is not None and bad.value.hint == direct.value.hint
     # Without a policy file the path is relative to the working directory and the message has no file name.
     monkeypatch.chdir(tmp_path)
     (tmp_path / "here.pub").write_bytes(crypto.public_pem(crypto.new_key()))
@@ -465,6 +484,26 @@ def test_check_image_gathers_and_evaluates(world: World, tmp_path: Path) -> None
     plain = check_image(world.session, world.ref, p, platforms=None)
     assert plain.evaluated_on in {before, dt.datetime.now(dt.UTC).date()}
     assert (plain.policy, plain.exit_code) == ("", 0)
+
+
+def test_check_image_passes_platforms_dockerfile_and_cache_on(world: World, tmp_path: Path) -> None:
+    from provenant.oci.platform import PlatformSpec
+
+    dockerfile = parse_dockerfile(f"FROM {world.fake.host}/{REPO}@{world.index}\n", "Dockerfile")
+    p = policy({"user": {}, "pinning": {"requireDigest": False, "forbiddenTags": []}})
+    cache = LayerCache(tmp_path / "cache")
+    rep = check_image(
+        world.session,
+        world.ref,
+        p,
+        platforms=[PlatformSpec.parse("linux/arm64")],
+        dockerfile=dockerfile,
+        cache=cache,
+        today=TODAY,
+    )
+    assert [r.subject for r in rep.results] == ["image", ARM]
+    assert rep.finding("pinning.base-digest").location is not None
+    assert any((tmp_path / "cache").rglob("*"))
 
 
 def test_check_image_reads_the_policy_keys(world: World, tmp_path: Path) -> None:
