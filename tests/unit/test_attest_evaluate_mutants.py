@@ -138,6 +138,19 @@ def test_a_plain_statement() -> None:
     assert (old.subject_check.status, old.subject_check.detail) == ("mismatch", f"it is about {ARM}, not {AMD}")
 
 
+def test_a_statement_about_other_digests_names_them_all() -> None:
+    data = artifacts.cjson(
+        {
+            "_type": c.STATEMENT_V1,
+            "subject": [{"name": "a", "digest": {"sha256": "b" * 64}}, {"name": "c", "digest": {"sha256": "d" * 64}}],
+            "predicateType": c.SPDX,
+            "predicate": {"spdxVersion": "SPDX-2.3"},
+        }
+    )
+    a = evaluate(found("in-toto", data), Trust())
+    assert a.subject_check.detail == f"it is about {ARM}, sha256:{'d' * 64}, not {AMD}"
+
+
 def test_a_cosign_sign_statement_is_a_signature() -> None:
     a = evaluate(found("in-toto", stmt(predicate_type="https://sigstore.dev/cosign/sign/v1")), Trust())
     assert a.kind == "signature"
@@ -403,6 +416,7 @@ def test_a_dsse_bundle_with_a_certificate(k: dict[str, Any], monkeypatch: pytest
     junk = artifacts.bundle_with_cert(b'{"x": 1}', k["a"], k["cert"])
     j = evaluate(found("sigstore-bundle", junk), Trust((), POLICY))
     assert len(j.problems) == 2 and j.problems[1].startswith("bundle DSSE payload")
+    assert j.kind == "attestation"
 
 
 def _message_bundle(k: dict[str, Any], *, cert: bool = False, digest: bool = True) -> bytes:
@@ -486,3 +500,29 @@ def test_bundles_that_do_not_parse(k: dict[str, Any]) -> None:
     env["dsseEnvelope"]["signatures"][0]["sig"] = "%%%"
     dsse = evaluate(found("sigstore-bundle", artifacts.cjson(env)), Trust())
     assert dsse.error is not None and dsse.error.startswith("DSSE signature")
+
+
+def test_a_sha512_message_signature(k: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    import hashlib
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+
+    raw = hashlib.sha512(b"manifest").digest()
+    subject = f"sha512:{raw.hex()}"
+    sig = k["a"].sign(raw, ec.ECDSA(Prehashed(hashes.SHA512())))
+    doc = {
+        "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+        "verificationMaterial": {"publicKey": {"hint": "k"}, "tlogEntries": []},
+        "messageSignature": {"messageDigest": {"algorithm": "SHA2_512", "digest": b64(raw)}, "signature": b64(sig)},
+    }
+    a = evaluate(found("sigstore-bundle", artifacts.cjson(doc), subject=subject), Trust((k["A"],)))
+    assert (a.trust, a.subject_check.status, a.subject_check.found) == (
+        f"signed:key={k['A'].fingerprint}",
+        "match",
+        [subject],
+    )
+    doc["verificationMaterial"] = {"certificate": {"rawBytes": b64(k["cert"])}, "tlogEntries": []}
+    cert = evaluate(found("sigstore-bundle", artifacts.cjson(doc), subject=subject), Trust())
+    assert cert.trust == "keyless-unverified"
