@@ -307,3 +307,36 @@ def test_insecure_fallback_applies_to_a_blob_resume_too() -> None:
     client, _ = make_client(fake, insecure=True)
     assert client.get_blob(ref(fake, "team/app:v1"), layer, 300_000) == b"z" * 300_000
     assert [q.url.scheme for q in fake.requests] == ["https", "http", "http"]
+
+
+def test_host_of_a_url() -> None:
+    import httpx
+
+    from provenant.sources.registry.transport import host_of
+
+    assert host_of(httpx.URL("https://registry.example.test/v2/")) == "registry.example.test"
+    assert host_of(httpx.URL("http://127.0.0.1:5000/v2/")) == "127.0.0.1:5000"
+    assert host_of(httpx.URL("http://[::1]:5000/v2/")) == "[::1]:5000"
+    assert host_of(httpx.URL("https://[fd00::1]/token")) == "[fd00::1]"
+
+
+def test_redirect_errors_name_the_hop() -> None:
+    fake = FakeRegistry()
+    fake.put_image("team/app", tag="v1")
+    path = "/v2/team/app/manifests/v1"
+    fake.inject(path, Canned(302, {"Location": "ftp://mirror.example.test/x"}))
+    client, _ = make_client(fake)
+    with pytest.raises(RegistryError) as info:
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    assert info.value.message == (f"registry {fake.host} redirected GET {path} to an unsupported URL scheme 'ftp'")
+    assert info.value.status == 302
+    fake.inject(path, *[Canned(307, {"Location": path})] * 6)
+    with pytest.raises(RegistryError) as info:
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    assert info.value.message == f"registry {fake.host}: more than 5 redirects for GET {path}"
+    assert info.value.hint == "the registry or its storage is misconfigured (redirect loop)"
+    # A redirect without a Location is the final answer.
+    fake.inject(path, Canned(302))
+    with pytest.raises(RegistryError):
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    assert fake.count("GET", path=path) == 1 + 6 + 1
