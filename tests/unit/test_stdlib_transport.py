@@ -79,6 +79,20 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
         elif path == "/big":
             self._answer(BIG)
+        elif path == "/reason":
+            self.send_response(200, "Fine Thanks")
+            self.send_header("Content-Length", "2")
+            self.send_header("X-Two", "a")
+            self.send_header("X-Two", "b")
+            self.end_headers()
+            self.wfile.write(b"ok")
+        elif path == "/http10":
+            self.protocol_version = "HTTP/1.0"
+            self._answer(b"old")
+            self.close_connection = True
+        elif path == "/garbage":
+            self.wfile.write(b"NOT-HTTP garbage\r\n\r\n")
+            self.close_connection = True
         else:  # echo the request target (absolute-form when we are used as a proxy)
             self._answer(self.path.encode())
 
@@ -500,3 +514,39 @@ def test_env_proxy_is_still_used(server: Server, monkeypatch: pytest.MonkeyPatch
     resp = session.send("GET", httpx.URL("http://registry.invalid/v2/"), error_host="registry.invalid")
     session.close()
     assert resp.content == b"http://registry.invalid/v2/"  # the proxy got the absolute-form request
+
+
+def test_status_reason_version_and_repeated_headers_come_through(server: Server, client: httpx.Client) -> None:
+    resp = client.get(server.url("/reason"))
+    assert (resp.status_code, resp.reason_phrase, resp.http_version, resp.content) == (
+        200,
+        "Fine Thanks",
+        "HTTP/1.1",
+        b"ok",
+    )
+    assert resp.headers.get_list("x-two") == ["a", "b"]
+    old = client.get(server.url("/http10"))
+    assert (old.http_version, old.content) == ("HTTP/1.0", b"old")
+
+
+def test_a_malformed_status_line_is_a_protocol_error(server: Server, client: httpx.Client) -> None:
+    with pytest.raises(httpx.RemoteProtocolError, match="NOT-HTTP garbage"):
+        client.get(server.url("/garbage"))
+
+
+def test_refusals_name_the_scheme(server: Server, client: httpx.Client) -> None:
+    with pytest.raises(httpx.UnsupportedProtocol) as info:
+        client.get(server.url("/echo", scheme="https"))
+    assert str(info.value) == "https is not enabled on this transport: https://127.0.0.1"
+    transport = StdlibTransport(ssl_context=None)
+    with pytest.raises(httpx.UnsupportedProtocol) as info:
+        transport.handle_request(httpx.Request("GET", "ftp://127.0.0.1/x"))
+    assert str(info.value) == "Request URL has an unsupported protocol 'ftp://'."
+
+
+def test_truncated_body_message(server: Server, client: httpx.Client) -> None:
+    with pytest.raises(httpx.RemoteProtocolError) as info:
+        client.get(server.url("/truncated"))
+    assert str(info.value) == (
+        "peer closed connection without sending complete message body: received 10 bytes, expected 100"
+    )
