@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from provenant.errors import RegistryError
+from provenant.errors import RegistryError, UsageError
 from provenant.sources.registry import stdlib_transport
 from provenant.sources.registry import transport as registry_transport
 from provenant.sources.registry.options import RegistryOptions
@@ -95,6 +95,17 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         else:  # echo the request target (absolute-form when we are used as a proxy)
             self._answer(self.path.encode())
+
+    def do_POST(self) -> None:
+        self.server.record(self)
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        if self.path == "/see-other":
+            self.send_response(303)
+            self.send_header("Location", "/echo")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        else:
+            self._answer(b"posted " + self.path.encode())
 
     def _answer(self, body: bytes) -> None:
         self.send_response(200)
@@ -550,3 +561,53 @@ def test_truncated_body_message(server: Server, client: httpx.Client) -> None:
     assert str(info.value) == (
         "peer closed connection without sending complete message body: received 10 bytes, expected 100"
     )
+
+
+def test_a_303_after_a_post_is_followed_with_a_get_without_body(server: Server) -> None:
+    session = _session()
+    resp = session.send(
+        "POST", httpx.URL(server.url("/see-other")), error_host=f"127.0.0.1:{server.port}", content=b"payload"
+    )
+    session.close()
+    assert resp.content == b"/echo"
+    (post_path, post), (get_path, get) = server.requests
+    assert (post_path, post["content-length"]) == ("/see-other", "7")
+    assert get_path == "/echo" and "content-length" not in get
+
+
+def test_a_bad_ca_file_fails_when_the_session_is_made(tmp_path: Path) -> None:
+    missing = tmp_path / "ca.pem"
+    with pytest.raises(UsageError) as info:
+        _session(ca_file=missing)
+    assert info.value.message == f"cannot use --ca-file {missing}: No such file or directory"
+    assert info.value.hint == "pass a readable PEM file with the registry's CA certificate"
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate")
+    with pytest.raises(UsageError, match=f"cannot use --ca-file {junk}: "):
+        _session(ca_file=junk)
+
+
+@pytest.mark.parametrize(
+    ("env", "direct_http", "direct_https"),
+    [
+        ({}, True, True),
+        ({"HTTP_PROXY": "http://127.0.0.1:9"}, False, True),
+        ({"HTTPS_PROXY": "http://127.0.0.1:9"}, True, False),
+        ({"ALL_PROXY": "http://127.0.0.1:9"}, False, False),
+        ({"ALL_PROXY": "http://127.0.0.1:9", "NO_PROXY": "localhost, *"}, True, True),
+        ({"ALL_PROXY": "http://127.0.0.1:9", "NO_PROXY": "localhost"}, False, False),
+    ],
+)
+def test_proxy_variables_choose_the_transport(
+    env: dict[str, str], direct_http: bool, direct_https: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    session = _session()
+    for url, direct in (
+        (httpx.URL("http://r.example/v2/"), direct_http),
+        (httpx.URL("https://r.example/v2/"), direct_https),
+    ):
+        used = session._client_for(url)._transport_for_url(url)
+        assert isinstance(used, StdlibTransport) is direct, (env, url)
+    session.close()
