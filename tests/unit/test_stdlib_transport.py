@@ -86,6 +86,12 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("X-Two", "b")
             self.end_headers()
             self.wfile.write(b"ok")
+        elif path == "/notfound":
+            body = b'{"errors":[{"code":"NAME_UNKNOWN","message":"no such repository"}]}'
+            self.send_response(404)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
         elif path == "/http10":
             self.protocol_version = "HTTP/1.0"
             self._answer(b"old")
@@ -611,3 +617,29 @@ def test_proxy_variables_choose_the_transport(
         used = session._client_for(url)._transport_for_url(url)
         assert isinstance(used, StdlibTransport) is direct, (env, url)
     session.close()
+
+
+def test_streamed_answers_are_left_open_only_when_usable(server: Server) -> None:
+    session = _session()
+    host = f"127.0.0.1:{server.port}"
+    ok = session.send("GET", httpx.URL(server.url("/big")), error_host=host, stream=True)
+    assert not ok.is_closed and not ok.is_stream_consumed
+    assert b"".join(ok.iter_bytes()) == BIG
+    ok.close()
+    plain = session.send("GET", httpx.URL(server.url("/big")), error_host=host)
+    assert plain.is_closed and plain.content == BIG
+    # An error answer is read whole even when streaming was asked for: its body explains it.
+    missing = session.send("GET", httpx.URL(server.url("/notfound")), error_host=host, stream=True)
+    assert missing.is_closed and b"NAME_UNKNOWN" in missing.content
+    assert session.request_count == 3
+    session.close()
+
+
+def test_base_url_scheme_by_host() -> None:
+    session = _session()
+    assert session.base_url("127.0.0.1:5000") == httpx.URL("http://127.0.0.1:5000/")
+    assert session.base_url("localhost") == httpx.URL("http://localhost/")
+    assert session.base_url("registry.example.test") == httpx.URL("https://registry.example.test/")
+    insecure = _session(insecure=True)
+    assert insecure.base_url("registry.example.test") == httpx.URL("https://registry.example.test/")
+    assert not insecure.fell_back_to_http("registry.example.test")
