@@ -86,7 +86,7 @@ def _reasons(s: SubjectResult, predicate_type: str | None) -> list[str]:
             out.append(f"{head}: signed ({a.trust}) but subject mismatch: {a.subject_check.detail or 'not checked'}")
         elif predicate_type is not None and a.kind != "attestation":
             out.append(f"{head}: valid, but --type asks for a signed attestation, not a {a.kind}")
-        elif predicate_type is not None and a.predicate_type != predicate_type:  # pragma: no mutate (see below)
+        elif predicate_type is not None and a.predicate_type != predicate_type:
             out.append(f"{head}: valid, but predicate type is {a.predicate_type}, not {predicate_type}")
     return out or ["no valid signature by the given keys"]  # pragma: no mutate (unreachable fallback)
 
