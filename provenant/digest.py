@@ -111,7 +111,7 @@ class StreamHash:
 
     def close(self) -> None:
         """Wait for the queued updates and stop the thread (idempotent)."""
-        if self._queue is not None and self._thread is not None:  # pragma: no mutate (both are set together)
+        if self._queue is not None and self._thread is not None:
             self._flush(self._queue)
             self._queue.put(None)
             self._thread.join()

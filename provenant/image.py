@@ -79,7 +79,7 @@ class PlatformImage:
 
 
 def _parse_identifier(identifier: str) -> Digest | None:
-    if ":" in identifier and not identifier.startswith(":"):  # pragma: no mutate (fast path: parse rejects the same)
+    if ":" in identifier and not identifier.startswith(":"):
         try:
             return Digest.parse(identifier)
         except InvalidReferenceError:
@@ -155,7 +155,7 @@ class ImageReader:
                 )
             return [image]
         chosen = select_platforms(top.as_index(), platforms)
-        if len(chosen) <= 1:  # pragma: no mutate (a pool or not: same images, same order)
+        if len(chosen) <= 1:
             return [self.load_platform(d) for d in chosen]
-        with ThreadPoolExecutor(max_workers=min(self._max_workers, len(chosen))) as pool:  # pragma: no mutate (threads)
+        with ThreadPoolExecutor(max_workers=min(self._max_workers, len(chosen))) as pool:
             return list(pool.map(self.load_platform, chosen))

@@ -261,7 +261,7 @@ class _Evaluator:
         bundle = parse_bundle(data, "Sigstore bundle")
         cert_der = bundle.verification_material.leaf_certificate_der()
         cert = certificate_info(cert_der, "bundle certificate") if cert_der else None
-        expected_hex = self.item.subject.partition(":")[2]  # pragma: no mutate (subjects are alg:hex digests)
+        expected_hex = self.item.subject.partition(":")[2]
         if bundle.dsse_envelope is not None:
             out.kind = "attestation"
             if cert is not None and self.trust.keyless is not None:
@@ -275,13 +275,11 @@ class _Evaluator:
         assert ms is not None
         out.kind = "signature"
         digest = b64decode(ms.message_digest.digest, "bundle message digest") if ms.message_digest else None
-        # pragma: no mutate start (the default only names a digest that is absent, which fails below)
         algorithm = (ms.message_digest.algorithm if ms.message_digest else "SHA2_256").lower().replace("sha2_", "sha")
-        # pragma: no mutate end
         found = [f"{algorithm}:{digest.hex()}"] if digest else []
         out.subject_check = _subject_check(self.item.subject, found)
         signature = b64decode(ms.signature, "bundle signature")
-        want = bytes.fromhex(expected_hex) if expected_hex else b""  # pragma: no mutate (expected_hex is never empty)
+        want = bytes.fromhex(expected_hex) if expected_hex else b""
         if cert is not None and self.trust.keyless is not None:
             self._keyless_verdict(cert, verify_bundle(data, self.trust.keyless, artifact_digest=want))
         elif digest is None:

@@ -88,7 +88,7 @@ def _reasons(s: SubjectResult, predicate_type: str | None) -> list[str]:
             out.append(f"{head}: valid, but --type asks for a signed attestation, not a {a.kind}")
         elif predicate_type is not None and a.predicate_type != predicate_type:
             out.append(f"{head}: valid, but predicate type is {a.predicate_type}, not {predicate_type}")
-    return out or ["no valid signature by the given keys"]  # pragma: no mutate (unreachable fallback)
+    return out or ["no valid signature by the given keys"]
 
 
 def _index_hint(s: SubjectResult, predicate_type: str | None) -> list[str]:

@@ -41,18 +41,16 @@ class _Tree:
             if p == path and keep_root:
                 continue
             self.entries.pop(p, None)
-            # pragma: no mutate start (bookkeeping: a stale child link changes no visible entry)
             if p == path:  # descendants' parents are removed whole; only the top needs unlinking
                 sibs = self.children.get(posixpath.dirname(p))
                 if sibs is not None:
                     sibs.discard(p)
-            # pragma: no mutate end
 
     def add(self, layer_index: int, row: Row) -> None:
         path = row[0]
         if row[1] != DIRECTORY and self.children.get(path):
             # A file or symlink replacing a directory hides everything lower layers had below it.
-            self.remove_subtree(path, keep_root=True)  # pragma: no mutate (the root is re-added just below)
+            self.remove_subtree(path, keep_root=True)
         self.entries[path] = VisibleEntry(layer_index, row)
         child, parent = path, posixpath.dirname(path)
         # Register the path with every ancestor so a whiteout of any of them finds it.
@@ -122,7 +120,7 @@ class ImageView:
                     done = []
                 parts = [p for p in target.split("/") if p] + parts
                 continue
-            done.append(candidate.rsplit("/", 1)[-1])  # pragma: no mutate (part has no "/")
+            done.append(candidate.rsplit("/", 1)[-1])
         resolved = "/".join(done)
         return resolved if resolved in self._tree.entries else None
 
