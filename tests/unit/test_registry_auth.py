@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 from urllib.parse import parse_qsl
 
+import httpx
 import pytest
 
 from provenant.errors import AuthenticationError, RegistryError
@@ -446,3 +447,79 @@ def test_reprs_never_show_a_secret() -> None:
     assert repr(AuthAttempt("Bearer s3cr3t", fresh=True)) == "AuthAttempt(scheme='Bearer', fresh=True)"
     assert repr(AuthAttempt("Basic dTpw", fresh=False)) == "AuthAttempt(scheme='Basic', fresh=False)"
     assert repr(AuthAttempt(None, fresh=False)) == "AuthAttempt(scheme=None, fresh=False)"
+
+
+def test_unreachable_token_service_is_named_with_its_registry() -> None:
+    fake = FakeRegistry()
+    fake.require_bearer()
+    client = _bearer_client(fake, max_retries=0)
+    fake.inject("/token", httpx.ConnectError("refused"))
+    with pytest.raises(RegistryError) as info:
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    assert info.value.message == (
+        f"cannot reach token service {AUTH_HOST} of registry {HOST} (GET https://{AUTH_HOST}/token): refused"
+    )
+
+
+def test_unreachable_refresh_endpoint_is_named_with_its_registry(tmp_path: Path) -> None:
+    fake = FakeRegistry()
+    fake.require_bearer(identity_tokens={"refresh-abc"}, anonymous_pull=False)
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"auths": {HOST: {"identitytoken": "refresh-abc"}}}))
+    client = _bearer_client(fake, docker_config=config, max_retries=0)
+    fake.inject("/token", httpx.ConnectError("refused"), method="POST")
+    with pytest.raises(RegistryError) as info:
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    assert info.value.message == (
+        f"cannot reach token service {AUTH_HOST} of registry {HOST} (POST https://{AUTH_HOST}/token): refused"
+    )
+
+
+def test_a_relative_realm_is_on_the_registry_host() -> None:
+    fake = FakeRegistry()
+    fake.require_bearer(realm=f"http://{HOST}/token", users={"u": "p"})
+    path = "/v2/team/app/manifests/v1"
+    fake.inject(path, Canned(401, headers={"www-authenticate": 'Bearer realm="/token",service="fake-registry"'}))
+    _bearer_client(fake, username="u", password="p").get_manifest(ref(fake, "team/app:v1"), "v1")
+    (tok,) = fake.matching(path="/token")
+    assert (tok.host, tok.headers["authorization"][:6]) == (HOST, "Basic ")
+
+
+def test_a_new_scope_does_not_carry_the_old_one() -> None:
+    fake = FakeRegistry()
+    fake.require_bearer()
+    _image(fake)
+    fake.put_image("team/other", tag="v1")
+    client, _ = make_client(fake)
+    client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    client.get_manifest(ref(fake, "team/other:v1"), "v1")
+    first, second = fake.matching("GET", host=AUTH_HOST)
+    assert first.url.params.get_list("scope") == ["repository:team/app:pull"]
+    assert second.url.params.get_list("scope") == ["repository:team/other:pull"]
+    assert second.url.params.get("service") == "fake-registry"
+
+
+def test_basic_challenge_messages() -> None:
+    fake = FakeRegistry()
+    _image(fake)
+    fake.require_basic("bob", "hunter2")
+    client, _ = make_client(fake)
+    with pytest.raises(AuthenticationError) as info:
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    assert info.value.message == (
+        f"registry {HOST} requires basic authentication, but no username and password were found "
+        "(credential source: anonymous)"
+    )
+    assert (info.value.hint, info.value.status) == (auth_hint(HOST), 401)
+
+
+def test_a_cached_token_goes_along_and_a_known_basic_host_gets_basic() -> None:
+    fake = FakeRegistry()
+    digest = _image(fake)
+    fake.require_bearer()
+    client, _ = make_client(fake)
+    client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    token = fake.matching(path="/manifests/")[-1].headers["authorization"]
+    assert token.startswith("Bearer fake-token-")
+    client.get_manifest(ref(fake, "team/app:v1"), digest)
+    assert fake.matching(path="/manifests/")[-1].headers["authorization"] == token
