@@ -523,3 +523,44 @@ def test_a_cached_token_goes_along_and_a_known_basic_host_gets_basic() -> None:
     assert token.startswith("Bearer fake-token-")
     client.get_manifest(ref(fake, "team/app:v1"), digest)
     assert fake.matching(path="/manifests/")[-1].headers["authorization"] == token
+
+
+def test_a_token_is_stale_at_its_expiry_instant() -> None:
+    for ttl, valid_until in ((20, 18.0), (120, 115.0)):
+        clock = FakeClock()
+        fake = FakeRegistry(clock=clock)
+        fake.require_bearer(token_ttl=ttl)
+        client = _bearer_client(fake, clock=clock)
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+        clock.advance(valid_until)
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+        assert fake.tokens_issued == 2, ttl
+
+
+def test_token_service_status_boundaries_and_partial_error_bodies() -> None:
+    fake = FakeRegistry()
+    fake.require_bearer()
+    client = _bearer_client(fake)
+    fake.inject("/token", Canned(300))
+    with pytest.raises(RegistryError) as info:
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    assert info.value.message == f"token service {AUTH_HOST} for registry {HOST} answered 300 Multiple Choices"
+    code_only = json.dumps({"errors": [{"code": "DENIED"}]}).encode()
+    fake.inject("/token", Canned(401, body=code_only))
+    with pytest.raises(AuthenticationError) as info:
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    # A body with only a code (or only a message) still shows what it has.
+    assert info.value.message.startswith("token service ") and "(401 Unauthorized: DENIED" in info.value.message
+    message_only = json.dumps({"errors": [{"message": "bad scope"}]}).encode()
+    fake.inject("/token", Canned(400, body=message_only))
+    with pytest.raises(RegistryError) as info:
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    assert (
+        info.value.message == f"token service {AUTH_HOST} for registry {HOST} answered 400 Bad Request: None: bad scope"
+    )
+
+
+def test_attempt_repr_shows_the_scheme_only() -> None:
+    from provenant.sources.registry.auth import AuthAttempt
+
+    assert repr(AuthAttempt("Bearer to ken", fresh=False)) == "AuthAttempt(scheme='Bearer', fresh=False)"
