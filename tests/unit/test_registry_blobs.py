@@ -293,3 +293,27 @@ def test_resumption_limit_message() -> None:
     assert (
         info.value.message.endswith(" bytes 2 times (ReadError: connection reset)") or "ReadError" in info.value.message
     )
+
+
+def _chunks_of(fake: FakeRegistry, digest: Digest, size: int | None) -> tuple[list[bytes], list[float]]:
+    client, sleeps = make_client(fake)
+    with client.open_blob(ref(fake, "team/app:v1"), digest, size) as chunks:
+        return list(chunks), sleeps
+
+
+def test_no_empty_chunk_at_a_skip_or_size_boundary() -> None:
+    fake, digest = _fake()
+    fake.honour_ranges = False
+    fake.accept_ranges = False
+    fake.drop_blob(str(digest), after=CHUNK_SIZE * 2)  # the repeat's first two chunks are exactly what we had
+    parts, sleeps = _chunks_of(fake, digest, len(BLOB))
+    assert b"".join(parts) == BLOB and all(parts)
+    assert len(sleeps) == 1 and all(isinstance(s, float) and s >= 0 for s in sleeps)
+    junk, _ = _chunks_of(_with_trailing_junk(), digest, len(BLOB))
+    assert b"".join(junk) == BLOB and all(junk)
+
+
+def _with_trailing_junk() -> FakeRegistry:
+    fake, digest = _fake()
+    fake.corrupt_blob(str(digest), BLOB + b"junk" * CHUNK_SIZE)
+    return fake
