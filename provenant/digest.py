@@ -81,7 +81,7 @@ class StreamHash:
         self._pending: list[bytes] = []
         self._pending_size = 0
         self._queue: queue.Queue[list[bytes] | None] | None = None
-        self._thread: threading.Thread | None = None
+        self._thread: threading.Thread | None = None  # pragma: no mutate (only read together with _queue)
         self.size = 0
 
     def update(self, chunk: bytes) -> None:

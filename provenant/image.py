@@ -96,7 +96,9 @@ def _parse_identifier(identifier: str) -> Digest | None:
 class ImageReader:
     """Reads manifests, configs and blobs of one source, verifying every byte against its digest."""
 
-    def __init__(self, source: ImageSource, *, max_workers: int = 8, limits: Limits | None = None) -> None:
+    def __init__(
+        self, source: ImageSource, *, max_workers: int = 8, limits: Limits | None = None
+    ) -> None:  # pragma: no mutate (thread count)
         self.source = source
         self._max_workers = max_workers
         self._limits = limits

@@ -9,7 +9,7 @@ PY=${PYTHON:-python3}
 UV=.venv-lock/bin/uv
 common=(--generate-hashes --python-version 3.11 --universal --upgrade -q)
 "$UV" pip compile pyproject.toml requirements/build.in "${common[@]}" -o requirements/runtime.lock
-"$UV" pip compile pyproject.toml requirements/build.in --extra test "${common[@]}" -o requirements/test.lock
+"$UV" pip compile pyproject.toml requirements/build.in --extra test --extra dev "${common[@]}" -o requirements/test.lock
 git --no-pager diff --stat -- requirements/ || true
 rm -rf .venv-latest
 VENV=.venv-latest exec bash scripts/test.sh "$@"

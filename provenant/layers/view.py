@@ -57,10 +57,10 @@ class _Tree:
         while True:
             kids = self.children[parent]
             if child in kids:
-                break
+                break  # pragma: no mutate (last statement: break and return are the same)
             kids.add(child)
             if not parent:
-                break
+                break  # pragma: no mutate (last statement: break and return are the same)
             child, parent = parent, posixpath.dirname(parent)
 
 

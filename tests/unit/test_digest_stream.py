@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
-from provenant.digest import Digest, StreamHash, VerifyingStream
-from provenant.errors import DigestMismatchError
+from provenant.digest import Digest, StreamHash, VerifyingStream, verify_bytes
+from provenant.errors import DigestMismatchError, InvalidReferenceError
 
 DATA = os.urandom(3 << 20)
 
@@ -51,3 +51,65 @@ def test_large_tampered_stream_is_rejected() -> None:
         for _ in VerifyingStream(iter(_chunks(tampered, 65536)), Digest.of(big), "blob", len(big)):
             pass
     assert _hash_threads() == 0
+
+
+def test_batches_of_two_chunks_hash_both() -> None:
+    h = StreamHash("sha256", inline_limit=0, batch=128 * 1024)
+    for c in _chunks(DATA, 64 * 1024):
+        h.update(c)
+    assert h.hexdigest() == hashlib.sha256(DATA).hexdigest()
+
+
+def test_parse_refuses_what_is_not_a_digest() -> None:
+    with pytest.raises(InvalidReferenceError) as info:
+        Digest.parse("sha256")
+    assert info.value.message == (
+        "invalid digest 'sha256': expected 'sha256:<64 hex digits>' or 'sha512:<128 hex digits>'"
+    )
+
+
+MISMATCH = "content does not match its digest"
+HINT = " (the source served corrupted or tampered bytes; do not trust this image)"
+
+
+def test_verify_bytes_names_what_and_both_sides() -> None:
+    data = b"abc"
+    good = Digest.of(data)
+    assert verify_bytes(data, good, "config", size=3) == data
+    sha512 = Digest.of(data, "sha512")
+    assert verify_bytes(data, sha512, "config") == data
+    with pytest.raises(DigestMismatchError) as info:
+        verify_bytes(data, good, "config c", size=4)
+    assert info.value.diagnostics() == f"config c: {MISMATCH}: expected 4 bytes, got 3 bytes" + HINT
+    with pytest.raises(DigestMismatchError) as info:
+        verify_bytes(b"abd", good, "config c")
+    assert info.value.diagnostics() == (
+        f"config c: content does not match its digest: expected {good}, got {Digest.of(b'abd')}" + HINT
+    )
+    assert (info.value.expected, info.value.got) == (str(good), str(Digest.of(b"abd")))
+
+
+def _drain(stream: VerifyingStream) -> bytes:
+    return b"".join(stream)
+
+
+def test_verifying_stream_messages() -> None:
+    data = b"0123456789"
+    good = Digest.of(data)
+    assert _drain(VerifyingStream(iter([data[:4], data[4:]]), good, "blob b", 10)) == data
+    assert _drain(VerifyingStream(iter([data]), good, "blob b", None)) == data
+    with pytest.raises(DigestMismatchError) as info:
+        _drain(VerifyingStream(iter([data[:4], data[4:]]), good, "blob b", 5))
+    assert info.value.diagnostics() == f"blob b: {MISMATCH}: expected 5 bytes, got more than 5 bytes" + HINT
+    with pytest.raises(DigestMismatchError) as info:
+        _drain(VerifyingStream(iter([data]), good, "blob b", 11))
+    assert info.value.diagnostics() == f"blob b: {MISMATCH}: expected 11 bytes, got 10 bytes" + HINT
+    other = b"0123456780"
+    with pytest.raises(DigestMismatchError) as info:
+        _drain(VerifyingStream(iter([other]), good, "blob b", 10))
+    assert info.value.diagnostics() == (
+        f"blob b: content does not match its digest: expected {good}, got {Digest.of(other)}" + HINT
+    )
+    stream = VerifyingStream(iter([data[:3], data[3:]]), good, "blob b", 10)
+    _drain(stream)
+    assert stream.bytes_read == 10

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from provenant.digest import Digest
-from provenant.errors import DigestMismatchError, ManifestError
-from provenant.image import ImageReader
+from provenant.errors import DigestMismatchError, ManifestError, PlatformNotFoundError
+from provenant.image import FetchedManifest, ImageReader
 from provenant.inspect import inspect_image, mask_env
 from provenant.oci import mediatypes as mt
+from provenant.oci.models import Descriptor
 from provenant.oci.platform import PlatformSpec
-from tests.memsource import MemorySource
+from provenant.sources.base import RawManifest
+from tests.memsource import MemorySource, canonical
 
 
 def _image(src: MemorySource, arch: str, layers: list[bytes], **cfg: Any) -> dict[str, Any]:
@@ -223,3 +226,156 @@ def test_an_index_over_the_platforms_limit_is_refused() -> None:
             fetched.as_index()
     finally:
         limits.reset()
+
+
+# -- the verifying reader, case by case ---------------------------------------------------------------------
+
+
+def _single(arch: str = "amd64") -> tuple[MemorySource, dict[str, Any]]:
+    src = MemorySource()
+    desc = _image(src, arch, [b"only-layer"])
+    src.tags["latest"] = desc["digest"]
+    return src, desc
+
+
+def test_documents_up_to_the_size_limit_are_read_and_larger_ones_refused() -> None:
+    from provenant.limits import LimitExceededError, Limits
+
+    cap = 4096
+    lim = Limits(manifest_bytes=cap)
+    src = MemorySource()
+    base = _image(src, "amd64", [b"x"])
+    manifest = json.loads(src.blobs[base["digest"]])
+    padding = cap - len(canonical({**manifest, "annotations": {"pad": ""}}))
+    exact = canonical({**manifest, "annotations": {"pad": "p" * padding}})
+    assert len(exact) == cap
+    src.tags["exact"] = src.add(exact, mt.OCI_MANIFEST)["digest"]
+    assert ImageReader(src, limits=lim).resolve("exact").digest == Digest.of(exact)
+    over = canonical({**manifest, "annotations": {"pad": "p" * (padding + 1)}})
+    src.tags["over"] = src.add(over, mt.OCI_MANIFEST)["digest"]
+    with pytest.raises(LimitExceededError) as info:
+        ImageReader(src, limits=lim).resolve("over")
+    limit = f"{cap + 1} bytes: over the manifest-bytes limit of 4 KiB"
+    assert info.value.message == f"manifest over is {limit}"
+    # Blobs read whole (configs) are held to the same limit, by their descriptor.
+    reader = ImageReader(src, limits=lim)
+    blob = src.add(b"c" * cap)
+    assert len(reader.read_blob(Descriptor.model_validate(blob), "config x")) == cap
+    big = Descriptor.model_validate({**blob, "size": cap + 1})
+    with pytest.raises(LimitExceededError) as info:
+        reader.read_blob(big, "config x")
+    assert info.value.message == f"config x is {limit}"
+
+
+def test_a_manifest_asked_for_by_digest_is_verified_and_keeps_the_source_facts() -> None:
+    src, desc = _single()
+
+    class WithFacts(MemorySource):
+        def get_manifest(self, identifier: str) -> RawManifest:
+            raw = super().get_manifest(identifier)
+            return RawManifest(raw.data, raw.media_type, {"ratelimit-remaining": "9"})
+
+    facts = WithFacts()
+    facts.blobs, facts.types, facts.tags = src.blobs, src.types, src.tags
+    fetched = ImageReader(facts).fetch_manifest(desc["digest"])
+    assert (str(fetched.digest), fetched.media_type, fetched.facts) == (
+        desc["digest"],
+        mt.OCI_MANIFEST,
+        {"ratelimit-remaining": "9"},
+    )
+    # By tag: the digest is computed; by digest: bytes that do not match are an error naming what was asked.
+    assert str(ImageReader(src).fetch_manifest("latest").digest) == desc["digest"]
+    src.tamper[desc["digest"]] = src.blobs[desc["digest"]] + b" "
+    with pytest.raises(DigestMismatchError) as info:
+        ImageReader(src).fetch_manifest(desc["digest"])
+    assert info.value.diagnostics().startswith(f"manifest {desc['digest']}")
+    del src.tamper[desc["digest"]]
+    # The size an index declares is checked too.
+    declared = Descriptor.model_validate({**desc, "size": desc["size"] + 1})
+    with pytest.raises(DigestMismatchError) as info:
+        ImageReader(src).fetch_manifest(desc["digest"], declared=declared)
+    assert f"{desc['size'] + 1} bytes" in info.value.diagnostics()
+
+
+def test_the_media_type_comes_from_the_source_when_the_body_has_none() -> None:
+    src, desc = _single()
+    manifest = json.loads(src.blobs[desc["digest"]])
+    del manifest["mediaType"]
+    untyped = src.add_json(manifest, mt.OCI_MANIFEST)
+    assert ImageReader(src).fetch_manifest(untyped["digest"]).media_type == mt.OCI_MANIFEST
+    bare = src.add(canonical({"schemaVersion": 2}))
+    with pytest.raises(ManifestError) as info:
+        ImageReader(src).fetch_manifest(bare["digest"])
+    assert info.value.message.startswith(f"manifest {bare['digest']}")
+
+
+def test_an_artifact_is_not_an_image() -> None:
+    src = MemorySource()
+    art = src.add_json({"schemaVersion": 2, "mediaType": "application/vnd.oci.artifact.manifest.v1+json"}, "x")
+    with pytest.raises(ManifestError) as info:
+        ImageReader(src).fetch_manifest(art["digest"])
+    assert info.value.message == (
+        f"manifest {art['digest']} has media type 'application/vnd.oci.artifact.manifest.v1+json', "
+        "which is neither an image index nor an image manifest"
+    )
+    assert info.value.hint == "point provenant at an image, not at an artifact"
+
+
+def test_load_platform_from_an_index_entry_or_a_fetched_manifest() -> None:
+    src, _amd, arm = _multiarch()
+    reader = ImageReader(src)
+    top = reader.resolve()
+    entries = top.as_index().manifests
+    image = reader.load_platform(entries[1])
+    assert (image.descriptor, str(image.manifest_digest), image.manifest_media_type) == (
+        entries[1],
+        arm["digest"],
+        mt.OCI_MANIFEST,
+    )
+    assert str(image.platform) == "linux/arm64/v8"  # the index entry's variant, not the config's
+    cfg = json.loads(src.blobs[arm["digest"]])["config"]
+    assert image.config_size == cfg["size"] == len(src.blobs[cfg["digest"]])
+    # An entry that declares another size is refused.
+    wrong = entries[0].model_copy(update={"size": entries[0].size + 1})
+    with pytest.raises(DigestMismatchError):
+        reader.load_platform(wrong)
+    with pytest.raises(ValueError, match=r"^load_platform needs a descriptor or a fetched manifest$"):
+        reader.load_platform(None)
+    with pytest.raises(ManifestError) as info:
+        reader.load_platform(None, top)
+    assert info.value.message == f"manifest {top.digest} is an index nested where an image manifest was expected"
+    # A bad config is named by its digest.
+    src.tamper[cfg["digest"]] = b"{}"
+    with pytest.raises(DigestMismatchError) as dm:
+        reader.load_platform(entries[1])
+    assert dm.value.diagnostics().startswith(f"config {cfg['digest']}")
+    src.tamper.clear()
+    not_a_config = src.add(b"[]", mt.OCI_CONFIG)
+    odd = src.add_json(
+        {"schemaVersion": 2, "mediaType": mt.OCI_MANIFEST, "config": not_a_config, "layers": []}, mt.OCI_MANIFEST
+    )
+    with pytest.raises(ManifestError) as info:
+        reader.load_platform(Descriptor.model_validate(odd))
+    assert f"config {not_a_config['digest']}" in info.value.message
+
+
+def test_a_malformed_index_or_manifest_names_its_digest() -> None:
+    bad = FetchedManifest(b"[]", mt.OCI_INDEX, Digest.of(b"[]"))
+    with pytest.raises(ManifestError) as info:
+        bad.as_index()
+    assert f"index {bad.digest}" in info.value.message
+    with pytest.raises(ManifestError) as info:
+        bad.as_manifest()
+    assert f"manifest {bad.digest}" in info.value.message
+
+
+def test_a_single_manifest_and_a_platform_filter() -> None:
+    src, desc = _single("arm64")
+    reader = ImageReader(src)
+    top = reader.resolve()
+    [image] = reader.load_images(top, [PlatformSpec.parse("linux/arm64")])
+    assert (image.descriptor, str(image.platform)) == (None, "linux/arm64/v8")
+    assert [str(i.manifest_digest) for i in reader.load_images(top)] == [desc["digest"]]
+    with pytest.raises(PlatformNotFoundError) as info:
+        reader.load_images(top, [PlatformSpec.parse("linux/amd64"), PlatformSpec.parse("linux/s390x")])
+    assert info.value.message == f"image {top.digest} is linux/arm64/v8, not linux/amd64, linux/s390x"

@@ -251,3 +251,81 @@ def test_sniffer_that_stops_early_keeps_the_walk_aligned() -> None:
     diff_id = "sha256:" + hashlib.sha256(tar).hexdigest()
     result = scan_layer(_chunks(blob, 1000), digest=str(Digest.of(blob)), diff_id=diff_id, plan=plan)
     assert [c.path for c in result.captured] == ["x/pkgs.txt"]
+
+
+def test_a_directory_entry_over_a_directory_keeps_what_is_below() -> None:
+    view = _view([("d", "dir", b""), ("d/f", "file", b"x")], [("d", "dir", b""), ("d/g", "file", b"y")])
+    assert sorted(view.entries) == ["d", "d/f", "d/g"]
+    assert (view.entries["d"].layer_index, view.entries["d/f"].layer_index) == (1, 0)
+
+
+def test_an_opaque_directory_hides_what_is_below_but_stays() -> None:
+    view = _view(
+        [("opt/app", "dir", b""), ("opt/app/old", "file", b"x"), ("opt/keep", "file", b"k")],
+        [("opt/app/.wh..wh..opq", "file", b"")],
+    )
+    assert sorted(view.entries) == ["opt/app", "opt/keep"]
+    assert view.entries["opt/app"].layer_index == 0
+
+
+def test_symlink_resolution_rules() -> None:
+    chain = [(f"l{i}", "sym", f"l{i + 1}") for i in range(40)]
+    longer = [(f"m{i}", "sym", f"m{i + 1}") for i in range(41)]
+    view = _view(
+        [
+            ("usr/lib/os/pkgs.txt", "file", b"a 1\n"),
+            ("a/b/abs", "sym", "/usr/lib/os"),
+            ("a/b/rel", "sym", "../../usr/lib"),
+            ("dangling", "sym", "nowhere"),
+            ("l40", "file", b"end"),
+            ("m41", "file", b"end"),
+            *chain,
+            *longer,
+        ]
+    )
+    assert view.resolve("usr/./lib/os/pkgs.txt") == "usr/lib/os/pkgs.txt"
+    assert view.resolve("/usr/lib/os/../os/pkgs.txt") == "usr/lib/os/pkgs.txt"
+    assert view.resolve("a/b/abs/pkgs.txt") == "usr/lib/os/pkgs.txt"
+    assert view.resolve("a/b/rel/os/pkgs.txt") == "usr/lib/os/pkgs.txt"
+    assert view.resolve("dangling") is None
+    assert view.resolve("usr/lib/missing") is None
+    assert view.resolve("l0") == "l40"  # 40 hops are followed
+    assert view.resolve("m0") is None  # the 41st is one too many
+
+
+def test_visible_files_are_the_top_copies_sorted_by_path() -> None:
+    single = _view(
+        [
+            ("bin/tool", "exe", b"\x7fELF" + b"x" * 3000 + b"MAGIC:gotool" + b"y" * 10),
+            ("z/pkgs.txt", "file", b"z 1\n"),
+            ("a/pkgs.txt", "file", b"a 1\n"),
+        ]
+    )
+    assert [(f.path, f.layer_index) for f in single.visible_files("list")] == [("a/pkgs.txt", 0), ("z/pkgs.txt", 0)]
+    assert [f.path for f in single.visible_files("magic")] == ["bin/tool"]
+    assert single.keys_per_layer("list") == [{("generic", "a", "1", ""), ("generic", "z", "1", "")}]
+    assert single.keys_per_layer("magic") == [{("generic", "gotool", "1", "")}]
+    assert ImageView([]).visible_files("list") == [] and ImageView([]).keys_per_layer("list") == []
+
+
+def test_symlinked_files_only_when_the_target_was_parsed() -> None:
+    view = _view(
+        [("usr/lib/os/pkgs.txt", "file", b"a 1\n"), ("usr/lib/os/other", "file", b"x")],
+        [("etc/link-to-list", "sym", "../usr/lib/os/other")],
+    )
+    assert view.symlinked_files("list", ListCataloger().matches) == []
+    moved = _view(
+        [("usr/lib/os/pkgs.txt", "file", b"a 1\n")],
+        [("etc/link-to-list", "sym", "../usr/lib/os/pkgs.txt")],
+    )
+    [f] = moved.symlinked_files("list", ListCataloger().matches)
+    assert (f.path, f.layer_index, [p.name for p in f.parsed.packages]) == ("etc/link-to-list", 0, ["a"])
+
+
+def test_first_always_present_edges() -> None:
+    key = ("generic", "a", "1", "")
+    assert first_always_present(key, [{key}]) == 0
+    assert first_always_present(key, [set()]) is None
+    assert first_always_present(key, []) is None
+    assert first_always_present(key, [{key}, set(), {key}, {key}]) == 2
+    assert first_always_present(key, [{key}, {key}, set()]) is None

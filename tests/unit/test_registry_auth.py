@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
+from urllib.parse import parse_qsl
 
+import httpx
 import pytest
 
-from provenant.errors import AuthenticationError
+from provenant.errors import AuthenticationError, RegistryError
 from provenant.sources.registry.challenge import parse_www_authenticate, pick_challenge
-from tests.fakeregistry import FakeClock, FakeRegistry, make_client, ref
+from provenant.sources.registry.client import RegistryClient
+from provenant.sources.registry.failures import auth_hint
+from tests.fakeregistry import Canned, FakeClock, FakeRegistry, make_client, ref
 
 AUTH_HOST = "auth.example.test"
 
@@ -275,3 +279,288 @@ def test_challenge_parser_handles_quotes_commas_and_several_challenges() -> None
     assert pick_challenge('Basic realm="r", Bearer realm="t"').scheme == "bearer"  # type: ignore[union-attr]
     assert pick_challenge("Negotiate abc==") is None
     assert pick_challenge(None) is None
+
+
+# -- token service answers, realms and lifetimes, through the client -----------------------------------------
+
+
+def _bearer_client(fake: FakeRegistry, **options: object) -> RegistryClient:
+    _image(fake)
+    client, _ = make_client(fake, **options)  # type: ignore[arg-type]
+    return client
+
+
+def _errors(code: str, message: str) -> bytes:
+    return json.dumps({"errors": [{"code": code, "message": message}]}).encode()
+
+
+HOST = "127.0.0.1:5000"
+
+
+def test_token_service_refusals_name_the_service_the_registry_and_who_asked() -> None:
+    fake = FakeRegistry()
+    fake.require_bearer()
+    client = _bearer_client(fake)
+    fake.inject("/token", Canned(401, body=_errors("DENIED", "no anonymous pulls")))
+    with pytest.raises(AuthenticationError) as info:
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    err = info.value
+    assert err.message == (
+        f"token service {AUTH_HOST} for registry {HOST} refused an anonymous token (401 Unauthorized: DENIED: no "
+        "anonymous pulls)"
+    )
+    assert (err.status, err.code, err.hint) == (401, "DENIED", auth_hint(HOST))
+
+    fake.inject("/token", Canned(403))
+    creds = _bearer_client(fake, username="alice", password="pw")
+    with pytest.raises(AuthenticationError) as info:
+        creds.get_manifest(ref(fake, "team/app:v1"), "v1")
+    assert info.value.message == (
+        f"token service {AUTH_HOST} for registry {HOST} rejected the credentials from --username (403 Forbidden)"
+    )
+    assert (info.value.status, info.value.code) == (403, None)
+
+
+def test_a_failing_or_empty_token_service() -> None:
+    fake = FakeRegistry()
+    fake.require_bearer()
+    client = _bearer_client(fake)
+    fake.inject("/token", Canned(400, body=_errors("UNSUPPORTED", "bad scope")))
+    with pytest.raises(RegistryError) as info:
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    err = info.value
+    assert not isinstance(err, AuthenticationError)
+    assert (
+        err.message == f"token service {AUTH_HOST} for registry {HOST} answered 400 Bad Request: UNSUPPORTED: bad scope"
+    )
+    assert (err.status, err.code, err.hint) == (
+        400,
+        "UNSUPPORTED",
+        "the registry's token service is failing; try again later",
+    )
+    fake.inject("/token", Canned(302))
+    with pytest.raises(RegistryError) as info:
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    assert info.value.message == f"token service {AUTH_HOST} for registry {HOST} answered 302 Found"
+    fake.inject("/token", Canned(200, body=b'{"nothing": "here"}'))
+    with pytest.raises(AuthenticationError) as info:
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    assert info.value.message == f"token service {AUTH_HOST} for registry {HOST} answered without a token"
+    assert info.value.hint == "the registry's token service is misconfigured"
+
+
+def test_challenges_without_a_realm_or_with_an_odd_one() -> None:
+    fake = FakeRegistry()
+    client = _bearer_client(fake)
+    path = "/v2/team/app/manifests/v1"
+    fake.inject(path, Canned(401, headers={"www-authenticate": 'Bearer service="s"'}))
+    with pytest.raises(AuthenticationError) as info:
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    assert info.value.message == f"registry {HOST} sent a Bearer challenge without a realm; cannot get a token"
+    assert (info.value.hint, info.value.status) == ("the registry is misconfigured", 401)
+    fake.inject(path, Canned(401, headers={"www-authenticate": 'Bearer realm="ftp://auth.example.test/token"'}))
+    with pytest.raises(AuthenticationError) as info:
+        _bearer_client(fake).get_manifest(ref(fake, "team/app:v1"), "v1")
+    assert info.value.message == f"registry {HOST} named a token realm with unsupported scheme 'ftp'"
+    fake.inject(path, Canned(401))
+    with pytest.raises(AuthenticationError) as info:
+        _bearer_client(fake).get_manifest(ref(fake, "team/app:v1"), "v1")
+    assert info.value.message == f"registry {HOST} answered 401 Unauthorized without a Basic or Bearer challenge"
+    assert (info.value.hint, info.value.status) == (auth_hint(HOST), 401)
+
+
+def test_credentials_never_go_to_a_plain_http_realm_elsewhere() -> None:
+    fake = FakeRegistry()
+    fake.require_bearer(realm=f"http://{AUTH_HOST}/token", users={"alice": "pw"})
+    client = _bearer_client(fake, username="alice", password="pw")
+    with pytest.raises(AuthenticationError) as info:
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    assert info.value.message == (
+        f"registry {HOST} asks for credentials at a plain-HTTP token realm {AUTH_HOST}; refusing to send them "
+        "unencrypted"
+    )
+    assert info.value.hint == "use --insecure only if you trust this network"
+    assert fake.count(host=AUTH_HOST) == 0
+    # Anonymous callers send nothing secret; --insecure is the user's explicit choice.
+    _bearer_client(fake).get_manifest(ref(fake, "team/app:v1"), "v1")
+    insecure = _bearer_client(fake, username="alice", password="pw", insecure=True)
+    insecure.get_manifest(ref(fake, "team/app:v1"), "v1")
+    assert fake.matching("GET", host=AUTH_HOST)[-1].headers["authorization"].startswith("Basic ")
+
+
+def test_token_request_parameters() -> None:
+    fake = FakeRegistry()
+    fake.require_bearer(users={"alice": "pw"})
+    _bearer_client(fake).get_manifest(ref(fake, "team/app:v1"), "v1")
+    [anon] = fake.matching("GET", host=AUTH_HOST)
+    assert list(anon.url.params.multi_items()) == [("service", "fake-registry"), ("scope", "repository:team/app:pull")]
+    assert "authorization" not in anon.headers
+    path = "/v2/team/app/manifests/v1"
+    fake.inject(path, Canned(401, headers={"www-authenticate": f'Bearer realm="https://{AUTH_HOST}/token"'}))
+    _bearer_client(fake, username="alice", password="pw").get_manifest(ref(fake, "team/app:v1"), "v1")
+    no_service = fake.matching("GET", host=AUTH_HOST)[-1]
+    assert list(no_service.url.params.multi_items()) == [("scope", "repository:team/app:pull")]
+    assert no_service.headers["authorization"].startswith("Basic ")
+
+
+def test_refresh_grant_form(tmp_path: Path) -> None:
+    fake = FakeRegistry()
+    fake.require_bearer(identity_tokens={"refresh-abc"}, users={"u": "p"}, anonymous_pull=False)
+    entry = {"identitytoken": "refresh-abc"}
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"auths": {HOST: entry}}))
+    _bearer_client(fake, docker_config=config).get_manifest(ref(fake, "team/app:v1"), "v1")
+    (post,) = fake.matching("POST", host=AUTH_HOST)
+    assert post.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert dict(parse_qsl(post.content.decode())) == {
+        "grant_type": "refresh_token",
+        "refresh_token": "refresh-abc",
+        "client_id": "provenant",
+        "scope": "repository:team/app:pull",
+        "service": "fake-registry",
+    }
+    # A token service without the OAuth2 endpoint: without a password there is nothing to fall back to.
+    fake.inject("/token", Canned(404), method="POST")
+    with pytest.raises(RegistryError, match="answered 404 Not Found"):
+        _bearer_client(fake, docker_config=config).get_manifest(ref(fake, "team/app:v1"), "v1")
+
+
+@pytest.mark.parametrize(("ttl", "valid_until"), [(20, 18.0), (120, 115.0)])
+def test_a_token_is_renewed_a_little_before_it_expires(ttl: int, valid_until: float) -> None:
+    clock = FakeClock()
+    fake = FakeRegistry(clock=clock)
+    fake.require_bearer(token_ttl=ttl)
+    client = _bearer_client(fake, clock=clock)
+    r = ref(fake, "team/app:v1")
+    client.get_manifest(r, "v1")
+    clock.advance(valid_until - 0.5)
+    client.get_manifest(r, "v1")
+    assert fake.tokens_issued == 1
+    clock.advance(1.0)
+    client.get_manifest(r, "v1")
+    assert fake.tokens_issued == 2
+
+
+def test_reprs_never_show_a_secret() -> None:
+    from provenant.sources.registry.auth import AuthAttempt
+
+    assert repr(AuthAttempt("Bearer s3cr3t", fresh=True)) == "AuthAttempt(scheme='Bearer', fresh=True)"
+    assert repr(AuthAttempt("Basic dTpw", fresh=False)) == "AuthAttempt(scheme='Basic', fresh=False)"
+    assert repr(AuthAttempt(None, fresh=False)) == "AuthAttempt(scheme=None, fresh=False)"
+
+
+def test_unreachable_token_service_is_named_with_its_registry() -> None:
+    fake = FakeRegistry()
+    fake.require_bearer()
+    client = _bearer_client(fake, max_retries=0)
+    fake.inject("/token", httpx.ConnectError("refused"))
+    with pytest.raises(RegistryError) as info:
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    assert info.value.message == (
+        f"cannot reach token service {AUTH_HOST} of registry {HOST} (GET https://{AUTH_HOST}/token): refused"
+    )
+
+
+def test_unreachable_refresh_endpoint_is_named_with_its_registry(tmp_path: Path) -> None:
+    fake = FakeRegistry()
+    fake.require_bearer(identity_tokens={"refresh-abc"}, anonymous_pull=False)
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"auths": {HOST: {"identitytoken": "refresh-abc"}}}))
+    client = _bearer_client(fake, docker_config=config, max_retries=0)
+    fake.inject("/token", httpx.ConnectError("refused"), method="POST")
+    with pytest.raises(RegistryError) as info:
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    assert info.value.message == (
+        f"cannot reach token service {AUTH_HOST} of registry {HOST} (POST https://{AUTH_HOST}/token): refused"
+    )
+
+
+def test_a_relative_realm_is_on_the_registry_host() -> None:
+    fake = FakeRegistry()
+    fake.require_bearer(realm=f"http://{HOST}/token", users={"u": "p"})
+    path = "/v2/team/app/manifests/v1"
+    fake.inject(path, Canned(401, headers={"www-authenticate": 'Bearer realm="/token",service="fake-registry"'}))
+    _bearer_client(fake, username="u", password="p").get_manifest(ref(fake, "team/app:v1"), "v1")
+    (tok,) = fake.matching(path="/token")
+    assert (tok.host, tok.headers["authorization"][:6]) == (HOST, "Basic ")
+
+
+def test_a_new_scope_does_not_carry_the_old_one() -> None:
+    fake = FakeRegistry()
+    fake.require_bearer()
+    _image(fake)
+    fake.put_image("team/other", tag="v1")
+    client, _ = make_client(fake)
+    client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    client.get_manifest(ref(fake, "team/other:v1"), "v1")
+    first, second = fake.matching("GET", host=AUTH_HOST)
+    assert first.url.params.get_list("scope") == ["repository:team/app:pull"]
+    assert second.url.params.get_list("scope") == ["repository:team/other:pull"]
+    assert second.url.params.get("service") == "fake-registry"
+
+
+def test_basic_challenge_messages() -> None:
+    fake = FakeRegistry()
+    _image(fake)
+    fake.require_basic("bob", "hunter2")
+    client, _ = make_client(fake)
+    with pytest.raises(AuthenticationError) as info:
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    assert info.value.message == (
+        f"registry {HOST} requires basic authentication, but no username and password were found "
+        "(credential source: anonymous)"
+    )
+    assert (info.value.hint, info.value.status) == (auth_hint(HOST), 401)
+
+
+def test_a_cached_token_goes_along_and_a_known_basic_host_gets_basic() -> None:
+    fake = FakeRegistry()
+    digest = _image(fake)
+    fake.require_bearer()
+    client, _ = make_client(fake)
+    client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    token = fake.matching(path="/manifests/")[-1].headers["authorization"]
+    assert token.startswith("Bearer fake-token-")
+    client.get_manifest(ref(fake, "team/app:v1"), digest)
+    assert fake.matching(path="/manifests/")[-1].headers["authorization"] == token
+
+
+def test_a_token_is_stale_at_its_expiry_instant() -> None:
+    for ttl, valid_until in ((20, 18.0), (120, 115.0)):
+        clock = FakeClock()
+        fake = FakeRegistry(clock=clock)
+        fake.require_bearer(token_ttl=ttl)
+        client = _bearer_client(fake, clock=clock)
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+        clock.advance(valid_until)
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+        assert fake.tokens_issued == 2, ttl
+
+
+def test_token_service_status_boundaries_and_partial_error_bodies() -> None:
+    fake = FakeRegistry()
+    fake.require_bearer()
+    client = _bearer_client(fake)
+    fake.inject("/token", Canned(300))
+    with pytest.raises(RegistryError) as info:
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    assert info.value.message == f"token service {AUTH_HOST} for registry {HOST} answered 300 Multiple Choices"
+    code_only = json.dumps({"errors": [{"code": "DENIED"}]}).encode()
+    fake.inject("/token", Canned(401, body=code_only))
+    with pytest.raises(AuthenticationError) as info:
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    # A body with only a code (or only a message) still shows what it has.
+    assert info.value.message.startswith("token service ") and "(401 Unauthorized: DENIED" in info.value.message
+    message_only = json.dumps({"errors": [{"message": "bad scope"}]}).encode()
+    fake.inject("/token", Canned(400, body=message_only))
+    with pytest.raises(RegistryError) as info:
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    assert (
+        info.value.message == f"token service {AUTH_HOST} for registry {HOST} answered 400 Bad Request: None: bad scope"
+    )
+
+
+def test_attempt_repr_shows_the_scheme_only() -> None:
+    from provenant.sources.registry.auth import AuthAttempt
+
+    assert repr(AuthAttempt("Bearer to ken", fresh=False)) == "AuthAttempt(scheme='Bearer', fresh=False)"

@@ -16,7 +16,7 @@ from provenant.errors import DigestMismatchError, NotFoundError, RegistryError
 from provenant.limits import LimitExceededError, Limits
 from provenant.reference import Reference
 from provenant.sources.registry import RegistryClient, RegistryOptions
-from provenant.sources.registry.blobs import CHUNK_SIZE
+from provenant.sources.registry.blobs import CHUNK_SIZE, parse_content_range
 from tests.fakeregistry import Canned, FakeRegistry, make_client, ref
 
 BLOB = os.urandom(3 * CHUNK_SIZE + 12345)
@@ -358,3 +358,99 @@ def test_a_restart_answered_with_a_whole_206_skips_what_was_handed_out() -> None
     client, ranges = _scripted(_cut(4000), lambda r: httpx.Response(416), _partial(0))
     assert _get(client) == SMALL
     assert ranges == [None, "bytes=4000-", None]
+
+
+def test_content_range_values() -> None:
+    assert parse_content_range("bytes 0-9/10") == (0, 9, 10)
+    assert parse_content_range(" Bytes 5-9/* ") == (5, 9, None)
+    for bad in (None, "", "bytes */10", "items 0-1/2", "bytes 1-2", "bytes 1-2/3 trailing"):
+        assert parse_content_range(bad) is None
+
+
+def _blob_path(digest: Digest) -> str:
+    return f"/v2/team/app/blobs/{digest}"
+
+
+def test_a_partial_answer_that_starts_after_the_offset_restarts_from_zero() -> None:
+    fake, digest = _fake()
+    n = len(BLOB)
+    fake.inject(
+        _blob_path(digest),
+        Canned(200, {"Content-Length": str(n)}, BLOB[:1000]),
+        Canned(206, {"Content-Range": f"bytes 2000-{n - 1}/{n}"}, BLOB[2000:]),
+    )
+    assert _read_verified(fake, digest) == BLOB
+    assert [r.headers.get("range") for r in fake.matching("GET", path="/blobs/")] == [None, "bytes=1000-", None]
+
+
+def test_a_partial_answer_that_starts_before_the_offset_restarts_from_zero() -> None:
+    fake, digest = _fake()
+    n = len(BLOB)
+    fake.inject(
+        _blob_path(digest),
+        Canned(200, {"Content-Length": str(n)}, BLOB[:1000]),
+        Canned(206, {"Content-Range": f"bytes 400-{n - 1}/{n}"}, BLOB[400:]),
+    )
+    assert _read_verified(fake, digest, size=None) == BLOB
+    assert [r.headers.get("range") for r in fake.matching("GET", path="/blobs/")] == [None, "bytes=1000-", None]
+
+
+def test_the_total_comes_from_content_range_when_the_size_is_unknown() -> None:
+    fake, digest = _fake()
+    n = len(BLOB)
+    fake.inject(
+        _blob_path(digest),
+        Canned(200, {}, BLOB[:1000]),  # no length: the end of this answer is the end of the blob
+    )
+    client, _ = make_client(fake)
+    with client.open_blob(ref(fake, "team/app:v1"), digest, None) as chunks:
+        assert b"".join(chunks) == BLOB[:1000]
+    fake.inject(
+        _blob_path(digest),
+        Canned(200, {"Content-Length": str(n)}, BLOB[:1000]),
+        Canned(206, {"Content-Range": f"bytes 1000-1999/{n}"}, BLOB[1000:2000]),
+    )
+    with client.open_blob(ref(fake, "team/app:v1"), digest, None) as chunks:
+        assert b"".join(chunks) == BLOB  # the rest after a third request
+
+
+def test_resumption_limit_message() -> None:
+    fake, digest = _fake()
+    fake.drop_blob(str(digest), after=10, times=100, how="truncate")
+    with pytest.raises(RegistryError) as info:
+        _read_verified(fake, digest, max_retries=1)
+    err = info.value
+    assert err.message.endswith(
+        f" broke off after 20 of {len(BLOB)} bytes 2 times (the answer ended early at byte 20 of {len(BLOB)})"
+    )
+    assert err.hint == "the connection to the registry is unstable; try again later"
+    fake.drop_blob(str(digest), after=10, times=100, how="reset")
+    with pytest.raises(RegistryError) as info:
+        _read_verified(fake, digest, max_retries=1)
+    assert (
+        info.value.message.endswith(" bytes 2 times (ReadError: connection reset)") or "ReadError" in info.value.message
+    )
+
+
+def _chunks_of(fake: FakeRegistry, digest: Digest, size: int | None) -> tuple[list[bytes], list[float]]:
+    client, sleeps = make_client(fake)
+    with client.open_blob(ref(fake, "team/app:v1"), digest, size) as chunks:
+        return list(chunks), sleeps
+
+
+def test_no_empty_chunk_at_a_skip_or_size_boundary() -> None:
+    fake, digest = _fake()
+    fake.honour_ranges = False
+    fake.accept_ranges = False
+    fake.drop_blob(str(digest), after=CHUNK_SIZE * 2)  # the repeat's first two chunks are exactly what we had
+    parts, sleeps = _chunks_of(fake, digest, len(BLOB))
+    assert b"".join(parts) == BLOB and all(parts)
+    assert len(sleeps) == 1 and all(isinstance(s, float) and s >= 0 for s in sleeps)
+    with pytest.raises(RegistryError, match="larger than its descriptor says"):
+        _chunks_of(_with_trailing_junk(), digest, len(BLOB))
+
+
+def _with_trailing_junk() -> FakeRegistry:
+    fake, digest = _fake()
+    fake.corrupt_blob(str(digest), BLOB + b"junk" * CHUNK_SIZE)
+    return fake

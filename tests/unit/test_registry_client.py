@@ -9,6 +9,7 @@ import pytest
 
 from provenant.digest import Digest, VerifyingStream, verify_bytes
 from provenant.errors import AuthenticationError, ManifestError, NotFoundError, RegistryError, UsageError
+from provenant.limits import LimitExceededError
 from provenant.oci import mediatypes as mt
 from provenant.reference import Reference
 from provenant.sources.base import ImageSource
@@ -307,3 +308,38 @@ def test_insecure_fallback_applies_to_a_blob_resume_too() -> None:
     client, _ = make_client(fake, insecure=True)
     assert client.get_blob(ref(fake, "team/app:v1"), layer, 300_000) == b"z" * 300_000
     assert [q.url.scheme for q in fake.requests] == ["https", "http", "http"]
+
+
+def test_host_of_a_url() -> None:
+    import httpx
+
+    from provenant.sources.registry.transport import host_of
+
+    assert host_of(httpx.URL("https://registry.example.test/v2/")) == "registry.example.test"
+    assert host_of(httpx.URL("http://127.0.0.1:5000/v2/")) == "127.0.0.1:5000"
+    assert host_of(httpx.URL("http://[::1]:5000/v2/")) == "[::1]:5000"
+    assert host_of(httpx.URL("https://[fd00::1]/token")) == "[fd00::1]"
+
+
+def test_redirect_errors_name_the_hop() -> None:
+    fake = FakeRegistry()
+    fake.put_image("team/app", tag="v1")
+    path = "/v2/team/app/manifests/v1"
+    fake.inject(path, Canned(302, {"Location": "ftp://mirror.example.test/x"}))
+    client, _ = make_client(fake)
+    with pytest.raises(RegistryError) as info:
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    assert info.value.message == (f"registry {fake.host} redirected GET {path} to an unsupported URL scheme 'ftp'")
+    assert info.value.status == 302
+    fake.inject(path, *[Canned(307, {"Location": path})] * 6)
+    with pytest.raises(LimitExceededError) as loop:
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    assert loop.value.message == (
+        f"registry {fake.host}: GET {path} was redirected again and again: over the redirects limit of 5"
+    )
+    assert loop.value.hint == "raise it with --limit redirects=N or PROVENANT_LIMIT_REDIRECTS"
+    # A redirect without a Location is the final answer.
+    fake.inject(path, Canned(302))
+    with pytest.raises(RegistryError):
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    assert fake.count("GET", path=path) == 1 + 6 + 1

@@ -21,7 +21,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from provenant.errors import RegistryError
+from provenant.errors import RegistryError, UsageError
+from provenant.limits import LimitExceededError
 from provenant.sources.registry import stdlib_transport
 from provenant.sources.registry import transport as registry_transport
 from provenant.sources.registry.options import RegistryOptions
@@ -79,8 +80,39 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
         elif path == "/big":
             self._answer(BIG)
+        elif path == "/reason":
+            self.send_response(200, "Fine Thanks")
+            self.send_header("Content-Length", "2")
+            self.send_header("X-Two", "a")
+            self.send_header("X-Two", "b")
+            self.end_headers()
+            self.wfile.write(b"ok")
+        elif path == "/notfound":
+            body = b'{"errors":[{"code":"NAME_UNKNOWN","message":"no such repository"}]}'
+            self.send_response(404)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        elif path == "/http10":
+            self.protocol_version = "HTTP/1.0"
+            self._answer(b"old")
+            self.close_connection = True
+        elif path == "/garbage":
+            self.wfile.write(b"NOT-HTTP garbage\r\n\r\n")
+            self.close_connection = True
         else:  # echo the request target (absolute-form when we are used as a proxy)
             self._answer(self.path.encode())
+
+    def do_POST(self) -> None:
+        self.server.record(self)
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        if self.path == "/see-other":
+            self.send_response(303)
+            self.send_header("Location", "/echo")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        else:
+            self._answer(b"posted " + self.path.encode())
 
     def _answer(self, body: bytes) -> None:
         self.send_response(200)
@@ -500,3 +532,118 @@ def test_env_proxy_is_still_used(server: Server, monkeypatch: pytest.MonkeyPatch
     resp = session.send("GET", httpx.URL("http://registry.invalid/v2/"), error_host="registry.invalid")
     session.close()
     assert resp.content == b"http://registry.invalid/v2/"  # the proxy got the absolute-form request
+
+
+def test_status_reason_version_and_repeated_headers_come_through(server: Server, client: httpx.Client) -> None:
+    resp = client.get(server.url("/reason"))
+    assert (resp.status_code, resp.reason_phrase, resp.http_version, resp.content) == (
+        200,
+        "Fine Thanks",
+        "HTTP/1.1",
+        b"ok",
+    )
+    assert resp.headers.get_list("x-two") == ["a", "b"]
+    old = client.get(server.url("/http10"))
+    assert (old.http_version, old.content) == ("HTTP/1.0", b"old")
+
+
+def test_a_malformed_status_line_is_a_protocol_error(server: Server, client: httpx.Client) -> None:
+    with pytest.raises(httpx.RemoteProtocolError, match="NOT-HTTP garbage"):
+        client.get(server.url("/garbage"))
+
+
+def test_refusals_name_the_scheme(server: Server, client: httpx.Client) -> None:
+    with pytest.raises(httpx.UnsupportedProtocol) as info:
+        client.get(server.url("/echo", scheme="https"))
+    assert str(info.value) == "https is not enabled on this transport: https://127.0.0.1"
+    transport = StdlibTransport(ssl_context=None)
+    with pytest.raises(httpx.UnsupportedProtocol) as info:
+        transport.handle_request(httpx.Request("GET", "ftp://127.0.0.1/x"))
+    assert str(info.value) == "Request URL has an unsupported protocol 'ftp://'."
+
+
+def test_truncated_body_message(server: Server, client: httpx.Client) -> None:
+    with pytest.raises(httpx.RemoteProtocolError) as info:
+        client.get(server.url("/truncated"))
+    assert str(info.value) == (
+        "peer closed connection without sending complete message body: received 10 bytes, expected 100"
+    )
+
+
+def test_a_303_after_a_post_is_followed_with_a_get_without_body(server: Server) -> None:
+    session = _session()
+    resp = session.send(
+        "POST", httpx.URL(server.url("/see-other")), error_host=f"127.0.0.1:{server.port}", content=b"payload"
+    )
+    session.close()
+    assert resp.content == b"/echo"
+    (post_path, post), (get_path, get) = server.requests
+    assert (post_path, post["content-length"]) == ("/see-other", "7")
+    assert get_path == "/echo" and "content-length" not in get
+
+
+def test_a_bad_ca_file_fails_when_the_session_is_made(tmp_path: Path) -> None:
+    missing = tmp_path / "ca.pem"
+    with pytest.raises(UsageError) as info:
+        _session(ca_file=missing)
+    assert info.value.message == f"cannot use --ca-file {missing}: No such file or directory"
+    assert info.value.hint == "pass a readable PEM file with the registry's CA certificate"
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate")
+    with pytest.raises(UsageError, match=f"cannot use --ca-file {junk}: "):
+        _session(ca_file=junk)
+
+
+@pytest.mark.parametrize(
+    ("env", "direct_http", "direct_https"),
+    [
+        ({}, True, True),
+        ({"HTTP_PROXY": "http://127.0.0.1:9"}, False, True),
+        ({"HTTPS_PROXY": "http://127.0.0.1:9"}, True, False),
+        ({"ALL_PROXY": "http://127.0.0.1:9"}, False, False),
+        ({"ALL_PROXY": "http://127.0.0.1:9", "NO_PROXY": "localhost, *"}, True, True),
+        ({"ALL_PROXY": "http://127.0.0.1:9", "NO_PROXY": "localhost"}, False, False),
+    ],
+)
+def test_proxy_variables_choose_the_transport(
+    env: dict[str, str], direct_http: bool, direct_https: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    session = _session()
+    for url, direct in (
+        (httpx.URL("http://r.example/v2/"), direct_http),
+        (httpx.URL("https://r.example/v2/"), direct_https),
+    ):
+        used = session._client_for(url)._transport_for_url(url)
+        assert isinstance(used, StdlibTransport) is direct, (env, url)
+    session.close()
+
+
+def test_streamed_answers_are_left_open_only_when_usable(server: Server) -> None:
+    session = _session()
+    host = f"127.0.0.1:{server.port}"
+    ok = session.send("GET", httpx.URL(server.url("/big")), error_host=host, stream=True)
+    assert not ok.is_closed and not ok.is_stream_consumed
+    assert b"".join(ok.iter_bytes()) == BIG
+    ok.close()
+    plain = session.send("GET", httpx.URL(server.url("/big")), error_host=host, body_limit="manifest_bytes")
+    assert plain.is_closed and plain.content == BIG
+    # A success answer over its cap is refused, never cut short (error answers are the ones cut).
+    with pytest.raises(LimitExceededError, match="error-body-bytes"):
+        session.send("GET", httpx.URL(server.url("/big")), error_host=host)
+    # An error answer is read whole even when streaming was asked for: its body explains it.
+    missing = session.send("GET", httpx.URL(server.url("/notfound")), error_host=host, stream=True)
+    assert missing.is_closed and b"NAME_UNKNOWN" in missing.content
+    assert session.request_count == 4
+    session.close()
+
+
+def test_base_url_scheme_by_host() -> None:
+    session = _session()
+    assert session.base_url("127.0.0.1:5000") == httpx.URL("http://127.0.0.1:5000/")
+    assert session.base_url("localhost") == httpx.URL("http://localhost/")
+    assert session.base_url("registry.example.test") == httpx.URL("https://registry.example.test/")
+    insecure = _session(insecure=True)
+    assert insecure.base_url("registry.example.test") == httpx.URL("https://registry.example.test/")
+    assert not insecure.fell_back_to_http("registry.example.test")

@@ -362,8 +362,8 @@ class HttpSession:
     @staticmethod
     def _read_body(resp: httpx.Response, lim: limits_mod.Limits, body_limit: str, what: str) -> None:
         if 200 <= resp.status_code < 300:
-            cap = getattr(lim, body_limit)
-            read_bounded(resp, cap, what, body_limit, truncate=body_limit == "error_body_bytes", limits=lim)
+            # A success body is data: over its cap it is an error, never silently cut.
+            read_bounded(resp, getattr(lim, body_limit), what, body_limit, limits=lim)
         else:
             read_bounded(resp, lim.error_body_bytes, what, "error_body_bytes", truncate=True, limits=lim)
 
