@@ -39,6 +39,11 @@ from provenant.sbom.stamps import RESTAMP, Stamps
 
 log = logging.getLogger(__name__)
 
+#: Documents larger than this (all of one request together) are not cached: the entry is built and
+#: compressed in memory, which for a database of tens of thousands of packages costs more memory than
+#: re-encoding it costs time. Their layers' scans are still cached.
+MAX_CACHED_TEXT = 16 << 20
+
 _PACKAGE = Path(__file__).resolve().parent.parent
 
 
@@ -164,6 +169,8 @@ class DocumentCache:
     def put(self, request: DocumentRequest, digest: str, images: int, documents: list[Document]) -> bool:
         """Store the documents of ``digest`` atomically; False when the format or a text cannot be cached."""
         path = self._entry(request, digest)
+        if sum(len(d.text) for d in documents) > MAX_CACHED_TEXT:
+            return False
         if path is None or not all(RESTAMP[request.fmt].faithful(d.text) for d in documents):
             return False
         entry = {

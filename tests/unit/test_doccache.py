@@ -63,6 +63,19 @@ def test_text_that_would_not_round_trip_is_not_cached(tmp_path: Path) -> None:
     assert not cache.put(DocumentRequest.of("r/x:1", (), "unknown", False), DIGEST, 1, [Document(None, "x")])
 
 
+def test_documents_over_the_size_bound_are_not_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from provenant.sbom import doccache
+
+    cache = DocumentCache(tmp_path, fingerprint="f")
+    req = DocumentRequest.of("r/x:1", (), "cyclonedx-json", False)
+    docs = [Document("linux/amd64", _cdx()), Document("linux/arm64", _cdx())]
+    monkeypatch.setattr(doccache, "MAX_CACHED_TEXT", sum(len(d.text) for d in docs) - 1)
+    assert not cache.put(req, DIGEST, 2, docs)
+    assert not cache.knows(req) and not list(tmp_path.rglob("*.json.gz"))
+    monkeypatch.setattr(doccache, "MAX_CACHED_TEXT", sum(len(d.text) for d in docs))
+    assert cache.put(req, DIGEST, 2, docs)
+
+
 def test_corrupt_or_foreign_entry_is_a_miss(tmp_path: Path) -> None:
     cache = DocumentCache(tmp_path, fingerprint="f")
     req = DocumentRequest.of("r/x:1", (), "table", False)
