@@ -91,9 +91,9 @@ def file_info(path: str, data: bytes, mode: int = 0o644) -> tuple[tarfile.TarInf
 
 
 def sbom_json(ref: str, sandbox: Sandbox, *extra: str, limit: str | None = None) -> Outcome:
-    """``provenant [--limit LIMIT] sbom REF -o json --no-cache EXTRA...``."""
+    """``provenant [--limit LIMIT] sbom REF -o json EXTRA...``, with the caches on as users run it."""
     head = ["--limit", limit] if limit else []
-    return run_cli([*head, "sbom", ref, "-o", "json", "--no-cache", *extra], sandbox)
+    return run_cli([*head, "sbom", ref, "-o", "json", *extra], sandbox)
 
 
 def issues(out: Outcome) -> list[dict[str, Any]]:
@@ -425,6 +425,6 @@ def test_compressed_docker_archive_streams_layers(sandbox: Sandbox, tmp_path: Pa
         for _ in range(big // len(ZEROS)):
             gz.write(ZEROS)
         gz.write(bytes(1024) + bytes(-layer_size % 512) + bytes(1024))
-    out = run_cli(["sbom", f"docker-archive:{path}", "-o", "json", "--no-cache"], sandbox)
+    out = run_cli(["sbom", f"docker-archive:{path}", "-o", "json"], sandbox)
     out.assert_bounded(exit_code=0)
     assert json.loads(out.stdout)["images"][0]["layers"][0]["uncompressed_size"] == layer_size
