@@ -454,3 +454,143 @@ def _with_trailing_junk() -> FakeRegistry:
     fake, digest = _fake()
     fake.corrupt_blob(str(digest), BLOB + b"junk" * CHUNK_SIZE)
     return fake
+
+
+# -- what the resume rules say when they give up, and the edges of the rules ---------------------------
+
+
+class _BrokenWith(httpx.SyncByteStream):
+    """``data``, then the connection breaks with ``message`` (which may be empty)."""
+
+    def __init__(self, data: bytes, message: str) -> None:
+        self.data, self.message = data, message
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self.data
+        raise httpx.RemoteProtocolError(self.message)
+
+
+def _recorded(*answers: Answer, max_retries: int = 3) -> tuple[RegistryClient, list[str | None], list[float]]:
+    """Like :func:`_scripted`, with a retry budget, also returning the sleeps between attempts."""
+    ranges: list[str | None] = []
+    sleeps: list[float] = []
+    queue = list(answers)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        ranges.append(request.headers.get("range"))
+        return queue.pop(0)(request)
+
+    opts = RegistryOptions(
+        transport=httpx.MockTransport(handler),
+        sleep=sleeps.append,
+        max_retries=max_retries,
+        docker_config=Path("/nonexistent/c.json"),
+    )
+    return RegistryClient(opts, env={}), ranges, sleeps
+
+
+def _ranged(content_range: str, data: bytes) -> Answer:
+    return lambda r: httpx.Response(206, headers={"Content-Range": content_range}, stream=httpx.ByteStream(data))
+
+
+def _open_unsized(client: RegistryClient) -> bytes:
+    with client.open_blob(Reference.parse("127.0.0.1:5000/team/app:v1"), SMALL_DIGEST, None) as chunks:
+        return b"".join(chunks)
+
+
+def test_giving_up_after_a_restart_names_the_registry_the_blob_and_what_to_do() -> None:
+    client, _ = _scripted(_cut(4000), lambda r: httpx.Response(416), _cut(6000), lambda r: httpx.Response(416))
+    with pytest.raises(RegistryError) as info:
+        _get(client)
+    assert info.value.message == (
+        f"registry 127.0.0.1:5000: download of blob {SMALL_DIGEST} of team/app cannot be resumed: "
+        "the registry answered 416 (range not satisfiable) for bytes 6000-, again after starting over"
+    )
+    assert info.value.hint == "the registry's range support is broken; try again later"
+
+
+def test_an_unusable_content_range_is_quoted_when_giving_up() -> None:
+    garbled = lambda r: httpx.Response(206, headers={"Content-Range": "bytes 4000-?"}, stream=httpx.ByteStream(b"x"))  # noqa: E731
+    client, ranges = _scripted(_cut(4000), garbled, _cut(4000), garbled)
+    with pytest.raises(RegistryError) as info:
+        _get(client)
+    assert "a partial answer with an unusable Content-Range 'bytes 4000-?', again" in info.value.message
+    assert ranges == [None, "bytes=4000-", None, "bytes=4000-"]
+
+
+def test_more_bytes_than_the_size_names_the_registry_and_the_cause() -> None:
+    client, _ = _scripted(lambda r: httpx.Response(200, stream=httpx.ByteStream(SMALL + b"!")))
+    with pytest.raises(RegistryError) as info:
+        _get(client)
+    assert info.value.message.startswith(f"registry 127.0.0.1:5000: blob {SMALL_DIGEST} of team/app is larger")
+    assert info.value.hint == "the registry serves other content than the manifest describes"
+
+
+def test_a_one_byte_partial_answer_fits() -> None:
+    one = _ranged("bytes 4000-4000/10000", SMALL[4000:4001])
+    client, ranges = _scripted(_cut(4000), one, _partial(4001))
+    assert _get(client) == SMALL
+    assert ranges == [None, "bytes=4000-", "bytes=4001-"]
+
+
+def test_a_partial_answer_with_an_unknown_total_keeps_the_known_one() -> None:
+    # The first answer said 10000 bytes; a 206 saying `/*` does not make the blob end where that answer ends.
+    starless = _ranged("bytes 4000-5999/*", SMALL[4000:6000])
+    client, ranges, _ = _recorded(_cut(4000), starless, _partial(6000))
+    assert _open_unsized(client) == SMALL
+    assert ranges == [None, "bytes=4000-", "bytes=6000-"]
+
+
+def test_an_answer_without_a_length_is_the_whole_blob_when_the_size_is_unknown() -> None:
+    client, ranges, _ = _recorded(lambda r: httpx.Response(200, stream=httpx.ByteStream(SMALL)))
+    assert _open_unsized(client) == SMALL
+    assert ranges == [None]
+
+
+def test_the_descriptor_size_wins_over_a_first_answer_content_length() -> None:
+    # A first answer claiming 10100 bytes, then a fitting 206 for the descriptor's 10000: used, no restart.
+    client, ranges = _scripted(_cut(4000, declared=len(SMALL) + 100), _partial(4000))
+    assert _get(client) == SMALL
+    assert ranges == [None, "bytes=4000-"]
+
+
+def test_an_error_status_on_a_resume_is_an_error_not_a_restart() -> None:
+    client, ranges = _scripted(_cut(4000), lambda r: httpx.Response(404), _full())
+    with pytest.raises(NotFoundError):
+        _get(client)
+    assert ranges == [None, "bytes=4000-"]
+
+
+def test_416_on_the_first_request_is_an_error_but_at_byte_1_a_restart() -> None:
+    client, ranges = _scripted(lambda r: httpx.Response(416), _full())
+    with pytest.raises(RegistryError):
+        _get(client)
+    assert ranges == [None]
+    client, ranges = _scripted(_cut(1), lambda r: httpx.Response(416), _full())
+    assert _get(client) == SMALL
+    assert ranges == [None, "bytes=1-", None]
+
+
+def test_an_empty_blob_is_asked_for_once() -> None:
+    client, ranges, _ = _recorded(lambda r: httpx.Response(200, stream=httpx.ByteStream(b"")))
+    assert client.get_blob(Reference.parse("127.0.0.1:5000/team/app:v1"), Digest.of(b""), 0) == b""
+    assert ranges == [None]
+
+
+def test_all_bytes_in_then_a_break_neither_waits_nor_counts_as_a_resume() -> None:
+    client, ranges, sleeps = _recorded(_cut(len(SMALL), declared=len(SMALL) + 100), max_retries=0)
+    assert _get(client) == SMALL
+    assert ranges == [None] and sleeps == []
+
+
+@pytest.mark.parametrize(
+    ("message", "cause"),
+    [("peer went away", "RemoteProtocolError: peer went away"), ("", "RemoteProtocolError")],
+)
+def test_the_resumption_limit_names_the_transport_error(message: str, cause: str) -> None:
+    broken = lambda r: httpx.Response(200, stream=_BrokenWith(SMALL[:4000], message))  # noqa: E731
+    client, _, _ = _recorded(broken, max_retries=0)
+    with pytest.raises(RegistryError) as info:
+        _open_unsized(client)
+    # No length and no size: the total is unknown, so the message has no "of N".
+    assert info.value.message.endswith(f" broke off after 4000 bytes 1 times ({cause})")

@@ -172,13 +172,11 @@ class Authenticator:
                 hint="use --insecure only if you trust this network",
             )
         if cred.identity_token is not None:
+            # No fallback to a Basic GET when the POST is refused: a credential with an identity token
+            # never carries a password (CredentialResolver builds it with password=None).
             resp = self._post_refresh_token(
                 host, realm_url, realm_host=realm_host, service=service, scopes=scopes, cred=cred
             )
-            if resp.status_code in (404, 405) and cred.has_basic:
-                resp = self._get_token(
-                    host, realm_url, realm_host=realm_host, service=service, scopes=scopes, cred=cred
-                )
         else:
             resp = self._get_token(host, realm_url, realm_host=realm_host, service=service, scopes=scopes, cred=cred)
         return self._parse_token(host, realm_host, resp, cred)
