@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import ipaddress
+import select
 import socket
 import ssl
 import threading
@@ -647,3 +648,210 @@ def test_base_url_scheme_by_host() -> None:
     insecure = _session(insecure=True)
     assert insecure.base_url("registry.example.test") == httpx.URL("https://registry.example.test/")
     assert not insecure.fell_back_to_http("registry.example.test")
+
+
+# -- the transport on its own: raw wire, errors as httpx's transport contract has them -------------------------------
+
+
+@contextlib.contextmanager
+def raw_server(script: Any) -> Iterator[tuple[int, list[bytes]]]:
+    """One connection on 127.0.0.1 handled by ``script(conn, received)``; yields (port, received chunks)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    received: list[bytes] = []
+
+    def run() -> None:
+        with contextlib.suppress(OSError):
+            conn, _ = listener.accept()
+            with conn:
+                script(conn, received)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1], received
+    finally:
+        listener.close()
+        thread.join(5)
+
+
+def _read_request(conn: socket.socket, received: list[bytes], end: bytes = b"\r\n\r\n") -> None:
+    data = b""
+    while end not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    received.append(data)
+
+
+def _raw(port: int, path: str = "/x", **kwargs: Any) -> httpx.Request:
+    return httpx.Request("GET", f"http://127.0.0.1:{port}{path}", **kwargs)
+
+
+def test_host_and_accept_encoding_go_out_once_as_httpx_built_them() -> None:
+    def script(conn: socket.socket, received: list[bytes]) -> None:
+        _read_request(conn, received)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+
+    with raw_server(script) as (port, received), StdlibTransport(ssl_context=None) as transport:
+        request = _raw(port, headers={"Host": "registry.test", "Accept-Encoding": "identity"})
+        transport.handle_request(request).close()
+    lines = received[0].lower().split(b"\r\n")
+    assert lines[0] == b"get /x http/1.1"
+    assert [line for line in lines if line.startswith(b"host:")] == [b"host: registry.test"]
+    assert [line for line in lines if line.startswith(b"accept-encoding:")] == [b"accept-encoding: identity"]
+
+
+def test_a_streamed_request_body_goes_out_chunked() -> None:
+    def script(conn: socket.socket, received: list[bytes]) -> None:
+        _read_request(conn, received, end=b"0\r\n\r\n")
+        conn.sendall(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n")
+
+    def parts() -> Iterator[bytes]:
+        yield b"abc"
+        yield b"defg"
+
+    with raw_server(script) as (port, received), StdlibTransport(ssl_context=None) as transport:
+        request = httpx.Request("POST", f"http://127.0.0.1:{port}/up", content=parts())
+        assert request.headers["transfer-encoding"] == "chunked"
+        resp = transport.handle_request(request)
+        assert resp.status_code == 201
+        resp.close()
+    head, _, body = received[0].partition(b"\r\n\r\n")
+    assert b"transfer-encoding: chunked" in head.lower()
+    assert body == b"7\r\nabcdefg\r\n0\r\n\r\n"  # read whole first, then sent as one chunk
+
+
+def test_no_read_timeout_means_no_header_deadline() -> None:
+    def script(conn: socket.socket, received: list[bytes]) -> None:
+        _read_request(conn, received)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+    with raw_server(script) as (port, _), StdlibTransport(ssl_context=None) as transport:
+        request = _raw(port, extensions={"timeout": {"connect": 5, "read": None, "write": 5}})
+        resp = transport.handle_request(request)
+        assert resp.read() == b"ok"
+
+
+def test_headers_trickled_past_the_read_timeout_are_a_read_timeout() -> None:
+    def script(conn: socket.socket, received: list[bytes]) -> None:
+        _read_request(conn, received)
+        with contextlib.suppress(OSError):
+            for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 100:
+                conn.sendall(bytes([byte]))
+                time.sleep(0.05)
+
+    with raw_server(script) as (port, _), StdlibTransport(ssl_context=None) as transport:
+        request = _raw(port, extensions={"timeout": {"connect": 5, "read": 0.25, "write": 5}})
+        start = time.monotonic()
+        with pytest.raises(httpx.ReadTimeout) as info:
+            transport.handle_request(request)
+        assert time.monotonic() - start < 3
+    assert str(info.value) == "no status line and headers within 1.25 s"
+    assert info.value.request is request
+
+
+def test_failures_carry_the_request_and_the_cause(server: Server, transport: StdlibTransport) -> None:
+    """A transport used without an httpx client still raises errors that name their request."""
+    garbage = httpx.Request("GET", server.url("/garbage"))
+    with pytest.raises(httpx.RemoteProtocolError) as protocol:
+        transport.handle_request(garbage)
+    assert protocol.value.request is garbage and "NOT-HTTP garbage" in str(protocol.value)
+
+    stall = httpx.Request("GET", server.url("/stall"), extensions={"timeout": {"connect": 5, "read": 0.2}})
+    with pytest.raises(httpx.ReadTimeout) as timeout:
+        transport.handle_request(stall)
+    assert timeout.value.request is stall and "timed out" in str(timeout.value)
+
+    injected = httpx.Request("GET", server.url("/echo"), headers={"X-Test": "a\r\nInjected: yes"})
+    with pytest.raises(httpx.LocalProtocolError) as local:
+        transport.handle_request(injected)
+    assert local.value.request is injected and "Invalid header value" in str(local.value)
+
+    truncated = httpx.Request("GET", server.url("/truncated"))
+    resp = transport.handle_request(truncated)
+    with pytest.raises(httpx.RemoteProtocolError) as short:
+        b"".join(resp.stream)  # type: ignore[arg-type]
+    assert short.value.request is truncated and "received 10 bytes, expected 100" in str(short.value)
+
+
+def test_a_reset_while_reading_the_body_is_a_read_error_with_the_request() -> None:
+    def script(conn: socket.socket, received: list[bytes]) -> None:
+        _read_request(conn, received)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789")
+        time.sleep(0.2)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")  # RST on close
+
+    with raw_server(script) as (port, _), StdlibTransport(ssl_context=None) as transport:
+        request = _raw(port)
+        resp = transport.handle_request(request)
+        with pytest.raises(httpx.ReadError) as info:
+            b"".join(resp.stream)  # type: ignore[arg-type]
+    assert info.value.request is request
+    assert "Connection reset" in str(info.value)
+
+
+def test_a_body_cut_short_counts_every_chunk_received() -> None:
+    def script(conn: socket.socket, received: list[bytes]) -> None:
+        _read_request(conn, received)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789")
+        time.sleep(0.2)
+        conn.sendall(b"abcdefghij")
+        time.sleep(0.2)
+
+    with raw_server(script) as (port, _), StdlibTransport(ssl_context=None) as transport:
+        resp = transport.handle_request(_raw(port))
+        with pytest.raises(httpx.RemoteProtocolError, match="received 20 bytes, expected 100"):
+            b"".join(resp.stream)  # type: ignore[arg-type]
+
+
+def test_a_request_body_the_server_never_reads_is_a_write_timeout() -> None:
+    def script(conn: socket.socket, received: list[bytes]) -> None:
+        time.sleep(3)  # reads nothing: the socket buffers fill up
+
+    with raw_server(script) as (port, _), StdlibTransport(ssl_context=None) as transport:
+        request = httpx.Request(
+            "POST",
+            f"http://127.0.0.1:{port}/up",
+            content=b"x" * (64 << 20),
+            extensions={"timeout": {"connect": 5, "read": 5, "write": 0.3}},
+        )
+        start = time.monotonic()
+        with pytest.raises(httpx.WriteTimeout) as info:
+            transport.handle_request(request)
+        assert time.monotonic() - start < 2.5
+    assert info.value.request is request and "timed out" in str(info.value)
+
+
+def test_a_fresh_connection_reset_while_sending_is_a_write_error() -> None:
+    def script(conn: socket.socket, received: list[bytes]) -> None:
+        time.sleep(0.2)  # after the client's connect() is done
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")  # RST on close
+
+    with raw_server(script) as (port, _), StdlibTransport(ssl_context=None) as transport:
+        request = httpx.Request(
+            "POST",
+            f"http://127.0.0.1:{port}/up",
+            content=b"x" * (64 << 20),
+            extensions={"timeout": {"connect": 5, "read": 5, "write": 5}},
+        )
+        with pytest.raises(httpx.WriteError) as info:
+            transport.handle_request(request)
+    assert info.value.request is request and str(info.value) != ""
+
+
+def test_dead_idle_connections_are_seen_without_poll(
+    server: Server, client: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where select.poll is missing, select.select watches the idle socket: promptly, and closed ones are seen."""
+    monkeypatch.delattr(select, "poll")
+    start = time.monotonic()
+    for _ in range(3):
+        assert client.get(server.url("/echo")).content == b"/echo"
+    assert time.monotonic() - start < 0.5  # the check of a live idle socket does not wait
+    assert server.accepted == 1
+    assert client.get(server.url("/bye")).content == b"bye"
+    server.wait_closed(1)
+    assert client.get(server.url("/echo")).content == b"/echo"
+    assert server.accepted == 2
+    assert [path for path, _ in server.requests][-2:] == ["/bye", "/echo"]
