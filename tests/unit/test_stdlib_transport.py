@@ -22,8 +22,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from provenant import limits as limits_mod
 from provenant.errors import RegistryError, UsageError
-from provenant.limits import LimitExceededError
+from provenant.limits import LimitExceededError, Limits
 from provenant.sources.registry import stdlib_transport
 from provenant.sources.registry import transport as registry_transport
 from provenant.sources.registry.options import RegistryOptions
@@ -676,6 +677,7 @@ def raw_server(script: Any) -> Iterator[tuple[int, list[bytes]]]:
 
 def _read_request(conn: socket.socket, received: list[bytes], end: bytes = b"\r\n\r\n") -> None:
     data = b""
+    conn.settimeout(2)  # a request that never ends ends the server's wait too
     while end not in data:
         chunk = conn.recv(65536)
         if not chunk:
@@ -712,7 +714,9 @@ def test_a_streamed_request_body_goes_out_chunked() -> None:
         yield b"defg"
 
     with raw_server(script) as (port, received), StdlibTransport(ssl_context=None) as transport:
-        request = httpx.Request("POST", f"http://127.0.0.1:{port}/up", content=parts())
+        request = httpx.Request(
+            "POST", f"http://127.0.0.1:{port}/up", content=parts(), extensions={"timeout": {"read": 1, "write": 1}}
+        )
         assert request.headers["transfer-encoding"] == "chunked"
         resp = transport.handle_request(request)
         assert resp.status_code == 201
@@ -855,3 +859,123 @@ def test_dead_idle_connections_are_seen_without_poll(
     assert client.get(server.url("/echo")).content == b"/echo"
     assert server.accepted == 2
     assert [path for path, _ in server.requests][-2:] == ["/bye", "/echo"]
+
+
+# -- HttpSession: what errors name, which limits word them, the insecure probe ---------------------------------------
+
+
+class Streamed(httpx.SyncByteStream):
+    """A body that comes off the wire (httpx reads a ``content=`` body at once)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self._data
+
+
+def _mock_session(answer: httpx.Response, **kwargs: object) -> HttpSession:
+    return _session(transport=httpx.MockTransport(lambda request: answer), **kwargs)
+
+
+@pytest.mark.parametrize("status", [200, 404])
+def test_a_body_that_cannot_be_read_names_the_request(status: int) -> None:
+    session = _mock_session(httpx.Response(status, headers={"Content-Encoding": "br"}, stream=Streamed(b"?")))
+    with pytest.raises(RegistryError) as info:
+        session.send("GET", httpx.URL("https://r.test/v2/x"), error_host="r.test")
+    assert (
+        info.value.message
+        == "registry r.test: answer to GET /v2/x: the server sent an unsupported Content-Encoding 'br'"
+    )
+
+
+def test_a_stalled_body_names_the_request() -> None:
+    class Stalled(httpx.SyncByteStream):
+        def __iter__(self) -> Iterator[bytes]:
+            raise httpx.ReadTimeout("timed out")
+
+    session = _mock_session(httpx.Response(200, stream=Stalled()))
+    with pytest.raises(LimitExceededError) as info:
+        session.send("GET", httpx.URL("https://r.test/v2/x"), error_host="r.test")
+    assert info.value.message.startswith("registry r.test: GET /v2/x: the server sent nothing for 5 s")
+
+
+def test_the_sessions_own_limits_word_the_messages(monkeypatch: pytest.MonkeyPatch) -> None:
+    own = Limits(manifest_bytes=10, timeout=7)
+    assert limits_mod.current().describe("manifest_bytes") != own.describe("manifest_bytes")
+    session = _mock_session(httpx.Response(200, stream=Streamed(b"x" * 20)), limits=own)
+    with pytest.raises(LimitExceededError) as info:
+        session.send("GET", httpx.URL("https://r.test/v2/x"), error_host="r.test", body_limit="manifest_bytes")
+    assert f"over the manifest-bytes limit of {own.describe('manifest_bytes')}" in info.value.message
+    monkeypatch.setattr(limits_mod, "remaining", lambda: 5.0)
+    with pytest.raises(LimitExceededError) as waited:
+        session.wait(5.0, "retrying")  # exactly the time left is too long: nothing would be left to retry with
+    assert (
+        waited.value.message
+        == f"retrying would pass the deadline (5 s left): over the timeout limit of {own.describe('timeout')}"
+    )
+    slept: list[float] = []
+    HttpSession(RegistryOptions(sleep=slept.append)).wait(4.9, "retrying")
+    assert slept == [4.9]
+
+
+def test_an_answer_of_300_is_an_error_answer_cut_at_its_cap() -> None:
+    session = _mock_session(httpx.Response(300, stream=Streamed(b"y" * 100)), limits=Limits(error_body_bytes=10))
+    resp = session.send("GET", httpx.URL("https://r.test/v2/x"), error_host="r.test")
+    assert (resp.status_code, resp.content) == (300, b"y" * 10)
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("scheme", "registry", "loopback"),
+    [
+        ("http", "127.0.0.1:{port}", False),  # already plain HTTP: nothing to fall back to
+        ("https", "127.0.0.1:{port}", True),  # loopback registries are never probed
+        ("https", "other.example:443", False),  # the request is not to the registry being probed
+    ],
+)
+def test_insecure_does_not_fall_back_where_it_must_not(
+    scheme: str, registry: str, loopback: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not loopback:
+        monkeypatch.setattr(registry_transport, "is_loopback", lambda host: False)
+    port = _closed_port()
+    host = f"127.0.0.1:{port}"
+    registry_host = registry.format(port=port)
+    session = _session(insecure=True)
+    with pytest.raises(RegistryError):
+        session.send("GET", httpx.URL(f"{scheme}://{host}/v2/"), error_host=host, registry_host=registry_host)
+    assert session.request_count == 1
+    assert not session.fell_back_to_http(registry_host)
+
+
+def test_https_that_worked_once_is_kept(certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a TLS answer the insecure probe is settled: a later connect failure is an error, not a fall back."""
+    monkeypatch.setattr(registry_transport, "is_loopback", lambda host: False)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(*certificate)
+    session = _session(insecure=True)
+    with serving(ctx) as tls:
+        host = f"127.0.0.1:{tls.port}"
+        url = httpx.URL(tls.url("/bye", scheme="https"))  # the server closes the connection after it
+        assert session.send("GET", url, error_host=host, registry_host=host).content == b"bye"
+    assert session.base_url(host) == httpx.URL(f"https://{host}/")
+    with pytest.raises(RegistryError):
+        session.send("GET", url, error_host=host, registry_host=host)
+    assert session.request_count == 2
+    assert not session.fell_back_to_http(host)
+    assert session.base_url(host) == httpx.URL(f"https://{host}/")
+    session.close()
+
+
+def test_a_secure_session_records_no_scheme(server: Server) -> None:
+    session = _session()
+    host = f"127.0.0.1:{server.port}"
+    assert session.send("GET", httpx.URL(server.url("/echo")), error_host=host, registry_host=host).content == b"/echo"
+    assert not session.fell_back_to_http(host)
+    session.close()
