@@ -979,3 +979,44 @@ def test_a_secure_session_records_no_scheme(server: Server) -> None:
     assert session.send("GET", httpx.URL(server.url("/echo")), error_host=host, registry_host=host).content == b"/echo"
     assert not session.fell_back_to_http(host)
     session.close()
+
+
+def test_a_connect_that_gets_no_answer_is_a_connect_timeout() -> None:
+    """A listener whose accept queue is full drops new SYNs: the connect waits, within its own timeout."""
+    with socket.create_server(("127.0.0.1", 0), backlog=0) as listener, contextlib.ExitStack() as stack:
+        port = listener.getsockname()[1]
+        for _ in range(4):  # fill the accept queue; nobody accepts
+            filler = stack.enter_context(socket.socket())
+            filler.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                filler.connect(("127.0.0.1", port))
+        time.sleep(0.1)
+        with StdlibTransport(ssl_context=None) as transport:
+            request = _raw(port, extensions={"timeout": {"connect": 0.3, "read": 5, "write": 5}})
+            start = time.monotonic()
+            with pytest.raises(httpx.ConnectTimeout) as info:
+                transport.handle_request(request)
+            assert time.monotonic() - start < 3
+    assert info.value.request is request and "timed out" in str(info.value)
+
+
+def test_a_refused_connect_carries_the_request() -> None:
+    with StdlibTransport(ssl_context=None) as transport:
+        request = _raw(_closed_port())
+        with pytest.raises(httpx.ConnectError) as info:
+            transport.handle_request(request)
+    assert info.value.request is request and "Connection refused" in str(info.value)
+
+
+def test_a_reused_connection_sends_the_body_and_names_the_request(
+    server: Server, transport: StdlibTransport, client: httpx.Client
+) -> None:
+    for _ in range(2):
+        assert client.post(server.url("/up"), content=b"payload").content == b"posted /up"
+    assert server.accepted == 1
+    truncated = httpx.Request("GET", server.url("/truncated"))  # on the same kept-alive connection
+    resp = transport.handle_request(truncated)
+    with pytest.raises(httpx.RemoteProtocolError) as info:
+        b"".join(resp.stream)  # type: ignore[arg-type]
+    assert info.value.request is truncated
+    assert server.accepted == 1
