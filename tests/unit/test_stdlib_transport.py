@@ -534,6 +534,9 @@ def test_env_proxy_is_still_used(server: Server, monkeypatch: pytest.MonkeyPatch
     resp = session.send("GET", httpx.URL("http://registry.invalid/v2/"), error_host="registry.invalid")
     session.close()
     assert resp.content == b"http://registry.invalid/v2/"  # the proxy got the absolute-form request
+    ((_, headers),) = server.requests
+    assert headers["user-agent"] == registry_transport.USER_AGENT
+    assert headers["accept-encoding"] == "identity"
 
 
 def test_status_reason_version_and_repeated_headers_come_through(server: Server, client: httpx.Client) -> None:
@@ -604,6 +607,7 @@ def test_a_bad_ca_file_fails_when_the_session_is_made(tmp_path: Path) -> None:
         ({"HTTPS_PROXY": "http://127.0.0.1:9"}, True, False),
         ({"ALL_PROXY": "http://127.0.0.1:9"}, False, False),
         ({"ALL_PROXY": "http://127.0.0.1:9", "NO_PROXY": "localhost, *"}, True, True),
+        ({"ALL_PROXY": "http://127.0.0.1:9", "NO_PROXY": "localhost,*"}, True, True),
         ({"ALL_PROXY": "http://127.0.0.1:9", "NO_PROXY": "localhost"}, False, False),
     ],
 )
