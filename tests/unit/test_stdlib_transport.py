@@ -64,7 +64,7 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(b"0123456789")
             self.close_connection = True
-        elif path == "/stall":
+        elif path.endswith("/stall"):  # also as a proxy: http://host/stall
             self.server.release.wait(5)
             self._answer(b"late")
         elif path == "/empty":
@@ -537,6 +537,16 @@ def test_env_proxy_is_still_used(server: Server, monkeypatch: pytest.MonkeyPatch
     ((_, headers),) = server.requests
     assert headers["user-agent"] == registry_transport.USER_AGENT
     assert headers["accept-encoding"] == "identity"
+
+
+def test_the_proxied_client_keeps_the_sessions_timeout(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{server.port}")
+    session = HttpSession(RegistryOptions(max_retries=0, sleep=lambda _: None, timeout=0.3))
+    start = time.monotonic()
+    with pytest.raises(RegistryError):
+        session.send("GET", httpx.URL("http://registry.invalid/stall"), error_host="registry.invalid")
+    assert time.monotonic() - start < 2  # httpx's own default would wait 5 s
+    session.close()
 
 
 def test_status_reason_version_and_repeated_headers_come_through(server: Server, client: httpx.Client) -> None:
