@@ -995,7 +995,8 @@ def test_a_secure_session_records_no_scheme(server: Server) -> None:
     session.close()
 
 
-def test_a_connect_that_gets_no_answer_is_a_connect_timeout() -> None:
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_connect_that_gets_no_answer_is_a_connect_timeout(scheme: str) -> None:
     """A listener whose accept queue is full drops new SYNs: the connect waits, within its own timeout."""
     with socket.create_server(("127.0.0.1", 0), backlog=0) as listener, contextlib.ExitStack() as stack:
         port = listener.getsockname()[1]
@@ -1005,8 +1006,11 @@ def test_a_connect_that_gets_no_answer_is_a_connect_timeout() -> None:
             with contextlib.suppress(BlockingIOError):
                 filler.connect(("127.0.0.1", port))
         time.sleep(0.1)
-        with StdlibTransport(ssl_context=None) as transport:
-            request = _raw(port, extensions={"timeout": {"connect": 0.3, "read": 5, "write": 5}})
+        tls = ssl.create_default_context() if scheme == "https" else None
+        with StdlibTransport(ssl_context=tls) as transport:
+            request = httpx.Request(
+                "GET", f"{scheme}://127.0.0.1:{port}/", extensions={"timeout": {"connect": 0.3, "read": 5, "write": 5}}
+            )
             start = time.monotonic()
             with pytest.raises(httpx.ConnectTimeout) as info:
                 transport.handle_request(request)
