@@ -1038,3 +1038,22 @@ def test_a_reused_connection_sends_the_body_and_names_the_request(
         b"".join(resp.stream)  # type: ignore[arg-type]
     assert info.value.request is truncated
     assert server.accepted == 1
+
+
+def test_keep_alive_with_descriptors_past_1024(server: Server, client: httpx.Client) -> None:
+    """select.select cannot watch descriptor 1024 or above; poll can, so such a connection is still reused."""
+    resource = pytest.importorskip("resource")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip("needs more than 1200 file descriptors")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (1200, hard))
+    try:
+        with contextlib.ExitStack() as stack:
+            for _ in range(1100):  # push the next socket's descriptor past 1024
+                stack.enter_context(socket.socket())
+            for _ in range(3):
+                assert client.get(server.url("/echo")).content == b"/echo"
+        assert server.accepted == 1
+    finally:
+        client.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
