@@ -751,11 +751,15 @@ def test_no_read_timeout_means_no_header_deadline() -> None:
         assert resp.read() == b"ok"
 
 
-def test_headers_trickled_past_the_read_timeout_are_a_read_timeout() -> None:
+@pytest.mark.parametrize(
+    "trickle",
+    [b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 100, b"HTTP" + b"/" * 100],  # in the headers / status line
+)
+def test_headers_trickled_past_the_read_timeout_are_a_read_timeout(trickle: bytes) -> None:
     def script(conn: socket.socket, received: list[bytes]) -> None:
         _read_request(conn, received)
         with contextlib.suppress(OSError):
-            for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 100:
+            for byte in trickle:
                 conn.sendall(bytes([byte]))
                 time.sleep(0.05)
 
