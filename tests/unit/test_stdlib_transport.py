@@ -859,7 +859,8 @@ def test_a_fresh_connection_reset_while_sending_is_a_write_error() -> None:
         )
         with pytest.raises(httpx.WriteError) as info:
             transport.handle_request(request)
-    assert info.value.request is request and str(info.value) != ""
+    assert info.value.request is request
+    assert "Connection reset" in str(info.value) or "Broken pipe" in str(info.value)
 
 
 def test_dead_idle_connections_are_seen_without_poll(
