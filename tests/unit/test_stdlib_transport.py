@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import ipaddress
+import select
 import socket
 import ssl
 import threading
@@ -21,8 +22,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from provenant import limits as limits_mod
 from provenant.errors import RegistryError, UsageError
-from provenant.limits import LimitExceededError
+from provenant.limits import LimitExceededError, Limits
 from provenant.sources.registry import stdlib_transport
 from provenant.sources.registry import transport as registry_transport
 from provenant.sources.registry.options import RegistryOptions
@@ -62,7 +64,7 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(b"0123456789")
             self.close_connection = True
-        elif path == "/stall":
+        elif path.endswith("/stall"):  # also as a proxy: http://host/stall
             self.server.release.wait(5)
             self._answer(b"late")
         elif path == "/empty":
@@ -537,6 +539,19 @@ def test_env_proxy_is_still_used(server: Server, monkeypatch: pytest.MonkeyPatch
     resp = session.send("GET", httpx.URL("http://registry.invalid/v2/"), error_host="registry.invalid")
     session.close()
     assert resp.content == b"http://registry.invalid/v2/"  # the proxy got the absolute-form request
+    ((_, headers),) = server.requests
+    assert headers["user-agent"] == registry_transport.USER_AGENT
+    assert headers["accept-encoding"] == "identity"
+
+
+def test_the_proxied_client_keeps_the_sessions_timeout(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{server.port}")
+    session = HttpSession(RegistryOptions(max_retries=0, sleep=lambda _: None, timeout=0.3))
+    start = time.monotonic()
+    with pytest.raises(RegistryError):
+        session.send("GET", httpx.URL("http://registry.invalid/stall"), error_host="registry.invalid")
+    assert time.monotonic() - start < 2  # httpx's own default would wait 5 s
+    session.close()
 
 
 def test_status_reason_version_and_repeated_headers_come_through(server: Server, client: httpx.Client) -> None:
@@ -607,6 +622,7 @@ def test_a_bad_ca_file_fails_when_the_session_is_made(tmp_path: Path) -> None:
         ({"HTTPS_PROXY": "http://127.0.0.1:9"}, True, False),
         ({"ALL_PROXY": "http://127.0.0.1:9"}, False, False),
         ({"ALL_PROXY": "http://127.0.0.1:9", "NO_PROXY": "localhost, *"}, True, True),
+        ({"ALL_PROXY": "http://127.0.0.1:9", "NO_PROXY": "localhost,*"}, True, True),
         ({"ALL_PROXY": "http://127.0.0.1:9", "NO_PROXY": "localhost"}, False, False),
     ],
 )
@@ -652,3 +668,402 @@ def test_base_url_scheme_by_host() -> None:
     insecure = _session(insecure=True)
     assert insecure.base_url("registry.example.test") == httpx.URL("https://registry.example.test/")
     assert not insecure.fell_back_to_http("registry.example.test")
+
+
+# -- the transport on its own: raw wire, errors as httpx's transport contract has them -------------------------------
+
+
+@contextlib.contextmanager
+def raw_server(script: Any) -> Iterator[tuple[int, list[bytes]]]:
+    """One connection on 127.0.0.1 handled by ``script(conn, received)``; yields (port, received chunks)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    received: list[bytes] = []
+
+    def run() -> None:
+        with contextlib.suppress(OSError):
+            conn, _ = listener.accept()
+            with conn:
+                script(conn, received)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1], received
+    finally:
+        listener.close()
+        thread.join(5)
+
+
+def _read_request(conn: socket.socket, received: list[bytes], end: bytes = b"\r\n\r\n") -> None:
+    data = b""
+    conn.settimeout(2)  # a request that never ends ends the server's wait too
+    while end not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    received.append(data)
+
+
+def _raw(port: int, path: str = "/x", **kwargs: Any) -> httpx.Request:
+    return httpx.Request("GET", f"http://127.0.0.1:{port}{path}", **kwargs)
+
+
+def test_host_and_accept_encoding_go_out_once_as_httpx_built_them() -> None:
+    def script(conn: socket.socket, received: list[bytes]) -> None:
+        _read_request(conn, received)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+
+    with raw_server(script) as (port, received), StdlibTransport(ssl_context=None) as transport:
+        request = _raw(port, headers={"Host": "registry.test", "Accept-Encoding": "identity"})
+        transport.handle_request(request).close()
+    lines = received[0].lower().split(b"\r\n")
+    assert lines[0] == b"get /x http/1.1"
+    assert [line for line in lines if line.startswith(b"host:")] == [b"host: registry.test"]
+    assert [line for line in lines if line.startswith(b"accept-encoding:")] == [b"accept-encoding: identity"]
+
+
+def test_a_streamed_request_body_goes_out_chunked() -> None:
+    def script(conn: socket.socket, received: list[bytes]) -> None:
+        _read_request(conn, received, end=b"0\r\n\r\n")
+        conn.sendall(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n")
+
+    def parts() -> Iterator[bytes]:
+        yield b"abc"
+        yield b"defg"
+
+    with raw_server(script) as (port, received), StdlibTransport(ssl_context=None) as transport:
+        request = httpx.Request(
+            "POST", f"http://127.0.0.1:{port}/up", content=parts(), extensions={"timeout": {"read": 1, "write": 1}}
+        )
+        assert request.headers["transfer-encoding"] == "chunked"
+        resp = transport.handle_request(request)
+        assert resp.status_code == 201
+        resp.close()
+    head, _, body = received[0].partition(b"\r\n\r\n")
+    assert b"transfer-encoding: chunked" in head.lower()
+    assert body == b"7\r\nabcdefg\r\n0\r\n\r\n"  # read whole first, then sent as one chunk
+
+
+def test_no_read_timeout_means_no_header_deadline() -> None:
+    def script(conn: socket.socket, received: list[bytes]) -> None:
+        _read_request(conn, received)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+    with raw_server(script) as (port, _), StdlibTransport(ssl_context=None) as transport:
+        request = _raw(port, extensions={"timeout": {"connect": 5, "read": None, "write": 5}})
+        resp = transport.handle_request(request)
+        assert resp.read() == b"ok"
+
+
+@pytest.mark.parametrize(
+    "trickle",
+    [b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 100, b"HTTP" + b"/" * 100],  # in the headers / status line
+)
+def test_headers_trickled_past_the_read_timeout_are_a_read_timeout(trickle: bytes) -> None:
+    def script(conn: socket.socket, received: list[bytes]) -> None:
+        _read_request(conn, received)
+        with contextlib.suppress(OSError):
+            for byte in trickle:
+                conn.sendall(bytes([byte]))
+                time.sleep(0.05)
+
+    with raw_server(script) as (port, _), StdlibTransport(ssl_context=None) as transport:
+        request = _raw(port, extensions={"timeout": {"connect": 5, "read": 0.25, "write": 5}})
+        start = time.monotonic()
+        with pytest.raises(httpx.ReadTimeout) as info:
+            transport.handle_request(request)
+        assert time.monotonic() - start < 3
+    assert str(info.value) == "no status line and headers within 1.25 s"
+    assert info.value.request is request
+
+
+def test_failures_carry_the_request_and_the_cause(server: Server, transport: StdlibTransport) -> None:
+    """A transport used without an httpx client still raises errors that name their request."""
+    garbage = httpx.Request("GET", server.url("/garbage"))
+    with pytest.raises(httpx.RemoteProtocolError) as protocol:
+        transport.handle_request(garbage)
+    assert protocol.value.request is garbage and "NOT-HTTP garbage" in str(protocol.value)
+
+    stall = httpx.Request("GET", server.url("/stall"), extensions={"timeout": {"connect": 5, "read": 0.2}})
+    with pytest.raises(httpx.ReadTimeout) as timeout:
+        transport.handle_request(stall)
+    assert timeout.value.request is stall and "timed out" in str(timeout.value)
+
+    injected = httpx.Request("GET", server.url("/echo"), headers={"X-Test": "a\r\nInjected: yes"})
+    with pytest.raises(httpx.LocalProtocolError) as local:
+        transport.handle_request(injected)
+    assert local.value.request is injected and "Invalid header value" in str(local.value)
+
+    truncated = httpx.Request("GET", server.url("/truncated"))
+    resp = transport.handle_request(truncated)
+    with pytest.raises(httpx.RemoteProtocolError) as short:
+        b"".join(resp.stream)  # type: ignore[arg-type]
+    assert short.value.request is truncated and "received 10 bytes, expected 100" in str(short.value)
+
+
+def test_a_reset_while_reading_the_body_is_a_read_error_with_the_request() -> None:
+    def script(conn: socket.socket, received: list[bytes]) -> None:
+        _read_request(conn, received)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789")
+        time.sleep(0.2)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")  # RST on close
+
+    with raw_server(script) as (port, _), StdlibTransport(ssl_context=None) as transport:
+        request = _raw(port)
+        resp = transport.handle_request(request)
+        with pytest.raises(httpx.ReadError) as info:
+            b"".join(resp.stream)  # type: ignore[arg-type]
+    assert info.value.request is request
+    assert "Connection reset" in str(info.value)
+
+
+def test_a_body_cut_short_counts_every_chunk_received() -> None:
+    def script(conn: socket.socket, received: list[bytes]) -> None:
+        _read_request(conn, received)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789")
+        time.sleep(0.2)
+        conn.sendall(b"abcdefghij")
+        time.sleep(0.2)
+
+    with raw_server(script) as (port, _), StdlibTransport(ssl_context=None) as transport:
+        resp = transport.handle_request(_raw(port))
+        with pytest.raises(httpx.RemoteProtocolError, match="received 20 bytes, expected 100"):
+            b"".join(resp.stream)  # type: ignore[arg-type]
+
+
+def test_a_request_body_the_server_never_reads_is_a_write_timeout() -> None:
+    def script(conn: socket.socket, received: list[bytes]) -> None:
+        time.sleep(3)  # reads nothing: the socket buffers fill up
+
+    with raw_server(script) as (port, _), StdlibTransport(ssl_context=None) as transport:
+        request = httpx.Request(
+            "POST",
+            f"http://127.0.0.1:{port}/up",
+            content=b"x" * (64 << 20),
+            extensions={"timeout": {"connect": 5, "read": 5, "write": 0.3}},
+        )
+        start = time.monotonic()
+        with pytest.raises(httpx.WriteTimeout) as info:
+            transport.handle_request(request)
+        assert time.monotonic() - start < 2.5
+    assert info.value.request is request and "timed out" in str(info.value)
+
+
+def test_a_fresh_connection_reset_while_sending_is_a_write_error() -> None:
+    def script(conn: socket.socket, received: list[bytes]) -> None:
+        time.sleep(0.2)  # after the client's connect() is done
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")  # RST on close
+
+    with raw_server(script) as (port, _), StdlibTransport(ssl_context=None) as transport:
+        request = httpx.Request(
+            "POST",
+            f"http://127.0.0.1:{port}/up",
+            content=b"x" * (64 << 20),
+            extensions={"timeout": {"connect": 5, "read": 5, "write": 5}},
+        )
+        with pytest.raises(httpx.WriteError) as info:
+            transport.handle_request(request)
+    assert info.value.request is request
+    assert "Connection reset" in str(info.value) or "Broken pipe" in str(info.value)
+
+
+def test_dead_idle_connections_are_seen_without_poll(
+    server: Server, client: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where select.poll is missing, select.select watches the idle socket: promptly, and closed ones are seen."""
+    monkeypatch.delattr(select, "poll")
+    start = time.monotonic()
+    for _ in range(3):
+        assert client.get(server.url("/echo")).content == b"/echo"
+    assert time.monotonic() - start < 0.5  # the check of a live idle socket does not wait
+    assert server.accepted == 1
+    assert client.get(server.url("/bye")).content == b"bye"
+    server.wait_closed(1)
+    assert client.get(server.url("/echo")).content == b"/echo"
+    assert server.accepted == 2
+    assert [path for path, _ in server.requests][-2:] == ["/bye", "/echo"]
+
+
+# -- HttpSession: what errors name, which limits word them, the insecure probe ---------------------------------------
+
+
+class Streamed(httpx.SyncByteStream):
+    """A body that comes off the wire (httpx reads a ``content=`` body at once)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self._data
+
+
+def _mock_session(answer: httpx.Response, **kwargs: object) -> HttpSession:
+    return _session(transport=httpx.MockTransport(lambda request: answer), **kwargs)
+
+
+@pytest.mark.parametrize("status", [200, 404])
+def test_a_body_that_cannot_be_read_names_the_request(status: int) -> None:
+    session = _mock_session(httpx.Response(status, headers={"Content-Encoding": "br"}, stream=Streamed(b"?")))
+    with pytest.raises(RegistryError) as info:
+        session.send("GET", httpx.URL("https://r.test/v2/x"), error_host="r.test")
+    assert (
+        info.value.message
+        == "registry r.test: answer to GET /v2/x: the server sent an unsupported Content-Encoding 'br'"
+    )
+
+
+def test_a_stalled_body_names_the_request() -> None:
+    class Stalled(httpx.SyncByteStream):
+        def __iter__(self) -> Iterator[bytes]:
+            raise httpx.ReadTimeout("timed out")
+
+    session = _mock_session(httpx.Response(200, stream=Stalled()))
+    with pytest.raises(LimitExceededError) as info:
+        session.send("GET", httpx.URL("https://r.test/v2/x"), error_host="r.test")
+    assert info.value.message.startswith("registry r.test: GET /v2/x: the server sent nothing for 5 s")
+
+
+def test_the_sessions_own_limits_word_the_messages(monkeypatch: pytest.MonkeyPatch) -> None:
+    own = Limits(manifest_bytes=10, timeout=7)
+    assert limits_mod.current().describe("manifest_bytes") != own.describe("manifest_bytes")
+    session = _mock_session(httpx.Response(200, stream=Streamed(b"x" * 20)), limits=own)
+    with pytest.raises(LimitExceededError) as info:
+        session.send("GET", httpx.URL("https://r.test/v2/x"), error_host="r.test", body_limit="manifest_bytes")
+    assert f"over the manifest-bytes limit of {own.describe('manifest_bytes')}" in info.value.message
+    monkeypatch.setattr(limits_mod, "remaining", lambda: 5.0)
+    with pytest.raises(LimitExceededError) as waited:
+        session.wait(5.0, "retrying")  # exactly the time left is too long: nothing would be left to retry with
+    assert (
+        waited.value.message
+        == f"retrying would pass the deadline (5 s left): over the timeout limit of {own.describe('timeout')}"
+    )
+    slept: list[float] = []
+    HttpSession(RegistryOptions(sleep=slept.append)).wait(4.9, "retrying")
+    assert slept == [4.9]
+
+
+def test_an_answer_of_300_is_an_error_answer_cut_at_its_cap() -> None:
+    session = _mock_session(httpx.Response(300, stream=Streamed(b"y" * 100)), limits=Limits(error_body_bytes=10))
+    resp = session.send("GET", httpx.URL("https://r.test/v2/x"), error_host="r.test")
+    assert (resp.status_code, resp.content) == (300, b"y" * 10)
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("scheme", "registry", "loopback"),
+    [
+        ("http", "127.0.0.1:{port}", False),  # already plain HTTP: nothing to fall back to
+        ("https", "127.0.0.1:{port}", True),  # loopback registries are never probed
+        ("https", "other.example:443", False),  # the request is not to the registry being probed
+    ],
+)
+def test_insecure_does_not_fall_back_where_it_must_not(
+    scheme: str, registry: str, loopback: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not loopback:
+        monkeypatch.setattr(registry_transport, "is_loopback", lambda host: False)
+    port = _closed_port()
+    host = f"127.0.0.1:{port}"
+    registry_host = registry.format(port=port)
+    session = _session(insecure=True)
+    with pytest.raises(RegistryError):
+        session.send("GET", httpx.URL(f"{scheme}://{host}/v2/"), error_host=host, registry_host=registry_host)
+    assert session.request_count == 1
+    assert not session.fell_back_to_http(registry_host)
+
+
+def test_https_that_worked_once_is_kept(certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a TLS answer the insecure probe is settled: a later connect failure is an error, not a fall back."""
+    monkeypatch.setattr(registry_transport, "is_loopback", lambda host: False)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(*certificate)
+    session = _session(insecure=True)
+    with serving(ctx) as tls:
+        host = f"127.0.0.1:{tls.port}"
+        url = httpx.URL(tls.url("/bye", scheme="https"))  # the server closes the connection after it
+        assert session.send("GET", url, error_host=host, registry_host=host).content == b"bye"
+    assert session.base_url(host) == httpx.URL(f"https://{host}/")
+    with pytest.raises(RegistryError):
+        session.send("GET", url, error_host=host, registry_host=host)
+    assert session.request_count == 2
+    assert not session.fell_back_to_http(host)
+    assert session.base_url(host) == httpx.URL(f"https://{host}/")
+    session.close()
+
+
+def test_a_secure_session_records_no_scheme(server: Server) -> None:
+    session = _session()
+    host = f"127.0.0.1:{server.port}"
+    assert session.send("GET", httpx.URL(server.url("/echo")), error_host=host, registry_host=host).content == b"/echo"
+    assert not session.fell_back_to_http(host)
+    session.close()
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_connect_that_gets_no_answer_is_a_connect_timeout(scheme: str) -> None:
+    """A listener whose accept queue is full drops new SYNs: the connect waits, within its own timeout."""
+    with socket.create_server(("127.0.0.1", 0), backlog=0) as listener, contextlib.ExitStack() as stack:
+        port = listener.getsockname()[1]
+        for _ in range(4):  # fill the accept queue; nobody accepts
+            filler = stack.enter_context(socket.socket())
+            filler.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                filler.connect(("127.0.0.1", port))
+        time.sleep(0.1)
+        tls = ssl.create_default_context() if scheme == "https" else None
+        with StdlibTransport(ssl_context=tls) as transport:
+            request = httpx.Request(
+                "GET", f"{scheme}://127.0.0.1:{port}/", extensions={"timeout": {"connect": 0.3, "read": 5, "write": 5}}
+            )
+            start = time.monotonic()
+            with pytest.raises(httpx.ConnectTimeout) as info:
+                transport.handle_request(request)
+            assert time.monotonic() - start < 3
+    assert info.value.request is request and "timed out" in str(info.value)
+
+
+def test_a_refused_connect_carries_the_request() -> None:
+    with StdlibTransport(ssl_context=None) as transport:
+        request = _raw(_closed_port())
+        with pytest.raises(httpx.ConnectError) as info:
+            transport.handle_request(request)
+    assert info.value.request is request and "Connection refused" in str(info.value)
+
+
+def test_a_reused_connection_sends_the_body_and_names_the_request(
+    server: Server, transport: StdlibTransport, client: httpx.Client
+) -> None:
+    for _ in range(2):
+        assert client.post(server.url("/up"), content=b"payload").content == b"posted /up"
+    assert server.accepted == 1
+    truncated = httpx.Request("GET", server.url("/truncated"))  # on the same kept-alive connection
+    resp = transport.handle_request(truncated)
+    with pytest.raises(httpx.RemoteProtocolError) as info:
+        b"".join(resp.stream)  # type: ignore[arg-type]
+    assert info.value.request is truncated
+    assert server.accepted == 1
+
+
+def test_keep_alive_with_descriptors_past_1024(server: Server, client: httpx.Client) -> None:
+    """select.select cannot watch descriptor 1024 or above; poll can, so such a connection is still reused."""
+    resource = pytest.importorskip("resource")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip("needs more than 1200 file descriptors")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (1200, hard))
+    try:
+        with contextlib.ExitStack() as stack:
+            for _ in range(1100):  # push the next socket's descriptor past 1024
+                stack.enter_context(socket.socket())
+            for _ in range(3):
+                assert client.get(server.url("/echo")).content == b"/echo"
+        assert server.accepted == 1
+    finally:
+        client.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
