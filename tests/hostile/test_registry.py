@@ -11,19 +11,10 @@ import json
 import socket
 from typing import Any
 
+from tests.fakeregistry import OCI_CONFIG, OCI_INDEX, OCI_MANIFEST, sha256
+from tests.fakeregistry import canonical_json as canonical
 from tests.hostile.harness import Sandbox, run_cli
-from tests.hostile.server import (
-    OCI_CONFIG,
-    OCI_INDEX,
-    OCI_MANIFEST,
-    HostileServer,
-    Request,
-    canonical,
-    endless,
-    response,
-    sha256,
-    trickle,
-)
+from tests.hostile.server import HostileServer, Request, endless, response, trickle
 
 REPO = "team/app"
 
