@@ -191,3 +191,13 @@ def endless(conn: socket.socket, srv: HostileServer, chunk: bytes = b"\0" * 6553
     end = time.monotonic() + seconds
     while not srv.stopping.is_set() and time.monotonic() < end:
         conn.sendall(chunk)
+
+
+def unending(head: bytes, start: bytes = b"", chunk: bytes = b"\0" * 65536) -> Handler:
+    """A handler that sends ``head`` (status line and headers), then ``start``, then ``chunk`` without end."""
+
+    def handler(req: Request, conn: socket.socket, srv: HostileServer) -> None:
+        conn.sendall(head + start)
+        endless(conn, srv, chunk=chunk)
+
+    return handler
