@@ -15,6 +15,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import IO, Protocol
 
+from provenant import limits
 from provenant.errors import SourceError
 
 CHUNK = 1024 * 1024
@@ -103,7 +104,7 @@ class TarStore:
         self.path = path
         try:
             self._tar = tarfile.open(path, "r:*")  # noqa: SIM115 - kept open for the life of the store
-            members = self._tar.getmembers()
+            members = self._index()
         except (OSError, tarfile.TarError, EOFError) as exc:
             raise SourceError(
                 f"cannot read tarball {path}: {exc}", hint="is it a complete docker save / OCI archive?"
@@ -119,6 +120,17 @@ class TarStore:
         self._lock = threading.RLock()
         with path.open("rb") as probe:
             self._plain = probe.read(2) != b"\x1f\x8b" and not str(path).endswith((".zst", ".xz", ".bz2"))
+
+    def _index(self) -> list[tarfile.TarInfo]:
+        # tarfile keeps every member it has read; an archive of millions of empty entries would fill memory.
+        cap = limits.current().archive_entries
+        members: list[tarfile.TarInfo] = []
+        for m in self._tar:
+            if len(members) == cap:
+                self._tar.close()
+                raise limits.LimitExceededError(f"{self.path}: entries in the tarball", "archive_entries")
+            members.append(m)
+        return members
 
     def describe(self) -> str:
         return str(self.path)
