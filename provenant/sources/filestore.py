@@ -7,6 +7,7 @@ only ever looked up, never used to write anything.
 
 from __future__ import annotations
 
+import os
 import posixpath
 import tarfile
 import threading
@@ -92,6 +93,28 @@ class DirStore:
         pass
 
 
+#: Meta entries that tarfile reads whole into memory before the entry they describe.
+_META_TYPES = (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK, tarfile.XHDTYPE, tarfile.XGLTYPE, b"X")
+#: A PAX header may carry a path, a link path and a few short records: room for several names.
+_PAX_NAMES = 4
+
+
+class _BoundedTarInfo(tarfile.TarInfo):
+    """A member whose GNU long-name and PAX headers are refused past ``name-bytes`` before tarfile reads them."""
+
+    def _proc_member(self, archive: tarfile.TarFile) -> tarfile.TarInfo:
+        if self.type in _META_TYPES:
+            cap = limits.current().name_bytes * _PAX_NAMES
+            if self.size > cap:
+                raise limits.LimitExceededError(
+                    f"{os.fsdecode(archive.name or 'tarball')}: a long-name or PAX header at offset {self.offset}",
+                    "name_bytes",
+                    got=f"{self.size} bytes",
+                )
+        member: tarfile.TarInfo = super()._proc_member(archive)  # type: ignore[misc]
+        return member
+
+
 class TarStore:
     """Files inside a tarball. Uncompressed tars are read by offset, so concurrent readers are safe.
 
@@ -103,7 +126,7 @@ class TarStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            self._tar = tarfile.open(path, "r:*")  # noqa: SIM115 - kept open for the life of the store
+            self._tar = tarfile.open(path, "r:*", tarinfo=_BoundedTarInfo)  # noqa: SIM115 - kept open for the life of the store
             members = self._index()
         except (OSError, tarfile.TarError, EOFError) as exc:
             raise SourceError(
