@@ -56,6 +56,9 @@ class Limits(BaseModel):
     # --- layers and the files in them
     layer_bytes: int = Field(64 * GiB, gt=0, description="decompressed bytes of one layer (stops a gzip/zstd bomb)")
     tar_entries: int = Field(5_000_000, gt=0, description="entries in one layer")
+    archive_entries: int = Field(
+        100_000, gt=0, description="entries in a docker save or OCI archive tarball (each is held in memory)"
+    )
     name_bytes: int = Field(64 * KiB, gt=0, description="length of one tar entry's name or link target")
     hardlinks: int = Field(10_000, gt=0, description="hardlinks to one file in one layer")
     file_bytes: int = Field(

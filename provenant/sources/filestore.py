@@ -7,6 +7,7 @@ only ever looked up, never used to write anything.
 
 from __future__ import annotations
 
+import os
 import posixpath
 import tarfile
 import threading
@@ -15,6 +16,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import IO, Protocol
 
+from provenant import limits
 from provenant.errors import SourceError
 
 CHUNK = 1024 * 1024
@@ -91,6 +93,28 @@ class DirStore:
         pass
 
 
+#: Meta entries that tarfile reads whole into memory before the entry they describe.
+_META_TYPES = (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK, tarfile.XHDTYPE, tarfile.XGLTYPE, b"X")
+#: A PAX header may carry a path, a link path and a few short records: room for several names.
+_PAX_NAMES = 4
+
+
+class _BoundedTarInfo(tarfile.TarInfo):
+    """A member whose GNU long-name and PAX headers are refused past ``name-bytes`` before tarfile reads them."""
+
+    def _proc_member(self, archive: tarfile.TarFile) -> tarfile.TarInfo:
+        if self.type in _META_TYPES:
+            cap = limits.current().name_bytes * _PAX_NAMES
+            if self.size > cap:
+                raise limits.LimitExceededError(
+                    f"{os.fsdecode(archive.name or 'tarball')}: a long-name or PAX header at offset {self.offset}",
+                    "name_bytes",
+                    got=f"{self.size} bytes",
+                )
+        member: tarfile.TarInfo = super()._proc_member(archive)  # type: ignore[misc]
+        return member
+
+
 class TarStore:
     """Files inside a tarball. Uncompressed tars are read by offset, so concurrent readers are safe.
 
@@ -102,8 +126,8 @@ class TarStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            self._tar = tarfile.open(path, "r:*")  # noqa: SIM115 - kept open for the life of the store
-            members = self._tar.getmembers()
+            self._tar = tarfile.open(path, "r:*", tarinfo=_BoundedTarInfo)  # noqa: SIM115 - kept open for the life of the store
+            members = self._index()
         except (OSError, tarfile.TarError, EOFError) as exc:
             raise SourceError(
                 f"cannot read tarball {path}: {exc}", hint="is it a complete docker save / OCI archive?"
@@ -119,6 +143,17 @@ class TarStore:
         self._lock = threading.RLock()
         with path.open("rb") as probe:
             self._plain = probe.read(2) != b"\x1f\x8b" and not str(path).endswith((".zst", ".xz", ".bz2"))
+
+    def _index(self) -> list[tarfile.TarInfo]:
+        # tarfile keeps every member it has read; an archive of millions of empty entries would fill memory.
+        cap = limits.current().archive_entries
+        members: list[tarfile.TarInfo] = []
+        for m in self._tar:
+            if len(members) == cap:
+                self._tar.close()
+                raise limits.LimitExceededError(f"{self.path}: entries in the tarball", "archive_entries")
+            members.append(m)
+        return members
 
     def describe(self) -> str:
         return str(self.path)

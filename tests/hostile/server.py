@@ -7,8 +7,6 @@ handler that writes raw bytes, lies in its headers, trickles, never ends or drop
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 import socket
 import threading
@@ -18,20 +16,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
-OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
-OCI_LAYER = "application/vnd.oci.image.layer.v1.tar"
-OCI_LAYER_ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd"
-
-
-def sha256(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-def canonical(obj: Any) -> bytes:
-    return json.dumps(obj, separators=(",", ":"), sort_keys=True).encode()
+from tests.fakeregistry import OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST, sha256
+from tests.fakeregistry import canonical_json as canonical
 
 
 @dataclass
@@ -205,3 +191,13 @@ def endless(conn: socket.socket, srv: HostileServer, chunk: bytes = b"\0" * 6553
     end = time.monotonic() + seconds
     while not srv.stopping.is_set() and time.monotonic() < end:
         conn.sendall(chunk)
+
+
+def unending(head: bytes, start: bytes = b"", chunk: bytes = b"\0" * 65536) -> Handler:
+    """A handler that sends ``head`` (status line and headers), then ``start``, then ``chunk`` without end."""
+
+    def handler(req: Request, conn: socket.socket, srv: HostileServer) -> None:
+        conn.sendall(head + start)
+        endless(conn, srv, chunk=chunk)
+
+    return handler

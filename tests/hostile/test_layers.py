@@ -428,3 +428,34 @@ def test_compressed_docker_archive_streams_layers(sandbox: Sandbox, tmp_path: Pa
     out = run_cli(["sbom", f"docker-archive:{path}", "-o", "json"], sandbox)
     out.assert_bounded(exit_code=0)
     assert json.loads(out.stdout)["images"][0]["layers"][0]["uncompressed_size"] == layer_size
+
+
+def test_docker_archive_with_too_many_entries(sandbox: Sandbox, tmp_path: Path) -> None:
+    # 150,000 empty entries before manifest.json (gzip makes it 1 MB): indexing them all would hold every one.
+    path = tmp_path / "many.tar.gz"
+    with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1, mtime=0) as gz:
+        for i in range(150_000):
+            gz.write(tarfile.TarInfo(f"e/{i:08d}").tobuf(tarfile.USTAR_FORMAT))
+        manifest = json.dumps([{"Config": "c.json", "RepoTags": ["x:1"], "Layers": []}]).encode()
+        ti, _ = file_info("manifest.json", manifest)
+        gz.write(ti.tobuf(tarfile.USTAR_FORMAT) + manifest + bytes(-len(manifest) % 512) + bytes(1024))
+    out = run_cli(["inspect", f"docker-archive:{path}"], sandbox)
+    out.assert_bounded(exit_code=2, error="archive-entries")
+    assert out.peak_rss_mb < 250, out.summary()
+
+
+def test_docker_archive_with_a_huge_long_name(sandbox: Sandbox, tmp_path: Path) -> None:
+    # A GNU long-name entry of 400 MB ('a's, 0.4 MB gzipped): tarfile would read it whole, then decode it.
+    size = 400 * MiB
+    path = tmp_path / "longname.tar.gz"
+    with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1, mtime=0) as gz:
+        head = tarfile.TarInfo("././@LongLink")
+        head.type, head.size = tarfile.GNUTYPE_LONGNAME, size
+        gz.write(head.tobuf(tarfile.GNU_FORMAT))
+        block = b"a" * MiB
+        for _ in range(size // MiB):
+            gz.write(block)
+        gz.write(tarfile.TarInfo("x").tobuf(tarfile.GNU_FORMAT) + bytes(1024))
+    out = run_cli(["inspect", f"docker-archive:{path}"], sandbox)
+    out.assert_bounded(exit_code=2, error="name-bytes")
+    assert out.peak_rss_mb < 150, out.summary()

@@ -11,21 +11,14 @@ import json
 import socket
 from typing import Any
 
+from tests.fakeregistry import OCI_CONFIG, OCI_INDEX, OCI_MANIFEST, sha256
+from tests.fakeregistry import canonical_json as canonical
 from tests.hostile.harness import Sandbox, run_cli
-from tests.hostile.server import (
-    OCI_CONFIG,
-    OCI_INDEX,
-    OCI_MANIFEST,
-    HostileServer,
-    Request,
-    canonical,
-    endless,
-    response,
-    sha256,
-    trickle,
-)
+from tests.hostile.server import HostileServer, Request, response, trickle, unending
 
 REPO = "team/app"
+
+JSON_200 = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
 
 
 def _image(server: HostileServer) -> tuple[str, bytes]:
@@ -78,11 +71,7 @@ def test_slow_server_trickling_its_headers(server: HostileServer, sandbox: Sandb
 def test_endless_blob_is_larger_than_its_descriptor(server: HostileServer, sandbox: Sandbox) -> None:
     digest, cfg = _image(server)
 
-    def forever(req: Request, conn: socket.socket, srv: HostileServer) -> None:
-        conn.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + cfg)
-        endless(conn, srv)
-
-    server.route("GET", f"/blobs/{digest}", forever)
+    server.route("GET", f"/blobs/{digest}", unending(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n", cfg))
     out = run_cli(["inspect", f"{server.host}/{REPO}:1"], sandbox)
     out.assert_bounded(exit_code=2, error="larger than its descriptor says")
     assert digest in out.stderr
@@ -131,12 +120,8 @@ def test_206_from_the_wrong_offset_restarts_once_then_fails(server: HostileServe
 
 
 def test_huge_error_body_is_read_only_up_to_its_limit(server: HostileServer, sandbox: Sandbox) -> None:
-    def huge(req: Request, conn: socket.socket, srv: HostileServer) -> None:
-        conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n")
-        conn.sendall(b'{"errors":[{"code":"X","message":"')
-        endless(conn, srv, chunk=b"A" * 65536)
-
-    server.route("GET", r"/manifests/", huge)
+    head = b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
+    server.route("GET", r"/manifests/", unending(head, b'{"errors":[{"code":"X","message":"', b"A" * 65536))
     out = run_cli(["inspect", f"{server.host}/{REPO}:1"], sandbox)
     out.assert_bounded(exit_code=2, error="400")
     assert out.peak_rss_mb < 150, out.summary()
@@ -147,12 +132,7 @@ def test_huge_token_answer(server: HostileServer, sandbox: Sandbox) -> None:
     challenge = {"WWW-Authenticate": f'Bearer realm="{realm}",service="hostile"'}
     server.answer("GET", r"/manifests/", response(401, b"{}", challenge))
 
-    def huge(req: Request, conn: socket.socket, srv: HostileServer) -> None:
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n")
-        conn.sendall(b'{"token":"')
-        endless(conn, srv, chunk=b"A" * 65536)
-
-    server.route("GET", r"^/token", huge)
+    server.route("GET", r"^/token", unending(JSON_200, b'{"token":"', b"A" * 65536))
     out = run_cli(["inspect", f"{server.host}/{REPO}:1"], sandbox)
     out.assert_bounded(exit_code=2, error="token-bytes")
     assert out.peak_rss_mb < 150, out.summary()
@@ -191,12 +171,8 @@ def test_100k_referrers_in_one_page(server: HostileServer, sandbox: Sandbox) -> 
 
 
 def test_huge_tags_list(server: HostileServer, sandbox: Sandbox) -> None:
-    def huge(req: Request, conn: socket.socket, srv: HostileServer) -> None:
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n")
-        conn.sendall(b'{"name":"team/app","tags":[')
-        endless(conn, srv, chunk=b'"v1.0.0-aaaaaaaaaaaaaaaa",' * 2048)
-
-    server.route("GET", r"/tags/list", huge)
+    tags = b'"v1.0.0-aaaaaaaaaaaaaaaa",' * 2048
+    server.route("GET", r"/tags/list", unending(JSON_200, b'{"name":"team/app","tags":[', tags))
     out = run_cli(["tags", f"{server.host}/{REPO}"], sandbox)
     out.assert_bounded(exit_code=2, error="page-bytes")
 

@@ -130,6 +130,13 @@ def test_address_classes_and_the_loopback_rule() -> None:
     assert address_class("fe80::1%eth0") == "link-local or metadata"
     assert address_class("172.31.255.255") == "private" and address_class("172.32.0.1") == "public"
     assert address_class("::1") == "loopback" and address_class("127.9.9.9") == "loopback"
+    # IPv6 spellings of an IPv4 address reach that IPv4 host: mapped, 6to4 and NAT64 (RFC 6052).
+    assert address_class("::ffff:169.254.169.254") == "link-local or metadata"
+    assert address_class("2002:a9fe:a9fe::1") == "link-local or metadata"
+    assert address_class("64:ff9b::a9fe:a9fe") == "link-local or metadata"
+    assert address_class("64:ff9b::10.1.2.3") == "private"
+    assert address_class("2002:0a00:0001::") == "private"
+    assert address_class("64:ff9b::8.8.8.8") == "public" and address_class("2001:4860:4860::8888") == "public"
     for host in ("localhost", "localhost:5000", "127.0.0.1", "[::1]:5000"):
         assert is_loopback(host), host
     for host in ("localhost.evil.com", "localhost.evil.com:5000", "127.0.0.1.nip.io", "evil-localhost", "[::2]"):

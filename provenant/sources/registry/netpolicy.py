@@ -33,6 +33,7 @@ _LINK_LOCAL = tuple(ipaddress.ip_network(n) for n in ("169.254.0.0/16", "fe80::/
 _PRIVATE = tuple(
     ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
 )
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 #: The classes that are refused as a redirect or realm target (unless the registry is in the same one).
 RESTRICTED = ("link-local or metadata", "private", "unspecified")
 
@@ -40,8 +41,8 @@ RESTRICTED = ("link-local or metadata", "private", "unspecified")
 def address_class(address: str) -> str:
     """``loopback``, ``link-local or metadata``, ``private``, ``unspecified`` or ``public``."""
     ip: _IP = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        ip = _embedded_ipv4(ip) or ip
     if ip.is_loopback:
         return "loopback"
     if ip.is_unspecified:
@@ -51,6 +52,17 @@ def address_class(address: str) -> str:
     if any(ip in net for net in _PRIVATE):
         return "private"
     return "public"
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 host an IPv6 address reaches through a translation: mapped, 6to4 or NAT64 (RFC 6052)."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip in _NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
 
 
 def system_resolver(host: str) -> list[str]:
