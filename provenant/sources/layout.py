@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 
@@ -16,6 +17,12 @@ from provenant.structured import load_json
 REF_NAME = "org.opencontainers.image.ref.name"
 CONTAINERD_NAME = "io.containerd.image.name"
 MAX_INDEX_BYTES = 16 * 1024 * 1024
+#: ``cosign save`` marks each index.json entry with what it is (cosign's pkg/oci/layout).
+COSIGN_KIND = "kind"
+COSIGN_IMAGE_KINDS = frozenset({"dev.cosignproject.cosign/image", "dev.cosignproject.cosign/imageIndex"})
+COSIGN_ATTACHMENT_KINDS = frozenset({"dev.cosignproject.cosign/sigs", "dev.cosignproject.cosign/atts"})
+#: cosign's attachment tags (``sha256-<hex>.sig``) and the referrers fallback tag (``sha256-<hex>``).
+ATTACHMENT_TAG = re.compile(r"(?:^|[:/])(sha256-[0-9a-f]{64})(?:\.(sig|att|sbom))?$")
 
 
 def blob_path(digest: Digest) -> str:
@@ -26,6 +33,22 @@ def blob_path(digest: Digest) -> str:
 def _ref_names(desc: Descriptor) -> list[str]:
     ann = desc.annotations or {}
     return [v for k, v in ann.items() if k in (REF_NAME, CONTAINERD_NAME)]
+
+
+def attachment_tag(desc: Descriptor) -> tuple[str, str | None] | None:
+    """``(subject digest, suffix)`` when an entry is named like a cosign attachment tag (suffix None: the
+    referrers tag), else None."""
+    for name in _ref_names(desc):
+        m = ATTACHMENT_TAG.search(name)
+        if m:
+            return "sha256:" + m.group(1)[len("sha256-") :], m.group(2)
+    return None
+
+
+def is_attachment(desc: Descriptor) -> bool:
+    """Is this index.json entry a signature or attestation of another entry, not an image of its own?"""
+    kind = (desc.annotations or {}).get(COSIGN_KIND)
+    return kind in COSIGN_ATTACHMENT_KINDS or attachment_tag(desc) is not None
 
 
 def _looks_like_digest(text: str) -> bool:
@@ -74,6 +97,10 @@ class OciLayoutSource:
             return entries[0].digest
         if not entries:
             raise SourceError(f"{self.store.describe()}: index.json lists no images")
+        # ``cosign save`` writes the image beside its signatures and attestations: those are not images.
+        images = [d for d in entries if not is_attachment(d)]
+        if len(images) == 1:
+            return images[0].digest
         raise SourceError(
             f"{self.store.describe()}: index.json holds {len(entries)} images; say which one",
             hint=f"append :NAME to the path, one of: {self._available()}",
