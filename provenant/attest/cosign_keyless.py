@@ -6,9 +6,9 @@ its chain (``dev.sigstore.cosign/chain``) and the Rekor signed entry timestamp w
 these kinds, so provenant checks, from the specs and with ``cryptography``:
 
 1. the SET with the log key of the trusted root (:mod:`provenant.attest.rekor_set`);
-2. the certificate chain to a Fulcio CA of the trusted root, at the entry's integrated time
+2. that the Rekor entry is about this certificate and this signature / payload;
+3. the certificate chain to a Fulcio CA of the trusted root, at the entry's integrated time
    (:mod:`provenant.attest.fulcio`);
-3. that the Rekor entry is about this certificate and this signature / payload;
 4. the identity and issuer (and GitHub claims) against :class:`~provenant.attest.identity.IdentityMatcher`.
 
 The signature itself (over the payload, or the DSSE PAE) is checked by the caller with the leaf's key.
@@ -57,13 +57,13 @@ def verify_tag_keyless(
         leaf = x509.load_der_x509_certificate(cert.der)
     except ValueError as exc:
         return f"certificate chain annotation: {' '.join(str(exc).split())}"
-    why = verify_chain(leaf, intermediates, root, entry.time)
-    if why is not None:
-        return why
     try:
         check_body(entry.decoded_body(), cert_der=cert.der, signature=signature, payload=payload, envelope=envelope)
     except SetError as exc:
         return f"transparency log: {exc}"
+    why = verify_chain(leaf, intermediates, root, entry.time)
+    if why is not None:
+        return why
     mismatch = policy.match.mismatch(cert.claims)
     if mismatch is not None:
         return f"identity mismatch: {mismatch} ({policy.match.describe()})"

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 
 from provenant.digest import Digest
-from provenant.errors import ManifestError, SourceError
+from provenant.errors import ManifestError, ProvenantError, SourceError
+from provenant.limits import current
 from provenant.oci.models import Descriptor, Index, parse_index
 from provenant.sources.base import RawManifest
 from provenant.sources.filestore import FileStore
@@ -99,12 +100,27 @@ class OciLayoutSource:
             raise SourceError(f"{self.store.describe()}: index.json lists no images")
         # ``cosign save`` writes the image beside its signatures and attestations: those are not images.
         images = [d for d in entries if not is_attachment(d)]
+        if 1 < len(images) <= current().referrers:
+            images = [d for d in images if not self._has_subject(d)]
         if len(images) == 1:
             return images[0].digest
         raise SourceError(
             f"{self.store.describe()}: index.json holds {len(entries)} images; say which one",
             hint=f"append :NAME to the path, one of: {self._available()}",
         )
+
+    def _has_subject(self, desc: Descriptor) -> bool:
+        """Is the entry an OCI 1.1 referrer (a manifest with a ``subject``), i.e. about another entry?"""
+        if desc.artifact_type:
+            return True
+        try:
+            path = blob_path(Digest.parse(desc.digest))
+            if desc.size > current().manifest_bytes or not self.store.exists(path):
+                return False
+            doc = load_json(self.store.read(path, current().manifest_bytes), f"manifest {desc.digest}")
+        except (ProvenantError, ValueError):
+            return False  # unreadable here: reported when (and if) it is selected
+        return isinstance(doc, dict) and isinstance(doc.get("subject"), dict)
 
     def _available(self) -> str:
         names = [n for d in self.index.manifests for n in _ref_names(d)]
