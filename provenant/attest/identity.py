@@ -6,21 +6,20 @@ workflow, or an ``otherName`` username) and its OIDC issuer and CI claims in ext
 ``--certificate-oidc-issuer[-regexp]`` and ``--certificate-github-workflow-*`` ask for.
 
 Regexps follow cosign: a regexp matches when it is found anywhere in the value (Go's ``MatchString``;
-anchor it with ``^…$`` to match the whole value). They are user input run by a backtracking engine, so
-:func:`compile_bounded` refuses patterns that can backtrack exponentially (a repetition inside a
-repetition, a repeated alternation, back-references), and values longer than :data:`MAX_MATCHED` never
-match.
+anchor it with ``^…$`` to match the whole value). They are user input, so they are matched in linear
+time by :mod:`provenant.attest.linear_re` (like Go's RE2, which cosign uses), not by Python's
+backtracking ``re``; values longer than :data:`MAX_MATCHED` never match.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography import x509
 from cryptography.x509.oid import ObjectIdentifier
 
+from provenant.attest.linear_re import LinearPattern, compile_linear
 from provenant.errors import UsageError
 
 _FULCIO = "1.3.6.1.4.1.57264.1."
@@ -48,8 +47,6 @@ OTHERNAME_USERNAME = ObjectIdentifier(_FULCIO + "7")
 #: Pattern length and matched-value length bounds (a SAN or claim longer than this never matches).
 MAX_PATTERN = 1024
 MAX_MATCHED = 1024
-#: At most this many unbounded repetitions in one pattern (each multiplies the backtracking work).
-MAX_REPEATS = 3
 
 
 def der_utf8(value: bytes) -> str:
@@ -130,53 +127,16 @@ def claims_of(cert: x509.Certificate) -> Claims:
 # -- bounded regexps -----------------------------------------------------------------------------------
 
 
-def _walk(items: Any, repeated: bool, counts: list[int], flag: str) -> None:
-    from re import _constants as k  # type: ignore[attr-defined]
-
-    for op, av in items:
-        if op in (k.MAX_REPEAT, k.MIN_REPEAT, getattr(k, "POSSESSIVE_REPEAT", None)):
-            _lo, hi, body = av
-            many = hi is k.MAXREPEAT or hi > 1
-            if many and repeated:
-                raise UsageError(f"{flag}: a repetition inside a repetition can backtrack without end; simplify it")
-            if hi is k.MAXREPEAT:
-                counts[0] += 1
-            _walk(body, repeated or many, counts, flag)
-        elif op is k.BRANCH:
-            if repeated:
-                raise UsageError(f"{flag}: an alternation inside a repetition can backtrack without end; simplify it")
-            for branch in av[1]:
-                _walk(branch, repeated, counts, flag)
-        elif op is k.SUBPATTERN:
-            _walk(av[-1], repeated, counts, flag)
-        elif op in (k.GROUPREF, k.GROUPREF_EXISTS):
-            raise UsageError(f"{flag}: back-references are not supported")
-        elif op in (k.ASSERT, k.ASSERT_NOT):
-            _walk(av[1], repeated, counts, flag)
-        elif op is getattr(k, "ATOMIC_GROUP", None):
-            _walk(av, repeated, counts, flag)
-
-
-def compile_bounded(pattern: str, flag: str) -> re.Pattern[str]:
-    """Compile a user regexp, refusing what could take exponential time; a bad one is one UsageError line."""
+def compile_bounded(pattern: str, flag: str) -> LinearPattern:
+    """Compile a user regexp for linear-time matching (:mod:`provenant.attest.linear_re`); a bad or too long
+    one is one UsageError line."""
     if len(pattern) > MAX_PATTERN:
         raise UsageError(f"{flag}: the regexp is {len(pattern)} characters long, over {MAX_PATTERN}")
-    try:
-        from re import _parser  # type: ignore[attr-defined]
-
-        parsed = _parser.parse(pattern)
-        compiled = re.compile(pattern)
-    except (re.error, RecursionError, OverflowError) as exc:
-        raise UsageError(f"{flag}: not a valid regexp: {' '.join(str(exc).split())}") from None
-    counts = [0]
-    _walk(parsed, False, counts, flag)
-    if counts[0] > MAX_REPEATS:
-        raise UsageError(f"{flag}: more than {MAX_REPEATS} unbounded repetitions (*, +) in one regexp; simplify it")
-    return compiled
+    return compile_linear(pattern, flag)
 
 
-def _found(pattern: re.Pattern[str], value: str) -> bool:
-    return len(value) <= MAX_MATCHED and pattern.search(value) is not None
+def _found(pattern: LinearPattern, value: str) -> bool:
+    return len(value) <= MAX_MATCHED and pattern.search(value)
 
 
 # -- the matcher ---------------------------------------------------------------------------------------
@@ -187,7 +147,7 @@ class Expect:
     """One expected value: exact text, or a bounded regexp."""
 
     text: str
-    regexp: re.Pattern[str] | None = None
+    regexp: LinearPattern | None = None
 
     def matches(self, value: str | None) -> bool:
         """Does ``value`` satisfy this expectation?"""
