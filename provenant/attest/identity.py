@@ -193,3 +193,21 @@ class IdentityMatcher:
         """The matcher in one line, for notes and reasons."""
         extra = "".join(f", github {k} {v}" for k, v in self.github.items())
         return f"identity {self.identity}, issuer {self.issuer}{extra}"
+
+
+@dataclass(frozen=True)
+class Signers:
+    """Several trusted keyless signers (a policy's list): any one of them matching is enough."""
+
+    matchers: tuple[IdentityMatcher, ...]
+
+    def mismatch(self, claims: Claims) -> str | None:
+        """None when one signer matches, else each one's reason."""
+        reasons = [m.mismatch(claims) for m in self.matchers]
+        if any(r is None for r in reasons) or not reasons:
+            return None if reasons else "no keyless signer is trusted"
+        return reasons[0] if len(reasons) == 1 else "; ".join(f"signer {i + 1}: {r}" for i, r in enumerate(reasons))
+
+    def describe(self) -> str:
+        """All signers, in one line."""
+        return " | ".join(m.describe() for m in self.matchers)

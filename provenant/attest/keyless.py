@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ObjectIdentifier
 
 from provenant.attest.errors import SignatureFormatError
-from provenant.attest.identity import Claims, Expect, IdentityMatcher, claims_of
+from provenant.attest.identity import Claims, Expect, IdentityMatcher, Signers, claims_of
 from provenant.attest.keys import PublicKey
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ class KeylessPolicy:
     issuer: str
     #: Regexps and GitHub claims (``--certificate-*-regexp``, ``--certificate-github-workflow-*``); when None,
     #: ``identity`` and ``issuer`` must match exactly.
-    matcher: IdentityMatcher | None = None
+    matcher: IdentityMatcher | Signers | None = None
 
     @cached_property
     def root(self) -> Any:
@@ -55,7 +55,7 @@ class KeylessPolicy:
         return load_trust_root(self.trusted_root)
 
     @property
-    def match(self) -> IdentityMatcher:
+    def match(self) -> IdentityMatcher | Signers:
         """What the signer must be: :attr:`matcher`, or exactly :attr:`identity` and :attr:`issuer`."""
         return self.matcher or IdentityMatcher(Expect(self.identity), Expect(self.issuer))
 
