@@ -125,7 +125,7 @@ class Signed(PlatformCheck):
         what = "the given keys" if not keyless else "the given keys or keyless signers" if keys else "keyless signers"
         return [
             failed(
-                f"no provenance signature verifies with {what}" + (f": {why[0]}" if why else ""),
+                f"no provenance signature verifies with {what}" + (f": {why[0]}" if why and keyless else ""),
                 fix=self.help,
                 statements=labels,
                 keys=keys,
