@@ -221,7 +221,9 @@ class _Evaluator:
         and is verified keyless against the Rekor entry when a trusted root is given."""
         if env.payload_type != c.IN_TOTO:
             self.out.problems.append(f"{what} has payloadType {env.payload_type!r}, expected {c.IN_TOTO}")
-        if cert is not None:
+        by_key = verify_envelope(env, self.trust.keys) if raw is not None and self.trust.keys else []
+        if cert is not None and not by_key:
+            # no given key signed it (as for a .sig): judge it by the certificate it carries
             from provenant.attest.dsse import pae
 
             message = pae(env.payload_type, env.payload_bytes())
@@ -241,7 +243,7 @@ class _Evaluator:
             else:
                 self._apply(_cert_outcome(cert, ok, what))
         else:
-            self._apply(_key_outcome(verify_envelope(env, self.trust.keys), self.trust, what))
+            self._apply(_key_outcome(by_key or verify_envelope(env, self.trust.keys), self.trust, what))
         self._statement(env.payload_bytes(), f"{what} payload")
 
     # -- per format --------------------------------------------------------------------------------
