@@ -381,3 +381,67 @@ def test_a_real_sig_checked_against_the_staging_root_is_rejected() -> None:
     a = evaluate(found, Trust((), policy))
     assert a.trust == "signature-invalid"
     assert "not a transparency log of" in " ".join(a.problems)
+
+
+# -- the Rekor body comparison, per entry kind ------------------------------------------------------------
+
+
+def _real_att() -> tuple[bytes, bytes, bytes]:
+    """The v1.2.0 attestation: certificate (DER), DSSE payload and envelope bytes."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    layer = atts_manifest(DATA / V120)["layers"][0]
+    envelope = blob(DATA / V120, layer["digest"])
+    payload = base64.b64decode(json.loads(envelope)["payload"])
+    cert = x509.load_pem_x509_certificate(layer["annotations"][CERT].encode())
+    return cert.public_bytes(Encoding.DER), payload, envelope
+
+
+def test_intoto_002_body_comparison() -> None:
+    """intoto 0.0.2 (no real artifact found): the body is constructed; only the comparison is tested here."""
+    import hashlib
+
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from provenant.attest.rekor_set import SetError, check_body
+
+    cert_der, payload, envelope = _real_att()
+    pem = atts_manifest(DATA / V120)["layers"][0]["annotations"][CERT].encode()
+    twice = base64.b64encode(base64.b64encode(pem)).decode()  # 0.0.2 encodes the PEM twice
+    body = {
+        "apiVersion": "0.0.2",
+        "kind": "intoto",
+        "spec": {
+            "content": {
+                "envelope": {"payloadType": "application/vnd.in-toto+json", "signatures": [{"publicKey": twice}]},
+                "payloadHash": {"algorithm": "sha256", "value": hashlib.sha256(payload).hexdigest()},
+            }
+        },
+    }
+    assert check_body(body, cert_der=cert_der, signature=None, payload=payload, envelope=envelope) == "intoto:0.0.2"
+    with pytest.raises(SetError, match="payloadHash differs"):
+        check_body(body, cert_der=cert_der, signature=None, payload=payload + b" ", envelope=envelope)
+    other_pem = atts_manifest(DATA / V210)["layers"][0]["annotations"][CERT].encode()
+    other = x509.load_pem_x509_certificate(other_pem).public_bytes(Encoding.DER)
+    with pytest.raises(SetError, match="another certificate"):
+        check_body(body, cert_der=other, signature=None, payload=payload, envelope=envelope)
+
+
+def test_unknown_entry_kinds_are_not_accepted() -> None:
+    from provenant.attest.rekor_set import SetError, check_body
+
+    cert_der, payload, _ = _real_att()
+    with pytest.raises(SetError, match=r"rekord:0\.0\.1 are not checked"):
+        check_body(
+            {"kind": "rekord", "apiVersion": "0.0.1", "spec": {}}, cert_der=cert_der, signature=None, payload=payload
+        )
+
+
+def test_a_chain_annotation_that_is_not_pem_is_a_reason(tmp_path: Path) -> None:
+    layout = copy_layout(V120, tmp_path)
+    rewrite_atts(
+        layout, lambda m, _: m["layers"][0]["annotations"].update({CHAIN: "-----BEGIN CERTIFICATE-----\nAAAA"})
+    )
+    res = _generator(layout)
+    assert res.exit_code == 1
+    assert "certificate chain annotation:" in res.output
