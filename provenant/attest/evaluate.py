@@ -75,7 +75,7 @@ class Attachment(BaseModel):
 
     kind: Kind
     format: str = Field(description="in-toto, dsse, simplesigning, sigstore-bundle, sbom, unknown")
-    source: str = Field(description="buildkit-index, cosign-tag, oci-referrers, oci-referrers-tag")
+    source: str = Field(description="buildkit-index, cosign-tag, cosign-layout, oci-referrers, oci-referrers-tag")
     location: str
     container_digest: str = Field(description="the manifest holding the item")
     media_type: str
