@@ -9,6 +9,10 @@ manifest. For each subject:
 * **OCI referrers**: ``GET /v2/<name>/referrers/<digest>``, or, when the registry answers 404, the
   ``sha256-<hex>`` tag holding the referrers index (cosign v3 Sigstore bundles live here).
 
+An OCI image layout has no registry API; the same attachments are found in its ``index.json``: the
+``sigs`` / ``atts`` entries of a ``cosign save`` layout (they belong to its image), entries named like
+cosign's tags (``sha256-<hex>.sig`` …), and manifests whose ``subject`` is a subject.
+
 Nothing is interpreted here: each attached item becomes a :class:`Found` with the verified bytes
 (every manifest and blob is checked against its digest) or the reason it could not be read.
 """
@@ -30,9 +34,10 @@ from provenant.oci import mediatypes as mt
 from provenant.oci.models import Descriptor, Manifest, parse_index
 from provenant.oci.platform import PlatformSpec, is_platform_manifest, select_platforms
 from provenant.reference import Reference
+from provenant.sources.layout import COSIGN_ATTACHMENT_KINDS, COSIGN_KIND, OciLayoutSource, attachment_tag
 from provenant.sources.registry import RegistryClient
 
-Source = Literal["buildkit-index", "cosign-tag", "oci-referrers", "oci-referrers-tag"]
+Source = Literal["buildkit-index", "cosign-tag", "cosign-layout", "oci-referrers", "oci-referrers-tag"]
 Format = Literal["in-toto", "dsse", "simplesigning", "sigstore-bundle", "sbom", "unknown"]
 SubjectKind = Literal["index", "manifest", "platform"]
 
@@ -283,6 +288,48 @@ class _Finder:
             found.extend(items)
         return found, api
 
+    # -- OCI layouts -------------------------------------------------------------------------------
+
+    def layout(self, layout: OciLayoutSource, top: FetchedManifest, subjects: dict[str, Subject]) -> list[Found]:
+        """Attachments listed in a layout's index.json (cosign save kinds, cosign tag names, subject referrers)."""
+        found: list[Found] = []
+        entries = [d for d in layout.index.manifests if d.digest != str(top.digest) and d.digest not in self.seen]
+        bound = self.reader.limits.referrers
+        if len(entries) > bound:
+            raise LimitExceededError(f"{layout.describe()}: index.json lists {len(entries)} manifests", "referrers")
+        for desc in entries:
+            kind = (desc.annotations or {}).get(COSIGN_KIND)
+            tag = attachment_tag(desc)
+            where = f"index.json entry {desc.digest}"
+            source: Source = "cosign-layout"
+            if kind in COSIGN_ATTACHMENT_KINDS:
+                subject: str | None = str(top.digest)  # cosign save writes one image's sigs and atts
+                where += f" ({kind.rpartition('/')[2]})"
+            elif tag is not None and tag[1] is not None:
+                subject, source = tag[0], "cosign-tag"
+                where = f"tag {tag[0].replace(':', '-')}.{tag[1]}"
+            else:
+                subject = None  # a referrer, when its manifest's subject is one of ours
+            if subject is not None and subject not in subjects:
+                continue
+            try:
+                fetched = self.reader.fetch_manifest(desc.digest, declared=desc)
+                if fetched.is_index:
+                    continue  # an image of the layout, or a referrers index (its entries are listed too)
+                manifest = fetched.as_manifest()
+            except ProvenantError as exc:
+                if subject is not None:
+                    found.append(
+                        Found(subject, source, where, desc.digest, "unknown", desc.media_type, error=exc.diagnostics())
+                    )
+                continue
+            if subject is None:
+                if manifest.subject is None or manifest.subject.digest not in subjects:
+                    continue
+                subject, source, where = manifest.subject.digest, "oci-referrers", f"referrer {desc.digest} (layout)"
+            found.extend(self._layers(manifest, desc.digest, subject, source, where))
+        return found
+
 
 def _tags_job(finder: _Finder, subject: Subject) -> tuple[list[Found], bool | None]:
     return finder.cosign_tags(subject), None
@@ -321,6 +368,15 @@ def discover(
     notes: list[str] = []
     if top.is_index:
         found.extend(finder.buildkit(top, by_digest))
+    if isinstance(reader.source, OciLayoutSource):
+        found.extend(finder.layout(reader.source, top, by_digest))
+        notes.append(
+            "OCI layout: attachments were looked for in index.json (cosign save entries, sha256-<hex>.sig/.att/.sbom "
+            "names, manifests with a subject)"
+        )
+        order = {s.digest: i for i, s in enumerate(subjects)}
+        found.sort(key=lambda f: order.get(f.subject, len(order)))
+        return Discovery(top, subjects, found, "not-applicable", notes)
     if client is None or ref is None:
         notes.append("not a registry: only attestations inside the index were looked for (no tags, no referrers)")
         return Discovery(top, subjects, found, "not-applicable", notes)

@@ -75,7 +75,7 @@ class Attachment(BaseModel):
 
     kind: Kind
     format: str = Field(description="in-toto, dsse, simplesigning, sigstore-bundle, sbom, unknown")
-    source: str = Field(description="buildkit-index, cosign-tag, oci-referrers, oci-referrers-tag")
+    source: str = Field(description="buildkit-index, cosign-tag, cosign-layout, oci-referrers, oci-referrers-tag")
     location: str
     container_digest: str = Field(description="the manifest holding the item")
     media_type: str
@@ -85,6 +85,9 @@ class Attachment(BaseModel):
     trust: str
     signer: str | None = Field(default=None, description="key fingerprint, or the certificate's identity")
     signer_issuer: str | None = None
+    signer_claims: dict[str, str] = Field(
+        default_factory=dict, description="GitHub workflow claims of the signing certificate (repository, ref, …)"
+    )
     subject_check: SubjectCheck
     signed_reference: str | None = Field(default=None, description="critical.identity.docker-reference")
     provenance: ProvenanceSummary | None = None
@@ -113,6 +116,7 @@ class _Sig:
     signer: str | None = None
     issuer: str | None = None
     problems: list[str] = field(default_factory=list)
+    claims: dict[str, str] = field(default_factory=dict)
 
 
 def _key_outcome(verified: Sequence[PublicKey], trust: Trust, what: str) -> _Sig:
@@ -139,6 +143,7 @@ def _cert_outcome(info: CertificateInfo, ok: bool, what: str) -> _Sig:
             info.identity,
             info.issuer,
             [f"{what} does not match the key of its own certificate: the payload or signature was altered"],
+            info.claims.shown(),
         )
     return _Sig(
         KEYLESS_UNVERIFIED,
@@ -148,6 +153,7 @@ def _cert_outcome(info: CertificateInfo, ok: bool, what: str) -> _Sig:
             f"{what} is signed by a certificate for {info.identity or '?'} (issuer {info.issuer or '?'}); "
             "not trusted without --trusted-root, --certificate-identity and --certificate-oidc-issuer"
         ],
+        info.claims.shown(),
     )
 
 
@@ -207,19 +213,37 @@ class _Evaluator:
         self.out.trust = sig.trust
         self.out.signer = sig.signer
         self.out.signer_issuer = sig.issuer
+        self.out.signer_claims = sig.claims
         self.out.problems.extend(sig.problems)
 
-    def _envelope(self, env: Envelope, what: str, cert: CertificateInfo | None) -> None:
+    def _envelope(self, env: Envelope, what: str, cert: CertificateInfo | None, raw: bytes | None = None) -> None:
+        """Check ``env``; with ``raw`` (the bytes of a cosign ``.att`` layer), ``cert`` came from its annotations
+        and is verified keyless against the Rekor entry when a trusted root is given."""
         if env.payload_type != c.IN_TOTO:
             self.out.problems.append(f"{what} has payloadType {env.payload_type!r}, expected {c.IN_TOTO}")
-        if cert is not None:
+        by_key = verify_envelope(env, self.trust.keys) if raw is not None and self.trust.keys else []
+        if cert is not None and not by_key:
+            # no given key signed it (as for a .sig): judge it by the certificate it carries
             from provenant.attest.dsse import pae
 
             message = pae(env.payload_type, env.payload_bytes())
             ok = any(cert.key.verify(b64decode(s.sig, "DSSE signature"), message) for s in env.signatures)
-            self._apply(_cert_outcome(cert, ok, what))
+            if ok and raw is not None and self.trust.keyless is not None:
+                from provenant.attest.cosign_keyless import verify_tag_keyless
+
+                reason = verify_tag_keyless(
+                    self.item.annotations,
+                    cert,
+                    self.trust.keyless,
+                    payload=env.payload_bytes(),
+                    signature=None,
+                    envelope=raw,
+                )
+                self._keyless_verdict(cert, reason)
+            else:
+                self._apply(_cert_outcome(cert, ok, what))
         else:
-            self._apply(_key_outcome(verify_envelope(env, self.trust.keys), self.trust, what))
+            self._apply(_key_outcome(by_key or verify_envelope(env, self.trust.keys), self.trust, what))
         self._statement(env.payload_bytes(), f"{what} payload")
 
     # -- per format --------------------------------------------------------------------------------
@@ -230,7 +254,9 @@ class _Evaluator:
 
     def dsse(self, data: bytes) -> None:
         self.out.kind = "attestation"
-        self._envelope(parse_envelope(data, "DSSE envelope"), "DSSE envelope", None)
+        cert_pem = self.item.annotations.get(c.COSIGN_CERTIFICATE_ANNOTATION)
+        cert = certificate_info(cert_pem.encode(), "attestation certificate") if cert_pem else None
+        self._envelope(parse_envelope(data, "DSSE envelope"), "DSSE envelope", cert, data if cert else None)
 
     def simplesigning(self, data: bytes) -> None:
         out = self.out
@@ -247,7 +273,14 @@ class _Evaluator:
             verified = verify_payload(data, signature, self.trust.keys)
             if info is not None and not verified:
                 # no given key signed it: judge it by the certificate it carries
-                self._apply(_cert_outcome(info, info.key.verify(signature, data), "signature"))
+                ok = info.key.verify(signature, data)
+                if ok and self.trust.keyless is not None:
+                    from provenant.attest.cosign_keyless import verify_tag_keyless
+
+                    reason = verify_tag_keyless(ann, info, self.trust.keyless, payload=data, signature=signature)
+                    self._keyless_verdict(info, reason)
+                else:
+                    self._apply(_cert_outcome(info, ok, "signature"))
             else:
                 self._apply(_key_outcome(verified, self.trust, "signature"))
         payload = parse_simple_signing(data, "simple-signing payload")
@@ -292,10 +325,11 @@ class _Evaluator:
             self._apply(_key_outcome(verified, self.trust, "message signature"))
 
     def _keyless_verdict(self, cert: CertificateInfo, reason: str | None) -> None:
+        claims = cert.claims.shown()
         if reason is None:
-            self._apply(_Sig(f"signed:keyless={cert.identity}", cert.identity, cert.issuer))
+            self._apply(_Sig(f"signed:keyless={cert.identity}", cert.identity, cert.issuer, claims=claims))
         else:
-            self._apply(_Sig(SIGNATURE_INVALID, cert.identity, cert.issuer, [reason]))
+            self._apply(_Sig(SIGNATURE_INVALID, cert.identity, cert.issuer, [reason], claims))
 
     def sbom(self) -> None:
         self.out.kind = "sbom"

@@ -13,14 +13,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ObjectIdentifier
 
 from provenant.attest.errors import SignatureFormatError
+from provenant.attest.identity import Claims, Expect, IdentityMatcher, Signers, claims_of
 from provenant.attest.keys import PublicKey
+
+if TYPE_CHECKING:
+    from provenant.attest.fulcio import TrustRoot
 
 #: Fulcio's OIDC issuer extensions: v1 holds the raw string, v2 a DER UTF8String.
 OIDC_ISSUER_V1 = ObjectIdentifier("1.3.6.1.4.1.57264.1.1")
@@ -34,11 +38,26 @@ class KeylessPolicy:
     trusted_root: Path
     identity: str
     issuer: str
+    #: Regexps and GitHub claims (``--certificate-*-regexp``, ``--certificate-github-workflow-*``); when None,
+    #: ``identity`` and ``issuer`` must match exactly.
+    matcher: IdentityMatcher | Signers | None = None
 
     @cached_property
     def root(self) -> Any:
         """sigstore-python's ``TrustedRoot`` from :attr:`trusted_root`, loaded once (see :func:`load_trusted_root`)."""
         return load_trusted_root(self.trusted_root)
+
+    @cached_property
+    def trust(self) -> TrustRoot:
+        """The trusted root as provenant reads it (for cosign's tag-based signatures), loaded once."""
+        from provenant.attest.fulcio import load_trust_root
+
+        return load_trust_root(self.trusted_root)
+
+    @property
+    def match(self) -> IdentityMatcher | Signers:
+        """What the signer must be: :attr:`matcher`, or exactly :attr:`identity` and :attr:`issuer`."""
+        return self.matcher or IdentityMatcher(Expect(self.identity), Expect(self.issuer))
 
 
 @dataclass(frozen=True)
@@ -49,19 +68,7 @@ class CertificateInfo:
     issuer: str | None
     key: PublicKey
     der: bytes
-
-
-def _der_utf8(value: bytes) -> str:
-    # A DER UTF8String: tag 0x0c, a short or long length, then the bytes.
-    if len(value) >= 2 and value[0] == 0x0C:
-        length = value[1]
-        start = 2
-        if length & 0x80:
-            n = length & 0x7F
-            length = int.from_bytes(value[2 : 2 + n], "big")
-            start = 2 + n
-        return value[start : start + length].decode("utf-8", "replace")
-    return value.decode("utf-8", "replace")
+    claims: Claims
 
 
 def certificate_info(der: bytes, what: str = "certificate") -> CertificateInfo:
@@ -74,24 +81,10 @@ def certificate_info(der: bytes, what: str = "certificate") -> CertificateInfo:
         )
     except ValueError as exc:
         raise SignatureFormatError(f"{what} is not an X.509 certificate: {exc}") from exc
-    identity: str | None = None
-    try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        names = [*san.get_values_for_type(x509.RFC822Name), *san.get_values_for_type(x509.UniformResourceIdentifier)]
-        identity = names[0] if names else None
-    except x509.ExtensionNotFound:
-        pass
-    issuer: str | None = None
-    for oid, decode in ((OIDC_ISSUER_V2, _der_utf8), (OIDC_ISSUER_V1, lambda b: b.decode("utf-8", "replace"))):
-        try:
-            ext = cert.extensions.get_extension_for_oid(oid).value
-        except x509.ExtensionNotFound:
-            continue
-        if isinstance(ext, x509.UnrecognizedExtension):
-            issuer = decode(ext.value)
-            break
+    claims = claims_of(cert)
     key = PublicKey.from_pem(cert.public_bytes(serialization.Encoding.PEM), what)
-    return CertificateInfo(identity, issuer, key, cert.public_bytes(serialization.Encoding.DER))
+    der_bytes = cert.public_bytes(serialization.Encoding.DER)
+    return CertificateInfo(claims.identity, claims.issuer, key, der_bytes, claims)
 
 
 def _one_line(exc: Exception) -> str:
@@ -138,7 +131,7 @@ def verify_bundle(bundle_json: bytes, policy: KeylessPolicy, *, artifact_digest:
         from sigstore.hashes import Hashed
         from sigstore.models import Bundle
         from sigstore.verify import Verifier
-        from sigstore.verify.policy import Identity
+        from sigstore.verify.policy import Identity, UnsafeNoOp
         from sigstore_models.common.v1 import HashAlgorithm  # type: ignore[import-not-found,unused-ignore]
     except ImportError as exc:  # pragma: no cover - depends on the environment
         return f"sigstore-python is not installed ({exc.name}); pip install sigstore"
@@ -146,7 +139,9 @@ def verify_bundle(bundle_json: bytes, policy: KeylessPolicy, *, artifact_digest:
     try:
         bundle = Bundle.from_json(bundle_json)
         verifier = Verifier(trusted_root=root)
-        ident = Identity(identity=policy.identity, issuer=policy.issuer)
+        # Exact identity and issuer: sigstore-python's own policy. Regexps and GitHub claims: provenant's
+        # matcher, on the certificate sigstore-python has verified (checked below, after verification).
+        ident = Identity(identity=policy.identity, issuer=policy.issuer) if policy.matcher is None else UnsafeNoOp()
         if bundle._dsse_envelope is not None:
             verifier.verify_dsse(bundle, ident)
         else:
@@ -155,4 +150,8 @@ def verify_bundle(bundle_json: bytes, policy: KeylessPolicy, *, artifact_digest:
             verifier.verify_artifact(Hashed(algorithm=HashAlgorithm.SHA2_256, digest=artifact_digest), bundle, ident)
     except (SigstoreError, ValueError) as exc:
         return f"sigstore verification failed: {exc}"
+    if policy.matcher is not None:
+        why = policy.matcher.mismatch(claims_of(bundle.signing_certificate))
+        if why is not None:
+            return f"identity mismatch: {why}"
     return None

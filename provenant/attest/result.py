@@ -38,6 +38,7 @@ class AttestationsResult(BaseModel):
     digest: str
     media_type: str
     keys: list[str] = Field(description="fingerprints of the public keys signatures were checked against")
+    keyless: str | None = Field(default=None, description="the trusted keyless signers, when a trusted root was given")
     referrers: str = Field(description="api, tag-fallback, mixed, or not-applicable (not a registry)")
     subjects: list[SubjectResult]
     notes: list[str] = Field(default_factory=list)
@@ -63,6 +64,7 @@ def build_result(reference: str, source: str, found: Discovery, trust: Trust) ->
         digest=str(found.top.digest),
         media_type=found.top.media_type,
         keys=[k.fingerprint for k in trust.keys],
+        keyless=trust.keyless.match.describe() if trust.keyless is not None else None,
         referrers=found.referrers,
         subjects=subjects,
         notes=list(found.notes),
@@ -92,12 +94,13 @@ def attestations_for(
     platforms: list[PlatformSpec] | None = None,
     *,
     keys: Sequence[PublicKey] = (),
+    keyless: KeylessPolicy | None = None,
     workers: int = 8,
 ) -> AttestationsResult:
     """What is attached to an image :func:`~provenant.sbom.generate.analyze` already read, discovered with
     the same reader and index, so no manifest or blob is read twice."""
     found = _discover(session, analysis.reader, platforms, top=analysis.top, workers=workers)
-    return build_result(analysis.target, analysis.source, found, Trust(tuple(keys)))
+    return build_result(analysis.target, analysis.source, found, Trust(tuple(keys), keyless))
 
 
 def run_discovery(

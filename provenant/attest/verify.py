@@ -32,6 +32,9 @@ class Evidence(BaseModel):
     trust: str
     subject_check: str
     problems: list[str]
+    signer: str | None = None
+    signer_issuer: str | None = None
+    signer_claims: dict[str, str] = Field(default_factory=dict)
 
 
 class SubjectVerdict(BaseModel):
@@ -106,6 +109,9 @@ def _evidence(a: Attachment) -> Evidence:
         trust=a.trust,
         subject_check=a.subject_check.status,
         problems=[*a.problems, *([a.error] if a.error else [])],
+        signer=a.signer,
+        signer_issuer=a.signer_issuer,
+        signer_claims=a.signer_claims,
     )
 
 

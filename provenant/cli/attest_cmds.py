@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Callable
@@ -40,38 +41,86 @@ def _output_option(f: F) -> F:
     return click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True)(f)
 
 
+_KEYLESS_PARAMS = (
+    "trusted_root",
+    "certificate_identity",
+    "certificate_identity_regexp",
+    "certificate_oidc_issuer",
+    "certificate_oidc_issuer_regexp",
+    "certificate_github_workflow_repository",
+    "certificate_github_workflow_ref",
+    "certificate_github_workflow_trigger",
+)
+
+
 def _keyless_options(f: F) -> F:
-    f = click.option(
-        "--certificate-oidc-issuer",
-        metavar="URL",
-        help="Issuer a keyless signature must come from (with --trusted-root).",
-    )(f)
-    f = click.option(
-        "--certificate-identity",
-        metavar="ID",
-        help="Identity (SAN) a keyless signature must name (with --trusted-root).",
-    )(f)
-    f = click.option(
+    """The keyless options, handed to the command as one ``keyless`` argument (a KeylessPolicy or None)."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        values = {name: kwargs.pop(name) for name in _KEYLESS_PARAMS}
+        return f(*args, keyless=_keyless(**values), **kwargs)
+
+    options = [
+        ("--certificate-github-workflow-trigger", "EVENT", "GitHub event that must have triggered the workflow."),
+        ("--certificate-github-workflow-ref", "REF", "Git ref the signing GitHub workflow must have run on."),
+        ("--certificate-github-workflow-repository", "OWNER/REPO", "Repository the signing GitHub workflow ran in."),
+        ("--certificate-oidc-issuer-regexp", "RE", "Regexp the keyless signer's issuer must contain (as cosign)."),
+        ("--certificate-oidc-issuer", "URL", "Issuer a keyless signature must come from (with --trusted-root)."),
+        (
+            "--certificate-identity-regexp",
+            "RE",
+            "Regexp the keyless identity must contain (as cosign; anchor with ^$).",
+        ),
+        ("--certificate-identity", "ID", "Identity (SAN) a keyless signature must name (with --trusted-root)."),
+    ]
+    out: Any = wrapper
+    for flag, metavar, text in options:
+        out = click.option(flag, metavar=metavar, help=text)(out)
+    out = click.option(
         "--trusted-root",
         type=click.Path(exists=True, dir_okay=False, path_type=Path),
-        help="Sigstore trusted_root.json: verify keyless (certificate) bundles with sigstore-python.",
-    )(f)
-    return f
+        help="Sigstore trusted_root.json: verify keyless (certificate) signatures, attestations and bundles.",
+    )(out)
+    return cast(F, out)
 
 
-def _keyless(trusted_root: Path | None, identity: str | None, issuer: str | None) -> KeylessPolicy | None:
+def _keyless(
+    trusted_root: Path | None,
+    certificate_identity: str | None,
+    certificate_identity_regexp: str | None,
+    certificate_oidc_issuer: str | None,
+    certificate_oidc_issuer_regexp: str | None,
+    certificate_github_workflow_repository: str | None,
+    certificate_github_workflow_ref: str | None,
+    certificate_github_workflow_trigger: str | None,
+) -> KeylessPolicy | None:
+    from provenant.attest.identity import Expect, IdentityMatcher, expect
     from provenant.errors import UsageError
 
+    github = {
+        "repository": certificate_github_workflow_repository,
+        "ref": certificate_github_workflow_ref,
+        "trigger": certificate_github_workflow_trigger,
+    }
+    identity = expect(certificate_identity, certificate_identity_regexp, "--certificate-identity")
+    issuer = expect(certificate_oidc_issuer, certificate_oidc_issuer_regexp, "--certificate-oidc-issuer")
     if trusted_root is None:
-        if identity or issuer:
+        if identity or issuer or any(github.values()):
             raise UsageError("--certificate-identity/--certificate-oidc-issuer need --trusted-root")
         return None
-    if not identity or not issuer:
-        raise UsageError("--trusted-root needs --certificate-identity and --certificate-oidc-issuer")
+    if identity is None or issuer is None:
+        raise UsageError(
+            "--trusted-root needs --certificate-identity (or -regexp) and --certificate-oidc-issuer (or -regexp)"
+        )
     from provenant.attest.keyless import KeylessPolicy
 
-    policy = KeylessPolicy(trusted_root, identity, issuer)
+    claims = {k: Expect(v) for k, v in github.items() if v is not None}
+    exact = identity.regexp is None and issuer.regexp is None and not claims
+    matcher = None if exact else IdentityMatcher(identity, issuer, claims)
+    policy = KeylessPolicy(trusted_root, identity.text, issuer.text, matcher)
     _ = policy.root  # a bad file is an error now, not only once a keyless bundle turns up; loaded once
+    _ = policy.trust
     return policy
 
 
@@ -95,6 +144,7 @@ def _details(a: Attachment) -> list[str]:
     lines: list[str] = []
     if a.signer and not a.trust.startswith("signed:key="):
         lines.append(f"signer: {a.signer}" + (f" (issuer {a.signer_issuer})" if a.signer_issuer else ""))
+    lines += [f"{k}: {v}" for k, v in a.signer_claims.items()]
     if a.subject_check.status == "mismatch" and a.subject_check.detail:
         lines.append(f"subject: {a.subject_check.detail}")
     p = a.provenance
@@ -149,6 +199,11 @@ def render_verify(result: VerifyResult) -> list[str]:
         if s.passed:
             via = " (signature on the index)" if s.inherited_from_index else ""
             out += [f"      signed{via}: {loc}" for loc in s.satisfied_by]
+            for ev in s.evidence:
+                if ev.location in s.satisfied_by and ev.trust.startswith("signed:keyless="):
+                    issuer = f" (issuer {ev.signer_issuer})" if ev.signer_issuer else ""
+                    out.append(f"      signer: {ev.signer}{issuer}")
+                    out += [f"      {k}: {v}" for k, v in ev.signer_claims.items()]
             # a pass does not hide a bad signature next to the good one (tampering is worth a look)
             for ev in s.evidence:
                 bad = [ev.trust] if ev.trust == "signature-invalid" else []
@@ -181,9 +236,7 @@ def attestations_cmd(
     keys: tuple[Path, ...],
     platforms: tuple[str, ...],
     artifact_type: str | None,
-    trusted_root: Path | None,
-    certificate_identity: str | None,
-    certificate_oidc_issuer: str | None,
+    keyless: KeylessPolicy | None,
     output: str,
     insecure: bool,
     ca_file: Path | None,
@@ -199,7 +252,7 @@ def attestations_cmd(
     from provenant.attest.result import list_attestations
     from provenant.session import Session
 
-    policy = _keyless(trusted_root, certificate_identity, certificate_oidc_issuer)
+    policy = keyless
     public = load_public_keys(keys)
     with Session(build_registry_options(insecure, ca_file, username, password_stdin)) as session:
         result = list_attestations(
@@ -232,9 +285,7 @@ def verify_cmd(
     keys: tuple[Path, ...],
     platforms: tuple[str, ...],
     predicate_type: str | None,
-    trusted_root: Path | None,
-    certificate_identity: str | None,
-    certificate_oidc_issuer: str | None,
+    keyless: KeylessPolicy | None,
     output: str,
     insecure: bool,
     ca_file: Path | None,
@@ -251,7 +302,7 @@ def verify_cmd(
     from provenant.attest.verify import verify_image
     from provenant.session import Session
 
-    policy = _keyless(trusted_root, certificate_identity, certificate_oidc_issuer)
+    policy = keyless
     public = load_public_keys(keys)
     ptype = resolve_predicate_type(predicate_type) if predicate_type else None
     with Session(build_registry_options(insecure, ca_file, username, password_stdin)) as session:

@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
+from provenant.attest.keyless import KeylessPolicy
 from provenant.attest.keys import PublicKey
 from provenant.cache import LayerCache
 from provenant.errors import ProvenantError, UsageError
@@ -283,6 +284,30 @@ def policy_keys(policy: ImagePolicy, policy_path: Path | None) -> list[PublicKey
     return keys
 
 
+def policy_keyless(policy: ImagePolicy, policy_path: Path | None) -> KeylessPolicy | None:
+    """The keyless signers the policy trusts, with its trusted root (relative to the policy file)."""
+    from provenant.attest.identity import Signers
+    from provenant.attest.keyless import KeylessPolicy
+
+    cfg = policy.checks.provenance
+    if cfg is None or not cfg.keyless or cfg.trusted_root is None:
+        return None
+    base = policy_path.parent if policy_path is not None else Path()
+    root = cfg.trusted_root if cfg.trusted_root.is_absolute() else base / cfg.trusted_root
+    first = cfg.keyless[0]
+    # Always provenant's matcher: sigstore-python's exact Identity cannot say "any one of these signers".
+    matcher = Signers(tuple(s.matcher() for s in cfg.keyless))
+    keyless = KeylessPolicy(
+        root, first.identity or first.identity_regexp or "", first.issuer or first.issuer_regexp or "", matcher
+    )
+    try:
+        _ = keyless.trust  # a trusted root that does not load is a policy error, now
+    except ProvenantError as exc:
+        where = f"{policy_path}: " if policy_path is not None else ""
+        raise PolicyError(f"{where}checks.provenance.trustedRoot: {exc.message}", hint=exc.hint) from None
+    return keyless
+
+
 def check_image(
     session: Session,
     target: str,
@@ -299,8 +324,16 @@ def check_image(
 ) -> PolicyReport:
     """Library entry point of ``provenant policy check``: gather the evidence once, then evaluate."""
     all_keys = [*keys, *policy_keys(policy, policy_path)]
+    keyless = policy_keyless(policy, policy_path)
     ev = gather(
-        session, target, platforms=platforms, cache=cache, keys=all_keys, dockerfile=dockerfile, workers=workers
+        session,
+        target,
+        platforms=platforms,
+        cache=cache,
+        keys=all_keys,
+        keyless=keyless,
+        dockerfile=dockerfile,
+        workers=workers,
     )
     return evaluate(
         ev,

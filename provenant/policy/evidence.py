@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from provenant.attest.evaluate import Attachment
+from provenant.attest.keyless import KeylessPolicy
 from provenant.attest.keys import PublicKey
 from provenant.attest.provenance import ProvenanceSummary
 from provenant.attest.result import AttestationsResult
@@ -146,6 +147,7 @@ def gather(
     platforms: list[PlatformSpec] | None = None,
     cache: LayerCache | None = None,
     keys: Sequence[PublicKey] = (),
+    keyless: KeylessPolicy | None = None,
     dockerfile: Dockerfile | None = None,
     workers: int = 4,
 ) -> Evidence:
@@ -156,7 +158,7 @@ def gather(
     analysis = analyze(session, target, platforms, cache=cache, workers=workers)
     source = analysis.reader.source
     ref = source.ref if isinstance(source, RegistrySource) else None
-    attestations = attestations_for(session, analysis, platforms, keys=keys, workers=workers)
+    attestations = attestations_for(session, analysis, platforms, keys=keys, keyless=keyless, workers=workers)
     by_subject = {s.digest: s.attachments for s in attestations.subjects}
     top = analysis.top
     if top.is_index:

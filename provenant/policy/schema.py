@@ -113,12 +113,61 @@ class BaseImage(_Family):
     )
 
 
+class KeylessSigner(_Strict):
+    """A keyless (Fulcio certificate) signer the policy trusts: identity and issuer, each exact or regexp
+    (cosign's semantics: a regexp may match anywhere; anchor it), and optional GitHub workflow claims."""
+
+    identity: str | None = None
+    identity_regexp: str | None = None
+    issuer: str | None = None
+    issuer_regexp: str | None = None
+    github_workflow_repository: str | None = None
+    github_workflow_ref: str | None = None
+    github_workflow_trigger: str | None = None
+
+    @model_validator(mode="after")
+    def _one_each(self) -> KeylessSigner:
+        self.matcher()  # a missing identity or issuer, or a bad regexp, is a schema error now
+        return self
+
+    def matcher(self) -> Any:
+        """The :class:`~provenant.attest.identity.IdentityMatcher` of this signer; ValueError when incomplete."""
+        from provenant.attest.identity import Expect, IdentityMatcher, expect
+
+        try:
+            identity = expect(self.identity, self.identity_regexp, "identity")
+            issuer = expect(self.issuer, self.issuer_regexp, "issuer")
+        except ProvenantError as exc:
+            raise ValueError(exc.message) from None
+        if identity is None or issuer is None:
+            raise ValueError("a keyless signer needs identity (or identityRegexp) and issuer (or issuerRegexp)")
+        claims = {
+            "repository": self.github_workflow_repository,
+            "ref": self.github_workflow_ref,
+            "trigger": self.github_workflow_trigger,
+        }
+        return IdentityMatcher(identity, issuer, {k: Expect(v) for k, v in claims.items() if v is not None})
+
+
 class Provenance(_Family):
     """``provenance.present``, ``.signed``, ``.builder``, ``.source``, ``.subject``."""
 
     predicate_types: list[str] = Field(default_factory=lambda: [SLSA_V02, SLSA_V1], min_length=1)
     require_signed: bool = False
     keys: list[Path] = Field(default_factory=list, description="public keys (PEM), relative to the policy file")
+    trusted_root: Path | None = Field(
+        default=None, description="Sigstore trusted_root.json for keyless signers, relative to the policy file"
+    )
+    keyless: list[KeylessSigner] = Field(
+        default_factory=list, description="trusted keyless signers (any one may have signed); need trustedRoot"
+    )
+
+    @model_validator(mode="after")
+    def _keyless_needs_root(self) -> Provenance:
+        if self.keyless and self.trusted_root is None:
+            raise ValueError("keyless signers need trustedRoot (a Sigstore trusted_root.json)")
+        return self
+
     builders: list[str] = Field(default_factory=list, description="allowed builder ids (shell-style patterns)")
     sources: list[str] = Field(default_factory=list, description="allowed source repositories (shell-style patterns)")
     require_subject_match: bool = True

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 
 from provenant.digest import Digest
-from provenant.errors import ManifestError, SourceError
+from provenant.errors import ManifestError, ProvenantError, SourceError
+from provenant.limits import current
 from provenant.oci.models import Descriptor, Index, parse_index
 from provenant.sources.base import RawManifest
 from provenant.sources.filestore import FileStore
@@ -16,6 +18,12 @@ from provenant.structured import load_json
 REF_NAME = "org.opencontainers.image.ref.name"
 CONTAINERD_NAME = "io.containerd.image.name"
 MAX_INDEX_BYTES = 16 * 1024 * 1024
+#: ``cosign save`` marks each index.json entry with what it is (cosign's pkg/oci/layout).
+COSIGN_KIND = "kind"
+COSIGN_IMAGE_KINDS = frozenset({"dev.cosignproject.cosign/image", "dev.cosignproject.cosign/imageIndex"})
+COSIGN_ATTACHMENT_KINDS = frozenset({"dev.cosignproject.cosign/sigs", "dev.cosignproject.cosign/atts"})
+#: cosign's attachment tags (``sha256-<hex>.sig``) and the referrers fallback tag (``sha256-<hex>``).
+ATTACHMENT_TAG = re.compile(r"(?:^|[:/])(sha256-[0-9a-f]{64})(?:\.(sig|att|sbom))?$")
 
 
 def blob_path(digest: Digest) -> str:
@@ -26,6 +34,22 @@ def blob_path(digest: Digest) -> str:
 def _ref_names(desc: Descriptor) -> list[str]:
     ann = desc.annotations or {}
     return [v for k, v in ann.items() if k in (REF_NAME, CONTAINERD_NAME)]
+
+
+def attachment_tag(desc: Descriptor) -> tuple[str, str | None] | None:
+    """``(subject digest, suffix)`` when an entry is named like a cosign attachment tag (suffix None: the
+    referrers tag), else None."""
+    for name in _ref_names(desc):
+        m = ATTACHMENT_TAG.search(name)
+        if m:
+            return "sha256:" + m.group(1)[len("sha256-") :], m.group(2)
+    return None
+
+
+def is_attachment(desc: Descriptor) -> bool:
+    """Is this index.json entry a signature or attestation of another entry, not an image of its own?"""
+    kind = (desc.annotations or {}).get(COSIGN_KIND)
+    return kind in COSIGN_ATTACHMENT_KINDS or attachment_tag(desc) is not None
 
 
 def _looks_like_digest(text: str) -> bool:
@@ -74,10 +98,29 @@ class OciLayoutSource:
             return entries[0].digest
         if not entries:
             raise SourceError(f"{self.store.describe()}: index.json lists no images")
+        # ``cosign save`` writes the image beside its signatures and attestations: those are not images.
+        images = [d for d in entries if not is_attachment(d)]
+        if 1 < len(images) <= current().referrers:
+            images = [d for d in images if not self._has_subject(d)]
+        if len(images) == 1:
+            return images[0].digest
         raise SourceError(
             f"{self.store.describe()}: index.json holds {len(entries)} images; say which one",
             hint=f"append :NAME to the path, one of: {self._available()}",
         )
+
+    def _has_subject(self, desc: Descriptor) -> bool:
+        """Is the entry an OCI 1.1 referrer (a manifest with a ``subject``), i.e. about another entry?"""
+        if desc.artifact_type:
+            return True
+        try:
+            path = blob_path(Digest.parse(desc.digest))
+            if desc.size > current().manifest_bytes or not self.store.exists(path):
+                return False
+            doc = load_json(self.store.read(path, current().manifest_bytes), f"manifest {desc.digest}")
+        except (ProvenantError, ValueError):
+            return False  # unreadable here: reported when (and if) it is selected
+        return isinstance(doc, dict) and isinstance(doc.get("subject"), dict)
 
     def _available(self) -> str:
         names = [n for d in self.index.manifests for n in _ref_names(d)]

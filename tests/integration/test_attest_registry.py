@@ -329,9 +329,9 @@ def test_layout_source_lists_in_index_attestations_only(fixture_set: FixtureSet)
 
 
 def test_verify_of_a_layout_says_why_nothing_signed_was_found(fixture_set: FixtureSet, tmp_path: Path) -> None:
-    """cosign tags and referrers live only in a registry: the text output must say so next to the FAIL."""
+    """Nothing signed in the layout: the text output says where attachments were looked for next to the FAIL."""
     fx = fixture_set.image("debian-multiarch:12")
     _, pub = crypto.write_keys(crypto.new_key(), tmp_path, "layout")
     res = _invoke_main(["verify", f"oci:{fx.layout}:12", "--key", str(pub)])
     assert res.exit_code == 1, res.output
-    assert "note: not a registry: only attestations inside the index were looked for" in res.output
+    assert "note: OCI layout: attachments were looked for in index.json (cosign save entries" in res.output

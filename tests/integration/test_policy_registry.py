@@ -1016,7 +1016,8 @@ def test_local_layout_has_no_reference_to_pin(world: World, tmp_path: Path, cach
     }
     assert res.exit_code == 1
     assert doc["notes"] == [
-        "not a registry: only attestations inside the index were looked for (no tags, no referrers)"
+        "OCI layout: attachments were looked for in index.json (cosign save entries, sha256-<hex>.sig/.att/.sbom "
+        "names, manifests with a subject)"
     ]
 
 

@@ -75,7 +75,8 @@ class Signed(PlatformCheck):
     family = "provenance"
     title = "Provenance signed"
     description = (
-        "A provenance statement verifies with one of the given public keys (--key, provenance.keys) and names "
+        "A provenance statement verifies with one of the given public keys (--key, provenance.keys), or was "
+        "signed keyless by one of the trusted signers (provenance.keyless, with provenance.trustedRoot), and names "
         "this platform manifest as its subject. Provenance that is present but unsigned (BuildKit's in-index "
         "statements are) is reported as such."
     )
@@ -111,16 +112,25 @@ class Signed(PlatformCheck):
                     keys=keys,
                 )
             ]
-        if not keys:
+        keyless = ev.attestations.keyless
+        if not keys and not keyless:
             return [
                 no_data(
                     "provenance is signed, but no public key was given to verify it",
-                    fix="pass --key PUB or list provenance.keys in the policy",
+                    fix="pass --key PUB or list provenance.keys (or provenance.keyless signers) in the policy",
                     statements=labels,
                 )
             ]
+        why = [p for a in atts for p in a.problems if a.trust == "signature-invalid"][:3]
+        what = "the given keys" if not keyless else "the given keys or keyless signers" if keys else "keyless signers"
         return [
-            failed("no provenance signature verifies with the given keys", fix=self.help, statements=labels, keys=keys)
+            failed(
+                f"no provenance signature verifies with {what}" + (f": {why[0]}" if why and keyless else ""),
+                fix=self.help,
+                statements=labels,
+                keys=keys,
+                **({"keyless": keyless, "reasons": why} if keyless else {}),
+            )
         ]
 
 
