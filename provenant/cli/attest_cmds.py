@@ -409,11 +409,19 @@ def sign_cmd(
     metavar="PREFIX",
     help="Write PREFIX.key and PREFIX.pub.",
 )
+@click.option(
+    "--format",
+    "key_format",
+    type=click.Choice(["pkcs8", "cosign"]),
+    default="pkcs8",
+    show_default=True,
+    help="Private key format: encrypted PKCS#8 PEM, or cosign's ENCRYPTED SIGSTORE PRIVATE KEY (cosign reads it).",
+)
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
-def keygen_cmd(prefix: str, force: bool) -> None:
+def keygen_cmd(prefix: str, key_format: str, force: bool) -> None:
     """Generate an ECDSA P-256 key pair (the private key is encrypted with a passphrase).
 
-    The passphrase comes from $PROVENANT_KEY_PASSWORD or a prompt (asked twice).
+    The passphrase comes from $PROVENANT_KEY_PASSWORD (or $COSIGN_PASSWORD) or a prompt (asked twice).
     """
     from provenant.attest.keys import generate_keypair
     from provenant.errors import UsageError
@@ -422,7 +430,7 @@ def keygen_cmd(prefix: str, force: bool) -> None:
     for p in (key_path, pub_path):
         if p.exists() and not force:
             raise UsageError(f"{p} already exists", hint="pass --force to overwrite it, or another --output-key-prefix")
-    pair = generate_keypair(key_passphrase(confirm=True, what="the new private key"))
+    pair = generate_keypair(key_passphrase(confirm=True, what="the new private key"), key_format)
     try:
         fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as f:
@@ -431,4 +439,4 @@ def keygen_cmd(prefix: str, force: bool) -> None:
         pub_path.write_bytes(pair.public_pem)
     except OSError as exc:
         raise UsageError(f"cannot write the key pair: {exc.strerror} ({exc.filename})") from None
-    click.echo(f"wrote {key_path} (private, encrypted) and {pub_path}; fingerprint {pair.fingerprint}")
+    click.echo(f"wrote {key_path} (private, encrypted, {key_format}) and {pub_path}; fingerprint {pair.fingerprint}")
