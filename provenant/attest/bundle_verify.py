@@ -174,6 +174,8 @@ def spec_path_reason(doc: dict[str, Any]) -> str | None:
     entries = material.get("tlogEntries") or []
     if not entries:
         return "timestamp-only bundle (no transparency-log entry)"
+    if not (material.get("certificate") or material.get("x509CertificateChain") or material.get("publicKey")):
+        return "certificate carried in the DSSE signature (signatures[].cert)"
     for e in entries if isinstance(entries, list) else []:
         kv = (e.get("kindVersion") or {}) if isinstance(e, dict) else {}
         if (kv.get("kind"), kv.get("version")) not in _SIGSTORE_KINDS:

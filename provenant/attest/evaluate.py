@@ -151,6 +151,12 @@ def _cert_outcome(info: CertificateInfo, ok: bool, what: str) -> _Sig:
     )
 
 
+def _signature_cert(env: Envelope) -> CertificateInfo | None:
+    """The certificate a DSSE signature carries in ``signatures[].cert`` (PEM), if any."""
+    pem = next((s.cert for s in env.signatures if s.cert), None)
+    return certificate_info(pem.encode(), "DSSE signature certificate") if pem else None
+
+
 def _subject_check(expected: str, found: list[str]) -> SubjectCheck:
     if expected in found:
         return SubjectCheck(status="match", expected=expected, found=found)
@@ -210,6 +216,7 @@ class _Evaluator:
         self.out.problems.extend(sig.problems)
 
     def _envelope(self, env: Envelope, what: str, cert: CertificateInfo | None) -> None:
+        cert = cert or _signature_cert(env)
         if env.payload_type != c.IN_TOTO:
             self.out.problems.append(f"{what} has payloadType {env.payload_type!r}, expected {c.IN_TOTO}")
         if cert is not None:
@@ -261,6 +268,8 @@ class _Evaluator:
         bundle = parse_bundle(data, "Sigstore bundle")
         cert_der = bundle.verification_material.leaf_certificate_der()
         cert = certificate_info(cert_der, "bundle certificate") if cert_der else None
+        if cert is None and bundle.dsse_envelope is not None:
+            cert = _signature_cert(bundle.dsse_envelope)
         expected_hex = self.item.subject.partition(":")[2]
         if bundle.dsse_envelope is not None:
             out.kind = "attestation"

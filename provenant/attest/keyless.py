@@ -143,10 +143,20 @@ def verify_bundle(bundle_json: bytes, policy: KeylessPolicy, *, artifact_digest:
     except ImportError as exc:  # pragma: no cover - depends on the environment
         return f"sigstore-python is not installed ({exc.name}); pip install sigstore"
     root = policy.root
+    ident = Identity(identity=policy.identity, issuer=policy.issuer)
+    spec_reason = _spec_path(bundle_json)
+    if spec_reason is not None:
+        # sigstore-python refuses this shape; provenant checks it from the specs (attest/bundle_verify.py)
+        from provenant.attest.bundle_verify import SpecVerifyError, verify_spec_bundle
+
+        try:
+            verify_spec_bundle(spec_reason[1], policy.trusted_root, root, ident, artifact_digest=artifact_digest)
+        except SpecVerifyError as exc:
+            return f"verification failed ({spec_reason[0]}): {exc}"
+        return None
     try:
         bundle = Bundle.from_json(bundle_json)
         verifier = Verifier(trusted_root=root)
-        ident = Identity(identity=policy.identity, issuer=policy.issuer)
         if bundle._dsse_envelope is not None:
             verifier.verify_dsse(bundle, ident)
         else:
@@ -154,5 +164,21 @@ def verify_bundle(bundle_json: bytes, policy: KeylessPolicy, *, artifact_digest:
                 return "message signature without the artifact digest"
             verifier.verify_artifact(Hashed(algorithm=HashAlgorithm.SHA2_256, digest=artifact_digest), bundle, ident)
     except (SigstoreError, ValueError) as exc:
-        return f"sigstore verification failed: {exc}"
+        return f"sigstore verification failed: {_one_line(exc)}"
     return None
+
+
+def _spec_path(bundle_json: bytes) -> tuple[str, dict[str, Any]] | None:
+    """``(why, bundle)`` when sigstore-python cannot verify this bundle's shape, else None."""
+    import json
+
+    from provenant.attest.bundle_verify import spec_path_reason
+
+    try:
+        doc = json.loads(bundle_json)
+    except (ValueError, RecursionError):
+        return None  # sigstore-python reports the parse error
+    if not isinstance(doc, dict):
+        return None
+    reason = spec_path_reason(doc)
+    return (reason, doc) if reason else None

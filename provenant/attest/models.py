@@ -128,6 +128,8 @@ class EnvelopeSignature(_Model):
 
     keyid: str | None = None
     sig: str
+    #: A PEM signing certificate some producers put beside the signature; read, never written back.
+    cert: str | None = Field(default=None, exclude=True)
 
 
 class Envelope(_Model):

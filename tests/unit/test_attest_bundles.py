@@ -5,8 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from provenant.attest.discover import Found
 from provenant.attest.evaluate import Attachment, Trust, evaluate
@@ -92,3 +96,258 @@ def test_statement_without_predicate_is_read_and_a_bad_v1_statement_still_refuse
         assert "Predicate type required" in str(exc)
     else:
         raise AssertionError("an empty predicateType was accepted")
+
+
+# -- keyless bundles: sigstore-python's path and provenant's spec path ------------------------------
+
+ROOTS = {"prod": "trusted-root-production.json", "staging": "trusted-root-staging.json"}
+TSA_ROOT = "staging-with-test-tsa.trusted_root.json"
+JS_ID = "https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main"
+GHA = "https://token.actions.githubusercontent.com"
+JS_SUBJECT = (
+    "sha512:90f223f992e4c88dd068cd2a5fc57f9d2b30798343dd6e38f29c240e04ba090e"
+    "f831f84490847c4e82b9232c78e8a258463b1e55c0f7469f730265008fa6633f"
+)
+REUSABLE_ID = (
+    "https://github.com/github/artifact-attestations-workflows/.github/workflows/attest.yml"
+    "@09b495c3f12c7881b3cc17209a327792065c1a1d"
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    """A real bundle, how to read it, and who signed it."""
+
+    bundle: str
+    root: str
+    identity: str
+    issuer: str
+    subject: str  # the digest it is attached to: a DSSE subject, or the artifact of a message signature
+    edit: Callable[[dict[str, Any]], None] | None = None
+
+
+def _artifact(name: str) -> str:
+    return "sha256:" + hashlib.sha256((DATA / name).read_bytes()).hexdigest()
+
+
+def _no_tlog(doc: dict[str, Any]) -> None:
+    doc["verificationMaterial"]["tlogEntries"] = []
+
+
+def _no_proof(doc: dict[str, Any]) -> None:
+    for e in doc["verificationMaterial"]["tlogEntries"]:
+        e.pop("inclusionProof", None)
+
+
+CASES = {
+    # sigstore-python's path
+    "dsse-0.0.1 (GitHub attestation)": Case(
+        "gh-reusable-workflow-attestation.sigstore.json",
+        ROOTS["prod"],
+        REUSABLE_ID,
+        GHA,
+        "sha256:49a3aa6075e0f49f82843e74b5baa614ad2a588e6675612bf108a0a008c5ac25",
+    ),
+    "hashedrekord v0.1": Case(
+        "py-bundle.txt.sigstore", ROOTS["staging"], "a@tny.town", "https://github.com/login/oauth", ""
+    ),
+    # provenant's spec path
+    "intoto-0.0.2 v0.3 (npm provenance)": Case(
+        "gh-sigstore-js-2.1.0-bundle.json", ROOTS["prod"], JS_ID, GHA, JS_SUBJECT
+    ),
+    "intoto-0.0.2 v0.1": Case("gh-sigstore-js-2.1.0-bundle-v0.1.json", ROOTS["prod"], JS_ID, GHA, JS_SUBJECT),
+    "SET only (v0.1, no inclusion proof)": Case(
+        "py-bundle.txt.sigstore", ROOTS["staging"], "a@tny.town", "https://github.com/login/oauth", "", _no_proof
+    ),
+    "proof without checkpoint": Case(
+        "py-bundle_no_checkpoint.txt.sigstore",
+        ROOTS["staging"],
+        "william@yossarian.net",
+        "https://github.com/login/oauth",
+        "",
+    ),
+    "timestamp only (RFC 3161)": Case(
+        "py-tsa-bundle.txt.sigstore",
+        TSA_ROOT,
+        "alexis.challande@trailofbits.com",
+        "https://accounts.google.com",
+        "",
+        _no_tlog,
+    ),
+}
+
+
+def _subject(case: Case) -> str:
+    return case.subject or _artifact(case.bundle.removesuffix(".sigstore"))
+
+
+def _keyless(
+    case: Case,
+    doc: dict[str, Any],
+    *,
+    identity: str | None = None,
+    issuer: str | None = None,
+    root: str | None = None,
+    subject: str | None = None,
+) -> Attachment:
+    from provenant.attest.keyless import KeylessPolicy
+
+    policy = KeylessPolicy(DATA / (root or case.root), identity or case.identity, issuer or case.issuer)
+    return evaluate(found(dump(doc), subject or _subject(case)), Trust((), policy))
+
+
+def _doc(case: Case) -> dict[str, Any]:
+    raw = (DATA / case.bundle).read_bytes()
+    doc: dict[str, Any] = json.loads(raw)
+    if case.edit:
+        case.edit(doc)
+    return doc
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_genuine_keyless_bundle_verifies(name: str) -> None:
+    case = CASES[name]
+    a = _keyless(case, _doc(case))
+    assert a.error is None and a.trust == f"signed:keyless={case.identity}", (a.trust, a.problems, a.error)
+    assert a.subject_check.status == "match" and a.verified
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_flipped_signature_byte_is_rejected(name: str) -> None:
+    case = CASES[name]
+    a = _keyless(case, flip_sig(_doc(case)))
+    assert a.trust == "signature-invalid" and not a.verified
+    assert len(a.problems) == 1 and "\n" not in a.problems[0]
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_other_subject_digest_is_rejected(name: str) -> None:
+    case = CASES[name]
+    other = "sha256:" + hashlib.sha256(b"another artifact").hexdigest()
+    a = _keyless(case, _doc(case), subject=other)
+    assert not a.verified
+    # a statement names its subject (mismatch); a message signature is over the artifact (the signature fails)
+    assert a.subject_check.status == "mismatch"
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_wrong_identity_and_wrong_issuer_are_rejected(name: str) -> None:
+    case = CASES[name]
+    a = _keyless(case, _doc(case), identity="someone@example.com")
+    assert a.trust == "signature-invalid" and "someone@example.com" in a.problems[0]
+    b = _keyless(case, _doc(case), issuer="https://issuer.example.com")
+    assert b.trust == "signature-invalid" and "https://issuer.example.com" in b.problems[0]
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_wrong_trusted_root_is_rejected(name: str) -> None:
+    case = CASES[name]
+    other = ROOTS["prod"] if case.root != ROOTS["prod"] else ROOTS["staging"]
+    a = _keyless(case, _doc(case), root=other)
+    assert a.trust == "signature-invalid" and not a.verified, a.problems
+
+
+def _spec_reason(case: Case, doc: dict[str, Any]) -> str:
+    a = _keyless(case, doc)
+    assert a.trust == "signature-invalid", a.trust
+    (reason,) = a.problems
+    return reason
+
+
+def test_certificate_expired_at_the_signing_time_is_rejected() -> None:
+    """A real Fulcio certificate (10 minutes valid) judged at a time 11 minutes after it was issued.
+
+    No public bundle has a validly signed time outside its certificate (the SET and the token would have to be
+    forged), so the time is given directly to the step that checks it; the real chain and SCT are used.
+    """
+    from datetime import timedelta
+
+    from cryptography import x509
+    from sigstore.models import TrustedRoot
+
+    from provenant.attest.bundle_verify import SpecVerifyError, _check_certificate, load_spec_root
+
+    doc = _doc(CASES["intoto-0.0.2 v0.3 (npm provenance)"])
+    cert = x509.load_der_x509_certificate(base64.b64decode(doc["verificationMaterial"]["certificate"]["rawBytes"]))
+    root_path = DATA / ROOTS["prod"]
+    root, sigstore_root = load_spec_root(root_path), TrustedRoot.from_file(str(root_path))
+    _check_certificate(cert, root, [cert.not_valid_before_utc + timedelta(minutes=5)], sigstore_root)
+    with pytest.raises(SpecVerifyError, match="was not valid at the signing time"):
+        _check_certificate(cert, root, [cert.not_valid_before_utc + timedelta(minutes=11)], sigstore_root)
+
+
+def test_altered_tsa_token_is_rejected() -> None:
+    case = CASES["timestamp only (RFC 3161)"]
+    doc = _doc(case)
+    for ts in doc["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"]:
+        raw = bytearray(base64.b64decode(ts["signedTimestamp"]))
+        raw[-40] ^= 0x01  # inside the CMS signature
+        ts["signedTimestamp"] = base64.b64encode(bytes(raw)).decode()
+    assert "no verified signing time" in _spec_reason(case, doc)
+
+
+def test_altered_set_inclusion_proof_and_foreign_entry_are_rejected() -> None:
+    case = CASES["SET only (v0.1, no inclusion proof)"]
+    doc = _doc(case)
+    entry = doc["verificationMaterial"]["tlogEntries"][0]
+    entry["integratedTime"] = str(int(entry["integratedTime"]) + 1)
+    assert "signed entry timestamp does not verify" in _spec_reason(case, doc)
+    js = CASES["intoto-0.0.2 v0.3 (npm provenance)"]
+    doc = _doc(js)
+    proof = doc["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]
+    proof["hashes"][3] = base64.b64encode(bytes(32)).decode()
+    assert "inclusion proof does not lead to its root hash" in _spec_reason(js, doc)
+    # the (genuine, SET-signed) entry of another signing beside this signature
+    doc = _doc(case)
+    other = json.loads((DATA / "py-bundle_no_checkpoint.txt.sigstore").read_bytes())
+    doc["verificationMaterial"]["tlogEntries"] = other["verificationMaterial"]["tlogEntries"]
+    _no_proof(doc)
+    assert "the Rekor entry records another signature" in _spec_reason(case, doc)
+
+
+def test_github_timestamp_only_bundle_needs_githubs_trusted_root() -> None:
+    """GitHub's private-repository attestations chain to GitHub's own Fulcio and TSA (not in the public roots)."""
+    raw = (DATA / "gh-github_provenance_demo-0.0.12-py3-none-any-bundle.jsonl").read_bytes().splitlines()[0]
+    doc = json.loads(raw)
+    case = Case(
+        "",
+        ROOTS["prod"],
+        "https://github.com/actions/attest-demo/.github/workflows/build-python.yml@refs/heads/main",
+        GHA,
+        "sha256:ae57936def59bc4c75edd3a837d89bcefc6d3a5e31d55a6fa7a71624f92c3c3b",
+    )
+    reason = _spec_reason(case, doc)
+    assert "timestamp-only" in reason and "RFC 3161 timestamp 0 does not verify" in reason
+
+
+def _cert_in_signature() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The GitHub attestation with its certificate moved into the DSSE signature (``signatures[].cert``)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    doc = _doc(CASES["dsse-0.0.1 (GitHub attestation)"])
+    der = base64.b64decode(doc["verificationMaterial"].pop("certificate")["rawBytes"])
+    pem = x509.load_der_x509_certificate(der).public_bytes(serialization.Encoding.PEM).decode()
+    doc["dsseEnvelope"]["signatures"][0]["cert"] = pem
+    return doc, doc["dsseEnvelope"]
+
+
+def test_dsse_signature_cert_names_the_signer_and_verifies_keyless() -> None:
+    case = CASES["dsse-0.0.1 (GitHub attestation)"]
+    bundle, envelope = _cert_in_signature()
+    plain = evaluate(
+        Found(
+            subject=case.subject,
+            source="cosign-tag",
+            location="tag x.att",
+            container="sha256:" + "c" * 64,
+            format="dsse",
+            media_type="application/vnd.dsse.envelope.v1+json",
+            data=dump(envelope),
+        ),
+        Trust(),
+    )
+    assert plain.trust == "keyless-unverified" and plain.signer == REUSABLE_ID and plain.signer_issuer == GHA
+    a = _keyless(case, bundle)
+    assert a.trust == f"signed:keyless={REUSABLE_ID}" and a.verified, a.problems
+    assert _keyless(case, flip_sig(bundle)).trust == "signature-invalid"
