@@ -104,10 +104,7 @@ ROOTS = {"prod": "trusted-root-production.json", "staging": "trusted-root-stagin
 TSA_ROOT = "staging-with-test-tsa.trusted_root.json"
 JS_ID = "https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main"
 GHA = "https://token.actions.githubusercontent.com"
-JS_SUBJECT = (
-    "sha512:90f223f992e4c88dd068cd2a5fc57f9d2b30798343dd6e38f29c240e04ba090e"
-    "f831f84490847c4e82b9232c78e8a258463b1e55c0f7469f730265008fa6633f"
-)
+JS_SUBJECT = "sha512:" + hashlib.sha512((DATA / "gh-sigstore-js-2.1.0.tgz").read_bytes()).hexdigest()
 REUSABLE_ID = (
     "https://github.com/github/artifact-attestations-workflows/.github/workflows/attest.yml"
     "@09b495c3f12c7881b3cc17209a327792065c1a1d"
@@ -146,10 +143,13 @@ CASES = {
         ROOTS["prod"],
         REUSABLE_ID,
         GHA,
-        "sha256:49a3aa6075e0f49f82843e74b5baa614ad2a588e6675612bf108a0a008c5ac25",
+        "sha256:" + hashlib.sha256((DATA / "gh-reusable-workflow-artifact").read_bytes()).hexdigest(),
     ),
     "hashedrekord v0.1": Case(
         "py-bundle.txt.sigstore", ROOTS["staging"], "a@tny.town", "https://github.com/login/oauth", ""
+    ),
+    "hashedrekord v0.3": Case(
+        "py-bundle_v3.txt.sigstore", ROOTS["staging"], "william@yossarian.net", "https://github.com/login/oauth", ""
     ),
     # provenant's spec path
     "intoto-0.0.2 v0.3 (npm provenance)": Case(
