@@ -187,11 +187,18 @@ class KeyPair:
 
 
 def load_public_key(path: Path) -> PublicKey:
-    """Read a PEM public key (or certificate) from ``path``."""
+    """Read a PEM public key from ``path``; a certificate is refused (see :mod:`provenant.attest.cert_keys`)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise KeyLoadError(f"cannot read public key {path}: {exc.strerror}") from None
+    if b"-----BEGIN CERTIFICATE-----" in data:
+        raise KeyLoadError(
+            f"{path} is a certificate, not a public key: a certificate's key proves an identity only when it "
+            "chains to a trusted root and was valid when it signed",
+            hint="pass the signer's public key, or verify keyless with --trusted-root, --certificate-identity "
+            "and --certificate-oidc-issuer",
+        )
     return PublicKey.from_pem(data, str(path))
 
 

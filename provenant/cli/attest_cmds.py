@@ -13,7 +13,6 @@ import click
 from provenant.cli.options import (
     build_registry_options,
     key_passphrase,
-    load_public_keys,
     load_signing_key,
     parse_platforms,
     platform_option,
@@ -196,15 +195,17 @@ def attestations_cmd(
     sha256-<hex> tag fallback) and Sigstore bundles, and labels each: unsigned, signed:key=<fingerprint>,
     signed-unverified, keyless-unverified, signature-invalid, unreadable.
     """
+    from provenant.attest.cert_keys import load_keys
     from provenant.attest.result import list_attestations
     from provenant.session import Session
 
     policy = _keyless(trusted_root, certificate_identity, certificate_oidc_issuer)
-    public = load_public_keys(keys)
+    public, key_notes = load_keys(keys, policy)
     with Session(build_registry_options(insecure, ca_file, username, password_stdin)) as session:
         result = list_attestations(
             session, ref, keys=public, platforms=parse_platforms(platforms), keyless=policy, artifact_type=artifact_type
         )
+    result.notes.extend(key_notes)
     if output == "json":
         click.echo(result.model_dump_json(indent=2))
         return
@@ -247,17 +248,19 @@ def verify_cmd(
     valid cosign signature, signed attestation or Sigstore bundle that names its digest; a platform
     also passes when the index is signed. Exit 0 when all pass, 1 when any fails, 2 on errors.
     """
+    from provenant.attest.cert_keys import load_keys
     from provenant.attest.constants import resolve_predicate_type
     from provenant.attest.verify import verify_image
     from provenant.session import Session
 
     policy = _keyless(trusted_root, certificate_identity, certificate_oidc_issuer)
-    public = load_public_keys(keys)
+    public, key_notes = load_keys(keys, policy)
     ptype = resolve_predicate_type(predicate_type) if predicate_type else None
     with Session(build_registry_options(insecure, ca_file, username, password_stdin)) as session:
         result = verify_image(
             session, ref, public, platforms=parse_platforms(platforms), keyless=policy, predicate_type=ptype
         )
+    result.notes.extend(key_notes)
     if output == "json":
         click.echo(result.model_dump_json(indent=2))
     else:
