@@ -207,6 +207,11 @@ class _Evaluator:
             out.provenance = extract_provenance(stmt.predicate_type, stmt.predicate)
         except ValueError as exc:
             out.problems.append(f"provenance predicate: {exc}")
+        if out.provenance is not None and out.provenance.source.dirty:
+            out.problems.append(
+                f"provenance: built from a work tree with uncommitted changes ({out.provenance.source.revision}), "
+                "not from a clean commit"
+            )
         return stmt
 
     def _apply(self, sig: _Sig) -> None:

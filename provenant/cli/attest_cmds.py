@@ -102,7 +102,8 @@ def _details(a: Attachment) -> list[str]:
         src = p.source
         if src.repository or src.commit:
             ref = f" ref {src.ref}" if src.ref else ""
-            lines.append(f"source: {src.repository or '?'}{ref} commit {src.commit or '?'}")
+            commit = f"dirty work tree {src.revision} (not a clean commit)" if src.dirty else src.commit or "?"
+            lines.append(f"source: {src.repository or '?'}{ref} commit {commit}")
         for b in p.base_images:
             lines.append(f"base image: {b.uri} {' '.join(f'{k}:{v}' for k, v in b.digest.items())}")
         if p.build_args:
