@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from provenant.attest import constants as c
+from provenant.attest.buildstages import identifier_digest, identifier_name, runtime_base
 from provenant.attest.models import Material, ResourceDescriptor, SlsaProvenanceV01, SlsaProvenanceV02, SlsaProvenanceV1
 
 SLSA_V01 = "https://slsa.dev/provenance/v0.1"
@@ -32,7 +33,7 @@ class Dependency(BaseModel):
     uri: str | None
     purl: str | None = Field(description="the uri when it is a package URL")
     digest: dict[str, str]
-    kind: str = Field(description="base-image, frontend, source, or other")
+    kind: str = Field(description="base-image, build-stage, frontend, source, or other")
 
 
 class SourceInfo(BaseModel):
@@ -59,7 +60,15 @@ class ProvenanceSummary(BaseModel):
     is_buildkit: bool
     buildkit_mode: str | None = Field(description="min or max (BuildKit only)")
     source: SourceInfo
-    base_images: list[Dependency]
+    base_images: list[Dependency] = Field(
+        description="the runtime base (the final stage's FROM) when stages_known; else every image the build pulled"
+    )
+    build_stages: list[Dependency] = Field(
+        default_factory=list, description="images of build stages, not in the final filesystem (stages_known only)"
+    )
+    stages_known: bool = Field(
+        default=False, description="the LLB graph (BuildKit mode=max) told the runtime base apart from build stages"
+    )
     dependencies: list[Dependency] = Field(description="every resolved dependency, base images included")
     build_args: dict[str, str]
     frontend_options: dict[str, str] = Field(default_factory=dict)
@@ -85,6 +94,31 @@ def _dependency(uri: str | None, digest: dict[str, str]) -> Dependency:
     ):
         kind = "source"
     return Dependency(uri=uri, purl=purl, digest=dict(digest), kind=kind)
+
+
+def _purl_name(purl: str | None) -> str | None:
+    if not purl or not purl.startswith("pkg:docker/"):
+        return None
+    name = urllib.parse.unquote(purl[len("pkg:docker/") :].split("?", 1)[0].split("@", 1)[0])
+    return name.removeprefix("docker.io/").removeprefix("library/")
+
+
+def _stages(deps: list[Dependency], build_config: object) -> tuple[list[Dependency], list[Dependency], bool]:
+    """``(base_images, build_stages, stages_known)``: the runtime base told apart by the LLB graph when there is one."""
+    images = [d for d in deps if d.kind == "base-image"]
+    base = runtime_base(build_config)
+    if base is None:
+        return images, [], False  # mode=min: which image is the runtime base is not recorded
+    runtime: Dependency | None = None
+    if base.identifier is not None:
+        pinned = identifier_digest(base.identifier)
+        name = identifier_name(base.identifier)
+        runtime = next((d for d in images if pinned and d.digest.get("sha256") == pinned.partition(":")[2]), None)
+        runtime = runtime or next((d for d in images if _purl_name(d.purl) == name), None)
+    stages = [d for d in images if d is not runtime]
+    for d in stages:
+        d.kind = "build-stage"
+    return ([runtime] if runtime else []), stages, True
 
 
 def _split_args(args: dict[str, Any] | None) -> tuple[dict[str, str], dict[str, str]]:
@@ -238,6 +272,9 @@ def _from_v02(pred: SlsaProvenanceV02) -> ProvenanceSummary:
     extra = (meta.model_extra or {}).get(BUILDKIT_V02_METADATA) if meta else None
     source = _merge(src, _vcs(extra if isinstance(extra, dict) else None))
     deps = [_dependency(m.uri, m.digest) for m in pred.materials]
+    bases, stages, known = (
+        _stages(deps, pred.build_config) if is_bk else ([d for d in deps if d.kind == "base-image"], [], False)
+    )
     comp = meta.completeness if meta else None
     completeness = {
         k: v
@@ -255,7 +292,9 @@ def _from_v02(pred: SlsaProvenanceV02) -> ProvenanceSummary:
         is_buildkit=is_bk,
         buildkit_mode=("max" if pred.build_config is not None else "min") if is_bk else None,
         source=source,
-        base_images=[d for d in deps if d.kind == "base-image"],
+        base_images=bases,
+        build_stages=stages,
+        stages_known=known,
         dependencies=deps,
         build_args=build_args,
         frontend_options=other,
@@ -304,6 +343,11 @@ def _from_v1(pred: SlsaProvenanceV1) -> ProvenanceSummary:
     comp_raw = meta_extra.get("buildkit_completeness") or meta_extra.get("completeness")
     completeness = {k: v for k, v in (comp_raw or {}).items() if isinstance(v, bool)}
     internal = bd.internal_parameters or {}
+    bases, stages, known = (
+        _stages(deps, internal.get("buildConfig"))
+        if is_bk
+        else ([d for d in deps if d.kind == "base-image"], [], False)
+    )
     invocation = (meta.invocation_id if meta else None) or meta_extra.get("invocationID")
     return ProvenanceSummary(
         slsa_version="v1",
@@ -312,7 +356,9 @@ def _from_v1(pred: SlsaProvenanceV1) -> ProvenanceSummary:
         is_buildkit=is_bk,
         buildkit_mode=("max" if "buildConfig" in internal else "min") if is_bk else None,
         source=source,
-        base_images=[d for d in deps if d.kind == "base-image"],
+        base_images=bases,
+        build_stages=stages,
+        stages_known=known,
         dependencies=deps,
         build_args=build_args,
         frontend_options=other,

@@ -105,7 +105,10 @@ def _details(a: Attachment) -> list[str]:
             commit = f"dirty work tree {src.revision} (not a clean commit)" if src.dirty else src.commit or "?"
             lines.append(f"source: {src.repository or '?'}{ref} commit {commit}")
         for b in p.base_images:
-            lines.append(f"base image: {b.uri} {' '.join(f'{k}:{v}' for k, v in b.digest.items())}")
+            what = "base image" if p.stages_known or not p.is_buildkit else "image used (stage not recorded: mode=min)"
+            lines.append(f"{what}: {b.uri} {' '.join(f'{k}:{v}' for k, v in b.digest.items())}")
+        for b in p.build_stages:
+            lines.append(f"build stage: {b.uri} {' '.join(f'{k}:{v}' for k, v in b.digest.items())}")
         if p.build_args:
             lines.append("build args: " + ", ".join(f"{k}={v}" for k, v in sorted(p.build_args.items())))
         mode = f"mode={p.buildkit_mode}  " if p.buildkit_mode else ""

@@ -133,3 +133,165 @@ def test_scp_like_configsource_and_materials_are_sources() -> None:
     p = extract_provenance(c.SLSA_V02, pred)
     assert p is not None and p.source.repository == "https://github.com/org/repo"
     assert p.source.ref == "refs/heads/main" and [d.kind for d in p.dependencies] == ["source"]
+
+
+# -- build stages vs the runtime base (BuildKit mode=max llbDefinition) -------------------------------
+
+GOLANG = "sha256:" + "1" * 64
+ALPINE = "sha256:" + "2" * 64
+FRONTEND = "sha256:" + "3" * 64
+
+
+def _source(step: str, identifier: str) -> dict[str, Any]:
+    return {"id": step, "op": {"Op": {"source": {"identifier": identifier}}, "platform": {"OS": "linux"}}}
+
+
+def _multistage_llb(final_from: str | None) -> list[dict[str, Any]]:
+    """The LLB BuildKit writes for::
+
+        FROM golang:1.22 AS build
+        RUN go build -o /out/app .
+        FROM alpine:3.20            (or FROM scratch)
+        COPY --from=build /out/app /app
+        RUN chmod +x /app           (exec on the final stage)
+
+    in the post-order and JSON shape of solver/llbsolver/provenance/buildconfig.go.
+    """
+    steps = [
+        _source("step0", f"docker-image://docker.io/library/golang:1.22@{GOLANG}"),
+        _source("step1", "local://context"),
+        {
+            "id": "step2",
+            "op": {
+                "Op": {
+                    "exec": {
+                        "meta": {"args": ["/bin/sh", "-c", "go build -o /out/app ."]},
+                        "mounts": [
+                            {"input": 0, "dest": "/", "output": 0},
+                            {"input": 1, "selector": "/", "dest": "/src", "output": -1, "readonly": True},
+                        ],
+                    }
+                }
+            },
+            "inputs": ["step0:0", "step1:0"],
+        },
+    ]
+    if final_from:
+        steps.append(_source("step3", final_from))
+        base_ref, base_input = ["step3:0"], 0
+    else:
+        base_ref, base_input = [], -1
+    steps.append(
+        {
+            "id": "step4",
+            "op": {
+                "Op": {
+                    "file": {
+                        "actions": [
+                            {
+                                "input": base_input,
+                                "secondaryInput": len(base_ref),
+                                "output": 0,
+                                "Action": {"copy": {"src": "/out/app", "dest": "/app"}},
+                            },
+                        ]
+                    }
+                }
+            },
+            "inputs": [*base_ref, "step2:0"],
+        }
+    )
+    steps.append(
+        {
+            "id": "step5",
+            "op": {
+                "Op": {
+                    "exec": {
+                        "meta": {"args": ["chmod", "+x", "/app"]},
+                        "mounts": [
+                            {"dest": "/", "output": 0},  # input 0 left out, as Go's omitempty does
+                        ],
+                    }
+                }
+            },
+            "inputs": ["step4:0"],
+        }
+    )
+    steps.append({"id": "step6", "op": {"Op": {}}, "inputs": ["step5:0"]})
+    return steps
+
+
+def _materials() -> list[dict[str, Any]]:
+    return [
+        {"uri": "pkg:docker/docker/dockerfile@1", "digest": {"sha256": FRONTEND[7:]}},
+        {"uri": "pkg:docker/golang@1.22?platform=linux%2Famd64", "digest": {"sha256": GOLANG[7:]}},
+        {"uri": "pkg:docker/alpine@3.20?platform=linux%2Famd64", "digest": {"sha256": ALPINE[7:]}},
+    ]
+
+
+def _max_v02(llb: list[dict[str, Any]] | None) -> dict[str, Any]:
+    pred = _buildkit_v02({})
+    pred["materials"] = _materials()
+    if llb is not None:
+        pred["buildConfig"] = {"llbDefinition": llb}
+    return pred
+
+
+def test_final_stage_base_is_told_apart_from_build_stages_v02() -> None:
+    p = extract_provenance(
+        c.SLSA_V02, _max_v02(_multistage_llb(f"docker-image://docker.io/library/alpine:3.20@{ALPINE}"))
+    )
+    assert p is not None and p.stages_known
+    assert [b.uri for b in p.base_images] == ["pkg:docker/alpine@3.20?platform=linux%2Famd64"]
+    assert [b.uri for b in p.build_stages] == ["pkg:docker/golang@1.22?platform=linux%2Famd64"]
+    assert [d.kind for d in p.dependencies] == ["frontend", "build-stage", "base-image"]
+
+
+def test_final_stage_from_scratch_has_no_runtime_base() -> None:
+    p = extract_provenance(c.SLSA_V02, _max_v02(_multistage_llb(None)))
+    assert p is not None and p.stages_known and p.base_images == []
+    assert {b.uri.split("@")[0] for b in p.build_stages if b.uri} == {"pkg:docker/golang", "pkg:docker/alpine"}
+
+
+def test_v1_internal_build_config_and_unpinned_identifier() -> None:
+    pred = {
+        "buildDefinition": {
+            "buildType": "https://github.com/moby/buildkit/blob/master/docs/attestations/slsa-definitions.md",
+            "externalParameters": {},
+            "internalParameters": {
+                "buildConfig": {"llbDefinition": _multistage_llb("docker-image://docker.io/library/alpine:3.20")}
+            },
+            "resolvedDependencies": _materials(),
+        },
+        "runDetails": {"builder": {"id": ""}},
+    }
+    p = extract_provenance(c.SLSA_V1, pred)
+    assert p is not None and p.stages_known
+    assert [b.uri for b in p.base_images] == ["pkg:docker/alpine@3.20?platform=linux%2Famd64"]  # matched by name
+
+
+def test_mode_min_keeps_every_image_and_says_stages_are_unknown() -> None:
+    p = extract_provenance(c.SLSA_V02, _max_v02(None))
+    assert p is not None and not p.stages_known and p.build_stages == []
+    assert len(p.base_images) == 2
+
+
+@pytest.mark.parametrize(
+    "llb",
+    [
+        [{"id": "step0", "op": {"Op": {}}, "inputs": ["step0:0"]}],  # the result points at itself
+        [
+            {"id": "step0", "op": {"Op": {"exec": {"mounts": [{"dest": "/", "output": 0}]}}}, "inputs": ["step1:0"]},
+            {"id": "step1", "op": {"Op": {"exec": {"mounts": [{"dest": "/", "output": 0}]}}}, "inputs": ["step0:0"]},
+            {"id": "step2", "op": {"Op": {}}, "inputs": ["step1:0"]},
+        ],  # a cycle
+        [
+            {"id": "step0", "op": {"Op": {"file": {"actions": [{"input": 5, "output": 0}]}}}, "inputs": []},
+            {"id": "step1", "op": {"Op": {}}, "inputs": ["step0:0"]},
+        ],  # an action index out of range
+        "not a list",
+    ],
+)
+def test_malformed_graphs_make_no_claim(llb: Any) -> None:
+    p = extract_provenance(c.SLSA_V02, _max_v02(llb))
+    assert p is not None and not p.stages_known and len(p.base_images) == 2
