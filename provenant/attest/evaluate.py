@@ -24,6 +24,7 @@ is attached to (``match``), names other digests (``mismatch``), or cannot be che
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -48,6 +49,7 @@ from provenant.attest.models import (
 from provenant.attest.provenance import ProvenanceSummary, extract_provenance
 from provenant.attest.simplesign import verify_payload
 from provenant.errors import ProvenantError
+from provenant.textsafe import one_line, printable
 
 UNSIGNED = "unsigned"
 SIGNED_UNVERIFIED = "signed-unverified"
@@ -323,8 +325,32 @@ class _Evaluator:
             self.out.problems.append("Notary Project signatures are listed but not verified by provenant")
 
 
+_log = logging.getLogger(__name__)
+#: A problem line is cut here; the whole text goes to the debug log (``provenant --debug``).
+PROBLEM_CHARS = 400
+
+
+def _tidy(out: Attachment) -> Attachment:
+    """Every problem and the error as one printable line: no control characters, no multi-line dumps."""
+
+    def line(text: str) -> str:
+        short = one_line(text, limit=PROBLEM_CHARS)
+        if short != text:
+            _log.debug("%s: full text: %s", out.location, printable(text))
+        return short
+
+    out.problems = [line(p) for p in out.problems]
+    if out.error is not None:
+        out.error = line(out.error)
+    return out
+
+
 def evaluate(item: Found, trust: Trust) -> Attachment:
     """Interpret ``item``: parse, check signatures against ``trust``, check its subject."""
+    return _tidy(_evaluate(item, trust))
+
+
+def _evaluate(item: Found, trust: Trust) -> Attachment:
     ev = _Evaluator(item, trust)
     if item.format == "sbom":
         ev.sbom()

@@ -351,3 +351,38 @@ def test_dsse_signature_cert_names_the_signer_and_verifies_keyless() -> None:
     a = _keyless(case, bundle)
     assert a.trust == f"signed:keyless={REUSABLE_ID}" and a.verified, a.problems
     assert _keyless(case, flip_sig(bundle)).trust == "signature-invalid"
+
+
+# -- messages ---------------------------------------------------------------------------------------
+
+
+def test_problem_lines_are_one_printable_line_and_debug_keeps_the_detail(caplog: pytest.LogCaptureFixture) -> None:
+    """A sigstore-python (pydantic) error and an attacker's annotation with escapes both end up one line."""
+    import logging
+
+    case = CASES["dsse-0.0.1 (GitHub attestation)"]
+    doc = _doc(case)
+    del doc["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["rootHash"]  # pydantic: multi-line error
+    doc["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["checkpoint"] = {"envelope": "x\n" * 400}
+    with caplog.at_level(logging.DEBUG, logger="provenant.attest"):
+        a = _keyless(case, doc)
+    assert a.trust == "signature-invalid"
+    (problem,) = a.problems
+    assert "\n" not in problem and "rootHash" in problem and len(problem) <= 400
+    stmt = base64.b64decode(load("cosign-v3-sign.sigstore.json")["dsseEnvelope"]["payload"])
+    item = Found(
+        subject=V3_SUBJECT,
+        source="cosign-tag",
+        location="tag x.att",
+        container="sha256:" + "c" * 64,
+        format="in-toto",
+        media_type="application/vnd.in-toto+json",
+        data=stmt,
+        annotations={"predicateType": "evil\x1b]0;owned\x07\nsecond line" + "y" * 600},
+    )
+    b = evaluate(item, Trust())
+    (problem,) = b.problems
+    assert "\x1b" not in problem and "\n" not in problem and "\\x1b" in problem and len(problem) <= 400
+    with caplog.at_level(logging.DEBUG, logger="provenant.attest"):
+        evaluate(item, Trust())
+    assert any("full text" in r.getMessage() and "y" * 600 in r.getMessage() for r in caplog.records)
