@@ -286,10 +286,11 @@ class _Signed:
     """What the bundle signs: one signature, by the certificate, over a DSSE payload or an artifact digest."""
 
     signature: bytes
-    cert: x509.Certificate
+    cert: x509.Certificate | None  # keyless bundles
     payload: bytes | None = None  # DSSE payload
     payload_type: str = ""
     digest: bytes | None = None  # message signature: the artifact's sha256
+    key_der: bytes | None = None  # key-signed bundles: the signer's SubjectPublicKeyInfo
 
     @property
     def message(self) -> bytes:
@@ -297,14 +298,28 @@ class _Signed:
         return pae(self.payload_type, self.payload or b"")
 
 
-def _same_cert(pem_b64: object, cert: x509.Certificate, what: str) -> None:
+def _same_cert(pem_b64: object, signed: _Signed, what: str) -> None:
+    """The entry's certificate (keyless) or public key (key-signed bundles) is the bundle's signer."""
     pem = _b64(pem_b64, what)
     try:
-        named = x509.load_pem_x509_certificate(pem)
+        if b"CERTIFICATE" in pem:
+            named = x509.load_pem_x509_certificate(pem)
+            named_key = named.public_key().public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        else:
+            named, named_key = (
+                None,
+                serialization.load_pem_public_key(pem).public_bytes(
+                    serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+                ),
+            )
     except ValueError:
-        raise SpecVerifyError(f"{what} is not a PEM certificate") from None
-    if named != cert:
+        raise SpecVerifyError(f"{what} is not a PEM certificate or public key") from None
+    if signed.cert is not None and named != signed.cert:
         raise SpecVerifyError("the Rekor entry names another certificate than the bundle")
+    if signed.key_der is not None and named_key != signed.key_der:
+        raise SpecVerifyError("the Rekor entry names another public key than the one that signed")
 
 
 def _check_body(body: dict[str, Any], kind: str, version: str, signed: _Signed) -> None:
@@ -317,14 +332,14 @@ def _check_body(body: dict[str, Any], kind: str, version: str, signed: _Signed) 
         sig = spec.get("signature") or {}
         if _b64(sig.get("content"), "entry signature") != signed.signature:
             raise SpecVerifyError("the Rekor entry records another signature")
-        _same_cert((sig.get("publicKey") or {}).get("content"), signed.cert, "entry certificate")
+        _same_cert((sig.get("publicKey") or {}).get("content"), signed, "entry certificate")
         if str(((spec.get("data") or {}).get("hash") or {}).get("value")) != signed.digest.hex():
             raise SpecVerifyError("the Rekor entry records another artifact digest")
     elif kind == "dsse" and version == "0.0.1" and payload_hash is not None:
         sigs = spec.get("signatures") or []
         if len(sigs) != 1 or _b64(sigs[0].get("signature"), "entry signature") != signed.signature:
             raise SpecVerifyError("the Rekor entry records another signature")
-        _same_cert(sigs[0].get("verifier"), signed.cert, "entry certificate")
+        _same_cert(sigs[0].get("verifier"), signed, "entry certificate")
         if str((spec.get("payloadHash") or {}).get("value")) != payload_hash:
             raise SpecVerifyError("the Rekor entry records another DSSE payload")
     elif kind == "intoto" and version == "0.0.2" and payload_hash is not None:
@@ -337,7 +352,7 @@ def _check_body(body: dict[str, Any], kind: str, version: str, signed: _Signed) 
             != signed.signature
         ):
             raise SpecVerifyError("the Rekor entry records another signature")
-        _same_cert(sigs[0].get("publicKey"), signed.cert, "entry certificate")
+        _same_cert(sigs[0].get("publicKey"), signed, "entry certificate")
         if str((content.get("payloadHash") or {}).get("value")) != payload_hash:
             raise SpecVerifyError("the Rekor entry records another DSSE payload")
     else:
@@ -497,6 +512,7 @@ def _check_certificate(cert: x509.Certificate, root: SpecRoot, times: Iterable[d
 
 
 def _verify_signature(signed: _Signed) -> None:
+    assert signed.cert is not None
     key = PublicKey.from_pem(signed.cert.public_bytes(serialization.Encoding.PEM), "bundle certificate")
     if signed.payload is not None:
         raise_if = not key.verify(signed.signature, signed.message)
@@ -577,6 +593,7 @@ def verify_spec_bundle(
     if not times:
         why = "; ".join(tsa_failures) or "the bundle has no signed entry timestamp and no RFC 3161 timestamp"
         raise SpecVerifyError(f"no verified signing time: {why}")
+    assert signed.cert is not None
     _check_certificate(signed.cert, root, times, trust_root)
     from sigstore.errors import VerificationError
 
@@ -585,3 +602,44 @@ def verify_spec_bundle(
     except VerificationError as exc:
         raise SpecVerifyError(" ".join(str(exc).split())) from None
     _verify_signature(signed)
+
+
+def verify_key_bundle_times(doc: dict[str, Any], root_path: Path, key: PublicKey) -> list[datetime]:
+    """A key-signed bundle's transparency-log entries and RFC 3161 timestamps, checked against the trusted root.
+
+    The signature itself is checked with the key by the caller; here each entry must be signed by a log of
+    the root and record this signature and key, and each timestamp must be over this signature. Returns the
+    verified times (empty when the bundle carries neither); raises :class:`SpecVerifyError`.
+    """
+    root = load_spec_root(root_path)
+    der = key.der
+    envelope = doc.get("dsseEnvelope")
+    if isinstance(envelope, dict):
+        sigs = envelope.get("signatures") or []
+        if not sigs or not isinstance(sigs[0], dict):
+            raise SpecVerifyError("the DSSE envelope has no signature")
+        signed = _Signed(
+            _b64(sigs[0].get("sig"), "DSSE signature"),
+            None,
+            payload=_b64(envelope.get("payload"), "DSSE payload"),
+            payload_type=str(envelope.get("payloadType")),
+            key_der=der,
+        )
+    else:
+        ms = doc.get("messageSignature") or {}
+        md = ms.get("messageDigest") or {}
+        signed = _Signed(
+            _b64(ms.get("signature"), "message signature"),
+            None,
+            digest=_b64(md.get("digest"), "message digest") if md else None,
+            key_der=der,
+        )
+    material = doc.get("verificationMaterial") or {}
+    entries = material.get("tlogEntries") or []
+    tokens = (material.get("timestampVerificationData") or {}).get("rfc3161Timestamps") or []
+    if not isinstance(entries, list) or not isinstance(tokens, list):
+        raise SpecVerifyError("tlogEntries and rfc3161Timestamps must be lists")
+    tsa_times, failures = _tsa_times(tokens, root, signed.signature)
+    if failures and not tsa_times and not entries:
+        raise SpecVerifyError("; ".join(failures))
+    return _entry_times(entries, root, signed) + tsa_times

@@ -39,6 +39,7 @@ from provenant.attest.keyless import CertificateInfo, KeylessPolicy, certificate
 from provenant.attest.keys import PublicKey
 from provenant.attest.models import (
     Envelope,
+    SigstoreBundle,
     Statement,
     b64decode,
     parse_bundle,
@@ -49,6 +50,7 @@ from provenant.attest.models import (
 from provenant.attest.provenance import ProvenanceSummary, extract_provenance
 from provenant.attest.simplesign import verify_payload
 from provenant.errors import ProvenantError
+from provenant.structured import load_json
 from provenant.textsafe import one_line, printable
 
 UNSIGNED = "unsigned"
@@ -286,6 +288,7 @@ class _Evaluator:
                 self._statement(bundle.dsse_envelope.payload_bytes(), "bundle DSSE payload")
             else:
                 self._envelope(bundle.dsse_envelope, "bundle DSSE envelope", cert)
+                self._key_bundle_evidence(data, bundle)
             return
         ms = bundle.message_signature
         assert ms is not None
@@ -306,6 +309,25 @@ class _Evaluator:
         else:
             verified = [k for k in self.trust.keys if k.verify_digest(signature, digest, algorithm)]
             self._apply(_key_outcome(verified, self.trust, "message signature"))
+            self._key_bundle_evidence(data, bundle)
+
+    def _key_bundle_evidence(self, data: bytes, bundle: SigstoreBundle) -> None:
+        """A key-signed bundle's log entries and timestamps, checked when a trusted root is given."""
+        material = bundle.verification_material
+        if not (material.tlog_entries or material.timestamp_verification_data) or not self.out.trust.startswith(
+            "signed:key="
+        ):
+            return
+        if self.trust.keyless is None:
+            return  # nothing to check them against; the signature by the key stands (docs/verify.md)
+        from provenant.attest.bundle_verify import SpecVerifyError, verify_key_bundle_times
+
+        key = next(k for k in self.trust.keys if f"signed:key={k.fingerprint}" == self.out.trust)
+        try:
+            verify_key_bundle_times(load_json(data, "Sigstore bundle"), self.trust.keyless.trusted_root, key)
+        except SpecVerifyError as exc:
+            self.out.trust = SIGNATURE_INVALID
+            self.out.problems.append(f"bundle transparency-log entry or timestamp does not verify: {exc}")
 
     def _keyless_verdict(self, cert: CertificateInfo, reason: str | None) -> None:
         if reason is None:

@@ -386,3 +386,35 @@ def test_problem_lines_are_one_printable_line_and_debug_keeps_the_detail(caplog:
     with caplog.at_level(logging.DEBUG, logger="provenant.attest"):
         evaluate(item, Trust())
     assert any("full text" in r.getMessage() and "y" * 600 in r.getMessage() for r in caplog.records)
+
+
+# -- key-signed bundles: their timestamps are checked when a trusted root is given -------------------
+
+KEY_SUBJECT = "sha256:" + hashlib.sha256(b"test content").hexdigest()
+
+
+def _key_bundle(doc: dict[str, Any], root: str | None) -> Attachment:
+    from provenant.attest.keyless import KeylessPolicy
+
+    key = PublicKey.from_pem((DATA / "go-public-key-validity.pem").read_bytes(), "go-public-key-validity.pem")
+    policy = KeylessPolicy(DATA / root, "unused@example.com", "https://unused.example.com") if root else None
+    return evaluate(found(dump(doc), KEY_SUBJECT), Trust((key,), policy))
+
+
+def test_key_bundle_timestamp_verifies_against_the_trusted_root() -> None:
+    doc = load("go-public-key-validity.sigstore.json")
+    for root in (None, "go-public-key-validity.trusted_root.json"):
+        a = _key_bundle(doc, root)
+        assert a.trust.startswith("signed:key=") and a.verified and a.problems == [], (root, a.problems)
+
+
+def test_key_bundle_with_an_altered_or_untrusted_timestamp_is_rejected() -> None:
+    doc = load("go-public-key-validity.sigstore.json")
+    (ts,) = doc["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"]
+    raw = bytearray(base64.b64decode(ts["signedTimestamp"]))
+    raw[-40] ^= 0x01
+    ts["signedTimestamp"] = base64.b64encode(bytes(raw)).decode()
+    a = _key_bundle(doc, "go-public-key-validity.trusted_root.json")
+    assert a.trust == "signature-invalid" and "RFC 3161 timestamp 0" in a.problems[0]
+    b = _key_bundle(load("go-public-key-validity.sigstore.json"), ROOTS["prod"])  # another root's authorities
+    assert b.trust == "signature-invalid" and "timestamp" in b.problems[0]
