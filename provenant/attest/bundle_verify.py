@@ -291,6 +291,7 @@ class _Signed:
     payload_type: str = ""
     digest: bytes | None = None  # message signature: the artifact's sha256
     key_der: bytes | None = None  # key-signed bundles: the signer's SubjectPublicKeyInfo
+    claimed: bytes | None = None  # the messageDigest the bundle states
 
     @property
     def message(self) -> bytes:
@@ -359,9 +360,20 @@ def _check_body(body: dict[str, Any], kind: str, version: str, signed: _Signed) 
         raise SpecVerifyError(f"Rekor entries of kind {kind} {version} are not supported for this bundle")
 
 
-def _entry_times(entries: list[Any], root: SpecRoot, signed: _Signed) -> list[datetime]:
+def _check_counts(entries: list[Any], tokens: list[Any]) -> None:
+    """Bounds first, before any entry or token is decoded."""
     if len(entries) > MAX_TLOG_ENTRIES:
         raise SpecVerifyError(f"{len(entries)} transparency-log entries (at most {MAX_TLOG_ENTRIES})")
+    if len(tokens) > MAX_TIMESTAMPS:
+        raise SpecVerifyError(f"{len(tokens)} RFC 3161 timestamps (at most {MAX_TIMESTAMPS})")
+    for i, t in enumerate(tokens):
+        text = t.get("signedTimestamp") if isinstance(t, dict) else None
+        if isinstance(text, str) and len(text) > MAX_TOKEN_BYTES * 4 // 3 + 4:
+            raise SpecVerifyError(f"RFC 3161 timestamp {i} is {len(text) * 3 // 4} bytes (at most {MAX_TOKEN_BYTES})")
+
+
+def _entry_times(entries: list[Any], root: SpecRoot, signed: _Signed) -> list[datetime]:
+    _check_counts(entries, [])
     times = []
     for entry in entries:
         if not isinstance(entry, dict):
@@ -563,9 +575,8 @@ def _signed_from(doc: dict[str, Any], artifact_digest: bytes | None) -> _Signed:
     digest = _b64((ms.get("messageDigest") or {}).get("digest"), "message digest") if ms.get("messageDigest") else None
     if artifact_digest is None:
         raise SpecVerifyError("message signature without the artifact digest")
-    if digest is not None and digest != artifact_digest:
-        raise SpecVerifyError("the bundle signs another artifact digest")
-    return _Signed(_b64(ms.get("signature"), "message signature"), cert, digest=artifact_digest)
+    # a messageDigest naming another artifact fails in the end (the signature is checked over this one)
+    return _Signed(_b64(ms.get("signature"), "message signature"), cert, digest=artifact_digest, claimed=digest)
 
 
 def verify_spec_bundle(
@@ -582,17 +593,20 @@ def verify_spec_bundle(
     ``identity_policy`` a sigstore ``VerificationPolicy`` (identity and issuer).
     """
     root = load_spec_root(root_path)
-    signed = _signed_from(doc, artifact_digest)
     material = doc.get("verificationMaterial") or {}
     entries = material.get("tlogEntries") or []
     tokens = (material.get("timestampVerificationData") or {}).get("rfc3161Timestamps") or []
     if not isinstance(entries, list) or not isinstance(tokens, list):
         raise SpecVerifyError("tlogEntries and rfc3161Timestamps must be lists")
+    _check_counts(entries, tokens)
+    signed = _signed_from(doc, artifact_digest)
     tsa_times, tsa_failures = _tsa_times(tokens, root, signed.signature)
     times = _entry_times(entries, root, signed) + tsa_times
     if not times:
         why = "; ".join(tsa_failures) or "the bundle has no signed entry timestamp and no RFC 3161 timestamp"
         raise SpecVerifyError(f"no verified signing time: {why}")
+    if signed.claimed is not None and signed.claimed != signed.digest:
+        raise SpecVerifyError("the bundle signs another artifact digest")
     assert signed.cert is not None
     _check_certificate(signed.cert, root, times, trust_root)
     from sigstore.errors import VerificationError
@@ -639,6 +653,7 @@ def verify_key_bundle_times(doc: dict[str, Any], root_path: Path, key: PublicKey
     tokens = (material.get("timestampVerificationData") or {}).get("rfc3161Timestamps") or []
     if not isinstance(entries, list) or not isinstance(tokens, list):
         raise SpecVerifyError("tlogEntries and rfc3161Timestamps must be lists")
+    _check_counts(entries, tokens)
     tsa_times, failures = _tsa_times(tokens, root, signed.signature)
     if failures and not tsa_times and not entries:
         raise SpecVerifyError("; ".join(failures))

@@ -186,12 +186,24 @@ class KeyPair:
         return f"KeyPair({self.fingerprint})"
 
 
+#: A PEM key or certificate is a few KiB; a file far larger is not one (and is not read whole).
+MAX_KEY_FILE = 1024 * 1024
+
+
+def _read_key_file(path: Path, what: str) -> bytes:
+    try:
+        with path.open("rb") as f:
+            data = f.read(MAX_KEY_FILE + 1)
+    except OSError as exc:
+        raise KeyLoadError(f"cannot read {what} {path}: {exc.strerror}") from None
+    if len(data) > MAX_KEY_FILE:
+        raise KeyLoadError(f"{path} is larger than {MAX_KEY_FILE} bytes: not a PEM {what}")
+    return data
+
+
 def load_public_key(path: Path) -> PublicKey:
     """Read a PEM public key from ``path``; a certificate is refused (see :mod:`provenant.attest.cert_keys`)."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise KeyLoadError(f"cannot read public key {path}: {exc.strerror}") from None
+    data = _read_key_file(path, "public key")
     if b"-----BEGIN CERTIFICATE-----" in data:
         raise KeyLoadError(
             f"{path} is a certificate, not a public key: a certificate's key proves an identity only when it "
@@ -244,17 +256,14 @@ def _supported_private(loaded: object, source: str) -> PrivateKey:
 
 def load_private_key(path: Path, password: bytes | None) -> PrivateKey:
     """Read a PEM private key from ``path``, decrypting it with ``password`` when it is encrypted."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise KeyLoadError(f"cannot read private key {path}: {exc.strerror}") from None
-    return load_private_key_pem(data, password, str(path))
+    return load_private_key_pem(_read_key_file(path, "private key"), password, str(path))
 
 
 def is_encrypted_pem(path: Path) -> bool:
     """True when the PEM file at ``path`` holds an encrypted private key (so a passphrase is needed)."""
     try:
-        head = path.read_bytes()[:4096]
+        with path.open("rb") as f:
+            head = f.read(4096)  # only the head: a huge file given as a key must not be read whole
     except OSError:
         return False
     return b"ENCRYPTED" in head
