@@ -15,7 +15,8 @@ sigstore-python (4.x) verifies bundles whose Rekor entry has an inclusion proof 
    (signed note) when present, and each RFC 3161 token (rfc3161-client, against the trusted root's
    ``timestampAuthorities``, message = the signature); at least one is required;
 2. the certificate chains to a ``certificateAuthorities`` entry and is valid at every verified time, has
-   the digitalSignature usage and the codeSigning EKU, and a valid SCT (sigstore-python's ``verify_sct``);
+   the digitalSignature usage and the codeSigning EKU, and a valid SCT (sigstore-python's ``verify_sct``) when
+   the root lists CT logs (GitHub's lists none: its certificates carry no SCT);
 3. identity and issuer (sigstore-python's ``Identity`` policy, the one the sigstore path uses);
 4. the signature over the DSSE PAE (or the artifact digest) with the certificate's key;
 5. each Rekor entry's body names this signature, certificate and payload (no entry from another signing).
@@ -81,6 +82,9 @@ class SpecRoot:
     logs: dict[bytes, _Log]
     cas: tuple[_Authority, ...]
     tsas: tuple[_Authority, ...]
+    #: The root lists certificate-transparency logs, so certificates must carry a valid SCT. GitHub's root lists
+    #: none (its Fulcio logs to no CT log), and then none is required, as `gh attestation verify` does.
+    has_ct_logs: bool = True
 
 
 def _time(text: object, what: str) -> datetime:
@@ -148,6 +152,7 @@ def parse_trusted_root(data: bytes) -> SpecRoot:
         logs,
         _authorities(doc.get("certificateAuthorities"), "certificateAuthorities"),
         _authorities(doc.get("timestampAuthorities"), "timestampAuthorities"),
+        has_ct_logs=bool(doc.get("ctlogs")),
     )
 
 
@@ -513,6 +518,8 @@ def _check_certificate(cert: x509.Certificate, root: SpecRoot, times: Iterable[d
         raise SpecVerifyError(f"the certificate lacks {exc.oid._name}") from None
     if not usage.digital_signature or ExtendedKeyUsageOID.CODE_SIGNING not in eku:
         raise SpecVerifyError("the certificate is not for code signing (key usage / extended key usage)")
+    if not root.has_ct_logs:
+        return
     from sigstore._internal.sct import verify_sct
     from sigstore._internal.trust import KeyringPurpose
     from sigstore.errors import VerificationError

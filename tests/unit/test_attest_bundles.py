@@ -418,3 +418,18 @@ def test_key_bundle_with_an_altered_or_untrusted_timestamp_is_rejected() -> None
     assert a.trust == "signature-invalid" and "RFC 3161 timestamp 0" in a.problems[0]
     b = _key_bundle(load("go-public-key-validity.sigstore.json"), ROOTS["prod"])  # another root's authorities
     assert b.trust == "signature-invalid" and "timestamp" in b.problems[0]
+
+
+def test_sct_is_required_only_when_the_root_lists_ct_logs(tmp_path: Path) -> None:
+    """GitHub's own trusted root lists no CT log (its Fulcio logs to none): then no SCT is asked for, as gh does."""
+    case = CASES["intoto-0.0.2 v0.3 (npm provenance)"]
+    prod = json.loads((DATA / ROOTS["prod"]).read_bytes())
+    staging = json.loads((DATA / ROOTS["staging"]).read_bytes())
+    no_ct = tmp_path / "no-ct.json"
+    no_ct.write_text(json.dumps({**prod, "ctlogs": []}))
+    a = _keyless(case, _doc(case), root=str(no_ct))
+    assert a.trust == f"signed:keyless={JS_ID}", a.problems
+    other_ct = tmp_path / "other-ct.json"
+    other_ct.write_text(json.dumps({**prod, "ctlogs": staging["ctlogs"]}))
+    b = _keyless(case, _doc(case), root=str(other_ct))
+    assert b.trust == "signature-invalid" and "SCT" in b.problems[0], b.problems
