@@ -15,6 +15,7 @@ import pytest
 from provenant.attest.discover import Found
 from provenant.attest.evaluate import Attachment, Trust, evaluate
 from provenant.attest.keys import PublicKey
+from tests.attestdata import artifacts, crypto
 
 DATA = Path(__file__).parent.parent / "data" / "bundles"
 V3_SUBJECT = "sha256:5099b89d7666cc2186cad769ddc262ddc7c335b33f5fe79f9ffe50a01282b23e"
@@ -52,34 +53,57 @@ def flip_sig(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- cosign v3 sign bundle (key) ------------------------------------------------------------------
+# No real cosign v3 `sign` bundle with a known source and license is stored anywhere reachable here, so this one is
+# built in the test in cosign v3's shape (bundle v0.3, DSSE, in-toto v1 statement, predicateType
+# https://sigstore.dev/cosign/sign/v1 and no predicate), signed with a fresh key.
 
 
-def _v3(doc: dict[str, Any], subject: str = V3_SUBJECT) -> Attachment:
-    key = PublicKey.from_pem((DATA / "cosign-v3-sign.pub").read_bytes(), "cosign-v3-sign.pub")
-    return evaluate(found(dump(doc), subject), Trust((key,)))
+@pytest.fixture(scope="module")
+def v3_key() -> Any:
+    return crypto.new_key()
 
 
-def test_cosign_v3_sign_bundle_verifies_on_its_real_subject() -> None:
-    a = _v3(load("cosign-v3-sign.sigstore.json"))
+def _v3_bundle(key: Any, subject: str = V3_SUBJECT) -> dict[str, Any]:
+    stmt = artifacts.cjson(
+        {
+            "_type": "https://in-toto.io/Statement/v1",
+            "subject": [{"name": "example/app", "digest": {"sha256": subject.split(":", 1)[1]}}],
+            "predicateType": "https://sigstore.dev/cosign/sign/v1",
+        }
+    )
+    return {
+        "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+        "verificationMaterial": {"publicKey": {"hint": ""}},
+        "dsseEnvelope": artifacts.envelope(stmt, key),
+    }
+
+
+def _v3(key: Any, doc: dict[str, Any], subject: str = V3_SUBJECT) -> Attachment:
+    public = PublicKey.from_pem(crypto.public_pem(key), "v3.pub")
+    return evaluate(found(dump(doc), subject), Trust((public,)))
+
+
+def test_cosign_v3_sign_bundle_verifies_on_its_subject(v3_key: Any) -> None:
+    a = _v3(v3_key, _v3_bundle(v3_key))
     assert a.error is None, a.error
     assert a.kind == "signature" and a.predicate_type == "https://sigstore.dev/cosign/sign/v1"
     assert a.trust.startswith("signed:key=sha256:") and a.subject_check.status == "match" and a.verified
 
 
-def test_cosign_v3_sign_bundle_fails_on_another_digest() -> None:
-    a = _v3(load("cosign-v3-sign.sigstore.json"), "sha256:" + hashlib.sha256(b"other").hexdigest())
+def test_cosign_v3_sign_bundle_fails_on_another_digest(v3_key: Any) -> None:
+    a = _v3(v3_key, _v3_bundle(v3_key), "sha256:" + hashlib.sha256(b"other").hexdigest())
     assert a.trust.startswith("signed:key=") and a.subject_check.status == "mismatch" and not a.verified
     assert V3_SUBJECT in (a.subject_check.detail or "")
 
 
-def test_cosign_v3_sign_bundle_tampered_is_rejected() -> None:
-    a = _v3(flip_sig(load("cosign-v3-sign.sigstore.json")))
+def test_cosign_v3_sign_bundle_tampered_is_rejected(v3_key: Any) -> None:
+    a = _v3(v3_key, flip_sig(_v3_bundle(v3_key)))
     assert a.trust == "signature-invalid" and not a.verified
-    doc = load("cosign-v3-sign.sigstore.json")
+    doc = _v3_bundle(v3_key)
     stmt = json.loads(base64.b64decode(doc["dsseEnvelope"]["payload"]))
     stmt["subject"][0]["digest"]["sha256"] = "0" * 64  # subject changed: the signature no longer covers it
     doc["dsseEnvelope"]["payload"] = base64.b64encode(json.dumps(stmt).encode()).decode()
-    b = _v3(doc, "sha256:" + "0" * 64)
+    b = _v3(v3_key, doc, "sha256:" + "0" * 64)
     assert b.trust == "signature-invalid" and not b.verified
 
 
@@ -369,7 +393,7 @@ def test_problem_lines_are_one_printable_line_and_debug_keeps_the_detail(caplog:
     assert a.trust == "signature-invalid"
     (problem,) = a.problems
     assert "\n" not in problem and "rootHash" in problem and len(problem) <= 400
-    stmt = base64.b64decode(load("cosign-v3-sign.sigstore.json")["dsseEnvelope"]["payload"])
+    stmt = base64.b64decode(_v3_bundle(crypto.new_key())["dsseEnvelope"]["payload"])
     item = Found(
         subject=V3_SUBJECT,
         source="cosign-tag",
