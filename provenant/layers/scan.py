@@ -231,6 +231,11 @@ def _sniff(walker: TarWalker, entry: TarEntry, sniffers: Sequence[Cataloger], sc
             pass
     if parsed is not None:
         scan.captured.append(CapturedFile(entry.path, sniffer.name, parsed))
+        # What the sniffer could not read is said, as for parsed files (it used to vanish here).
+        for problem in parsed.issues:
+            scan.issues.append(
+                ScanIssue(reason=problem, path=entry.path, layer_digest=scan.digest, cataloger=sniffer.name)
+            )
 
 
 def _walk(walker: TarWalker, scan: LayerScan, plan: ScanPlan, lim: Limits) -> None:
