@@ -1,9 +1,17 @@
-"""Python distributions: ``*.dist-info/METADATA`` and ``*.egg-info/PKG-INFO`` anywhere in the tree."""
+"""Python distributions: ``*.dist-info/METADATA``, ``*.egg-info/PKG-INFO`` (either case) and zipped ``.egg`` files.
+
+The interpreter's own ``Python-X.Y.egg-info`` (Debian and old CPython installs) is the runtime,
+not a PyPI package: it is skipped, as syft does.
+"""
 
 from __future__ import annotations
 
+import io
+import lzma
 import posixpath
 import re
+import zipfile
+import zlib
 from email.parser import BytesParser
 from email.policy import compat32
 from typing import ClassVar
@@ -32,20 +40,60 @@ def normalize_name(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+_MAX_METADATA = 4 * MiB
+_EGG_METADATA = "EGG-INFO/PKG-INFO"
+
+
+def _egg_metadata(data: bytes) -> bytes:
+    """``EGG-INFO/PKG-INFO`` of a zipped egg, read no further than ``_MAX_METADATA`` whatever the zip claims."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            try:
+                info = zf.getinfo(_EGG_METADATA)
+            except KeyError as exc:
+                raise CatalogError(f"zipped egg without {_EGG_METADATA}") from exc
+            if info.file_size > _MAX_METADATA:
+                raise CatalogError(f"{_EGG_METADATA} of {info.file_size} bytes is over {_MAX_METADATA}; not read")
+            with zf.open(info) as f:
+                # A forged header may understate the size: never inflate past the cap.
+                out = f.read(_MAX_METADATA + 1)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, lzma.LZMAError, OSError, EOFError) as exc:
+        raise CatalogError(f"zipped egg unreadable: {exc}") from exc
+    except (RuntimeError, NotImplementedError, ValueError) as exc:  # encrypted, unknown compression
+        raise CatalogError(f"zipped egg unreadable: {exc}") from exc
+    if len(out) > _MAX_METADATA:
+        raise CatalogError(f"{_EGG_METADATA} inflates past {_MAX_METADATA} bytes; not read")
+    return out
+
+
 class PythonCataloger(Cataloger):
     """Installed Python distributions (wheels, pip, setuptools)."""
 
     name: ClassVar[str] = "python"
-    patterns: ClassVar[tuple[str, ...]] = ("**/*.dist-info/METADATA", "**/*.egg-info/PKG-INFO", "**/*.egg-info")
-    max_size: ClassVar[int] = 4 * MiB
+    patterns: ClassVar[tuple[str, ...]] = (
+        "**/*.dist-info/METADATA",
+        "**/*.egg-info/PKG-INFO",
+        "**/*.egg-info",
+        "**/*DIST-INFO/METADATA",
+        "**/*EGG-INFO/PKG-INFO",
+        "**/*.egg",
+    )
+    #: Zipped eggs are read whole; their PKG-INFO is held to ``_MAX_METADATA``.
+    max_size: ClassVar[int] = 64 * MiB
     package_types: ClassVar[tuple[str, ...]] = ("pypi",)
 
     def parse(self, path: str, data: bytes) -> ParsedFile:
+        if path.endswith(".egg"):
+            data = _egg_metadata(data)
+        elif len(data) > _MAX_METADATA:
+            raise CatalogError(f"package metadata of {len(data)} bytes is over {_MAX_METADATA}; not read")
         msg = BytesParser(policy=compat32).parsebytes(data, headersonly=True)
         name, version = msg.get("Name"), msg.get("Version")
         if not name or not version:
             raise CatalogError("package metadata without Name/Version")
         name, version = str(name).strip(), str(version).strip()
+        if name == "Python":
+            return ParsedFile()  # the interpreter's own egg-info: the runtime, not a PyPI package
         licenses: list[str] = []
         spdx = msg.get("License-Expression")
         if spdx:
@@ -65,7 +113,10 @@ class PythonCataloger(Cataloger):
             label, _, link = str(url).partition(",")
             if not homepage and label.strip().lower() in ("homepage", "home", "source"):
                 homepage = link.strip()
-        site = posixpath.dirname(posixpath.dirname(path) if not path.endswith(".egg-info") else path)
+        flat = path.endswith((".egg-info", ".egg"))
+        site = posixpath.dirname(path if flat else posixpath.dirname(path))
+        if site.endswith(".egg"):  # an unzipped egg: <site>/<name>.egg/EGG-INFO/PKG-INFO
+            site = posixpath.dirname(site)
         return ParsedFile(
             packages=[
                 Package(
