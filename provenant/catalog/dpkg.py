@@ -164,7 +164,10 @@ class DpkgCataloger(Cataloger):
             # Normalised here, once per layer and cached, not at every assemble.
             return ParsedFile(facts={"licenses": licenses, "expression": expression(licenses)})
         if path.startswith(STATUS_D) and path.endswith(".md5sums"):
-            return ParsedFile()
+            # distroless has no .list files: its md5sums name the files a package installed.
+            text = data.decode("utf-8", "replace")
+            files = [parts[1].lstrip("*/") for line in text.splitlines() if len(parts := line.split(None, 1)) == 2]
+            return ParsedFile(facts={"files": files})
         parsed = ParsedFile()
         count = 0
         for para in _iter_paragraphs(_lines(data, "dpkg database")):
@@ -191,6 +194,9 @@ class DpkgCataloger(Cataloger):
             if f.path.startswith(INFO):
                 name = posixpath.basename(f.path).removesuffix(".list")
                 listed[name] = list(f.parsed.facts.get("files", []))
+            elif f.path.startswith(STATUS_D) and f.path.endswith(".md5sums"):
+                name = posixpath.basename(f.path).removesuffix(".md5sums")
+                listed.setdefault(name, list(f.parsed.facts.get("files", [])))
             elif f.path.startswith(DOC):
                 name = f.path.split("/")[3]
                 licenses[name] = list(f.parsed.facts.get("licenses", []))

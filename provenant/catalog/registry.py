@@ -9,6 +9,7 @@ from pathlib import Path
 from provenant import __version__
 from provenant.catalog.apk import ApkCataloger
 from provenant.catalog.base import Cataloger
+from provenant.catalog.binary import BinaryCataloger
 from provenant.catalog.distro import DistroCataloger
 from provenant.catalog.dpkg import DpkgCataloger
 from provenant.catalog.gobinary import GoBinaryCataloger
@@ -31,6 +32,7 @@ def all_catalogers() -> tuple[Cataloger, ...]:
         NpmCataloger(),
         JavaCataloger(),
         GoBinaryCataloger(),
+        BinaryCataloger(),
         SecretsCataloger(),
     )
 
