@@ -24,6 +24,9 @@ from provenant.sbom.model import Package
 
 #: Bytes kept from one chunk for the next: longer than any match a pattern can make.
 _OVERLAP = 512
+#: A match ending this close to the end of what has been fed may be a cut-off version ("8.2.3" of
+#: "8.2.36"): it is only taken once more bytes (or the end of the file) have come.
+_HOLD = 128
 _SNIPPET = 80
 OS_PACKAGE_TYPES = frozenset({"deb", "rpm", "apk"})
 #: merged-/usr: dpkg lists ``/bin/bash`` where the image holds ``usr/bin/bash``.
@@ -69,7 +72,12 @@ class ClassifierStream(StreamParser):
             return  # past the window, or nothing better can come
         chunk = chunk[: self._window - self._seen]
         buf = self._tail + chunk
-        base = self._seen - len(self._tail)
+        self._search(buf, self._seen - len(self._tail), final=False)
+        self._seen += len(chunk)
+        self._tail = buf[-_OVERLAP:]
+
+    def _search(self, buf: bytes, base: int, *, final: bool) -> None:
+        limit = len(buf) if final else len(buf) - _HOLD
         for ci, (classifier, patterns) in enumerate(self._candidates):
             for pi, (literal, rx) in enumerate(patterns):
                 if self._best is not None and (ci, pi) >= self._best:
@@ -77,15 +85,16 @@ class ClassifierStream(StreamParser):
                 if literal and literal not in buf:
                     continue
                 m = rx.search(buf)
-                if m is None:
-                    continue
+                if m is None or m.end() > limit:
+                    continue  # none, or too near the end to be sure it is whole: seen again next time
                 version = m.group("version").decode("ascii", "replace")
                 self._found[(ci, pi)] = _Match(classifier, version, base + m.start(), m.group(0)[:_SNIPPET])
                 self._best = (ci, pi)
-        self._seen += len(chunk)
-        self._tail = buf[-_OVERLAP:]
 
     def close(self) -> ParsedFile | None:
+        if self._tail and self._best != (0, 0):
+            # The end of the window: what was held back near the end is whole now.
+            self._search(self._tail, min(self._seen, self._window) - len(self._tail), final=True)
         if self._best is None:
             return None
         m = self._found[self._best]
@@ -181,8 +190,10 @@ def drop_os_owned(packages: list[Package]) -> list[Package]:
         return packages
     out = []
     for p in packages:
-        kept = [loc for loc in p.locations if loc.path not in owned] if p.type == "binary" else p.locations
-        if not kept:
+        if p.type != "binary":
+            out.append(p)
             continue
-        out.append(p if len(kept) == len(p.locations) else p.model_copy(update={"locations": kept}))
+        kept = [loc for loc in p.locations if loc.path not in owned]
+        if kept:
+            out.append(p if len(kept) == len(p.locations) else p.model_copy(update={"locations": kept}))
     return out
