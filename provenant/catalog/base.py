@@ -79,6 +79,8 @@ class Cataloger:
     sniffs_executables: ClassVar[bool] = False
     #: True when files its patterns match are streamed through :meth:`stream` instead of read whole.
     streams: ClassVar[bool] = False
+    #: True when every executable is also streamed through :meth:`stream` (push parsing, any number of them).
+    streams_executables: ClassVar[bool] = False
     #: Package types this cataloger produces (for documentation and tests).
     package_types: ClassVar[tuple[str, ...]] = ()
 

@@ -28,7 +28,8 @@ _OVERLAP = 512
 #: "8.2.36"): it is only taken once more bytes (or the end of the file) have come.
 _HOLD = 128
 _SNIPPET = 80
-OS_PACKAGE_TYPES = frozenset({"deb", "rpm", "apk"})
+#: Package types whose file lists say who installed a file (OS packages, conda, wheels' RECORD).
+OWNER_TYPES = frozenset({"deb", "rpm", "apk", "conda", "pypi"})
 #: merged-/usr: dpkg lists ``/bin/bash`` where the image holds ``usr/bin/bash``.
 _MERGED = ("bin/", "sbin/", "lib/", "lib32/", "lib64/", "libx32/")
 
@@ -181,7 +182,7 @@ def drop_os_owned(packages: list[Package]) -> list[Package]:
         return packages
     owned: set[str] = set()
     for p in packages:
-        if p.type in OS_PACKAGE_TYPES:
+        if p.type in OWNER_TYPES:
             for f in p.files:
                 for form in _owned_forms(f):
                     if form in found:

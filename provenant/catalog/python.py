@@ -6,21 +6,25 @@ not a PyPI package: it is skipped, as syft does.
 
 from __future__ import annotations
 
+import csv
 import io
+import json
 import lzma
 import posixpath
 import re
 import zipfile
 import zlib
+from collections.abc import Sequence
 from email.parser import BytesParser
 from email.policy import compat32
 from typing import ClassVar
 
 from packageurl import PackageURL
 
-from provenant.catalog.base import Cataloger, CatalogError, MiB, ParsedFile
+from provenant.catalog.base import Cataloger, CatalogError, Distro, MiB, ParsedFile, ViewFile
 from provenant.catalog.licenses import expression
 from provenant.sbom.model import Package
+from provenant.structured import DepthError, load_json
 
 _CLASSIFIER = "License :: OSI Approved :: "
 _CLASSIFIER_SPDX = {
@@ -66,6 +70,33 @@ def _egg_metadata(data: bytes) -> bytes:
     return out
 
 
+def _record_files(path: str, data: bytes) -> list[str]:
+    """The installed files a wheel's ``RECORD`` lists, as image paths (they are relative to site-packages)."""
+    site = posixpath.dirname(posixpath.dirname(path))
+    out = []
+    for row in csv.reader(io.StringIO(data.decode("utf-8", "replace"))):
+        if row and row[0]:
+            out.append(posixpath.normpath(posixpath.join(site, row[0])).lstrip("/"))
+    return out
+
+
+def _direct_url(data: bytes) -> dict[str, str]:
+    """PEP 610 ``direct_url.json``: where pip installed it from (a VCS URL and commit, or an archive)."""
+    try:
+        doc = load_json(data, "direct_url.json")
+    except (UnicodeDecodeError, json.JSONDecodeError, DepthError) as exc:
+        raise CatalogError(f"direct_url.json is not valid JSON: {exc}") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("url"), str):
+        raise CatalogError("direct_url.json without a url")
+    out = {"direct_url": doc["url"]}
+    vcs = doc.get("vcs_info")
+    if isinstance(vcs, dict):
+        for key in ("vcs", "commit_id", "requested_revision"):
+            if isinstance(vcs.get(key), str):
+                out[f"vcs_{key}"] = vcs[key]
+    return out
+
+
 class PythonCataloger(Cataloger):
     """Installed Python distributions (wheels, pip, setuptools)."""
 
@@ -77,12 +108,18 @@ class PythonCataloger(Cataloger):
         "**/*DIST-INFO/METADATA",
         "**/*EGG-INFO/PKG-INFO",
         "**/*.egg",
+        "**/*.dist-info/RECORD",
+        "**/*.dist-info/direct_url.json",
     )
     #: Zipped eggs are read whole; their PKG-INFO is held to ``_MAX_METADATA``.
     max_size: ClassVar[int] = 64 * MiB
     package_types: ClassVar[tuple[str, ...]] = ("pypi",)
 
     def parse(self, path: str, data: bytes) -> ParsedFile:
+        if path.endswith("/RECORD"):
+            return ParsedFile(facts={"files": _record_files(path, data)})
+        if path.endswith("/direct_url.json"):
+            return ParsedFile(facts=_direct_url(data))
         if path.endswith(".egg"):
             data = _egg_metadata(data)
         elif len(data) > _MAX_METADATA:
@@ -134,3 +171,21 @@ class PythonCataloger(Cataloger):
                 )
             ]
         )
+
+    def assemble(self, files: Sequence[ViewFile], distro: Distro | None) -> list[Package]:
+        """Each distribution with the files its ``RECORD`` lists and where ``direct_url.json`` says it came from."""
+        extras: dict[str, dict[str, object]] = {}
+        for f in files:
+            if f.path.endswith(("/RECORD", "/direct_url.json")):
+                extras.setdefault(posixpath.dirname(f.path), {}).update(f.parsed.facts)
+        out = []
+        for f in files:
+            for pkg in f.parsed.packages:
+                facts = extras.get(posixpath.dirname(f.path))
+                if facts:
+                    pkg = pkg.model_copy()  # noqa: PLW2901 - parsed packages are shared: never changed in place
+                    listed = facts.get("files")
+                    pkg.files = [str(x) for x in listed] if isinstance(listed, list) else []
+                    pkg.metadata = {**pkg.metadata, **{k: str(v) for k, v in facts.items() if k != "files"}}
+                out.append(pkg)
+        return out

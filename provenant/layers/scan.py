@@ -57,6 +57,11 @@ class ScanPlan:
         return compile_globs(globs) if globs else re.compile(r"(?!)")
 
     @cached_property
+    def exec_streamers(self) -> tuple[Cataloger, ...]:
+        """Catalogers that want every executable pushed past their stream parsers."""
+        return tuple(c for c in self.catalogers if c.streams_executables)
+
+    @cached_property
     def sniffers(self) -> tuple[Cataloger, ...]:
         """Catalogers that want executables streamed past them."""
         return tuple(c for c in self.catalogers if c.sniffs_executables)
@@ -323,12 +328,15 @@ def _walk(walker: TarWalker, scan: LayerScan, plan: ScanPlan, lim: Limits) -> No
             continue
         streamers = [c for c in wanted if c.streams]
         wanted = [c for c in wanted if not c.streams]
-        sniff = entry.type == REGULAR and entry.mode & 0o111 and entry.size >= MIN_SNIFF_SIZE and plan.sniffers
+        executable = entry.type == REGULAR and entry.mode & 0o111 and entry.size >= MIN_SNIFF_SIZE
+        sniffers = plan.sniffers if executable else ()
+        if executable:
+            streamers += [c for c in plan.exec_streamers if c not in streamers]
         if streamers and (not wanted or entry.size > max(min(c.max_size, lim.file_bytes) for c in wanted)):
             # Streamed, not read whole: the files runtimes hide in are the largest of an image.
             done = parses.setdefault(entry.path, [])
             done.clear()
-            done.extend(_stream(walker, entry, streamers, plan.sniffers if sniff else (), scan))
+            done.extend(_stream(walker, entry, streamers, sniffers, scan))
             continue
         if wanted:
             # A cataloger's own cap says what is worth parsing; Limits.file_bytes caps them all.
@@ -362,8 +370,8 @@ def _walk(walker: TarWalker, scan: LayerScan, plan: ScanPlan, lim: Limits) -> No
                     if parsed is not None:
                         scan.captured.append(CapturedFile(entry.path, cataloger.name, parsed))
                         done.append((cataloger.name, parsed))
-        elif sniff:
-            _stream(walker, entry, (), plan.sniffers, scan)
+        elif sniffers:
+            _stream(walker, entry, (), sniffers, scan)
 
 
 def _link(
