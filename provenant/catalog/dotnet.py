@@ -20,7 +20,8 @@ class DotnetCataloger(Cataloger):
 
     name: ClassVar[str] = "dotnet"
     patterns: ClassVar[tuple[str, ...]] = ("**/*.deps.json",)
-    max_size: ClassVar[int] = 32 * MiB
+    #: Real ones are a few hundred KiB (the largest apps' a few MiB); every library becomes a package.
+    max_size: ClassVar[int] = 4 * MiB
     package_types: ClassVar[tuple[str, ...]] = ("nuget",)
 
     def parse(self, path: str, data: bytes) -> ParsedFile:
@@ -45,7 +46,7 @@ class DotnetCataloger(Cataloger):
 
     def _package(self, name: str, version: str, kind: str, info: dict[str, Any]) -> Package:
         metadata = {"library_type": kind}
-        for field in ("sha512", "path"):
+        for field in ("sha512",):
             if isinstance(info.get(field), str) and info[field]:
                 metadata[field] = info[field]
         return Package(

@@ -19,6 +19,9 @@ from provenant.sbom.model import Package
 _FIELDS = ("name", "version", "license", "licenses", "homepage", "authors", "summary")
 _ASSIGN = re.compile(r"^\s*\w+\.(" + "|".join(_FIELDS) + r")\s*=\s*(.{0,4096})$", re.MULTILINE)
 _STRING = re.compile(r'"((?:[^"\\\n]|\\.){0,1024})"|\'((?:[^\'\\\n]|\\.){0,1024})\'')
+_LITERAL = r"""(?:"(?:[^"\\\n]|\\.){0,1024}"|'(?:[^'\\\n]|\\.){0,1024}')(?:\.freeze)?"""
+#: The whole right-hand side is a literal or an array of literals: anything else is code, and not read.
+_LITERAL_VALUE = re.compile(rf"\s*(?:{_LITERAL}|\[\s*(?:{_LITERAL}\s*,\s*)*(?:{_LITERAL})?\s*\])\s*")
 _UNICODE = re.compile(r"\\u([0-9a-fA-F]{4})")
 #: ``    name (version)`` in a lockfile's ``specs:``; dependencies are indented further.
 _LOCK_SPEC = re.compile(r"^    ([A-Za-z0-9_.-]+) \(([^)\s]+)\)$")
@@ -62,7 +65,8 @@ class RubyCataloger(Cataloger):
             return self._lockfile(text)
         fields: dict[str, list[str]] = {}
         for m in _ASSIGN.finditer(text):
-            fields.setdefault(m.group(1), _strings(m.group(2)))
+            if _LITERAL_VALUE.fullmatch(m.group(2)):
+                fields.setdefault(m.group(1), _strings(m.group(2)))
         name, version = (fields.get("name") or [""])[0], (fields.get("version") or [""])[0]
         if not name or not version:
             raise CatalogError("gemspec without a literal name and version (it is never run)")
