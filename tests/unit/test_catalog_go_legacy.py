@@ -99,3 +99,30 @@ def test_layer_scan_reports_old_binaries_and_keeps_sniffer_issues() -> None:
     purls = {p.purl for c in scan.captured if c.path == "usr/local/bin/app" for p in c.parsed.packages}
     assert purls == GO115
     assert [(i.path, i.reason) for i in scan.issues] == [("usr/local/bin/cut", OLD_LAYOUT_ISSUE)]
+
+
+def test_one_stream_feeds_the_sniffer_and_the_classifiers() -> None:
+    """A Go binary at a path the binary classifiers want (the toolchain's ``go``): one pass, both catalogers."""
+    data = (DATA / "main-version-via-ldflags.elf").read_bytes()
+    blob, diff_id = _layer({"usr/local/go/bin/go": data})
+    scan = scan_layer(pieces(blob, 65536), digest=str(Digest.of(blob)), diff_id=diff_id, plan=default_plan())
+    found = {(c.cataloger, p.purl) for c in scan.captured for p in c.parsed.packages}
+    assert found == {
+        ("go-binary", "pkg:golang/github.com/aquasecurity/test@v1.0.0"),
+        ("go-binary", "pkg:golang/stdlib@1.22.1"),
+        ("binary", "pkg:generic/go@1.22.1"),
+    }
+    assert scan.issues == []
+
+
+def test_remembered_strings_are_bounded() -> None:
+    """A forged old-layout binary full of version strings and module-info sentinels keeps a bounded table."""
+    from provenant.catalog.golegacy import _MAX_CANDIDATES, _MODINFO_START, LegacyResolver
+
+    resolver = LegacyResolver()
+    chunk = (b"go1.2.3\x00" * 8192) + (_MODINFO_START + b"x" * 100) * 8
+    for i in range(20):
+        resolver.feed(i * len(chunk), chunk)
+    assert len(resolver.versions) == _MAX_CANDIDATES
+    assert len(resolver.modinfos) <= 4
+    assert sum(len(v) for v in resolver.modinfos.values()) <= 4 * (4 << 20)
