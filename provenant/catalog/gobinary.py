@@ -261,6 +261,7 @@ def _setting(text: str) -> tuple[str, str]:
 
 
 DEVEL = "(devel)"
+_CANDIDATE = re.compile(r"(\d+(?:\.\d+){0,2})(\w*)")
 _GO_RELEASE = re.compile(r"go\d+(?:\.\d+){0,2}(?:(?:beta|rc)\d+)?(?: |\Z)")
 #: ``-X <pkg>.<name>=<value>`` flags that carry a release version, the naming conventions syft also accepts.
 _LDFLAG_VERSION = (
@@ -335,11 +336,15 @@ class GoBinaryCataloger(Cataloger):
             return None  # a devel toolchain has no release version to report
         release = go_version.split(" ", 1)[0]  # "go1.22.1 X:loopvar": experiments are not the version
         purl = PackageURL(type="golang", name="stdlib", version=release.removeprefix("go"))
+        # syft's CPE: a release candidate is the update field ("1.21rc2" -> "1.21:rc2"), else "-".
+        parts = _CANDIDATE.match(release.removeprefix("go"))
+        number, candidate = parts.groups() if parts is not None else (release, "")
         return Package(
             name="stdlib",
             version=release,
             type="golang",
             purl=purl.to_string(),
+            cpes=[f"cpe:2.3:a:golang:go:{number}:{candidate or '-'}:*:*:*:*:*:*"],
             licenses=["BSD-3-Clause"],
             license_expression="BSD-3-Clause",
             metadata={"go_version": go_version, **metadata},

@@ -46,6 +46,7 @@ def test_pre_118_binaries_in_every_format_and_chunking(name: str, size: int) -> 
     assert {p.purl for p in parsed.packages} == GO115
     stdlib = next(p for p in parsed.packages if p.name == "stdlib")
     assert (stdlib.version, stdlib.license_expression) == ("go1.15.2", "BSD-3-Clause")
+    assert stdlib.cpes == ["cpe:2.3:a:golang:go:1.15.2:-:*:*:*:*:*:*"]  # syft's shape
     assert all(p.metadata["go_version"] == "go1.15.2" for p in parsed.packages)
 
 
