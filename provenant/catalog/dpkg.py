@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import itertools
 import posixpath
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import ClassVar
 
@@ -60,6 +61,24 @@ def _snippet(para: Paragraph) -> str:
     return "\n".join(f"{k}: {v}" for k, v in list(para.items())[:3])[:60]
 
 
+_UPSTREAM = re.compile(r"\d[A-Za-z0-9.+~:-]*")
+_REVISION = re.compile(r"[A-Za-z0-9.+~]+")
+
+
+def valid_version(version: str) -> bool:
+    """Whether ``version`` is a deb-version(7) dpkg accepts: ``[epoch:]upstream[-revision]`` (not ``1:5.#``)."""
+    epoch, colon, rest = version.partition(":")
+    if not colon:
+        epoch, rest = "0", version
+    upstream, dash, revision = rest.rpartition("-")
+    if not dash:
+        upstream, revision = rest, "0"
+    if not epoch.isdigit() or _REVISION.fullmatch(revision) is None:
+        return False
+    # A colon in the upstream part is only possible after an epoch, and a dash only before a revision.
+    return _UPSTREAM.fullmatch(upstream) is not None and (bool(colon) or ":" not in upstream)
+
+
 def _package(para: Paragraph) -> Package | None:
     name, version = para.get("package"), para.get("version")
     if not name or not version:
@@ -81,16 +100,49 @@ def _package(para: Paragraph) -> Package | None:
     )
 
 
+#: A license named by the path of its text on every Debian system ("see /usr/share/common-licenses/GPL-2").
+_COMMON_LICENSE = re.compile(r"/usr/share/common-licenses/([A-Za-z0-9][A-Za-z0-9_.+-]*)")
+#: The separators of a DEP-5 ``License:`` value: ``GPL-1+ or Artistic, and BSD-4-clause-POWERDOG``.
+_DEP5_SPLIT = re.compile(r",?\s+(?:or|and)\s+|,\s*", re.IGNORECASE)
+_SHORT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+_~-]*")
+_EXCEPTION = re.compile(r"(\S+)\s+with\s+\S+\s+exception", re.IGNORECASE)
+
+
+def _short_names(value: str) -> list[str]:
+    """The license short names of one DEP-5 ``License:`` value; [] when it is free text, not names."""
+    names = []
+    for part in _DEP5_SPLIT.split(value):
+        token = part.strip().rstrip(".,;")
+        exception = _EXCEPTION.fullmatch(token)
+        if exception is not None:
+            token = exception.group(1)
+        if not token:
+            continue
+        if _SHORT_NAME.fullmatch(token) is None:
+            return []  # "This software is provided 'as-is'...": text, not a license name
+        if token.lower() != "none":
+            names.append(token)
+    return names
+
+
 def _copyright_licenses(text: str) -> list[str]:
-    """License short names of a DEP-5 machine-readable copyright file; [] for free-form files."""
+    """License short names of a copyright file.
+
+    From a DEP-5 machine-readable file: each ``License:`` value split into its short names (free
+    text in that field is not a name). From any file: the licenses named by their path under
+    ``/usr/share/common-licenses/``, which is how most free-form files state theirs.
+    """
+    out: list[str] = []
     paras = _iter_paragraphs(text.splitlines())
     head = next(paras, None)
-    if head is None or ("format" not in head and "format-specification" not in head):
-        return []
-    out: list[str] = []
-    for para in itertools.chain([head], paras):
-        short = para.get("license")
-        if short and short not in out:
+    if head is not None and ("format" in head or "format-specification" in head):
+        for para in itertools.chain([head], paras):
+            for short in _short_names(para.get("license", "")):
+                if short not in out:
+                    out.append(short)
+    for m in _COMMON_LICENSE.finditer(text):
+        short = m.group(1).rstrip(".")
+        if short not in out:
             out.append(short)
     return out
 
@@ -112,13 +164,19 @@ class DpkgCataloger(Cataloger):
             # Normalised here, once per layer and cached, not at every assemble.
             return ParsedFile(facts={"licenses": licenses, "expression": expression(licenses)})
         if path.startswith(STATUS_D) and path.endswith(".md5sums"):
-            return ParsedFile()
+            # distroless has no .list files: its md5sums name the files a package installed.
+            text = data.decode("utf-8", "replace")
+            files = [parts[1].lstrip("*/") for line in text.splitlines() if len(parts := line.split(None, 1)) == 2]
+            return ParsedFile(facts={"files": files})
         parsed = ParsedFile()
         count = 0
         for para in _iter_paragraphs(_lines(data, "dpkg database")):
             count += 1
             pkg = _package(para)
-            if pkg is not None:
+            if pkg is not None and not valid_version(pkg.version):
+                # dpkg itself refuses such a version; a purl or a version comparison on it is garbage.
+                parsed.issues.append(f"package {pkg.name!r} has an invalid version {pkg.version!r}; skipped")
+            elif pkg is not None:
                 parsed.packages.append(pkg)
             elif not para.get("package") or not para.get("version"):
                 parsed.issues.append(f"paragraph without Package/Version ({_snippet(para)!r}) skipped")
@@ -136,6 +194,9 @@ class DpkgCataloger(Cataloger):
             if f.path.startswith(INFO):
                 name = posixpath.basename(f.path).removesuffix(".list")
                 listed[name] = list(f.parsed.facts.get("files", []))
+            elif f.path.startswith(STATUS_D) and f.path.endswith(".md5sums"):
+                name = posixpath.basename(f.path).removesuffix(".md5sums")
+                listed.setdefault(name, list(f.parsed.facts.get("files", [])))
             elif f.path.startswith(DOC):
                 name = f.path.split("/")[3]
                 licenses[name] = list(f.parsed.facts.get("licenses", []))

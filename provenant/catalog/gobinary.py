@@ -3,14 +3,21 @@
 The ``.go.buildinfo`` section starts, 16-byte aligned, with a 32-byte header: the magic
 ``\\xff Go buildinf:``, the pointer size, and flags. With flag 0x2 (Go >= 1.18) two uvarint-length
 prefixed strings follow: the Go version and the module info that ``go version -m`` prints. Older
-binaries point into the data segment instead; that needs the whole file, so they are reported as
-an issue. The file is scanned as it streams past, keeping only a small carry-over between chunks.
+binaries point into the data segment instead: :mod:`provenant.catalog.golegacy` follows those
+pointers in the same single pass; what it cannot resolve is reported as an issue. The file is
+scanned as it streams past, keeping only a small carry-over between chunks.
+
+Like syft, each binary also yields the Go standard library it was compiled with
+(``pkg:golang/stdlib@1.x.y``), and a main module built as ``(devel)`` takes its version from
+``-X main.version=...``-style linker flags when the build settings record them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -18,6 +25,7 @@ from typing import ClassVar
 from packageurl import PackageURL
 
 from provenant.catalog.base import Cataloger, MiB, ParsedFile
+from provenant.catalog.golegacy import LegacyResolver
 from provenant.sbom.model import Package
 
 MAGIC = b"\xff Go buildinf:"
@@ -37,7 +45,7 @@ _EXECUTABLE_MAGICS = (
     b"\xcf\xfa\xed\xfe",
     b"\xca\xfe\xba\xbe",
 )
-OLD_LAYOUT_ISSUE = "Go < 1.18 binary, build info not inline (not read)"
+OLD_LAYOUT_ISSUE = "Go < 1.18 binary: its build info pointers could not be followed (not read)"
 
 
 @dataclass(frozen=True)
@@ -106,6 +114,7 @@ class BuildInfoScanner:
         self._base = 0  # file offset of _buf[0]
         self._skip = 0  # _buf positions before this were already rejected
         self.old_layout = False
+        self.old_header: bytes | None = None  # the first pre-1.18 header, for the legacy resolver
 
     def feed(self, chunk: bytes) -> BuildInfo | None:
         """Add the next chunk; the build info once it is complete, else None."""
@@ -122,7 +131,9 @@ class BuildInfoScanner:
             if found is _MORE:
                 self._drop(at)  # wait for the rest, keeping the candidate at the front
                 return None
-            self.old_layout = self.old_layout or found is _OLD
+            if found is _OLD and self.old_header is None:
+                self.old_layout = True
+                self.old_header = bytes(self._buf[at : at + _HEADER])
             self._skip = at + 1
 
     def _find(self) -> int:
@@ -140,7 +151,9 @@ class BuildInfoScanner:
 def scan(chunks: Iterable[bytes]) -> tuple[BuildInfo | None, bool]:
     """(build info, saw an old pointer-based header) of an executable stream; (None, False) if not one.
 
-    Always consumes the whole stream: the layer walker reads the next tar entry after it.
+    A pre-1.18 header's pointers are followed as the stream goes on; when they lead to the strings,
+    the result is a :class:`BuildInfo` as for newer binaries. Always consumes the whole stream: the
+    layer walker reads the next tar entry after it.
     """
     it = iter(chunks)
     head = b""
@@ -152,11 +165,22 @@ def scan(chunks: Iterable[bytes]) -> tuple[BuildInfo | None, bool]:
         _drain(it)
         return None, False
     scanner = BuildInfoScanner()
-    info = scanner.feed(head)
-    for chunk in it:
+    legacy = LegacyResolver()
+    offset = 0
+    info: BuildInfo | None = None
+    for chunk in itertools.chain((head,), it):
         if info is not None:
             continue  # drain
+        had_old = scanner.old_header is not None
         info = scanner.feed(chunk)
+        if not had_old and scanner.old_header is not None:
+            legacy.header(scanner.old_header)  # before feeding: its string headers may be in this chunk
+        legacy.feed(offset, chunk)
+        offset += len(chunk)
+    if info is None and scanner.old_header is not None:
+        resolved = legacy.result()
+        if resolved is not None and resolved[0]:
+            return BuildInfo(*resolved), True
     return info, scanner.old_layout
 
 
@@ -236,6 +260,33 @@ def _setting(text: str) -> tuple[str, str]:
     return key, value
 
 
+DEVEL = "(devel)"
+_CANDIDATE = re.compile(r"(\d+(?:\.\d+){0,2})(\w*)")
+_GO_RELEASE = re.compile(r"go\d+(?:\.\d+){0,2}(?:(?:beta|rc)\d+)?(?: |\Z)")
+#: ``-X <pkg>.<name>=<value>`` flags that carry a release version, the naming conventions syft also accepts.
+_LDFLAG_VERSION = (
+    re.compile(
+        r"\.[a-zA-Z0-9]*(?:[rR]elease)?(?:[gG]it)?(?:[bB]uild)?[vV]er(?:sion)?=(?:\S+/)*(v?\d+\.\d+\.\d+[-\w]*)"
+    ),
+    re.compile(r"\.[a-zA-Z0-9]*[tT]ag=(?:\S+/)*(v?\d+\.\d+\.\d+[-\w]*)"),
+)
+
+
+def ldflags_version(ldflags: str, main_module: str) -> str | None:
+    """The main module's version from ``-X main.version=1.2.3``-style flags (``v``-prefixed), or None.
+
+    Only variables of package ``main`` or of the main module's own packages count: a dependency's
+    version variable says nothing about the binary.
+    """
+    owners = "(?:main|" + re.escape(main_module) + r"/\S*)"
+    for pattern in _LDFLAG_VERSION:
+        m = re.search(owners + pattern.pattern, ldflags)
+        if m is not None:
+            version = m.group(1)
+            return version if version.startswith("v") else "v" + version
+    return None
+
+
 class GoBinaryCataloger(Cataloger):
     """Go main modules and their dependencies, from executables' embedded build info."""
 
@@ -246,6 +297,7 @@ class GoBinaryCataloger(Cataloger):
     def sniff(self, path: str, chunks: Iterable[bytes]) -> ParsedFile | None:
         info, old_layout = scan(chunks)
         if info is None:
+            # Not resolved (truncated, stripped or forged pointers): said, never silently nothing.
             return ParsedFile(issues=[OLD_LAYOUT_ISSUE]) if old_layout else None
         return ParsedFile(packages=self._packages(info))
 
@@ -264,10 +316,40 @@ class GoBinaryCataloger(Cataloger):
             extra = {f"vcs_{k[4:]}": v for k, v in mod.settings.items() if k.startswith("vcs.")}
             if mod.path:
                 extra["main_package"] = mod.path
+            if mod.main.version == DEVEL:
+                version = ldflags_version(mod.settings.get("-ldflags", ""), mod.main.path)
+                if version:
+                    extra["version_from"] = "ldflags"
+                    mod.main = Module(mod.main.path, version, mod.main.sum, mod.main.replace)
             out.append(self._package(mod.main, {**common, **extra}))
         main = {"main_module": mod.main.path} if mod.main is not None else {}
         out.extend(self._package(dep, {**common, **main}) for dep in mod.deps)
+        stdlib = self._stdlib(info.go_version, main)
+        if stdlib is not None:
+            out.append(stdlib)
         return out
+
+    def _stdlib(self, go_version: str, metadata: dict[str, str]) -> Package | None:
+        """The standard library compiled in, named and versioned as syft does (``stdlib``, ``go1.x.y``)."""
+        m = _GO_RELEASE.match(go_version)
+        if m is None:
+            return None  # a devel toolchain has no release version to report
+        release = go_version.split(" ", 1)[0]  # "go1.22.1 X:loopvar": experiments are not the version
+        purl = PackageURL(type="golang", name="stdlib", version=release.removeprefix("go"))
+        # syft's CPE: a release candidate is the update field ("1.21rc2" -> "1.21:rc2"), else "-".
+        parts = _CANDIDATE.match(release.removeprefix("go"))
+        number, candidate = parts.groups() if parts is not None else (release, "")
+        return Package(
+            name="stdlib",
+            version=release,
+            type="golang",
+            purl=purl.to_string(),
+            cpes=[f"cpe:2.3:a:golang:go:{number}:{candidate or '-'}:*:*:*:*:*:*"],
+            licenses=["BSD-3-Clause"],
+            license_expression="BSD-3-Clause",
+            metadata={"go_version": go_version, **metadata},
+            found_by=self.name,
+        )
 
     def _package(self, mod: Module, metadata: dict[str, str]) -> Package:
         metadata = dict(metadata)

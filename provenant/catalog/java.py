@@ -1,7 +1,9 @@
 """Java archives (jar, war, ear, Jenkins plugins): Maven coordinates, nested archives read in memory.
 
 Evidence, best first: ``META-INF/maven/<group>/<artifact>/pom.properties`` (one package each, so
-shaded jars list what they embed), else ``META-INF/MANIFEST.MF`` and the file name. Nested archives
+shaded jars list what they embed), else the ``pom.xml`` beside where it would be, else
+``META-INF/MANIFEST.MF`` (Jenkins plugins' ``Short-Name``/``Plugin-Version`` too) and the file name,
+where a ``group.artifact-version.jar`` name (sbt/Play ``lib/``) loses the group the manifest names. Nested archives
 (``WEB-INF/lib``, ``BOOT-INF/lib``, any ``*.jar`` entry) are opened from memory up to
 ``Limits.archive_depth`` levels and ``Limits.file_bytes`` bytes in total, so a zip bomb costs an
 issue, not the scan.
@@ -27,9 +29,10 @@ from provenant.catalog.licenses import expression
 from provenant.limits import how_to_raise
 from provenant.sbom.model import Package
 
-ARCHIVE_SUFFIXES = (".jar", ".war", ".ear", ".jpi", ".hpi")
+ARCHIVE_SUFFIXES = (".jar", ".war", ".ear", ".jpi", ".hpi", ".par", ".sar", ".nar", ".kar", ".lpkg")
 _MAX_TEXT = 1 * MiB  # pom.properties, pom.xml, MANIFEST.MF
 _POM_PROPERTIES = re.compile(r"META-INF/maven/([^/]+)/([^/]+)/pom\.properties")
+_POM_XML = re.compile(r"META-INF/maven/([^/]+)/([^/]+)/pom\.xml")
 _VERSIONED_NAME = re.compile(r"(?P<name>.+?)-(?P<version>\d[\w.+~-]*)")
 _PROPERTY = re.compile(r"\s*([^=:\s]+)\s*[=:\s]\s*(.*)")
 # What reading a damaged or exotic zip can raise (RuntimeError also covers encrypted entries and
@@ -44,7 +47,10 @@ _ZIP_ERRORS = (
     EOFError,
     RuntimeError,
 )
-_MANIFEST_VERSIONS = ("Implementation-Version", "Bundle-Version", "Specification-Version")
+_MANIFEST_VERSIONS = ("Implementation-Version", "Plugin-Version", "Bundle-Version", "Specification-Version")
+#: Manifest fields naming the artifact (Jenkins plugins) and its group, best first.
+_MANIFEST_NAMES = ("Short-Name", "Extension-Name")
+_MANIFEST_GROUPS = ("Implementation-Vendor-Id", "Group-Id")
 
 
 class JavaCataloger(Cataloger):
@@ -85,6 +91,8 @@ class _Walk:
         entries = {i.filename: i for i in zf.infolist() if not i.is_dir()}
         nested_label = label if depth else None
         found = self._from_poms(zf, entries, label)
+        if not found:
+            found = self._from_pom_xmls(zf, entries, label)
         if not found:
             fallback = self._from_manifest(zf, entries, label)
             found = [fallback] if fallback else []
@@ -152,11 +160,33 @@ class _Walk:
             out.append(self._package(group, artifact, version, licenses, {"evidence": "pom.properties"}))
         return out
 
+    def _from_pom_xmls(self, zf: zipfile.ZipFile, entries: dict[str, zipfile.ZipInfo], label: str) -> list[Package]:
+        """Coordinates from ``META-INF/maven/<g>/<a>/pom.xml`` when no ``pom.properties`` is beside it."""
+        out: list[Package] = []
+        for name in sorted(entries):
+            m = _POM_XML.fullmatch(name)
+            if not m:
+                continue
+            pom = _pom_coordinates(self._text(zf, entries, name, label) or "")
+            group = pom.get("groupId") or m.group(1)
+            artifact = pom.get("artifactId") or m.group(2)
+            version = pom.get("version", "")
+            if not version or "${" in version:
+                continue  # a property the build resolved, not written down here
+            licenses = pom.get("licenses", "").split("\n") if pom.get("licenses") else []
+            out.append(self._package(group, artifact, version, licenses, {"evidence": "pom.xml"}))
+        return out
+
     def _from_manifest(self, zf: zipfile.ZipFile, entries: dict[str, zipfile.ZipInfo], label: str) -> Package | None:
         manifest = _manifest(self._text(zf, entries, "META-INF/MANIFEST.MF", label) or "")
         stem = posixpath.basename(label).rsplit(".", 1)[0]
         m = _VERSIONED_NAME.fullmatch(stem)
-        name = m.group("name") if m else stem
+        group = next((manifest[k] for k in _MANIFEST_GROUPS if manifest.get(k)), None)
+        name = next((manifest[k] for k in _MANIFEST_NAMES if manifest.get(k)), None)
+        if name is None:
+            name = m.group("name") if m else stem
+            if group and name.startswith(group + "."):
+                name = name[len(group) + 1 :]  # sbt/Play: lib/<group>.<artifact>-<version>.jar
         version, source = next(
             ((manifest[k], f"manifest:{k}") for k in _MANIFEST_VERSIONS if manifest.get(k)), ("", "")
         )
@@ -165,7 +195,7 @@ class _Walk:
         if not version:
             return None
         evidence = {"evidence": "manifest" if source != "filename" else "filename", "version_from": source}
-        return self._package(manifest.get("Implementation-Vendor-Id"), name, version, [], evidence)
+        return self._package(group, name, version, [], evidence)
 
     def _package(
         self, group: str | None, artifact: str, version: str, licenses: list[str], metadata: dict[str, str]
@@ -211,13 +241,41 @@ def _manifest(text: str) -> dict[str, str]:
     return out
 
 
+def _pom_coordinates(pom: str) -> dict[str, str]:
+    """groupId, artifactId, version (the parent's where the project inherits them) and licenses of a pom."""
+    root = _pom_root(pom)
+    if root is None:
+        return {}
+    out: dict[str, str] = {}
+    parent: dict[str, str] = {}
+    for el in root:
+        tag = _local(el.tag)
+        if tag == "parent":
+            parent = {_local(c.tag): (c.text or "").strip() for c in el}
+        elif tag in ("groupId", "artifactId", "version") and el.text and el.text.strip():
+            out[tag] = el.text.strip()
+    for key in ("groupId", "version"):
+        if key not in out and parent.get(key):
+            out[key] = parent[key]
+    names = _pom_licenses(pom)
+    if names:
+        out["licenses"] = "\n".join(names)
+    return out
+
+
+def _pom_root(pom: str) -> ET.Element | None:
+    if "<!DOCTYPE" in pom or "<!ENTITY" in pom:
+        return None  # Maven poms never need one; refusing it rules out entity expansion
+    try:
+        return ET.fromstring(pom)  # noqa: S314 - DTDs refused above, so no entities to expand
+    except ET.ParseError:
+        return None
+
+
 def _pom_licenses(pom: str) -> list[str]:
     """License names from a pom.xml's ``<licenses>``; nothing from a pom that declares a DTD."""
-    if "<!DOCTYPE" in pom or "<!ENTITY" in pom:
-        return []  # Maven poms never need one; refusing it rules out entity expansion
-    try:
-        root = ET.fromstring(pom)  # noqa: S314 - DTDs refused above, so no entities to expand
-    except ET.ParseError:
+    root = _pom_root(pom)
+    if root is None:
         return []
     names = []
     for el in root.iter():

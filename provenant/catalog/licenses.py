@@ -96,6 +96,8 @@ def to_spdx(declared: str) -> str | None:
     alias = _ALIASES.get(text.lower())
     if alias:
         return alias
+    if "(" in text or ")" in text:
+        return _grouped(text)
     # Debian spells compound licenses "Artistic or GPL-1+": map each operand on its own.
     for op in (" or ", " and "):
         if op in text.lower():
@@ -110,6 +112,38 @@ def to_spdx(declared: str) -> str | None:
     if parsed is None:
         return None
     return str(parsed)
+
+
+_GROUPING = re.compile(r"(\(|\)|\s+(?:and|or|with)\s+)", re.IGNORECASE)
+
+
+def _grouped(text: str) -> str | None:
+    """An expression with parentheses, ``(Apache-2.0 OR MIT) AND MPL-2.0``: operands mapped one by one.
+
+    Splitting at `` or `` first (as for Debian's unparenthesised spelling) cut such expressions
+    through their groups, so they became no expression at all.
+    """
+    out: list[str] = []
+    for part in _GROUPING.split(text):
+        word = part.strip()
+        if not word:
+            continue
+        if word in ("(", ")"):
+            out.append(word)
+        elif word.lower() in ("and", "or", "with"):
+            out.append(word.upper())
+        elif out and out[-1] == "WITH":  # an exception id, not a license: the parser checks it
+            out.append(word)
+        else:
+            mapped = to_spdx(word)
+            if mapped is None:
+                return None
+            out.append(f"({mapped})" if " " in mapped else mapped)
+    try:
+        parsed = spdx_licensing().parse(" ".join(out), validate=True, strict=True)
+    except ExpressionError:
+        return None
+    return None if parsed is None else str(parsed)
 
 
 def expression(declared: list[str]) -> str | None:

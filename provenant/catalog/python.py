@@ -1,18 +1,30 @@
-"""Python distributions: ``*.dist-info/METADATA`` and ``*.egg-info/PKG-INFO`` anywhere in the tree."""
+"""Python distributions: ``*.dist-info/METADATA``, ``*.egg-info/PKG-INFO`` (either case) and zipped ``.egg`` files.
+
+The interpreter's own ``Python-X.Y.egg-info`` (Debian and old CPython installs) is the runtime,
+not a PyPI package: it is skipped, as syft does.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import lzma
 import posixpath
 import re
+import zipfile
+import zlib
+from collections.abc import Sequence
 from email.parser import BytesParser
 from email.policy import compat32
 from typing import ClassVar
 
 from packageurl import PackageURL
 
-from provenant.catalog.base import Cataloger, CatalogError, MiB, ParsedFile
+from provenant.catalog.base import Cataloger, CatalogError, Distro, MiB, ParsedFile, ViewFile
 from provenant.catalog.licenses import expression
 from provenant.sbom.model import Package
+from provenant.structured import DepthError, load_json
 
 _CLASSIFIER = "License :: OSI Approved :: "
 _CLASSIFIER_SPDX = {
@@ -32,20 +44,93 @@ def normalize_name(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+_MAX_METADATA = 4 * MiB
+_EGG_METADATA = "EGG-INFO/PKG-INFO"
+
+
+def _egg_metadata(data: bytes) -> bytes:
+    """``EGG-INFO/PKG-INFO`` of a zipped egg, read no further than ``_MAX_METADATA`` whatever the zip claims."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            try:
+                info = zf.getinfo(_EGG_METADATA)
+            except KeyError as exc:
+                raise CatalogError(f"zipped egg without {_EGG_METADATA}") from exc
+            if info.file_size > _MAX_METADATA:
+                raise CatalogError(f"{_EGG_METADATA} of {info.file_size} bytes is over {_MAX_METADATA}; not read")
+            with zf.open(info) as f:
+                # A forged header may understate the size: never inflate past the cap.
+                out = f.read(_MAX_METADATA + 1)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, lzma.LZMAError, OSError, EOFError) as exc:
+        raise CatalogError(f"zipped egg unreadable: {exc}") from exc
+    except (RuntimeError, NotImplementedError, ValueError) as exc:  # encrypted, unknown compression
+        raise CatalogError(f"zipped egg unreadable: {exc}") from exc
+    if len(out) > _MAX_METADATA:
+        raise CatalogError(f"{_EGG_METADATA} inflates past {_MAX_METADATA} bytes; not read")
+    return out
+
+
+def _record_files(path: str, data: bytes) -> list[str]:
+    """The installed files a wheel's ``RECORD`` lists, as image paths (they are relative to site-packages)."""
+    site = posixpath.dirname(posixpath.dirname(path))
+    out = []
+    for row in csv.reader(io.StringIO(data.decode("utf-8", "replace"))):
+        if row and row[0]:
+            out.append(posixpath.normpath(posixpath.join(site, row[0])).lstrip("/"))
+    return out
+
+
+def _direct_url(data: bytes) -> dict[str, str]:
+    """PEP 610 ``direct_url.json``: where pip installed it from (a VCS URL and commit, or an archive)."""
+    try:
+        doc = load_json(data, "direct_url.json")
+    except (UnicodeDecodeError, json.JSONDecodeError, DepthError) as exc:
+        raise CatalogError(f"direct_url.json is not valid JSON: {exc}") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("url"), str):
+        raise CatalogError("direct_url.json without a url")
+    out = {"direct_url": doc["url"]}
+    vcs = doc.get("vcs_info")
+    if isinstance(vcs, dict):
+        for key in ("vcs", "commit_id", "requested_revision"):
+            if isinstance(vcs.get(key), str):
+                out[f"vcs_{key}"] = vcs[key]
+    return out
+
+
 class PythonCataloger(Cataloger):
     """Installed Python distributions (wheels, pip, setuptools)."""
 
     name: ClassVar[str] = "python"
-    patterns: ClassVar[tuple[str, ...]] = ("**/*.dist-info/METADATA", "**/*.egg-info/PKG-INFO", "**/*.egg-info")
-    max_size: ClassVar[int] = 4 * MiB
+    patterns: ClassVar[tuple[str, ...]] = (
+        "**/*.dist-info/METADATA",
+        "**/*.egg-info/PKG-INFO",
+        "**/*.egg-info",
+        "**/*DIST-INFO/METADATA",
+        "**/*EGG-INFO/PKG-INFO",
+        "**/*.egg",
+        "**/*.dist-info/RECORD",
+        "**/*.dist-info/direct_url.json",
+    )
+    #: Zipped eggs are read whole; their PKG-INFO is held to ``_MAX_METADATA``.
+    max_size: ClassVar[int] = 64 * MiB
     package_types: ClassVar[tuple[str, ...]] = ("pypi",)
 
     def parse(self, path: str, data: bytes) -> ParsedFile:
+        if path.endswith("/RECORD"):
+            return ParsedFile(facts={"files": _record_files(path, data)})
+        if path.endswith("/direct_url.json"):
+            return ParsedFile(facts=_direct_url(data))
+        if path.endswith(".egg"):
+            data = _egg_metadata(data)
+        elif len(data) > _MAX_METADATA:
+            raise CatalogError(f"package metadata of {len(data)} bytes is over {_MAX_METADATA}; not read")
         msg = BytesParser(policy=compat32).parsebytes(data, headersonly=True)
         name, version = msg.get("Name"), msg.get("Version")
         if not name or not version:
             raise CatalogError("package metadata without Name/Version")
         name, version = str(name).strip(), str(version).strip()
+        if name == "Python":
+            return ParsedFile()  # the interpreter's own egg-info: the runtime, not a PyPI package
         licenses: list[str] = []
         spdx = msg.get("License-Expression")
         if spdx:
@@ -65,7 +150,10 @@ class PythonCataloger(Cataloger):
             label, _, link = str(url).partition(",")
             if not homepage and label.strip().lower() in ("homepage", "home", "source"):
                 homepage = link.strip()
-        site = posixpath.dirname(posixpath.dirname(path) if not path.endswith(".egg-info") else path)
+        flat = path.endswith((".egg-info", ".egg"))
+        site = posixpath.dirname(path if flat else posixpath.dirname(path))
+        if site.endswith(".egg"):  # an unzipped egg: <site>/<name>.egg/EGG-INFO/PKG-INFO
+            site = posixpath.dirname(site)
         return ParsedFile(
             packages=[
                 Package(
@@ -83,3 +171,21 @@ class PythonCataloger(Cataloger):
                 )
             ]
         )
+
+    def assemble(self, files: Sequence[ViewFile], distro: Distro | None) -> list[Package]:
+        """Each distribution with the files its ``RECORD`` lists and where ``direct_url.json`` says it came from."""
+        extras: dict[str, dict[str, object]] = {}
+        for f in files:
+            if f.path.endswith(("/RECORD", "/direct_url.json")):
+                extras.setdefault(posixpath.dirname(f.path), {}).update(f.parsed.facts)
+        out = []
+        for f in files:
+            for pkg in f.parsed.packages:
+                facts = extras.get(posixpath.dirname(f.path))
+                if facts:
+                    pkg = pkg.model_copy()  # noqa: PLW2901 - parsed packages are shared: never changed in place
+                    listed = facts.get("files")
+                    pkg.files = [str(x) for x in listed] if isinstance(listed, list) else []
+                    pkg.metadata = {**pkg.metadata, **{k: str(v) for k, v in facts.items() if k != "files"}}
+                out.append(pkg)
+        return out

@@ -9,13 +9,19 @@ from pathlib import Path
 from provenant import __version__
 from provenant.catalog.apk import ApkCataloger
 from provenant.catalog.base import Cataloger
+from provenant.catalog.binary import BinaryCataloger
+from provenant.catalog.composer import ComposerCataloger
+from provenant.catalog.conda import CondaCataloger
 from provenant.catalog.distro import DistroCataloger
+from provenant.catalog.dotnet import DotnetCataloger
 from provenant.catalog.dpkg import DpkgCataloger
 from provenant.catalog.gobinary import GoBinaryCataloger
 from provenant.catalog.java import JavaCataloger
 from provenant.catalog.npm import NpmCataloger
 from provenant.catalog.python import PythonCataloger
 from provenant.catalog.rpm import RpmCataloger
+from provenant.catalog.ruby import RubyCataloger
+from provenant.catalog.rust import RustCataloger
 from provenant.catalog.secrets import SecretsCataloger
 from provenant.layers.scan import ScanPlan
 
@@ -30,7 +36,13 @@ def all_catalogers() -> tuple[Cataloger, ...]:
         PythonCataloger(),
         NpmCataloger(),
         JavaCataloger(),
+        RubyCataloger(),
+        ComposerCataloger(),
+        DotnetCataloger(),
+        RustCataloger(),
+        CondaCataloger(),
         GoBinaryCataloger(),
+        BinaryCataloger(),
         SecretsCataloger(),
     )
 

@@ -25,9 +25,10 @@ class RpmCataloger(Cataloger):
     """Installed RPM packages from the rpm database, whichever backend wrote it."""
 
     name: ClassVar[str] = "rpm"
+    #: rpm-ostree images (Fedora CoreOS, RHCOS, bootc) keep the database under ``usr/share/rpm``.
     patterns: ClassVar[tuple[str, ...]] = tuple(
         f"{root}/{db}"
-        for root in ("var/lib/rpm", "usr/lib/sysimage/rpm")
+        for root in ("var/lib/rpm", "usr/lib/sysimage/rpm", "usr/share/rpm")
         for db in ("rpmdb.sqlite", "Packages", "Packages.db")
     )
     max_size: ClassVar[int] = 512 * MiB
@@ -90,12 +91,27 @@ class RpmCataloger(Cataloger):
         }
         purl = PackageURL(
             type="rpm",
-            namespace=distro.id if distro else None,
+            namespace=rpm_namespace(distro),
             name=pkg.name,
             version=version,
             qualifiers={k: v for k, v in qualifiers.items() if v},
         )
         return pkg.model_copy(update={"purl": purl.to_string()})
+
+
+def rpm_namespace(distro: Distro | None) -> str | None:
+    """The purl namespace of a distro's rpms: its os-release ID, except where the vendor's name differs.
+
+    RHEL and UBI say ``ID=rhel`` but Red Hat's security data, syft and trivy all use ``redhat``;
+    openSUSE's IDs (``opensuse-leap``, ``opensuse-tumbleweed``) share the ``opensuse`` namespace.
+    """
+    if distro is None:
+        return None
+    if distro.id in ("rhel", "hummingbird"):
+        return "redhat"
+    if distro.id.startswith("opensuse"):
+        return "opensuse"
+    return distro.id
 
 
 def _source_name(source_rpm: str | None) -> str | None:

@@ -21,7 +21,7 @@ from functools import cached_property
 from pydantic import BaseModel
 
 from provenant import limits as _limits
-from provenant.catalog.base import Cataloger, CatalogError, ParsedFile, compile_globs
+from provenant.catalog.base import Cataloger, CatalogError, ParsedFile, StreamParser, compile_globs
 from provenant.digest import Digest, StreamHash
 from provenant.errors import DigestMismatchError
 from provenant.layers.decompress import LayerFormatError
@@ -55,6 +55,11 @@ class ScanPlan:
     def _any(self) -> re.Pattern[str]:
         globs = tuple(g for c in self.catalogers for g in c.patterns)
         return compile_globs(globs) if globs else re.compile(r"(?!)")
+
+    @cached_property
+    def exec_streamers(self) -> tuple[Cataloger, ...]:
+        """Catalogers that want every executable pushed past their stream parsers."""
+        return tuple(c for c in self.catalogers if c.streams_executables)
 
     @cached_property
     def sniffers(self) -> tuple[Cataloger, ...]:
@@ -213,24 +218,81 @@ def _parse(cataloger: Cataloger, path: str, data: bytes, scan: LayerScan) -> Par
     return parsed
 
 
-def _sniff(walker: TarWalker, entry: TarEntry, sniffers: Sequence[Cataloger], scan: LayerScan) -> None:
-    # One stream can feed one sniffer; with several, the first that claims the file wins on a re-read
-    # of nothing: so today's plan has at most one sniffing cataloger (checked by the registry).
-    sniffer = sniffers[0]
+def _stream(
+    walker: TarWalker,
+    entry: TarEntry,
+    streamers: Sequence[Cataloger],
+    sniffers: Sequence[Cataloger],
+    scan: LayerScan,
+) -> list[tuple[str, ParsedFile]]:
+    """Stream one entry once past its streaming catalogers and, for executables, the sniffer.
+
+    The stream is teed: each chunk goes to every streaming parser as the sniffer (if any) pulls it,
+    so a Go binary named ``go`` feeds both the build-info sniffer and the binary classifiers in one pass.
+    """
+    parsers: list[tuple[Cataloger, StreamParser]] = []
+    for c in streamers:
+        parser = c.stream(entry.path, entry.size)
+        if parser is not None:
+            parsers.append((c, parser))
     data = walker.iter_data(entry)
+    broken: set[int] = set()
+
+    def tee() -> Iterator[bytes]:
+        for chunk in data:
+            for i, (c, parser) in enumerate(parsers):
+                if i in broken:
+                    continue
+                try:
+                    parser.feed(chunk)
+                except Exception:  # a parser bug must not cut the tar stream short
+                    log.debug("stream parser %s failed on %s", c.name, entry.path, exc_info=True)
+                    broken.add(i)
+            yield chunk
+
+    stream = tee() if parsers else data
+    found: list[tuple[str, ParsedFile]] = []
     try:
-        parsed = sniffer.sniff(entry.path, data)
-    except CatalogError as exc:
-        scan.issues.append(
-            ScanIssue(reason=str(exc), path=entry.path, layer_digest=scan.digest, cataloger=sniffer.name)
-        )
-        return
+        if sniffers:
+            # One stream can feed one sniffer: today's plan has at most one (checked by the registry).
+            parsed = _sniffed(sniffers[0], entry.path, stream, scan)
+            if parsed is not None:
+                found.append((sniffers[0].name, parsed))
     finally:
         # A sniffer may stop early; the rest of the entry must still be consumed to stay on the tar stream.
+        for _ in stream:
+            pass
         for _ in data:
             pass
-    if parsed is not None:
-        scan.captured.append(CapturedFile(entry.path, sniffer.name, parsed))
+    for i, (c, parser) in enumerate(parsers):
+        if i in broken:
+            scan.issues.append(
+                ScanIssue(
+                    reason=f"{c.name} could not read it", path=entry.path, layer_digest=scan.digest, cataloger=c.name
+                )
+            )
+            continue
+        try:
+            parsed = parser.close()
+        except CatalogError as exc:
+            scan.issues.append(ScanIssue(reason=str(exc), path=entry.path, layer_digest=scan.digest, cataloger=c.name))
+            continue
+        if parsed is not None:
+            found.append((c.name, parsed))
+    for name, parsed in found:
+        scan.captured.append(CapturedFile(entry.path, name, parsed))
+        # What a streaming cataloger could not read is said, as for parsed files (it used to vanish here).
+        for problem in parsed.issues:
+            scan.issues.append(ScanIssue(reason=problem, path=entry.path, layer_digest=scan.digest, cataloger=name))
+    return found
+
+
+def _sniffed(sniffer: Cataloger, path: str, chunks: Iterator[bytes], scan: LayerScan) -> ParsedFile | None:
+    try:
+        return sniffer.sniff(path, chunks)
+    except CatalogError as exc:
+        scan.issues.append(ScanIssue(reason=str(exc), path=path, layer_digest=scan.digest, cataloger=sniffer.name))
+        return None
 
 
 def _walk(walker: TarWalker, scan: LayerScan, plan: ScanPlan, lim: Limits) -> None:
@@ -261,10 +323,22 @@ def _walk(walker: TarWalker, scan: LayerScan, plan: ScanPlan, lim: Limits) -> No
         if entry.type not in (REGULAR, HARDLINK):
             continue
         wanted = plan.wanted_by(entry.path)
+        if wanted and entry.type == HARDLINK:
+            _link(path=entry.path, target=link, wanted=wanted, parses=parses, links=links, scan=scan, lim=lim)
+            continue
+        streamers = [c for c in wanted if c.streams]
+        wanted = [c for c in wanted if not c.streams]
+        executable = entry.type == REGULAR and entry.mode & 0o111 and entry.size >= MIN_SNIFF_SIZE
+        sniffers = plan.sniffers if executable else ()
+        if executable:
+            streamers += [c for c in plan.exec_streamers if c not in streamers]
+        if streamers and (not wanted or entry.size > max(min(c.max_size, lim.file_bytes) for c in wanted)):
+            # Streamed, not read whole: the files runtimes hide in are the largest of an image.
+            done = parses.setdefault(entry.path, [])
+            done.clear()
+            done.extend(_stream(walker, entry, streamers, sniffers, scan))
+            continue
         if wanted:
-            if entry.type == HARDLINK:
-                _link(path=entry.path, target=link, wanted=wanted, parses=parses, links=links, scan=scan, lim=lim)
-                continue
             # A cataloger's own cap says what is worth parsing; Limits.file_bytes caps them all.
             if entry.size > max(min(c.max_size, lim.file_bytes) for c in wanted):
                 reporting = [c for c in wanted if c.report_oversize]
@@ -288,8 +362,16 @@ def _walk(walker: TarWalker, scan: LayerScan, plan: ScanPlan, lim: Limits) -> No
                     parsed = _parse(cataloger, entry.path, data, scan)
                     if parsed is not None:
                         done.append((cataloger.name, parsed))
-        elif entry.type == REGULAR and entry.mode & 0o111 and entry.size >= MIN_SNIFF_SIZE and plan.sniffers:
-            _sniff(walker, entry, plan.sniffers, scan)
+            for cataloger in streamers:  # already in memory: fed as one chunk
+                parser = cataloger.stream(entry.path, len(data))
+                if parser is not None:
+                    parser.feed(data)
+                    parsed = parser.close()
+                    if parsed is not None:
+                        scan.captured.append(CapturedFile(entry.path, cataloger.name, parsed))
+                        done.append((cataloger.name, parsed))
+        elif sniffers:
+            _stream(walker, entry, (), sniffers, scan)
 
 
 def _link(

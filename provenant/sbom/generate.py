@@ -110,6 +110,7 @@ def catalog_image(
     img: PlatformImage, layers: list[ImageLayer], scans: list[LayerScan], view: ImageView, plan: ScanPlan
 ) -> tuple[Distro | None, list[Package], list[ScanIssue]]:
     """Packages of one image's final filesystem, with locations and the layer that introduced each."""
+    from provenant.catalog.binary import drop_os_owned
     from provenant.catalog.distro import detect_distro
 
     created_by = _created_by(img, len(layers))
@@ -179,7 +180,8 @@ def catalog_image(
                 existing.introduced_in = pkg.introduced_in
     issues = [issue.model_copy(update={"layer_index": i}) for i, scan in enumerate(scans) for issue in scan.issues]
     packages = sorted(merged.values(), key=lambda p: (p.type, p.name, p.version, p.key()))
-    return distro, packages, issues
+    # A runtime the binary classifiers found in a file an OS package installed is that package's.
+    return distro, drop_os_owned(packages), issues
 
 
 def _created_by(img: PlatformImage, n_layers: int) -> list[str | None]:

@@ -36,6 +36,7 @@ class Package(BaseModel):
     type: str = Field(description="purl type: deb, apk, rpm, pypi, npm, golang, maven, ...")
     purl: str | None = None
     arch: str | None = None
+    cpes: list[str] = Field(default_factory=list, description="CPE 2.3 names (binary classifiers), as syft emits them")
     licenses: list[str] = Field(default_factory=list, description="licenses as declared by the package")
     license_expression: str | None = Field(default=None, description="declared licenses as one SPDX expression")
     source_package: str | None = None

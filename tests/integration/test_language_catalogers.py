@@ -31,8 +31,14 @@ def _walk(root: Path, cataloger: PythonCataloger | NpmCataloger) -> dict[str, by
 def test_python_matches_installed_distributions(site_packages: Path) -> None:
     cat = PythonCataloger()
     got = set()
+    records = 0
     for rel, data in _walk(site_packages, cat).items():
-        (pkg,) = cat.parse(rel, data).packages
+        parsed = cat.parse(rel, data)
+        if rel.endswith("/RECORD"):  # pip's file list: facts for assemble, no package of its own
+            assert parsed.packages == [] and rel.replace("/RECORD", "/METADATA") in parsed.facts["files"]
+            records += 1
+            continue
+        (pkg,) = parsed.packages
         got.add((normalize_name(pkg.name), pkg.version))
         assert_same_purl(pkg.purl, f"pkg:pypi/{normalize_name(pkg.name)}@{pkg.version}")
     expected = {
@@ -40,6 +46,7 @@ def test_python_matches_installed_distributions(site_packages: Path) -> None:
         for d in importlib.metadata.distributions(path=[str(site_packages)])
     }
     assert got == expected
+    assert records == len(got)  # every wheel pip installed wrote its RECORD
     assert ("requests", "2.32.3") in got and ("flask", "3.0.3") in got and len(got) >= 8
     flask = next(
         p for rel, d in _walk(site_packages, cat).items() for p in cat.parse(rel, d).packages if p.name == "Flask"

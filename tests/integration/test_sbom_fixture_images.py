@@ -22,6 +22,11 @@ IMAGES = [
     "sbom-apk",
     "sbom-distroless",
     "sbom-whiteout",
+    "sbom-runtime-python",
+    "sbom-runtime-node",
+    "sbom-runtime-temurin",
+    "sbom-runtime-servers",
+    "sbom-runtime-owned",
 ]
 
 

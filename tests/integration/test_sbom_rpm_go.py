@@ -45,6 +45,7 @@ def test_rpm_and_go_layers(tmp_path: Path) -> None:
             assert p.introduced_in is not None and p.introduced_in.layer_index == 0
     go = {p.name: p for p in result.packages if p.type == "golang"}
     assert expected_go.main is not None
-    assert set(go) == {expected_go.main.path, *(d.path for d in expected_go.deps)}
+    assert set(go) == {expected_go.main.path, *(d.path for d in expected_go.deps), "stdlib"}
+    assert go["stdlib"].version == expected_go.go_version.split(" ")[0]
     assert all(p.introduced_in is not None and p.introduced_in.layer_index == 1 for p in go.values())
     assert go[expected_go.main.path].locations[0].path == "usr/local/bin/app"

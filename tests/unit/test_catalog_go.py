@@ -58,7 +58,10 @@ def test_packages_match_go_version_m(go_binary: bytes, expected: gobins.GoVersio
     assert parsed.issues == []
     assert expected.main is not None
     by_name = {p.name: p for p in parsed.packages}
-    assert list(by_name) == [expected.main.path] + [d.path for d in expected.deps]
+    assert list(by_name) == [expected.main.path] + [d.path for d in expected.deps] + ["stdlib"]
+    stdlib = by_name["stdlib"]
+    release = expected.go_version.split(" ")[0]
+    assert (stdlib.version, stdlib.purl) == (release, f"pkg:golang/stdlib@{release.removeprefix('go')}")
     main = by_name[expected.main.path]
     assert main.version == expected.main.version == "(devel)"
     assert_same_purl(main.purl, "pkg:golang/example.com/provtest/app@%28devel%29")
@@ -191,7 +194,7 @@ def test_purl_of_a_module_without_slash() -> None:
         + modinfo.encode()
     )
     parsed = CAT.parse("x", data)
-    assert [p.purl for p in parsed.packages] == ["pkg:golang/rsc.io@v1.0.0"]
+    assert [p.purl for p in parsed.packages] == ["pkg:golang/rsc.io@v1.0.0", "pkg:golang/stdlib@1.21.0"]
 
 
 def test_forged_headers_claiming_huge_strings_are_rejected_at_once(go_binary: bytes) -> None:
