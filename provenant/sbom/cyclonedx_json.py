@@ -169,15 +169,18 @@ def _add_image(img: ImageSbom, image: Obj, prefix: str) -> tuple[list[Obj], list
     return components, graph
 
 
-def cyclonedx_json(
+def cyclonedx_body(
     images: Sequence[ImageSbom],
     tool: ToolInfo,
     *,
     merged_index: tuple[str, str] | None = None,
     serial: UUID | None = None,
     timestamp: datetime | None = None,
-) -> str:
-    """The document :func:`~provenant.sbom.cyclonedx.cyclonedx_bom` + ``encode_cyclonedx(…, "json")`` give."""
+) -> Obj:
+    """The BOM as plain data in the library's order (JSON keys; ``$schema`` and the format keys left out).
+
+    Shared by the JSON and the XML writer (:mod:`provenant.sbom.cyclonedx_xml`).
+    """
     if not images or (merged_index is None and len(images) != 1):
         raise ValueError(f"a CycloneDX document holds one image, or several with merged_index (got {len(images)})")
     tool_component = {"type": "application", "name": tool.name, "version": tool.version, "group": tool.vendor}
@@ -213,6 +216,19 @@ def cyclonedx_json(
     body: Obj = {"metadata": metadata, "serialNumber": (serial or uuid4()).urn, "version": 1}
     _set(body, "components", _sorted_components(components))
     _set(body, "dependencies", sorted(graph, key=lambda d: d["ref"]))
+    return body
+
+
+def cyclonedx_json(
+    images: Sequence[ImageSbom],
+    tool: ToolInfo,
+    *,
+    merged_index: tuple[str, str] | None = None,
+    serial: UUID | None = None,
+    timestamp: datetime | None = None,
+) -> str:
+    """The document :func:`~provenant.sbom.cyclonedx.cyclonedx_bom` + ``encode_cyclonedx(…, "json")`` give."""
+    body = cyclonedx_body(images, tool, merged_index=merged_index, serial=serial, timestamp=timestamp)
     # The library's writer sorts keys, then appends these three (json.dumps(indent=2) of the whole).
     text = dumps_indented(body, sort_keys=True)
     tail = {"$schema": SCHEMA, "bomFormat": "CycloneDX", "specVersion": "1.6"}
