@@ -250,12 +250,20 @@ def dumps_indented(value: Any, step: str = "  ", *, sort_keys: bool = False, pad
             return "{}"
         sep = ",\n" + inner
         pairs = sorted(value.items()) if sort_keys else value.items()
-        items = sep.join(_escape(k) + ": " + dumps_indented(v, step, sort_keys=sort_keys, pad=inner) for k, v in pairs)
+        # Plain strings (most values) escaped inline: one call per container, not one per value.
+        items = sep.join(
+            _escape(k)
+            + ": "
+            + (_escape(v) if v.__class__ is str else dumps_indented(v, step, sort_keys=sort_keys, pad=inner))
+            for k, v in pairs
+        )
         return "{\n" + inner + items + "\n" + pad + "}"
     if isinstance(value, list):
         if not value:
             return "[]"
         sep = ",\n" + inner
-        body = sep.join(dumps_indented(v, step, sort_keys=sort_keys, pad=inner) for v in value)
+        body = sep.join(
+            _escape(v) if v.__class__ is str else dumps_indented(v, step, sort_keys=sort_keys, pad=inner) for v in value
+        )
         return "[\n" + inner + body + "\n" + pad + "]"
     return json.dumps(value)  # int, bool, None
