@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,7 +13,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from provenant.reference import parse_reference
-from provenant.sources.registry.quick import resolve_tag
+from provenant.sources.registry.quick import fetch_manifest, resolve_tag
 
 DIGEST = "sha256:" + "5e" * 32
 Answer = tuple[int, dict[str, str], bytes]
@@ -175,3 +176,74 @@ def test_a_realm_on_a_restricted_address_is_never_asked(
     srv = serve(lambda m, p, h: (401, {"WWW-Authenticate": f'Bearer realm="{realm}",service="reg"'}, b""))
     assert resolve_tag(parse_reference(f"{srv.host}/app:1"), env={}) is None
     assert len(srv.requests) == 1 and attempts == []
+
+
+# --- fetch_manifest: inspect --raw's lean path ------------------------------------------------------
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+MANIFEST = b'{"schemaVersion": 2, "mediaType": "' + OCI_MANIFEST.encode() + b'", "config": {}, "layers": []}'
+MANIFEST_DIGEST = "sha256:" + hashlib.sha256(MANIFEST).hexdigest()
+
+
+def _serving(body: bytes, media_type: str = OCI_MANIFEST) -> Callable[[str, str, dict[str, str]], Answer]:
+    return lambda m, p, h: (200, {"Content-Type": media_type}, body)
+
+
+def test_manifest_bytes_as_served_by_tag_and_by_digest(serve: Callable[..., Server]) -> None:
+    srv = serve(_serving(MANIFEST))
+    assert fetch_manifest(parse_reference(f"{srv.host}/team/app:1"), env={}) == MANIFEST
+    assert fetch_manifest(parse_reference(f"{srv.host}/team/app@{MANIFEST_DIGEST}"), env={}) == MANIFEST
+    assert [(m, p) for m, p, _ in srv.requests] == [
+        ("GET", "/v2/team/app/manifests/1"),
+        ("GET", f"/v2/team/app/manifests/{MANIFEST_DIGEST}"),
+    ]
+    assert "application/vnd.oci.image.index.v1+json" in srv.requests[0][2]["accept"]
+
+
+def test_manifest_behind_a_bearer_token(serve: Callable[..., Server]) -> None:
+    token_srv = serve(lambda m, p, h: (200, {"Content-Type": "application/json"}, b'{"token": "t0k"}'))
+
+    def registry(method: str, path: str, headers: dict[str, str]) -> Answer:
+        if headers.get("authorization") != "Bearer t0k":
+            return 401, {"WWW-Authenticate": f'Bearer realm="http://{token_srv.host}/token",service="reg"'}, b""
+        return 200, {"Content-Type": OCI_MANIFEST}, MANIFEST
+
+    srv = serve(registry)
+    env = {"PROVENANT_REGISTRY_USERNAME": "alice", "PROVENANT_REGISTRY_PASSWORD": "s3cret"}
+    assert fetch_manifest(parse_reference(f"{srv.host}/app:1"), env=env) == MANIFEST
+    assert token_srv.requests[0][2]["authorization"] == _basic("alice", "s3cret")
+    assert all("Basic" not in h.get("authorization", "") for _, _, h in srv.requests)
+
+
+@pytest.mark.parametrize(
+    ("case", "answer"),
+    [
+        ("wrong bytes for the digest", (200, {"Content-Type": OCI_MANIFEST}, MANIFEST + b" ")),
+        ("schema1", (200, {"Content-Type": "application/json"}, b'{"schemaVersion": 1, "fsLayers": []}')),
+        ("an artifact", (200, {}, b'{"mediaType": "application/vnd.example+json"}')),
+        ("not JSON", (200, {"Content-Type": OCI_MANIFEST}, b"<html>")),
+        ("nested too deep", (200, {"Content-Type": OCI_MANIFEST}, b"[" * 300 + b"]" * 300)),
+        ("a redirect", (307, {"Location": "http://127.0.0.1:9/v2/app/manifests/x"}, b"")),
+        ("an error", (404, {"Content-Type": "application/json"}, b'{"errors": []}')),
+    ],
+)
+def test_anything_the_full_path_would_refuse_is_left_to_it(
+    serve: Callable[..., Server], case: str, answer: Answer
+) -> None:
+    srv = serve(lambda m, p, h: answer)
+    assert fetch_manifest(parse_reference(f"{srv.host}/app@{MANIFEST_DIGEST}"), env={}) is None, case
+    assert len(srv.requests) == 1  # nothing followed, nothing retried
+
+
+def test_a_manifest_over_manifest_bytes_is_left_to_the_full_client(serve: Callable[..., Server]) -> None:
+    from provenant import limits as limits_mod
+    from provenant.limits import Limits
+
+    big = MANIFEST[:-1] + b', "annotations": {"pad": "' + b"x" * 10_000 + b'"}}'
+    srv = serve(_serving(big))
+    limits_mod.activate(Limits(manifest_bytes=4096), start_deadline=False)
+    try:
+        assert fetch_manifest(parse_reference(f"{srv.host}/app:1"), env={}) is None
+    finally:
+        limits_mod.reset()
+    assert fetch_manifest(parse_reference(f"{srv.host}/app:1"), env={}) == big

@@ -1,16 +1,18 @@
-"""What a tag points at now, asked with the standard library only; for runs whose results are cached.
+"""Registry questions asked with the standard library only: for runs that need nothing else.
 
 When everything a command would produce for an image digest is already cached, the one thing left to
-ask the registry is which digest the tag names now. Importing httpx and pydantic takes longer than
-the rest of such a run, so this asks with :mod:`http.client`. It speaks anonymous, Basic and
+ask the registry is which digest the tag names now (:func:`resolve_tag`); ``inspect --raw`` needs one
+manifest's bytes (:func:`fetch_manifest`). Importing httpx and pydantic takes longer than the rest of
+such a run, so these ask with :mod:`http.client`. It speaks anonymous, Basic and
 Bearer-token access with credentials from the same sources as the full client, and follows the same
 rules: credentials go only to the registry host and the token realm its own challenge named, never
 over plain HTTP to a non-loopback host, and TLS is always verified.
 
 Anything else — a proxy variable in the environment, a redirect, an OAuth identity token, an
 unexpected status, a network or TLS error, a token realm on a private or link-local address, an answer
-over ``token-bytes`` or slower than ``min-rate`` — returns None: the caller then takes the full client,
-which honours proxies, retries and reports errors (and limits) properly.
+over ``token-bytes`` (a manifest over ``manifest-bytes``) or slower than ``min-rate``, a manifest whose
+bytes do not match the digest asked for or that the full path would refuse — returns None: the caller
+then takes the full client, which honours proxies, retries and reports errors (and limits) properly.
 """
 
 from __future__ import annotations
@@ -19,15 +21,15 @@ import http.client
 import os
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from provenant import __version__
 from provenant.digest import Digest
 from provenant.errors import ProvenantError
-from provenant.oci.mediatypes import MANIFEST_REQUEST_ACCEPT
+from provenant.oci.mediatypes import INDEX_TYPES, MANIFEST_REQUEST_ACCEPT, MANIFEST_TYPES
 from provenant.reference import Reference
 from provenant.sources.registry.challenge import Challenge, pick_challenge, pull_scope, read_token, token_scopes
 from provenant.sources.registry.credentials import Credential, CredentialResolver, basic_header
@@ -58,10 +60,61 @@ def resolve_tag(
 
     ``timeout`` bounds connecting and each read (default: the limits' ``connect-timeout``).
     """
+    if ref.tag is None:
+        return None
+
+    def head(asker: _Asker, resolver: CredentialResolver) -> str:
+        _, answer, _ = _ask(asker, resolver, "HEAD", ref, ref.tag or "")
+        return str(Digest.parse(answer.get("docker-content-digest", "")))
+
+    return _run(ref, head, ca_file=ca_file, timeout=timeout, env=env)
+
+
+def fetch_manifest(
+    ref: Reference,
+    *,
+    ca_file: Path | None = None,
+    timeout: float | None = None,
+    env: Mapping[str, str] | None = None,
+) -> bytes | None:
+    """The bytes of ``ref``'s manifest or index (by digest when it has one), or None when this path cannot tell.
+
+    The same checks as the full path's (:meth:`provenant.image.ImageReader.fetch_manifest`): at most
+    ``manifest-bytes``, the bytes match the digest asked for, a manifest or index (not schema1, not an
+    artifact); anything they would refuse is left to the full client, which reports it.
+    """
+    identifier = str(ref.digest) if ref.digest is not None else ref.tag or "latest"
+
+    def get(asker: _Asker, resolver: CredentialResolver) -> bytes:
+        from provenant.oci.detect import detect_media_type
+
+        _, answer, body = _ask(asker, resolver, "GET", ref, identifier, cap="manifest_bytes")
+        if ref.digest is not None and Digest.of(body, ref.digest.algorithm) != ref.digest:
+            raise _GiveUp
+        media_type = detect_media_type(body, (answer.get("content-type") or "").split(";")[0].strip(), identifier)
+        if media_type not in INDEX_TYPES and media_type not in MANIFEST_TYPES:
+            raise _GiveUp
+        return body
+
+    return _run(ref, get, ca_file=ca_file, timeout=timeout, env=env)
+
+
+_T = TypeVar("_T")
+
+
+def _run(
+    ref: Reference,
+    ask: Callable[[_Asker, CredentialResolver], _T],
+    *,
+    ca_file: Path | None,
+    timeout: float | None,
+    env: Mapping[str, str] | None,
+) -> _T | None:
+    """``ask`` over a fresh connection to ``ref``'s registry; None when it gives up or anything fails."""
     from provenant import limits as limits_mod  # already loaded by the CLI; read only when asked
 
     environ = os.environ if env is None else env
-    if ref.tag is None or any(environ.get(v) or environ.get(v.upper()) for v in _PROXY_VARIABLES):
+    if any(environ.get(v) or environ.get(v.upper()) for v in _PROXY_VARIABLES):
         return None
     host = ref.api_host
     scheme = "http" if is_loopback(host) else "https"
@@ -69,33 +122,43 @@ def resolve_tag(
     asker = _Asker(scheme, ca_file, timeout if timeout is not None else lim.connect_timeout, lim)
     try:
         resolver = CredentialResolver(RegistryOptions(), env=env)
-        return _resolve(asker, resolver, host, ref)
+        return ask(asker, resolver)
     except (_GiveUp, OSError, http.client.HTTPException, ValueError, ProvenantError):
         return None
     finally:
         asker.close()
 
 
-def _resolve(asker: _Asker, resolver: CredentialResolver, host: str, ref: Reference) -> str | None:
-    path = f"/v2/{ref.repository}/manifests/{ref.tag}"
+def _ask(
+    asker: _Asker,
+    resolver: CredentialResolver,
+    method: str,
+    ref: Reference,
+    identifier: str,
+    *,
+    cap: str = "token_bytes",
+) -> tuple[int, dict[str, str], bytes]:
+    """One manifest request, answering one auth challenge; gives up on anything but a 200."""
+    host = ref.api_host
+    path = f"/v2/{ref.repository}/manifests/{identifier}"
     headers = {"Accept": MANIFEST_REQUEST_ACCEPT}
-    status, answer, _ = asker.request("HEAD", host, path, headers)
+    status, answer, body = asker.request(method, host, path, headers, cap=cap)
     if status == 401:
         challenge = pick_challenge(answer.get("www-authenticate"))
         if challenge is None:
-            return None
+            raise _GiveUp
         cred = resolver.resolve(host)
         if challenge.scheme == "basic":
             if not cred.has_basic:
-                return None
+                raise _GiveUp
             headers["Authorization"] = basic_header(cred)
         else:
             token = _token(asker, host, ref.repository, challenge, cred)
             headers["Authorization"] = f"Bearer {token}"
-        status, answer, _ = asker.request("HEAD", host, path, headers)
+        status, answer, body = asker.request(method, host, path, headers, cap=cap)
     if status != 200:
-        return None
-    return str(Digest.parse(answer.get("docker-content-digest", "")))
+        raise _GiveUp
+    return status, answer, body
 
 
 def _token(asker: _Asker, host: str, repository: str, challenge: Challenge, cred: Credential) -> str:
@@ -170,22 +233,25 @@ class _Asker:
         return conn
 
     def request(
-        self, method: str, host: str, target: str, headers: Mapping[str, str]
+        self, method: str, host: str, target: str, headers: Mapping[str, str], *, cap: str = "token_bytes"
     ) -> tuple[int, dict[str, str], bytes]:
-        """Status, lowercased headers and body (empty for HEAD) of one request; no redirects followed."""
+        """Status, lowercased headers and body (empty for HEAD; at most the limit ``cap``) of one request.
+
+        No redirects followed: a 3xx is just a status the caller gives up on.
+        """
         conn = self._connection(host)
         conn.request(method, target, headers={"User-Agent": f"provenant/{__version__}", **headers})
         with cut_after(conn, self.timeout) as expired:
             resp = conn.getresponse()
         if expired.fired:
             raise _GiveUp
-        body = self._read(resp)
+        body = self._read(resp, getattr(self.limits, cap))
         if not resp.isclosed():
             conn.close()
         return resp.status, {k.lower(): v for k, v in resp.getheaders()}, body
 
-    def _read(self, resp: http.client.HTTPResponse) -> bytes:
-        """The body, up to ``token-bytes``, at ``min-rate`` or faster and within the deadline; else give up."""
+    def _read(self, resp: http.client.HTTPResponse, cap: int) -> bytes:
+        """The body, up to ``cap`` bytes, at ``min-rate`` or faster and within the deadline; else give up."""
         from provenant import limits as limits_mod
 
         lim = self.limits
@@ -202,7 +268,7 @@ class _Asker:
             parts.append(chunk)
             slow = lim.min_rate and waited >= lim.rate_window and total < lim.min_rate * waited
             late = (left := limits_mod.remaining()) is not None and left <= 0
-            if total > lim.token_bytes or slow or late:
+            if total > cap or slow or late:
                 raise _GiveUp
 
     def close(self) -> None:
