@@ -86,3 +86,29 @@ def test_options_the_lean_path_does_not_take_go_to_the_full_client(registry: Ser
     proc, imported = _run("inspect", "--raw", "--platform", "linux/amd64", f"{registry.host}/team/app:1", env=_env())
     assert proc.returncode == 0 and proc.stdout == MANIFEST
     assert "httpx" in imported
+
+
+def test_tags_takes_the_lean_path() -> None:
+    pages = {
+        "/v2/team/app/tags/list": (
+            b'{"name": "team/app", "tags": ["1", "2\\u001b[31m"]}',
+            "/v2/team/app/tags/list?n=2",
+        ),
+        "/v2/team/app/tags/list?n=2": (b'{"name": "team/app", "tags": ["3"]}', None),
+    }
+
+    def answer(method: str, path: str, headers: dict[str, str]) -> Answer:
+        body, nxt = pages[path]
+        return 200, {"Content-Type": "application/json", **({"Link": f'<{nxt}>; rel="next"'} if nxt else {})}, body
+
+    srv = Server(answer)
+    try:
+        proc, imported = _run("tags", f"{srv.host}/team/app", env=_env())
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert proc.stdout == b"1\n2\\x1b[31m\n3\n"  # escaped as the full path prints them
+        assert imported.isdisjoint(HEAVY), sorted(imported & set(HEAVY))
+        proc, imported = _run("tags", "-o", "json", f"{srv.host}/team/app", env=_env())
+        assert proc.returncode == 0 and b'"3"' in proc.stdout
+        assert "pydantic" in imported  # -o json is the model's JSON: the full path
+    finally:
+        srv.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,7 +14,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from provenant.reference import parse_reference
-from provenant.sources.registry.quick import fetch_manifest, resolve_tag
+from provenant.sources.registry.quick import fetch_manifest, list_tags, resolve_tag
 
 DIGEST = "sha256:" + "5e" * 32
 Answer = tuple[int, dict[str, str], bytes]
@@ -247,3 +248,73 @@ def test_a_manifest_over_manifest_bytes_is_left_to_the_full_client(serve: Callab
     finally:
         limits_mod.reset()
     assert fetch_manifest(parse_reference(f"{srv.host}/app:1"), env={}) == big
+
+
+# --- list_tags: the tags command's lean path --------------------------------------------------------
+
+
+def _paged(pages: dict[str, tuple[list[str] | None, str | None]]) -> Callable[[str, str, dict[str, str]], Answer]:
+    """Path (with query) → (tags, Link target of the next page)."""
+
+    def answer(method: str, path: str, headers: dict[str, str]) -> Answer:
+        tags, nxt = pages[path]
+        extra = {"Content-Type": "application/json"}
+        if nxt:
+            extra["Link"] = f'<{nxt}>; rel="next"'
+        return 200, extra, json.dumps({"name": "app", "tags": tags}).encode()
+
+    return answer
+
+
+def test_tags_follow_pagination(serve: Callable[..., Server]) -> None:
+    first = "/v2/team/app/tags/list"
+    srv = serve(_paged({first: (["1", "2"], "/v2/team/app/tags/list?last=2&n=2"), f"{first}?last=2&n=2": (None, None)}))
+    assert list_tags(parse_reference(f"{srv.host}/team/app"), env={}) == ["1", "2"]
+    srv2 = serve(_paged({first: (["a\x1bb"], f"{first}?p=2"), f"{first}?p=2": (["c"], None)}))
+    assert list_tags(parse_reference(f"{srv2.host}/team/app"), env={}) == ["a\x1bb", "c"]  # the caller escapes
+
+
+@pytest.mark.parametrize(
+    ("case", "link"),
+    [
+        ("another host", "http://127.0.0.2:9/v2/team/app/tags/list?p=2"),
+        ("another scheme", "https://{host}/v2/team/app/tags/list?p=2"),
+        ("a loop", "/v2/team/app/tags/list"),
+    ],
+)
+def test_tags_pagination_the_full_client_refuses_is_left_to_it(
+    serve: Callable[..., Server], case: str, link: str
+) -> None:
+    holder: list[Server] = []
+
+    def answer(method: str, path: str, headers: dict[str, str]) -> Answer:
+        target = link.format(host=holder[0].host)
+        return 200, {"Content-Type": "application/json", "Link": f'<{target}>; rel="next"'}, b'{"tags": ["1"]}'
+
+    holder.append(serve(answer))
+    assert list_tags(parse_reference(f"{holder[0].host}/team/app"), env={}) is None, case
+    assert len(holder[0].requests) == 1
+
+
+def test_tags_over_pages_or_page_bytes_or_malformed_are_left_to_the_full_client(serve: Callable[..., Server]) -> None:
+    from provenant import limits as limits_mod
+    from provenant.limits import Limits
+
+    def endless(method: str, path: str, headers: dict[str, str]) -> Answer:
+        n = int(path.partition("p=")[2] or 0)
+        nxt = f'</v2/app/tags/list?p={n + 1}>; rel="next"'
+        return 200, {"Content-Type": "application/json", "Link": nxt}, b'{"tags": ["x"]}'
+
+    srv = serve(endless)
+    limits_mod.activate(Limits(pages=3), start_deadline=False)
+    try:
+        assert list_tags(parse_reference(f"{srv.host}/app"), env={}) is None
+        assert len(srv.requests) == 3
+        big = serve(lambda m, p, h: (200, {}, b'{"tags": ["' + b"x" * 10_000 + b'"]}'))
+        limits_mod.activate(Limits(page_bytes=4096), start_deadline=False)
+        assert list_tags(parse_reference(f"{big.host}/app"), env={}) is None
+    finally:
+        limits_mod.reset()
+    for body in (b'{"tags": [1]}', b'{"tags": "1"}', b"[]", b"not json"):
+        bad = serve(lambda m, p, h, body=body: (200, {}, body))
+        assert list_tags(parse_reference(f"{bad.host}/app"), env={}) is None, body

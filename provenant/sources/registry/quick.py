@@ -34,6 +34,7 @@ from provenant.reference import Reference
 from provenant.sources.registry.challenge import Challenge, pick_challenge, pull_scope, read_token, token_scopes
 from provenant.sources.registry.credentials import Credential, CredentialResolver, basic_header
 from provenant.sources.registry.hosts import HostPort, is_loopback
+from provenant.sources.registry.links import next_link
 from provenant.sources.registry.netpolicy import RESTRICTED, address_class
 from provenant.sources.registry.options import RegistryOptions
 from provenant.sources.registry.watch import cut_after
@@ -99,6 +100,51 @@ def fetch_manifest(
     return _run(ref, get, ca_file=ca_file, timeout=timeout, env=env)
 
 
+def list_tags(
+    ref: Reference,
+    *,
+    ca_file: Path | None = None,
+    timeout: float | None = None,
+    env: Mapping[str, str] | None = None,
+) -> list[str] | None:
+    """Every tag of ``ref``'s repository, following ``Link`` pagination, or None when this path cannot tell.
+
+    The full path's bounds: at most ``pages`` pages of at most ``page-bytes`` each, next pages on the
+    same host and scheme only, no page twice; a page that is not ``{"tags": [strings]}`` (null allowed)
+    or anything else unusual is left to the full client.
+    """
+
+    def pages(asker: _Asker, resolver: CredentialResolver) -> list[str]:
+        from provenant.structured import load_json
+
+        tags: list[str] = []
+        base = f"{asker.scheme}://{ref.api_host}"
+        target = f"/v2/{ref.repository}/tags/list"
+        seen = {target}
+        for _ in range(asker.limits.pages):
+            _, answer, body = _ask(
+                asker, resolver, "GET", ref, "", cap="page_bytes", path=target, accept="application/json"
+            )
+            obj = load_json(body, f"tags of {ref.repository}")
+            page = (obj.get("tags") if isinstance(obj, dict) else None) or []
+            if not isinstance(obj, dict) or not isinstance(page, list) or not all(isinstance(t, str) for t in page):
+                raise _GiveUp  # the full client says what is wrong with the answer
+            tags.extend(page)
+            link = next_link(answer.get("link"))
+            if not link:
+                return tags
+            nxt = urlsplit(urljoin(base + target, link))
+            if f"{nxt.scheme}://{nxt.netloc}" != base:
+                raise _GiveUp  # another host or scheme: the full client refuses it with a message
+            target = (nxt.path or "/") + (f"?{nxt.query}" if nxt.query else "")
+            if target in seen:
+                raise _GiveUp  # a loop: the full client reports it
+            seen.add(target)
+        raise _GiveUp  # more than `pages` pages: the full client reports the limit
+
+    return _run(ref, pages, ca_file=ca_file, timeout=timeout, env=env)
+
+
 _T = TypeVar("_T")
 
 
@@ -137,11 +183,13 @@ def _ask(
     identifier: str,
     *,
     cap: str = "token_bytes",
+    path: str | None = None,
+    accept: str = MANIFEST_REQUEST_ACCEPT,
 ) -> tuple[int, dict[str, str], bytes]:
-    """One manifest request, answering one auth challenge; gives up on anything but a 200."""
+    """One request (a manifest unless ``path`` says), answering one auth challenge; gives up unless 200."""
     host = ref.api_host
-    path = f"/v2/{ref.repository}/manifests/{identifier}"
-    headers = {"Accept": MANIFEST_REQUEST_ACCEPT}
+    path = path or f"/v2/{ref.repository}/manifests/{identifier}"
+    headers = {"Accept": accept}
     status, answer, body = asker.request(method, host, path, headers, cap=cap)
     if status == 401:
         challenge = pick_challenge(answer.get("www-authenticate"))
