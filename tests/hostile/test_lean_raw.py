@@ -38,7 +38,7 @@ def test_raw_slow_body_stops_at_min_rate(server: HostileServer, sandbox: Sandbox
     server.route("GET", r"/manifests/", slow)
     out = run_cli(_raw(server), sandbox, env={"PROVENANT_LIMIT_RATE_WINDOW": "5"})
     out.assert_bounded(exit_code=2, error="min-rate")
-    assert out.seconds < 25, out.summary()
+    assert out.seconds < 22, out.summary()
 
 
 def test_raw_slow_headers_stop_at_read_timeout(server: HostileServer, sandbox: Sandbox) -> None:
@@ -48,7 +48,7 @@ def test_raw_slow_headers_stop_at_read_timeout(server: HostileServer, sandbox: S
     server.route("GET", r"/manifests/", slow)
     out = run_cli(_raw(server), sandbox, env={"PROVENANT_LIMIT_READ_TIMEOUT": "5"})
     out.assert_bounded(exit_code=2, error="read-timeout")
-    assert out.seconds < 25, out.summary()
+    assert out.seconds < 22, out.summary()
 
 
 def test_raw_endless_manifest_stops_at_manifest_bytes(server: HostileServer, sandbox: Sandbox) -> None:

@@ -59,7 +59,7 @@ def resolve_tag(
 ) -> str | None:
     """The digest ``ref``'s tag names now (``sha256:…``), or None when this path cannot tell.
 
-    ``timeout`` bounds connecting and each read (default: the limits' ``connect-timeout``).
+    ``timeout`` bounds connecting and each read (default: the lower of ``connect-timeout`` and ``read-timeout``).
     """
     if ref.tag is None:
         return None
@@ -165,7 +165,9 @@ def _run(
     host = ref.api_host
     scheme = "http" if is_loopback(host) else "https"
     lim = limits_mod.current()
-    asker = _Asker(scheme, ca_file, timeout if timeout is not None else lim.connect_timeout, lim)
+    # Connecting and each read (headers included) within both timeouts: this path gives up sooner than the full one.
+    wait = timeout if timeout is not None else min(lim.connect_timeout, lim.read_timeout)
+    asker = _Asker(scheme, ca_file, wait, lim)
     try:
         resolver = CredentialResolver(RegistryOptions(), env=env)
         return ask(asker, resolver)
