@@ -471,3 +471,27 @@ def test_cyclonedx_formats_need_no_cyclonedx_library(tmp_path: Path, fmt: str) -
     # every package (bom-ref and graph entry) and the image and OS in the graph; no cyclonedx module
     assert int(out[0]) >= 2 * 300 + 2
     assert out[1] == "[]\n"
+
+
+@pytest.mark.parametrize("indent", [2, 4])
+def test_dumps_indented_is_json_dumps(indent: int) -> None:
+    """Both paths (pydantic-core's encoder, the pure-Python one a lone surrogate sends values to) give json.dumps."""
+    import json
+
+    from provenant.sbom.cyclonedx_json import dumps_indented
+
+    values: list[Any] = [
+        {"a": 'ü\x7f\x00\x1b\u202e\U0001f600"\\/\t\n\r\b\f', "e": {}, "l": [], "n": None, "t": True, "f": False},
+        {"nested": [{"k": [1, -2, 3]}, [[]], {"z": {"y": "x"}}], "": ""},
+        {"path": "usr/lib/\udcff\udcfe.so", "ok": "ascii"},  # a file name that was not UTF-8
+        [],
+        {},
+        "text",
+        12,
+    ]
+    for value in values:
+        assert dumps_indented(value, " " * indent) == json.dumps(value, indent=indent)
+        if isinstance(value, dict):
+            assert dumps_indented(value, " " * indent, sort_keys=True) == json.dumps(
+                value, indent=indent, sort_keys=True
+            )
