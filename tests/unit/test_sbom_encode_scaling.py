@@ -495,3 +495,27 @@ def test_dumps_indented_is_json_dumps(indent: int) -> None:
             assert dumps_indented(value, " " * indent, sort_keys=True) == json.dumps(
                 value, indent=indent, sort_keys=True
             )
+
+
+def test_encoding_pauses_the_cycle_collector_and_restores_it() -> None:
+    """Full collections walk the whole model: they made encoding superlinear in packages."""
+    import gc
+
+    seen: list[bool] = []
+    original = formats.FORMATS["table"]
+
+    def spy(result: SbomResult, images: Any, merged: bool) -> str:
+        seen.append(gc.isenabled())
+        return original(result, images, merged)
+
+    assert gc.isenabled()
+    try:
+        formats.FORMATS["table"] = spy
+        formats.encode(_result(3), "table", merge=False)
+        gc.disable()
+        formats.encode(_result(3), "table", merge=False)
+        assert not gc.isenabled()  # left as it was
+    finally:
+        gc.enable()
+        formats.FORMATS["table"] = original
+    assert seen == [False, False]
