@@ -29,8 +29,9 @@ FORMATS = ("cyclonedx-json", "cyclonedx-xml", "spdx-json", "table", "json")
 def encode_once(result_file: Path, fmt: str) -> None:
     """In this (fresh) process: load a saved result, encode it once, print seconds and output bytes."""
     # Imported before the clock starts: a CLI run pays imports whatever the image, not per package.
-    import provenant.sbom.cyclonedx
-    import provenant.sbom.spdx
+    import provenant.sbom.cyclonedx_json
+    import provenant.sbom.cyclonedx_xml
+    import provenant.sbom.spdx_json
     import provenant.sbom.table  # noqa: F401
     from provenant.sbom.formats import encode
     from provenant.sbom.result import SbomResult

@@ -16,12 +16,12 @@ from provenant.digest import Digest, VerifyingStream, verify_bytes
 from provenant.errors import InvalidReferenceError, ManifestError, PlatformNotFoundError
 from provenant.limits import LimitExceededError, Limits
 from provenant.oci import mediatypes as mt
+from provenant.oci.detect import detect_media_type
 from provenant.oci.models import (
     Descriptor,
     ImageConfig,
     Index,
     Manifest,
-    detect_media_type,
     parse_config,
     parse_index,
     parse_manifest,

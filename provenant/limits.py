@@ -13,14 +13,14 @@ work handed to threads or processes of the same machine can check it too.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import re
 import time
 from collections.abc import Iterable, Mapping
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from provenant.errors import ProvenantError, UsageError
 
@@ -29,48 +29,112 @@ KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
 ENV_PREFIX = "PROVENANT_LIMIT_"
 
 
-class Limits(BaseModel):
-    """Bounds on time, sizes, counts and depth. Sizes are bytes; times are seconds (0 = no deadline)."""
+@dataclass(frozen=True)
+class LimitField:
+    """One bound: its type, default, allowed range and description (what ``Limits.model_fields`` lists)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    annotation: type[int] | type[float]
+    default: int | float
+    description: str
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+
+    def check(self, name: str, value: Any) -> int | float:
+        """``value`` as this field's type, or ValueError saying why not (ints may be given for floats)."""
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"{flag_name(name)} must be a number (got {value!r})")
+        if self.annotation is float:
+            value = float(value)
+        elif isinstance(value, float):
+            if not value.is_integer():
+                raise ValueError(f"{flag_name(name)} must be a whole number (got {value!r})")
+            value = int(value)
+        number: int | float = value
+        for bound, ok, words in (
+            (self.ge, self.ge is None or number >= self.ge, "greater than or equal to"),
+            (self.gt, self.gt is None or number > self.gt, "greater than"),
+            (self.le, self.le is None or number <= self.le, "less than or equal to"),
+        ):
+            if not ok:
+                raise ValueError(f"{flag_name(name)} must be {words} {bound:g} (got {number:g})")
+        return number
+
+
+def _f(annotation: type[int] | type[float], default: float, description: str, **bounds: float) -> Any:
+    """A dataclass field carrying its :class:`LimitField` (read back into ``Limits.model_fields``)."""
+    spec = LimitField(annotation, default, description, **bounds)
+    return dataclasses.field(default=default, metadata={"limit": spec})
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on time, sizes, counts and depth. Sizes are bytes; times are seconds (0 = no deadline).
+
+    A frozen dataclass, not a pydantic model: every command reads it before doing anything, and a
+    run that needs nothing else (``inspect --raw``, ``tags``, ``--help``) should not pay pydantic's
+    import. It keeps the part of the model API the code uses (``model_fields``, ``model_copy``,
+    ``model_dump``, ``model_validate``); values are checked on construction (ValueError).
+    """
 
     # --- time
-    timeout: float = Field(1800.0, ge=0, description="deadline of one whole command, in seconds (0: none)")
-    connect_timeout: float = Field(10.0, gt=0, description="seconds to open a connection to a server")
-    read_timeout: float = Field(30.0, gt=0, description="seconds a server may stay silent during one request")
-    min_rate: int = Field(
-        1 * KiB, ge=0, description="bytes per second a body must average once `rate-window` has passed (0: off)"
+    timeout: float = _f(float, 1800.0, "deadline of one whole command, in seconds (0: none)", ge=0)
+    connect_timeout: float = _f(float, 10.0, "seconds to open a connection to a server", gt=0)
+    read_timeout: float = _f(float, 30.0, "seconds a server may stay silent during one request", gt=0)
+    min_rate: int = _f(
+        int, 1 * KiB, "bytes per second a body must average once `rate-window` has passed (0: off)", ge=0
     )
-    rate_window: float = Field(30.0, gt=0, description="seconds of a transfer before `min-rate` is enforced")
-    retry_after_cap: float = Field(60.0, ge=0, description="the longest wait a Retry-After header can ask for")
-    retries: int = Field(5, ge=0, le=100, description="retries of a failed request after the first attempt")
-    redirects: int = Field(5, ge=0, le=50, description="redirects followed for one request")
+    rate_window: float = _f(float, 30.0, "seconds of a transfer before `min-rate` is enforced", gt=0)
+    retry_after_cap: float = _f(float, 60.0, "the longest wait a Retry-After header can ask for", ge=0)
+    retries: int = _f(int, 5, "retries of a failed request after the first attempt", ge=0, le=100)
+    redirects: int = _f(int, 5, "redirects followed for one request", ge=0, le=50)
     # --- registry documents and listings
-    manifest_bytes: int = Field(8 * MiB, gt=0, description="size of a manifest, index or config")
-    error_body_bytes: int = Field(64 * KiB, gt=0, description="bytes of an error answer that are read")
-    token_bytes: int = Field(1 * MiB, gt=0, description="size of a token service's answer")
-    page_bytes: int = Field(8 * MiB, gt=0, description="size of one page of tags, catalog or referrers")
-    pages: int = Field(1000, gt=0, description="pages of one listing (tags, catalog)")
-    referrers: int = Field(10_000, gt=0, description="referrers listed for one manifest")
-    platforms: int = Field(1024, gt=0, description="manifests in one index")
+    manifest_bytes: int = _f(int, 8 * MiB, "size of a manifest, index or config", gt=0)
+    error_body_bytes: int = _f(int, 64 * KiB, "bytes of an error answer that are read", gt=0)
+    token_bytes: int = _f(int, 1 * MiB, "size of a token service's answer", gt=0)
+    page_bytes: int = _f(int, 8 * MiB, "size of one page of tags, catalog or referrers", gt=0)
+    pages: int = _f(int, 1000, "pages of one listing (tags, catalog)", gt=0)
+    referrers: int = _f(int, 10_000, "referrers listed for one manifest", gt=0)
+    platforms: int = _f(int, 1024, "manifests in one index", gt=0)
     # --- layers and the files in them
-    layer_bytes: int = Field(64 * GiB, gt=0, description="decompressed bytes of one layer (stops a gzip/zstd bomb)")
-    tar_entries: int = Field(5_000_000, gt=0, description="entries in one layer")
-    archive_entries: int = Field(
-        100_000, gt=0, description="entries in a docker save or OCI archive tarball (each is held in memory)"
+    layer_bytes: int = _f(int, 64 * GiB, "decompressed bytes of one layer (stops a gzip/zstd bomb)", gt=0)
+    tar_entries: int = _f(int, 5_000_000, "entries in one layer", gt=0)
+    archive_entries: int = _f(
+        int, 100_000, "entries in a docker save or OCI archive tarball (each is held in memory)", gt=0
     )
-    name_bytes: int = Field(64 * KiB, gt=0, description="length of one tar entry's name or link target")
-    hardlinks: int = Field(10_000, gt=0, description="hardlinks to one file in one layer")
-    file_bytes: int = Field(
-        256 * MiB, gt=0, description="decompressed bytes read from one cataloged file, nested archives included"
+    name_bytes: int = _f(int, 64 * KiB, "length of one tar entry's name or link target", gt=0)
+    hardlinks: int = _f(int, 10_000, "hardlinks to one file in one layer", gt=0)
+    file_bytes: int = _f(
+        int, 256 * MiB, "decompressed bytes read from one cataloged file, nested archives included", gt=0
     )
-    archive_depth: int = Field(4, ge=0, le=32, description="archives nested in archives (jar in war in ear)")
-    sqlite_steps: int = Field(
-        200_000_000, gt=0, description="SQLite virtual-machine steps for reading one package database"
-    )
+    archive_depth: int = _f(int, 4, "archives nested in archives (jar in war in ear)", ge=0, le=32)
+    sqlite_steps: int = _f(int, 200_000_000, "SQLite virtual-machine steps for reading one package database", gt=0)
     # --- structured text (manifests, attestations, policy files)
-    json_depth: int = Field(256, gt=0, le=10_000, description="nesting depth of a JSON or YAML document")
-    policy_bytes: int = Field(4 * MiB, gt=0, description="size of a policy file or a file it names")
+    json_depth: int = _f(int, 256, "nesting depth of a JSON or YAML document", gt=0, le=10_000)
+    policy_bytes: int = _f(int, 4 * MiB, "size of a policy file or a file it names", gt=0)
+
+    #: Field name → its type, default, bounds and description, in declaration order.
+    model_fields: ClassVar[dict[str, LimitField]]
+
+    def __post_init__(self) -> None:
+        for name, spec in self.model_fields.items():
+            object.__setattr__(self, name, spec.check(name, getattr(self, name)))
+
+    @classmethod
+    def model_validate(cls, values: Mapping[str, Any]) -> Limits:
+        """Limits from a mapping of field names (unknown names are a ValueError)."""
+        unknown = set(values) - set(cls.model_fields)
+        if unknown:
+            raise ValueError(f"unknown limits: {', '.join(sorted(unknown))}")
+        return cls(**values)
+
+    def model_dump(self) -> dict[str, int | float]:
+        """Every field and its value."""
+        return {name: getattr(self, name) for name in self.model_fields}
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None) -> Limits:
+        """A copy with some values changed (checked like any other)."""
+        return self.model_validate({**self.model_dump(), **(update or {})})
 
     @classmethod
     def names(cls) -> list[str]:
@@ -101,14 +165,16 @@ class Limits(BaseModel):
         if not changes:
             return self
         try:
-            return type(self).model_validate({**self.model_dump(), **changes})
+            return self.model_copy(update=changes)
         except ValueError as exc:
-            first = str(exc).splitlines()
-            raise UsageError(f"{source}: invalid limit value: {' '.join(first[1:3]).strip()}") from None
+            raise UsageError(f"{source}: invalid limit value: {exc}") from None
 
     def describe(self, field: str) -> str:
         """A field's value as a person reads it: ``64 GiB``, ``30 s``, ``1000``."""
         return format_value(field, getattr(self, field))
+
+
+Limits.model_fields = {f.name: f.metadata["limit"] for f in dataclasses.fields(Limits)}
 
 
 def flag_name(field: str) -> str:

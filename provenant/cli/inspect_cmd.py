@@ -33,6 +33,11 @@ def inspect_cmd(
     REF is a registry reference (nginx:1.27, registry:5000/app@sha256:...), an OCI layout directory
     (oci:DIR[:NAME]), a docker save tarball (docker-archive:FILE) or an OCI archive (oci-archive:FILE).
     """
+    if raw and not (platforms or insecure or username or password_stdin):
+        data = _lean_raw(ref, ca_file)
+        if data is not None:
+            _print_raw(data)
+            return
     from provenant.errors import UsageError
     from provenant.inspect import inspect, raw_manifest
     from provenant.session import Session
@@ -42,16 +47,7 @@ def inspect_cmd(
         if raw:
             if wanted and len(wanted) > 1:
                 raise UsageError("--raw prints one manifest: give at most one --platform")
-            data = raw_manifest(session, ref, wanted[0] if wanted else None)
-            if sys.stdout.isatty():
-                # The exact bytes are for pipes (digest them, feed them to jq); a terminal gets them with any
-                # control character a hostile manifest carries shown escaped.
-                from provenant.cli.render import echo_text
-
-                echo_text(data.decode("utf-8", "backslashreplace"))
-                return
-            sys.stdout.buffer.write(data)
-            sys.stdout.flush()
+            _print_raw(raw_manifest(session, ref, wanted[0] if wanted else None))
             return
         result = inspect(session, ref, wanted)
     if output == "json":
@@ -62,3 +58,38 @@ def inspect_cmd(
 
     with console() as con:
         render_inspect(result, con, verbose=verbose)
+
+
+def _lean_raw(ref: str, ca_file: Path | None) -> bytes | None:
+    """The top-level manifest of a registry reference fetched with the standard library only, else None.
+
+    Start-up is most of an ``inspect --raw`` run: this path imports neither httpx nor pydantic nor rich
+    (:func:`~provenant.sources.registry.quick.fetch_manifest` keeps the full path's checks and gives
+    up on anything unusual). None: not a registry reference, or this path gave up; the full path runs
+    and reports any error.
+    """
+    from provenant.errors import ProvenantError
+    from provenant.reference import parse_reference
+    from provenant.sources.kind import registry_text
+    from provenant.sources.registry.quick import fetch_manifest
+
+    text = registry_text(ref)
+    if text is None:
+        return None
+    try:
+        parsed = parse_reference(text)
+    except ProvenantError:
+        return None
+    return fetch_manifest(parsed, ca_file=ca_file)
+
+
+def _print_raw(data: bytes) -> None:
+    if sys.stdout.isatty():
+        # The exact bytes are for pipes (digest them, feed them to jq); a terminal gets them with any
+        # control character a hostile manifest carries shown escaped.
+        from provenant.cli.render import echo_text
+
+        echo_text(data.decode("utf-8", "backslashreplace"))
+        return
+    sys.stdout.buffer.write(data)
+    sys.stdout.flush()

@@ -22,16 +22,35 @@ def tags_cmd(
     password_stdin: bool,
 ) -> None:
     """List the tags of REPOSITORY in a registry (following pagination)."""
+    from provenant.textsafe import printable
 
-    from provenant.session import Session
-    from provenant.tags import list_tags
+    lean = None if output == "json" or insecure or username or password_stdin else _lean_tags(repository, ca_file)
+    if lean is None:
+        from provenant.session import Session
+        from provenant.tags import list_tags
 
-    with Session(build_registry_options(insecure, ca_file, username, password_stdin)) as session:
-        result = list_tags(session, repository)
-    if output == "json":
-        click.echo(result.model_dump_json(indent=2))
-    else:
-        from provenant.textsafe import printable
+        with Session(build_registry_options(insecure, ca_file, username, password_stdin)) as session:
+            result = list_tags(session, repository)
+        if output == "json":
+            click.echo(result.model_dump_json(indent=2))
+            return
+        lean = result.tags
+    for t in lean:
+        click.echo(printable(t))  # tag names are whatever the registry listed
 
-        for t in result.tags:
-            click.echo(printable(t))  # tag names are whatever the registry listed
+
+def _lean_tags(repository: str, ca_file: Path | None) -> list[str] | None:
+    """The tags asked with the standard library only (no httpx, pydantic or rich import), else None.
+
+    :func:`~provenant.sources.registry.quick.list_tags` keeps the full path's bounds and gives up on
+    anything unusual; then the full client runs and reports any error.
+    """
+    from provenant.errors import ProvenantError
+    from provenant.reference import parse_reference
+    from provenant.sources.registry.quick import list_tags
+
+    try:
+        ref = parse_reference(repository)
+    except ProvenantError:
+        return None
+    return list_tags(ref, ca_file=ca_file)

@@ -29,6 +29,7 @@ _PAX_NAMES = 16
 #: Sizes are at most 2**63 - 1 (what any tar writer can express and a file system can hold).
 _MAX_SIZE = (1 << 63) - 1
 _OCTAL = re.compile(rb"[0-7]+")
+_ZERO_BLOCK = bytes(BLOCK)
 _DECIMAL = re.compile(r"[0-9]+")
 
 
@@ -217,7 +218,7 @@ class TarWalker:
                 self._s.skip(self._pending)
                 self._pending = 0
             header = self._s.read(BLOCK)
-            if header is None or header == b"\0" * BLOCK:
+            if header is None or header == _ZERO_BLOCK:
                 # End of archive (one or two zero blocks); the rest is padding.
                 self._s.drain()
                 return

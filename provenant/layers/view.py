@@ -3,7 +3,6 @@ parsed files (for attribution), and symlink resolution inside the view."""
 
 from __future__ import annotations
 
-import posixpath
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -14,6 +13,12 @@ from provenant.layers.tarwalk import DIRECTORY, SYMLINK
 from provenant.sbom.model import Package
 
 MAX_SYMLINK_HOPS = 40
+
+
+def _parent(path: str) -> str:
+    """``posixpath.dirname`` for the tar walk's clean paths (no leading, trailing or doubled slash),
+    at a fraction of its cost: it runs twice per entry of every layer."""
+    return path.rpartition("/")[0]
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,7 @@ class _Tree:
                 continue
             self.entries.pop(p, None)
             if p == path:  # descendants' parents are removed whole; only the top needs unlinking
-                sibs = self.children.get(posixpath.dirname(p))
+                sibs = self.children.get(_parent(p))
                 if sibs is not None:
                     sibs.discard(p)
 
@@ -52,7 +57,7 @@ class _Tree:
             # A file or symlink replacing a directory hides everything lower layers had below it.
             self.remove_subtree(path, keep_root=True)
         self.entries[path] = VisibleEntry(layer_index, row)
-        child, parent = path, posixpath.dirname(path)
+        child, parent = path, _parent(path)
         # Register the path with every ancestor so a whiteout of any of them finds it.
         while True:
             kids = self.children[parent]
@@ -61,7 +66,7 @@ class _Tree:
             kids.add(child)
             if not parent:
                 break  # pragma: no mutate (last statement: break and return are the same)
-            child, parent = parent, posixpath.dirname(parent)
+            child, parent = parent, _parent(parent)
 
 
 class ImageView:

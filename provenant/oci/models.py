@@ -5,7 +5,6 @@ Models accept both formats; unknown fields are ignored because registries and bu
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from provenant.digest import Digest
 from provenant.errors import ManifestError
 from provenant.oci import mediatypes as mt
-from provenant.structured import load_json
+from provenant.oci.detect import load_object
 
 
 class _Model(BaseModel):
@@ -137,16 +136,6 @@ class ImageConfig(_Model):
         return Platform(architecture=self.architecture, os=self.os, variant=self.variant)
 
 
-def _load_json(data: bytes, what: str) -> dict[str, Any]:
-    try:
-        obj = load_json(data, what)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ManifestError(f"{what} is not valid JSON: {exc}", hint="the source served a corrupt document") from exc
-    if not isinstance(obj, dict):
-        raise ManifestError(f"{what} is not a JSON object (got {type(obj).__name__})")
-    return obj
-
-
 def first_error(exc: ValidationError) -> str:
     """``location: message`` of a validation error's first problem, for one-line errors."""
     err = exc.errors()[0]
@@ -154,34 +143,10 @@ def first_error(exc: ValidationError) -> str:
     return f"{loc}: {err['msg']}"
 
 
-def detect_media_type(data: bytes, declared: str | None, what: str) -> str:
-    """The media type of a manifest document: its own ``mediaType`` field, else the declared one, else by shape."""
-    obj = _load_json(data, what)
-    own = obj.get("mediaType")
-    if isinstance(own, str) and own:
-        media_type = own
-    elif declared and declared not in ("application/json", "text/plain"):
-        media_type = declared
-    elif obj.get("schemaVersion") == 1:
-        media_type = mt.DOCKER_SCHEMA1
-    elif "manifests" in obj:
-        media_type = mt.OCI_INDEX
-    elif "config" in obj and "layers" in obj:
-        media_type = mt.OCI_MANIFEST
-    else:
-        raise ManifestError(f"{what}: cannot tell what kind of manifest this is (no mediaType, no manifests/layers)")
-    if media_type in mt.SCHEMA1_TYPES or obj.get("schemaVersion") == 1:
-        raise ManifestError(
-            f"{what}: unsupported schema1 manifest ({media_type})",
-            hint="schema1 is deprecated; re-push the image with a current client to get a schema2/OCI manifest",
-        )
-    return media_type
-
-
 def parse_index(data: bytes, what: str) -> Index:
     """Parse an index/manifest list, raising a one-line :class:`ManifestError` when malformed."""
     try:
-        return Index.model_validate(_load_json(data, what))
+        return Index.model_validate(load_object(data, what))
     except ValidationError as exc:
         raise ManifestError(f"{what} is not a valid image index: {first_error(exc)}") from exc
 
@@ -189,7 +154,7 @@ def parse_index(data: bytes, what: str) -> Index:
 def parse_manifest(data: bytes, what: str) -> Manifest:
     """Parse an image manifest, raising a one-line :class:`ManifestError` when malformed."""
     try:
-        return Manifest.model_validate(_load_json(data, what))
+        return Manifest.model_validate(load_object(data, what))
     except ValidationError as exc:
         raise ManifestError(f"{what} is not a valid image manifest: {first_error(exc)}") from exc
 
@@ -197,6 +162,6 @@ def parse_manifest(data: bytes, what: str) -> Manifest:
 def parse_config(data: bytes, what: str) -> ImageConfig:
     """Parse an image config blob, raising a one-line :class:`ManifestError` when malformed."""
     try:
-        return ImageConfig.model_validate(_load_json(data, what))
+        return ImageConfig.model_validate(load_object(data, what))
     except ValidationError as exc:
         raise ManifestError(f"{what} is not a valid image config: {first_error(exc)}") from exc

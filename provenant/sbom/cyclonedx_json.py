@@ -13,6 +13,7 @@ checks byte equality with the library on varied inputs.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from json.encoder import encode_basestring_ascii as _escape
@@ -49,6 +50,18 @@ _URI_REPLACEMENTS = (
     ("{", "%7B"),
     ("}", "%7D"),
 )
+
+
+# What json.dumps(ensure_ascii=True) writes as \uXXXX besides the control characters: DEL and non-ASCII.
+_NOT_ASCII = re.compile("[\x7f-\U0010ffff]")
+
+
+def _ascii_escape(m: re.Match[str]) -> str:
+    code = ord(m.group(0))
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 | (code >> 10):04x}\\u{0xDC00 | (code & 0x3FF):04x}"
 
 
 def _timestamp(when: datetime) -> str:
@@ -121,7 +134,7 @@ def _package(pkg: Package, ref_prefix: str) -> Obj:
     if paths:
         obj["evidence"] = {"occurrences": [{"bom-ref": f"{ref}#{p}", "location": p} for p in paths]}
     _set(obj, "properties", _properties(property_pairs(pkg)))
-    return obj
+    return _keys_sorted(obj)
 
 
 def _image(img: ImageSbom, ref: str) -> Obj:
@@ -132,20 +145,26 @@ def _image(img: ImageSbom, ref: str) -> Obj:
     if img.tag:
         pairs.append((f"{P}tag", img.tag))
     purl = image_purl(img.name, img.manifest_digest, arch=platform_arch(img.platform), tag=img.tag)
-    return {
-        "type": "container",
-        "name": img.name,
-        "version": img.manifest_digest,
-        "bom-ref": ref,
-        "purl": _purl(purl),
-        "properties": _properties(pairs),
-    }
+    return _keys_sorted(
+        {
+            "type": "container",
+            "name": img.name,
+            "version": img.manifest_digest,
+            "bom-ref": ref,
+            "purl": _purl(purl),
+            "properties": _properties(pairs),
+        }
+    )
 
 
 def _dependency(ref: str, on: Sequence[str] = ()) -> Obj:
-    dep: Obj = {"ref": ref}
-    _set(dep, "dependsOn", sorted(set(on)))
-    return dep
+    return {"dependsOn": sorted(set(on)), "ref": ref} if on else {"ref": ref}
+
+
+def _keys_sorted(obj: Obj) -> Obj:
+    """``obj`` with its keys in sorted order: the library's writer sorts keys, and this body's JSON is
+    written in insertion order (every dict of the body is built or re-made sorted)."""
+    return dict(sorted(obj.items()))
 
 
 def _add_image(img: ImageSbom, image: Obj, prefix: str) -> tuple[list[Obj], list[Obj]]:
@@ -164,23 +183,29 @@ def _add_image(img: ImageSbom, image: Obj, prefix: str) -> tuple[list[Obj], list
         os_refs = [r for r, p in zip(refs, img.packages, strict=True) if p.type in OS_TYPES]
         others = [r for r, p in zip(refs, img.packages, strict=True) if p.type not in OS_TYPES]
         graph = [_dependency(os_ref, os_refs), _dependency(image["bom-ref"], [os_ref, *others])]
-        components.append(os_component)
+        components.append(_keys_sorted(os_component))
     graph += [_dependency(r) for r in refs]
     return components, graph
 
 
-def cyclonedx_json(
+def cyclonedx_body(
     images: Sequence[ImageSbom],
     tool: ToolInfo,
     *,
     merged_index: tuple[str, str] | None = None,
     serial: UUID | None = None,
     timestamp: datetime | None = None,
-) -> str:
-    """The document :func:`~provenant.sbom.cyclonedx.cyclonedx_bom` + ``encode_cyclonedx(…, "json")`` give."""
+) -> Obj:
+    """The BOM as plain data in the library's order (JSON keys; ``$schema`` and the format keys left out).
+
+    Every dict has its keys in sorted order, as the library's writer sorts them (the JSON is written
+    in insertion order).
+
+    Shared by the JSON and the XML writer (:mod:`provenant.sbom.cyclonedx_xml`).
+    """
     if not images or (merged_index is None and len(images) != 1):
         raise ValueError(f"a CycloneDX document holds one image, or several with merged_index (got {len(images)})")
-    tool_component = {"type": "application", "name": tool.name, "version": tool.version, "group": tool.vendor}
+    tool_component = {"group": tool.vendor, "name": tool.name, "type": "application", "version": tool.version}
     metadata: Obj = {
         "timestamp": _timestamp(timestamp or datetime.now(tz=UTC)),
         "tools": {"components": [tool_component]},
@@ -194,27 +219,40 @@ def cyclonedx_json(
         reference, index_digest = merged_index
         first = images[0]
         top = {
-            "type": "container",
-            "name": first.name,
-            "version": index_digest,
             "bom-ref": f"index:{index_digest}",
-            "purl": _purl(image_purl(first.name, index_digest, tag=first.tag)),
+            "name": first.name,
             "properties": _properties([(f"{P}reference", reference)]),
+            "purl": _purl(image_purl(first.name, index_digest, tag=first.tag)),
+            "type": "container",
+            "version": index_digest,
         }
         components, graph = [], []
         for img in images:
             platform = _image(img, f"image:{img.manifest_digest}")
             nested, deps = _add_image(img, platform, f"{img.platform}:")
             _set(platform, "components", _sorted_components(nested))
-            components.append(platform)
+            components.append(_keys_sorted(platform))
             graph += deps
         graph.append(_dependency(top["bom-ref"], [f"image:{img.manifest_digest}" for img in images]))
     metadata["component"] = top
-    body: Obj = {"metadata": metadata, "serialNumber": (serial or uuid4()).urn, "version": 1}
+    body: Obj = {"metadata": _keys_sorted(metadata), "serialNumber": (serial or uuid4()).urn, "version": 1}
     _set(body, "components", _sorted_components(components))
     _set(body, "dependencies", sorted(graph, key=lambda d: d["ref"]))
-    # The library's writer sorts keys, then appends these three (json.dumps(indent=2) of the whole).
-    text = dumps_indented(body, sort_keys=True)
+    return _keys_sorted(body)
+
+
+def cyclonedx_json(
+    images: Sequence[ImageSbom],
+    tool: ToolInfo,
+    *,
+    merged_index: tuple[str, str] | None = None,
+    serial: UUID | None = None,
+    timestamp: datetime | None = None,
+) -> str:
+    """The document :func:`~provenant.sbom.cyclonedx.cyclonedx_bom` + ``encode_cyclonedx(…, "json")`` give."""
+    body = cyclonedx_body(images, tool, merged_index=merged_index, serial=serial, timestamp=timestamp)
+    # The library's writer sorts keys (the body's are), then appends these three (json.dumps(indent=2)).
+    text = dumps_indented(body)
     tail = {"$schema": SCHEMA, "bomFormat": "CycloneDX", "specVersion": "1.6"}
     return text[: -len("\n}")] + "".join(f",\n  {_escape(k)}: {_escape(v)}" for k, v in tail.items()) + "\n}"
 
@@ -223,9 +261,21 @@ def dumps_indented(value: Any, step: str = "  ", *, sort_keys: bool = False, pad
     """``json.dumps(value, indent=len(step), sort_keys=…)`` for dicts, lists, str, int, bool and None, faster.
 
     With an indent, the standard library falls back to its pure-Python encoder, which passes every
-    piece through one generator per nesting level; this builds each container's text directly and
-    escapes strings with the same C function (``ensure_ascii``).
+    piece through one generator per nesting level. Without ``sort_keys``, pydantic-core's encoder
+    (Rust; already loaded by any ``sbom`` run) writes the same layout, and characters outside
+    printable ASCII are then escaped as ``ensure_ascii`` does. A value it cannot encode (a lone
+    surrogate, from a file name that was not UTF-8) and ``sort_keys`` take the path below: each
+    container's text built directly, strings escaped by the standard library's C function.
     """
+    if not sort_keys and not pad:
+        from pydantic_core import PydanticSerializationError, to_json
+
+        try:
+            text = to_json(value, indent=len(step)).decode()
+        except (PydanticSerializationError, UnicodeError):
+            pass
+        else:
+            return _NOT_ASCII.sub(_ascii_escape, text) if _NOT_ASCII.search(text) else text
     if isinstance(value, str):
         return _escape(value)
     inner = pad + step
@@ -234,12 +284,20 @@ def dumps_indented(value: Any, step: str = "  ", *, sort_keys: bool = False, pad
             return "{}"
         sep = ",\n" + inner
         pairs = sorted(value.items()) if sort_keys else value.items()
-        items = sep.join(_escape(k) + ": " + dumps_indented(v, step, sort_keys=sort_keys, pad=inner) for k, v in pairs)
+        # Plain strings (most values) escaped inline: one call per container, not one per value.
+        items = sep.join(
+            _escape(k)
+            + ": "
+            + (_escape(v) if v.__class__ is str else dumps_indented(v, step, sort_keys=sort_keys, pad=inner))
+            for k, v in pairs
+        )
         return "{\n" + inner + items + "\n" + pad + "}"
     if isinstance(value, list):
         if not value:
             return "[]"
         sep = ",\n" + inner
-        body = sep.join(dumps_indented(v, step, sort_keys=sort_keys, pad=inner) for v in value)
+        body = sep.join(
+            _escape(v) if v.__class__ is str else dumps_indented(v, step, sort_keys=sort_keys, pad=inner) for v in value
+        )
         return "[\n" + inner + body + "\n" + pad + "]"
     return json.dumps(value)  # int, bool, None

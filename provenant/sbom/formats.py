@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -30,10 +32,9 @@ def _cyclonedx_json(result: SbomResult, images: Sequence[ImageSbom], merged: boo
 
 
 def _cyclonedx_xml(result: SbomResult, images: Sequence[ImageSbom], merged: bool) -> str:
-    from provenant.sbom.cyclonedx import cyclonedx_bom, encode_cyclonedx
+    from provenant.sbom.cyclonedx_xml import cyclonedx_xml
 
-    index = (result.reference, result.digest) if merged else None
-    return encode_cyclonedx(cyclonedx_bom(images, result.tool, merged_index=index), "xml")
+    return cyclonedx_xml(images, result.tool, merged_index=(result.reference, result.digest) if merged else None)
 
 
 def _spdx(result: SbomResult, images: Sequence[ImageSbom], merged: bool) -> str:
@@ -52,8 +53,26 @@ def _json(result: SbomResult, images: Sequence[ImageSbom], merged: bool) -> str:
     return result.model_copy(update={"images": list(images)}).model_dump_json(indent=2)
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cycle collector off while a document is built, back as it was after.
+
+    Encoding allocates many small containers, and each full collection walks every live object,
+    the whole SBOM model included: collections made encoding 20,000 packages take ~1.4-2.7x the time
+    of 10,000 (linear encoders, superlinear total). The encoders make no reference cycles, so
+    reference counting frees everything they drop.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 FORMATS: dict[str, Encoder] = {
-    # JSON written directly (linear, the libraries' bytes); XML through cyclonedx-python-lib's model.
+    # Written directly (linear, the libraries' bytes; the libraries' models stay the tests' reference).
     "cyclonedx-json": _cyclonedx_json,
     "cyclonedx-xml": _cyclonedx_xml,
     "spdx-json": _spdx,
@@ -73,12 +92,13 @@ def encode(result: SbomResult, fmt: str, *, merge: bool, validate: bool = False)
     encoder = FORMATS.get(fmt)
     if encoder is None:
         raise UsageError(f"unknown SBOM format {fmt!r}; choose one of: {', '.join(FORMATS)}")
-    if merge or fmt in MULTI_IMAGE or len(result.images) == 1:
-        merged = merge and len(result.images) > 1
-        only = result.images[0].platform if len(result.images) == 1 and not merged else None
-        docs = [Document(only, encoder(result, result.images, merged))]
-    else:
-        docs = [Document(img.platform, encoder(result, [img], False)) for img in result.images]
+    with _gc_paused():
+        if merge or fmt in MULTI_IMAGE or len(result.images) == 1:
+            merged = merge and len(result.images) > 1
+            only = result.images[0].platform if len(result.images) == 1 and not merged else None
+            docs = [Document(only, encoder(result, result.images, merged))]
+        else:
+            docs = [Document(img.platform, encoder(result, [img], False)) for img in result.images]
     if validate:
         from provenant.sbom.validate import validate_document
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,7 +14,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from provenant.reference import parse_reference
-from provenant.sources.registry.quick import resolve_tag
+from provenant.sources.registry.quick import fetch_manifest, list_tags, resolve_tag
 
 DIGEST = "sha256:" + "5e" * 32
 Answer = tuple[int, dict[str, str], bytes]
@@ -175,3 +177,144 @@ def test_a_realm_on_a_restricted_address_is_never_asked(
     srv = serve(lambda m, p, h: (401, {"WWW-Authenticate": f'Bearer realm="{realm}",service="reg"'}, b""))
     assert resolve_tag(parse_reference(f"{srv.host}/app:1"), env={}) is None
     assert len(srv.requests) == 1 and attempts == []
+
+
+# --- fetch_manifest: inspect --raw's lean path ------------------------------------------------------
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+MANIFEST = b'{"schemaVersion": 2, "mediaType": "' + OCI_MANIFEST.encode() + b'", "config": {}, "layers": []}'
+MANIFEST_DIGEST = "sha256:" + hashlib.sha256(MANIFEST).hexdigest()
+
+
+def _serving(body: bytes, media_type: str = OCI_MANIFEST) -> Callable[[str, str, dict[str, str]], Answer]:
+    return lambda m, p, h: (200, {"Content-Type": media_type}, body)
+
+
+def test_manifest_bytes_as_served_by_tag_and_by_digest(serve: Callable[..., Server]) -> None:
+    srv = serve(_serving(MANIFEST))
+    assert fetch_manifest(parse_reference(f"{srv.host}/team/app:1"), env={}) == MANIFEST
+    assert fetch_manifest(parse_reference(f"{srv.host}/team/app@{MANIFEST_DIGEST}"), env={}) == MANIFEST
+    assert [(m, p) for m, p, _ in srv.requests] == [
+        ("GET", "/v2/team/app/manifests/1"),
+        ("GET", f"/v2/team/app/manifests/{MANIFEST_DIGEST}"),
+    ]
+    assert "application/vnd.oci.image.index.v1+json" in srv.requests[0][2]["accept"]
+
+
+def test_manifest_behind_a_bearer_token(serve: Callable[..., Server]) -> None:
+    token_srv = serve(lambda m, p, h: (200, {"Content-Type": "application/json"}, b'{"token": "t0k"}'))
+
+    def registry(method: str, path: str, headers: dict[str, str]) -> Answer:
+        if headers.get("authorization") != "Bearer t0k":
+            return 401, {"WWW-Authenticate": f'Bearer realm="http://{token_srv.host}/token",service="reg"'}, b""
+        return 200, {"Content-Type": OCI_MANIFEST}, MANIFEST
+
+    srv = serve(registry)
+    env = {"PROVENANT_REGISTRY_USERNAME": "alice", "PROVENANT_REGISTRY_PASSWORD": "s3cret"}
+    assert fetch_manifest(parse_reference(f"{srv.host}/app:1"), env=env) == MANIFEST
+    assert token_srv.requests[0][2]["authorization"] == _basic("alice", "s3cret")
+    assert all("Basic" not in h.get("authorization", "") for _, _, h in srv.requests)
+
+
+@pytest.mark.parametrize(
+    ("case", "answer"),
+    [
+        ("wrong bytes for the digest", (200, {"Content-Type": OCI_MANIFEST}, MANIFEST + b" ")),
+        ("schema1", (200, {"Content-Type": "application/json"}, b'{"schemaVersion": 1, "fsLayers": []}')),
+        ("an artifact", (200, {}, b'{"mediaType": "application/vnd.example+json"}')),
+        ("not JSON", (200, {"Content-Type": OCI_MANIFEST}, b"<html>")),
+        ("nested too deep", (200, {"Content-Type": OCI_MANIFEST}, b"[" * 300 + b"]" * 300)),
+        ("a redirect", (307, {"Location": "http://127.0.0.1:9/v2/app/manifests/x"}, b"")),
+        ("an error", (404, {"Content-Type": "application/json"}, b'{"errors": []}')),
+    ],
+)
+def test_anything_the_full_path_would_refuse_is_left_to_it(
+    serve: Callable[..., Server], case: str, answer: Answer
+) -> None:
+    srv = serve(lambda m, p, h: answer)
+    assert fetch_manifest(parse_reference(f"{srv.host}/app@{MANIFEST_DIGEST}"), env={}) is None, case
+    assert len(srv.requests) == 1  # nothing followed, nothing retried
+
+
+def test_a_manifest_over_manifest_bytes_is_left_to_the_full_client(serve: Callable[..., Server]) -> None:
+    from provenant import limits as limits_mod
+    from provenant.limits import Limits
+
+    big = MANIFEST[:-1] + b', "annotations": {"pad": "' + b"x" * 10_000 + b'"}}'
+    srv = serve(_serving(big))
+    limits_mod.activate(Limits(manifest_bytes=4096), start_deadline=False)
+    try:
+        assert fetch_manifest(parse_reference(f"{srv.host}/app:1"), env={}) is None
+    finally:
+        limits_mod.reset()
+    assert fetch_manifest(parse_reference(f"{srv.host}/app:1"), env={}) == big
+
+
+# --- list_tags: the tags command's lean path --------------------------------------------------------
+
+
+def _paged(pages: dict[str, tuple[list[str] | None, str | None]]) -> Callable[[str, str, dict[str, str]], Answer]:
+    """Path (with query) → (tags, Link target of the next page)."""
+
+    def answer(method: str, path: str, headers: dict[str, str]) -> Answer:
+        tags, nxt = pages[path]
+        extra = {"Content-Type": "application/json"}
+        if nxt:
+            extra["Link"] = f'<{nxt}>; rel="next"'
+        return 200, extra, json.dumps({"name": "app", "tags": tags}).encode()
+
+    return answer
+
+
+def test_tags_follow_pagination(serve: Callable[..., Server]) -> None:
+    first = "/v2/team/app/tags/list"
+    srv = serve(_paged({first: (["1", "2"], "/v2/team/app/tags/list?last=2&n=2"), f"{first}?last=2&n=2": (None, None)}))
+    assert list_tags(parse_reference(f"{srv.host}/team/app"), env={}) == ["1", "2"]
+    srv2 = serve(_paged({first: (["a\x1bb"], f"{first}?p=2"), f"{first}?p=2": (["c"], None)}))
+    assert list_tags(parse_reference(f"{srv2.host}/team/app"), env={}) == ["a\x1bb", "c"]  # the caller escapes
+
+
+@pytest.mark.parametrize(
+    ("case", "link"),
+    [
+        ("another host", "http://127.0.0.2:9/v2/team/app/tags/list?p=2"),
+        ("another scheme", "https://{host}/v2/team/app/tags/list?p=2"),
+        ("a loop", "/v2/team/app/tags/list"),
+    ],
+)
+def test_tags_pagination_the_full_client_refuses_is_left_to_it(
+    serve: Callable[..., Server], case: str, link: str
+) -> None:
+    holder: list[Server] = []
+
+    def answer(method: str, path: str, headers: dict[str, str]) -> Answer:
+        target = link.format(host=holder[0].host)
+        return 200, {"Content-Type": "application/json", "Link": f'<{target}>; rel="next"'}, b'{"tags": ["1"]}'
+
+    holder.append(serve(answer))
+    assert list_tags(parse_reference(f"{holder[0].host}/team/app"), env={}) is None, case
+    assert len(holder[0].requests) == 1
+
+
+def test_tags_over_pages_or_page_bytes_or_malformed_are_left_to_the_full_client(serve: Callable[..., Server]) -> None:
+    from provenant import limits as limits_mod
+    from provenant.limits import Limits
+
+    def endless(method: str, path: str, headers: dict[str, str]) -> Answer:
+        n = int(path.partition("p=")[2] or 0)
+        nxt = f'</v2/app/tags/list?p={n + 1}>; rel="next"'
+        return 200, {"Content-Type": "application/json", "Link": nxt}, b'{"tags": ["x"]}'
+
+    srv = serve(endless)
+    limits_mod.activate(Limits(pages=3), start_deadline=False)
+    try:
+        assert list_tags(parse_reference(f"{srv.host}/app"), env={}) is None
+        assert len(srv.requests) == 3
+        big = serve(lambda m, p, h: (200, {}, b'{"tags": ["' + b"x" * 10_000 + b'"]}'))
+        limits_mod.activate(Limits(page_bytes=4096), start_deadline=False)
+        assert list_tags(parse_reference(f"{big.host}/app"), env={}) is None
+    finally:
+        limits_mod.reset()
+    for body in (b'{"tags": [1]}', b'{"tags": "1"}', b"[]", b"not json"):
+        bad = serve(lambda m, p, h, body=body: (200, {}, body))
+        assert list_tags(parse_reference(f"{bad.host}/app"), env={}) is None, body

@@ -339,25 +339,6 @@ def test_direct_cyclonedx_json_is_the_librarys_bytes(case: int) -> None:
     assert cyclonedx_json(images, TOOL, merged_index=index, serial=serial, timestamp=WHEN) == library
 
 
-def test_cyclonedx_json_needs_no_cyclonedx_library(tmp_path: Path) -> None:
-    """The CLI's cyclonedx-json neither builds the library's model nor imports it (~0.2 s of a cold run)."""
-    import subprocess
-    import sys
-
-    saved = tmp_path / "result.json"
-    saved.write_text(_result(300).model_dump_json())
-    code = (
-        "import sys, pathlib\n"
-        "from provenant.sbom.formats import encode\n"
-        "from provenant.sbom.result import SbomResult\n"
-        f"r = SbomResult.model_validate_json(pathlib.Path({str(saved)!r}).read_text())\n"
-        "(doc,) = encode(r, 'cyclonedx-json', merge=False)\n"
-        "print(doc.text.count('\"ref\": '), sorted(m for m in sys.modules if m.split('.')[0] == 'cyclonedx'))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split(" ", 1)
-    assert out == ["302", "[]\n"]  # every package, the image and the OS in the graph; no cyclonedx module
-
-
 @pytest.mark.parametrize("case", range(7))
 @pytest.mark.parametrize("seed", [None, "seed"])
 def test_direct_spdx_json_is_spdx_tools_bytes(case: int, seed: str | None) -> None:
@@ -380,3 +361,161 @@ def test_direct_spdx_json_of_local_time() -> None:
     ):
         library = encode_spdx_json(spdx_document([_image(3)], TOOL, created=when))
         assert spdx_json([_image(3)], TOOL, created=when) == library
+
+
+# --- CycloneDX XML written directly: byte for byte what the library path writes ---------------------
+
+_NASTY = ["a", " ", "  ", "\r", "\n", "\r\n", "\t", "&", "<", ">", '"', "'", "]]>", "\x00", "\x1b", "\x0b", "\x7f"]
+_NASTY += ["\x85", "\u202e", "\ufffe", "\uffff", "\U0001f600", "ü", "=", "/", "@", "?", "#", "%"]
+
+
+def _nasty(r: Any, n: int = 8) -> str:
+    return "".join(r.choice(_NASTY) for _ in range(r.randint(0, n)))
+
+
+def _hostile_image(seed: int) -> ImageSbom:
+    """Every value a package or image carries into the XML, drawn from line ends, controls and markup."""
+    import random
+
+    from provenant.sbom.result import ScanIssue
+
+    r = random.Random(seed)
+    packages = [
+        Package(
+            name="n" + _nasty(r),
+            version=_nasty(r),
+            type=r.choice(["deb", "npm", "pypi", "golang"]),
+            purl=r.choice([None, f"pkg:npm/x{i}@1"]),
+            description=r.choice([None, _nasty(r)]),
+            supplier=r.choice([None, _nasty(r)]),
+            homepage=r.choice([None, "https://example.org/" + _nasty(r)]),
+            licenses=[_nasty(r) for _ in range(r.randint(0, 3))],
+            license_expression=r.choice([None, _nasty(r), "MIT", "mit OR " + _nasty(r)]),
+            metadata={_nasty(r): _nasty(r) for _ in range(r.randint(0, 3))},
+            found_by=_nasty(r),
+            locations=[Location(path=_nasty(r), layer_index=0, layer_digest=LAYER, diff_id=DIFF)] * r.randint(0, 2),
+            introduced_in=IntroducedIn(layer_index=0, layer_digest=LAYER, diff_id=DIFF, created_by=_nasty(r)),
+        )
+        for i in range(6)
+    ]
+    issue = ScanIssue(reason=_nasty(r), path=_nasty(r), layer_index=1, layer_digest=LAYER, cataloger=_nasty(r))
+    distro = Distro(id="d" + _nasty(r), version_id=_nasty(r) or None, pretty_name=_nasty(r) or None)
+    return _image(0).model_copy(
+        update={"packages": packages, "issues": [issue], "tag": r.choice([None, "v1"]), "distro": distro}
+    )
+
+
+def _both_xml(images: list[ImageSbom], index: tuple[str, str] | None = None) -> tuple[str, str]:
+    from uuid import UUID
+
+    from provenant.sbom.cyclonedx_xml import cyclonedx_xml
+
+    serial = UUID("3e671687-395b-41f5-a30f-a58921a69b79")
+    library = encode_cyclonedx(cyclonedx_bom(images, TOOL, merged_index=index, serial=serial, timestamp=WHEN), "xml")
+    return cyclonedx_xml(images, TOOL, merged_index=index, serial=serial, timestamp=WHEN), library
+
+
+@pytest.mark.parametrize("case", range(7))
+def test_direct_cyclonedx_xml_is_the_librarys_bytes(case: int) -> None:
+    _, images, index = _variants()[case]
+    direct, library = _both_xml(images, index)
+    assert direct == library
+
+
+def test_direct_cyclonedx_xml_of_hostile_values() -> None:
+    """Line ends, tabs, controls, markup and non-characters in every field: the library's bytes, well-formed."""
+    from xml.dom.minidom import parseString
+
+    for seed in range(60):
+        direct, library = _both_xml([_hostile_image(seed)])
+        assert direct == library, f"seed {seed}"
+        parseString(direct)
+        assert "\x1b" not in direct and "\x00" not in direct
+    one = _hostile_image(0)
+    other = one.model_copy(update={"platform": "linux/arm64", "manifest_digest": "sha256:" + "e" * 64})
+    direct, library = _both_xml([one, other], ("r:1", "sha256:" + "f" * 64))
+    assert direct == library
+
+
+@pytest.mark.parametrize("n", [100, 1000])
+def test_direct_cyclonedx_xml_of_generated_images(tmp_path: Path, n: int) -> None:
+    """The benchmark's image of ``n`` deb, npm and pypi packages, scanned: the library's bytes."""
+    from benchmarks.pkgimage import write_package_image
+    from provenant.sbom.generate import generate_sbom
+    from provenant.session import Session
+
+    with Session() as session:
+        result = generate_sbom(session, write_package_image(tmp_path / "img", n))
+    assert sum(len(img.packages) for img in result.images) == n
+    direct, library = _both_xml(list(result.images))
+    assert direct == library
+
+
+@pytest.mark.parametrize("fmt", ["cyclonedx-json", "cyclonedx-xml"])
+def test_cyclonedx_formats_need_no_cyclonedx_library(tmp_path: Path, fmt: str) -> None:
+    """The CLI's CycloneDX formats neither build the library's model nor import it (~0.2 s of a cold run)."""
+    import subprocess
+    import sys
+
+    saved = tmp_path / "result.json"
+    saved.write_text(_result(300).model_dump_json())
+    code = (
+        "import sys, pathlib\n"
+        "from provenant.sbom.formats import encode\n"
+        "from provenant.sbom.result import SbomResult\n"
+        f"r = SbomResult.model_validate_json(pathlib.Path({str(saved)!r}).read_text())\n"
+        f"(doc,) = encode(r, {fmt!r}, merge=False)\n"
+        "print(doc.text.count('ref'), sorted(m for m in sys.modules if m.split('.')[0] == 'cyclonedx'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split(" ", 1)
+    # every package (bom-ref and graph entry) and the image and OS in the graph; no cyclonedx module
+    assert int(out[0]) >= 2 * 300 + 2
+    assert out[1] == "[]\n"
+
+
+@pytest.mark.parametrize("indent", [2, 4])
+def test_dumps_indented_is_json_dumps(indent: int) -> None:
+    """Both paths (pydantic-core's encoder, the pure-Python one a lone surrogate sends values to) give json.dumps."""
+    import json
+
+    from provenant.sbom.cyclonedx_json import dumps_indented
+
+    values: list[Any] = [
+        {"a": 'ü\x7f\x00\x1b\u202e\U0001f600"\\/\t\n\r\b\f', "e": {}, "l": [], "n": None, "t": True, "f": False},
+        {"nested": [{"k": [1, -2, 3]}, [[]], {"z": {"y": "x"}}], "": ""},
+        {"path": "usr/lib/\udcff\udcfe.so", "ok": "ascii"},  # a file name that was not UTF-8
+        [],
+        {},
+        "text",
+        12,
+    ]
+    for value in values:
+        assert dumps_indented(value, " " * indent) == json.dumps(value, indent=indent)
+        if isinstance(value, dict):
+            assert dumps_indented(value, " " * indent, sort_keys=True) == json.dumps(
+                value, indent=indent, sort_keys=True
+            )
+
+
+def test_encoding_pauses_the_cycle_collector_and_restores_it() -> None:
+    """Full collections walk the whole model: they made encoding superlinear in packages."""
+    import gc
+
+    seen: list[bool] = []
+    original = formats.FORMATS["table"]
+
+    def spy(result: SbomResult, images: Any, merged: bool) -> str:
+        seen.append(gc.isenabled())
+        return original(result, images, merged)
+
+    assert gc.isenabled()
+    try:
+        formats.FORMATS["table"] = spy
+        formats.encode(_result(3), "table", merge=False)
+        gc.disable()
+        formats.encode(_result(3), "table", merge=False)
+        assert not gc.isenabled()  # left as it was
+    finally:
+        gc.enable()
+        formats.FORMATS["table"] = original
+    assert seen == [False, False]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from provenant.sources.registry.challenge import pull_scope, push_scope
 from provenant.sources.registry.credentials import CredentialResolver
 from provenant.sources.registry.failures import auth_hint, error_for_response, target
 from provenant.sources.registry.hosts import HostPort
+from provenant.sources.registry.links import next_link
 from provenant.sources.registry.options import RegistryOptions
 from provenant.sources.registry.retry import backoff_delay, rate_limit_headers
 from provenant.sources.registry.transport import HttpSession, host_of
@@ -38,8 +38,6 @@ from provenant.structured import load_json
 from provenant.textsafe import printable
 
 log = logging.getLogger("provenant.registry")
-
-_LINK = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]*)*)")
 
 
 @dataclass(frozen=True)
@@ -55,19 +53,6 @@ def _media_type(value: str | None) -> str | None:
     if not value:
         return None
     return value.split(";", 1)[0].strip() or None
-
-
-def next_link(header: str | None) -> str | None:
-    """The target of ``Link: <url>; rel="next"``, if any."""
-    if not header:
-        return None
-    for m in _LINK.finditer(header):
-        params = m.group(2)
-        for param in params.split(";"):
-            name, _, value = param.strip().partition("=")
-            if name.strip().lower() == "rel" and "next" in value.strip().strip('"').lower().split():
-                return m.group(1).strip()
-    return None
 
 
 class RegistryClient:
