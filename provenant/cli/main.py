@@ -93,8 +93,10 @@ def _debug(ctx: click.Context) -> bool:
 
 def fail(message: str, *, prefix: str = "provenant: error: ") -> NoReturn:
     """One sanitised line on stderr, then exit 2."""
+    from provenant.progress import current
     from provenant.textsafe import one_line
 
+    current().finished()  # a live display must be gone before the error line is written under it
     click.echo(prefix + one_line(message, limit=2000), err=True)
     sys.exit(2)
 
@@ -147,13 +149,32 @@ def _arm_watchdog(seconds: float) -> None:
     metavar="NAME=VALUE",
     help="Raise or lower one input limit, e.g. layer-bytes=128GiB (repeatable; docs/security.md lists them).",
 )
+@click.option(
+    "--progress",
+    "progress_mode",
+    type=click.Choice(["auto", "live", "plain", "quiet"]),
+    default="auto",
+    envvar="PROVENANT_PROGRESS",
+    show_default=True,
+    help="Progress on stderr: live display, one line per event, or none; auto = live on a terminal, "
+    "else quiet (env PROVENANT_PROGRESS).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress (same as --progress quiet).")
 @click.pass_context
-def cli(ctx: click.Context, debug: bool, timeout: float | None, limit_values: tuple[str, ...]) -> None:
+def cli(
+    ctx: click.Context,
+    debug: bool,
+    timeout: float | None,
+    limit_values: tuple[str, ...],
+    progress_mode: str,
+    quiet: bool,
+) -> None:
     """Inspect container images: what they are, what is in them, and the evidence attached to them."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
     if ctx.resilient_parsing or ctx.invoked_subcommand is None:
         return
+    _start_progress(ctx, "quiet" if quiet else progress_mode)
     from provenant import limits as limits_mod
     from provenant.errors import ProvenantError
 
@@ -165,6 +186,21 @@ def cli(ctx: click.Context, debug: bool, timeout: float | None, limit_values: tu
     except ProvenantError as exc:
         fail(exc.diagnostics())
     _arm_watchdog(active.timeout)
+
+
+def _start_progress(ctx: click.Context, mode: str) -> None:
+    """Activate the progress observer for this command; it stops drawing when the command ends, however."""
+    from provenant import progress
+    from provenant.cli.progress_view import make
+
+    observer = make(mode)
+    previous = progress.activate(observer)
+
+    def stop() -> None:
+        observer.finished()
+        progress.activate(previous)
+
+    ctx.call_on_close(stop)
 
 
 def _split_limit(value: str) -> tuple[str, str]:
