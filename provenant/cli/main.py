@@ -27,6 +27,7 @@ COMMANDS = {
     "attest": "provenant.cli.attest_cmds:attest_cmd",
     "attestations": "provenant.cli.attest_cmds:attestations_cmd",
     "cache": "provenant.cli.cache_cmd:cache_group",
+    "ci": "provenant.cli.ci_cmd:ci_group",
     "compare": "provenant.cli.compare_cmd:compare_cmd",
     "diff": "provenant.cli.diff_cmd:diff_cmd",
     "inspect": "provenant.cli.inspect_cmd:inspect_cmd",
