@@ -25,6 +25,8 @@ FailOn = Literal["deny", "warn", "never"]
 SBOM_EXT = {"cyclonedx-json": "cdx.json", "cyclonedx-xml": "cdx.xml", "spdx-json": "spdx.json"}
 #: Rows of the findings table; a summary is capped at 1 MiB by GitHub, and nobody reads more.
 MAX_ROWS = 200
+#: Reports ``policy check`` writes (``-o FORMAT=FILE``) into the output directory.
+REPORT_FILES = {"sarif": "provenant.sarif", "junit": "junit.xml", "github": "annotations.txt", "text": "policy.txt"}
 ICON = {"pass": "✅", "warn": "⚠️", "deny": "❌", "error": "❌"}
 
 
@@ -55,8 +57,12 @@ class Outcome:
     findings: list[dict[str, str]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     keyless: str | None = None  # "verified" | "failed" | None (not asked)
+    keyless_message: str = ""
     sarif: Path | None = None
     report: Path | None = None
+    junit: Path | None = None
+    text: Path | None = None
+    annotations: Path | None = None
     sboms: list[Path] = field(default_factory=list)
 
 
@@ -94,16 +100,16 @@ class _Runner:
         return proc
 
 
-def run(inputs: Inputs, provenant: Sequence[str] = (sys.executable, "-m", "provenant")) -> tuple[Outcome, str]:
-    """Run the checks; returns the outcome and the log text (annotations and the text report) for stdout."""
+def run(inputs: Inputs, provenant: Sequence[str] = (sys.executable, "-m", "provenant")) -> Outcome:
+    """Run the checks, writing every report under ``inputs.output_dir``; the outcome (with any errors)."""
     out = Outcome()
     runner = _Runner(provenant, out)
-    log: list[str] = []
     d = inputs.output_dir
     d.mkdir(parents=True, exist_ok=True)
-    sarif, report, annotations, text = d / "provenant.sarif", d / "policy.json", d / "annotations.txt", d / "policy.txt"
+    files = {kind: d / name for kind, name in REPORT_FILES.items()}
     args = ["policy", "check", inputs.image, "--policy", inputs.policy, "--format", "json"]
-    args += ["-o", f"sarif={sarif}", "-o", f"github={annotations}", "-o", f"text={text}"]
+    for kind, path in files.items():
+        args += ["-o", f"{kind}={path}"]
     for key in inputs.keys:
         args += ["--key", key]
     if inputs.dockerfile:
@@ -113,30 +119,41 @@ def run(inputs: Inputs, provenant: Sequence[str] = (sys.executable, "-m", "prove
     proc = runner.run(args)
     if proc.returncode in (0, 1):
         doc = json.loads(proc.stdout)
+        report = d / "policy.json"
         report.write_text(proc.stdout, encoding="utf-8")
-        out.verdict, out.digest, out.sarif, out.report = doc["verdict"], doc["digest"], sarif, report
+        out.verdict, out.digest, out.sarif, out.report = doc["verdict"], doc["digest"], files["sarif"], report
+        out.junit, out.text, out.annotations = files["junit"], files["text"], files["github"]
         out.policy_name = doc.get("policy_name") or doc.get("policy") or inputs.policy
         for result in doc["results"]:
             for f in result["findings"]:
                 out.counts[f["status"]] = out.counts.get(f["status"], 0) + 1
                 if f["effect"] != "none":
                     out.findings.append({k: str(f.get(k) or "") for k in ("effect", "check", "subject", "message")})
-        token = envfiles.stop_commands_token()
-        # The text report quotes the image (labels, package names): the runner must not read commands in it.
-        log += ["::group::provenant policy report", f"::stop-commands::{token}"]
-        log += [text.read_text(encoding="utf-8").rstrip("\n"), f"::{token}::", "::endgroup::"]
-        log.append(annotations.read_text(encoding="utf-8").rstrip("\n"))
     if out.verdict != "error" and inputs.identity:
-        _keyless(inputs, runner, log)
+        _keyless(inputs, runner)
     if out.verdict != "error" and inputs.sbom_formats:
         _sboms(inputs, runner)
     if out.errors:
         out.verdict = "error"
+    return out
+
+
+def github_log(out: Outcome) -> str:
+    """Standard output for the runner: the text report in a group fenced off from command parsing, annotations."""
+    log: list[str] = []
+    if out.text is not None and out.annotations is not None:
+        token = envfiles.stop_commands_token()
+        # The text report quotes the image (labels, package names): the runner must not read commands in it.
+        log += ["::group::provenant policy report", f"::stop-commands::{token}"]
+        log += [out.text.read_text(encoding="utf-8").rstrip("\n"), f"::{token}::", "::endgroup::"]
+        log.append(out.annotations.read_text(encoding="utf-8").rstrip("\n"))
+    if out.keyless == "failed":
+        log.append(envfiles.command("error", out.keyless_message, title="provenant verify"))
     log += [envfiles.command("error", e, title="provenant") for e in out.errors]
-    return out, "\n".join(line for line in log if line) + "\n"
+    return "\n".join(line for line in log if line) + "\n"
 
 
-def _keyless(inputs: Inputs, runner: _Runner, log: list[str]) -> None:
+def _keyless(inputs: Inputs, runner: _Runner) -> None:
     out = runner.out
     if not inputs.identity or not inputs.issuer or not inputs.trusted_root:
         out.errors.append("keyless verification needs certificate-identity, certificate-oidc-issuer and trusted-root")
@@ -151,8 +168,7 @@ def _keyless(inputs: Inputs, runner: _Runner, log: list[str]) -> None:
     elif proc.returncode == 1:
         out.keyless = "failed"
         out.verdict = "deny"
-        message = f"no valid keyless signature by {inputs.identity} (issuer {inputs.issuer}) on {ref}"
-        log.append(envfiles.command("error", message, title="provenant verify"))
+        out.keyless_message = f"no valid keyless signature by {inputs.identity} (issuer {inputs.issuer}) on {ref}"
 
 
 def _sboms(inputs: Inputs, runner: _Runner) -> None:
@@ -218,8 +234,8 @@ def outputs(out: Outcome) -> str:
 
 def main(inputs: Inputs, env: Mapping[str, str], provenant: Sequence[str] = (sys.executable, "-m", "provenant")) -> int:
     """Run, print the log, append summary and outputs to the files ``env`` names; the exit code."""
-    out, log = run(inputs, provenant)
-    sys.stdout.write(log)
+    out = run(inputs, provenant)
+    sys.stdout.write(github_log(out))
     sys.stdout.flush()
     summary_path = env.get("GITHUB_STEP_SUMMARY")
     output_path = env.get("GITHUB_OUTPUT")
