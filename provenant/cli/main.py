@@ -30,6 +30,7 @@ COMMANDS = {
     "ci": "provenant.cli.ci_cmd:ci_group",
     "compare": "provenant.cli.compare_cmd:compare_cmd",
     "diff": "provenant.cli.diff_cmd:diff_cmd",
+    "dockerfile": "provenant.cli.dockerfile_cmd:dockerfile_group",
     "inspect": "provenant.cli.inspect_cmd:inspect_cmd",
     "keygen": "provenant.cli.attest_cmds:keygen_cmd",
     "policy": "provenant.cli.policy_cmd:policy_group",
