@@ -19,6 +19,7 @@ def dockerfile_group() -> None:
     "--policy",
     "policy_spec",
     metavar="NAME|FILE",
+    shell_complete=lambda ctx, param, incomplete: _complete_policy(incomplete),
     help="Take forbidden tags, requireBaseDigest and baseImage registries/allowed from this policy "
     "(built-in name or file). Default: every base image by digest, no 'latest'.",
 )
@@ -52,6 +53,12 @@ def check_cmd(files: tuple[Path, ...], policy_spec: str | None, build_args: tupl
     if problems:
         click.echo(f"{len(problems)} finding(s) in {len({p.path for p in problems})} file(s)", err=True)
     sys.exit(1 if problems else 0)
+
+
+def _complete_policy(incomplete: str) -> list[click.shell_completion.CompletionItem]:
+    from provenant.cli.policy_cmd import complete_policy
+
+    return complete_policy(incomplete)
 
 
 def _read(path: Path) -> str:

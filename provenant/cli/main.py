@@ -39,6 +39,7 @@ COMMANDS = {
     "sign": "provenant.cli.attest_cmds:sign_cmd",
     "tags": "provenant.cli.tags_cmd:tags_cmd",
     "verify": "provenant.cli.attest_cmds:verify_cmd",
+    "version": "provenant.cli.version_cmd:version_cmd",
 }
 
 

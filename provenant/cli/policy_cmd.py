@@ -27,6 +27,16 @@ Exit codes:
 """
 
 
+def complete_policy(incomplete: str) -> list[click.shell_completion.CompletionItem]:
+    """Shell completion of ``--policy``: the built-in names, then files."""
+    from click.shell_completion import CompletionItem
+
+    from provenant.policy.builtin import NAMES
+
+    names = [CompletionItem(n, help="built-in policy") for n in NAMES if n.startswith(incomplete)]
+    return [*names, CompletionItem(incomplete, type="file")]
+
+
 @click.group("policy", epilog=POLICY_EXIT_CODES)
 def policy_group() -> None:
     """Gate CI on a policy file: pinning, base images, provenance, platforms, SBOM, licenses, size."""
@@ -39,6 +49,7 @@ def policy_group() -> None:
     "policy_spec",
     required=True,
     metavar="NAME|FILE",
+    shell_complete=lambda ctx, param, incomplete: complete_policy(incomplete),
     help="Built-in policy (default, strict) or a policy file (YAML, apiVersion provenant/v1, kind ImagePolicy).",
 )
 @click.option(
