@@ -125,3 +125,28 @@ def test_error_is_exit_2_with_the_reason(registry: Registry, tmp_path: Path) -> 
     text = summary.read_text()
     assert "## ❌ provenant policy: error" in text and "### Errors" in text
     assert re.search(r"^::error title=provenant::provenant: error: ", proc.stdout, re.M)
+
+
+def test_keyless_identity_without_a_signature_denies(
+    registry: Registry, fixture_set: FixtureSet, tmp_path: Path
+) -> None:
+    import sigstore
+
+    root = Path(sigstore.__file__).parent / "_store" / "https%3A%2F%2Ftuf-repo-cdn.sigstore.dev" / "trusted_root.json"
+    fx = fixture_set.image("debian-amd64:12")
+    (tmp_path / "policy.yaml").write_text(PASSING)
+    identity = "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main"
+    proc, summary, output = _run(
+        tmp_path, image=f"{registry.host}/{fx.repo}@{fx.digest}", policy="policy.yaml", trusted_root=str(root),
+        certificate_identity=identity, certificate_oidc_issuer="https://token.actions.githubusercontent.com",
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert parse_outputs(output.read_text())["verdict"] == "deny"
+    assert (
+        re.search(r"^::error title=provenant verify::no valid keyless signature by https%3A", proc.stdout, re.M) is None
+    )
+    assert re.search(
+        r"^::error title=provenant verify::no valid keyless signature by https://github\.com/acme/", proc.stdout, re.M
+    )
+    text = summary.read_text()
+    assert "## ❌ provenant policy: deny" in text and "| Keyless signature | failed: " in text
