@@ -88,3 +88,12 @@ def test_hook_matches_dockerfile_names(name: str) -> None:
     (hook,) = yaml.safe_load((root / ".pre-commit-hooks.yaml").read_text())
     assert re.search(hook["files"], name)
     assert not re.search(hook["files"], "docs/Dockerfile-guide.md")
+
+
+def test_a_file_past_the_policy_bytes_limit_is_one_error(tmp_path: Path) -> None:
+    big = tmp_path / "Dockerfile"
+    big.write_text("FROM alpine:3.20\n" + "RUN true\n" * 2000)
+    res = CliRunner().invoke(cli, ["--limit", "policy-bytes=4KiB", "dockerfile", "check", str(big)])
+    assert res.exit_code == 2
+    (line,) = res.stderr.splitlines()
+    assert line.startswith("provenant: error: ") and "policy-bytes" in line
