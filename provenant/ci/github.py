@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,9 +92,27 @@ class _Runner:
         self.out = out
 
     def run(self, args: list[str]) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run(
-            [*self.provenant, "--progress", "quiet", *args], capture_output=True, text=True, check=False
-        )
+        """Run one provenant command; its progress lines go to the job log as they come (a big image is minutes
+        of work), its standard output is kept, and its last stderr line is the error when it exits 2."""
+        cmd = [*self.provenant, "--progress", "plain", *args]
+        with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
+            assert child.stdout is not None and child.stderr is not None
+            errs = child.stderr
+            tail: deque[str] = deque(maxlen=20)
+
+            def pump() -> None:
+                for line in errs:
+                    # Plain progress lines start with "provenant: " and are escaped: no workflow command.
+                    sys.stderr.write(line)
+                    tail.append(line)
+                sys.stderr.flush()
+
+            reader = threading.Thread(target=pump, daemon=True)
+            reader.start()
+            stdout = child.stdout.read()
+            code = child.wait()
+            reader.join()
+        proc = subprocess.CompletedProcess(cmd, code, stdout, "".join(tail))
         if proc.returncode == 2:
             # provenant's errors are one sanitised line; keep the last non-empty line of stderr.
             lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]

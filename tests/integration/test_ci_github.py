@@ -72,6 +72,10 @@ def test_denying_policy(registry: Registry, fixture_set: FixtureSet, tmp_path: P
     fx = fixture_set.image("debian-multiarch:12")
     proc, summary, output = _run(tmp_path, image=f"{registry.host}/{fx.ref}", policy="strict", sbom="cyclonedx-json")
     assert proc.returncode == 1, proc.stderr
+    # Progress of the long work reaches the job log as plain lines (none of them a workflow command).
+    assert f"provenant: resolved {registry.host}/{fx.ref} -> {fx.digest} (index)" in proc.stderr.splitlines()
+    assert not any(ln.startswith("::") for ln in proc.stderr.splitlines())
+    assert any(ln.startswith("provenant: done: ") for ln in proc.stderr.splitlines())
     outs = parse_outputs(output.read_text())
     assert outs["earlier"] == "1"  # appended, not truncated
     assert outs["verdict"] == "deny"
