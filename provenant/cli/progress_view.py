@@ -134,8 +134,11 @@ class PlainProgress(Progress):
             return
         c = self._counts
         secs = time.monotonic() - self._t0
+        # finished() also ends a failed run: say so rather than "done" when layers were left.
+        planned, handled = len(self._plan.sizes), c["scanned"] + c["cached"]
+        word = "done" if handled >= planned else f"stopped after {handled} of {planned} layer(s)"
         self._line(
-            f"done: {c['scanned']} layer(s) fetched and scanned ({format_size(c['bytes'])}), "
+            f"{word}: {c['scanned']} layer(s) fetched and scanned ({format_size(c['bytes'])}), "
             f"{c['cached']} from cache, {secs:.1f} s"
         )
         self._plan.set({}, {})

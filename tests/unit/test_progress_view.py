@@ -79,3 +79,13 @@ def test_counted_reports_every_chunk_and_passes_them_through() -> None:
     assert list(progress.counted(iter(chunks), DIGEST, Rec())) == chunks
     assert seen == [3, 0, 5]
     assert list(progress.counted(iter(chunks), DIGEST, progress.NOOP)) == chunks
+
+
+def test_plain_says_stopped_when_the_work_failed_midway() -> None:
+    out = io.StringIO()
+    p = progress_view.make("plain", out)
+    p.resolved("r/a:1", DIGEST, "application/vnd.oci.image.manifest.v1+json")
+    p.planned({"linux/amd64": [DIGEST, "sha256:" + "cd" * 32]}, {DIGEST: 10, "sha256:" + "cd" * 32: 10})
+    p.layer_scanned(DIGEST)
+    p.finished()  # the second layer never came
+    assert out.getvalue().splitlines()[-1].startswith("provenant: stopped after 1 of 2 layer(s): 1 layer(s)")
