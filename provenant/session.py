@@ -7,6 +7,7 @@ from types import TracebackType
 from pydantic import BaseModel
 
 from provenant.image import ImageReader
+from provenant.progress import Progress, current
 from provenant.sources.open import Target, open_target
 from provenant.sources.registry import RegistryClient, RegistryOptions
 
@@ -23,8 +24,10 @@ class RegistryInfo(BaseModel):
 class Session:
     """Holds one registry client (connection pool, token cache) for a run; use as a context manager."""
 
-    def __init__(self, registry: RegistryOptions | None = None) -> None:
+    def __init__(self, registry: RegistryOptions | None = None, progress: Progress | None = None) -> None:
         self.client = RegistryClient(registry or RegistryOptions())
+        #: Observer of long work (resolve, fetch, scan); the process-wide one (a no-op) unless given.
+        self.progress = progress or current()
         self._targets: list[Target] = []
 
     def open(self, text: str) -> Target:

@@ -27,8 +27,10 @@ COMMANDS = {
     "attest": "provenant.cli.attest_cmds:attest_cmd",
     "attestations": "provenant.cli.attest_cmds:attestations_cmd",
     "cache": "provenant.cli.cache_cmd:cache_group",
+    "ci": "provenant.cli.ci_cmd:ci_group",
     "compare": "provenant.cli.compare_cmd:compare_cmd",
     "diff": "provenant.cli.diff_cmd:diff_cmd",
+    "dockerfile": "provenant.cli.dockerfile_cmd:dockerfile_group",
     "inspect": "provenant.cli.inspect_cmd:inspect_cmd",
     "keygen": "provenant.cli.attest_cmds:keygen_cmd",
     "policy": "provenant.cli.policy_cmd:policy_group",
@@ -37,6 +39,7 @@ COMMANDS = {
     "sign": "provenant.cli.attest_cmds:sign_cmd",
     "tags": "provenant.cli.tags_cmd:tags_cmd",
     "verify": "provenant.cli.attest_cmds:verify_cmd",
+    "version": "provenant.cli.version_cmd:version_cmd",
 }
 
 
@@ -93,8 +96,10 @@ def _debug(ctx: click.Context) -> bool:
 
 def fail(message: str, *, prefix: str = "provenant: error: ") -> NoReturn:
     """One sanitised line on stderr, then exit 2."""
+    from provenant.progress import current
     from provenant.textsafe import one_line
 
+    current().finished()  # a live display must be gone before the error line is written under it
     click.echo(prefix + one_line(message, limit=2000), err=True)
     sys.exit(2)
 
@@ -147,8 +152,26 @@ def _arm_watchdog(seconds: float) -> None:
     metavar="NAME=VALUE",
     help="Raise or lower one input limit, e.g. layer-bytes=128GiB (repeatable; docs/security.md lists them).",
 )
+@click.option(
+    "--progress",
+    "progress_mode",
+    type=click.Choice(["auto", "live", "plain", "quiet"]),
+    default="auto",
+    envvar="PROVENANT_PROGRESS",
+    show_default=True,
+    help="Progress on stderr: live display, one line per event, or none; auto = live on a terminal, "
+    "else quiet (env PROVENANT_PROGRESS).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress (same as --progress quiet).")
 @click.pass_context
-def cli(ctx: click.Context, debug: bool, timeout: float | None, limit_values: tuple[str, ...]) -> None:
+def cli(
+    ctx: click.Context,
+    debug: bool,
+    timeout: float | None,
+    limit_values: tuple[str, ...],
+    progress_mode: str,
+    quiet: bool,
+) -> None:
     """Inspect container images: what they are, what is in them, and the evidence attached to them."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
@@ -161,6 +184,7 @@ def cli(ctx: click.Context, debug: bool, timeout: float | None, limit_values: tu
         logging.getLogger("provenant").setLevel(logging.DEBUG)
     if ctx.resilient_parsing or ctx.invoked_subcommand is None:
         return
+    _start_progress(ctx, "quiet" if quiet else progress_mode)
     from provenant import limits as limits_mod
     from provenant.errors import ProvenantError
 
@@ -172,6 +196,21 @@ def cli(ctx: click.Context, debug: bool, timeout: float | None, limit_values: tu
     except ProvenantError as exc:
         fail(exc.diagnostics())
     _arm_watchdog(active.timeout)
+
+
+def _start_progress(ctx: click.Context, mode: str) -> None:
+    """Activate the progress observer for this command; it stops drawing when the command ends, however."""
+    from provenant import progress
+    from provenant.cli.progress_view import make
+
+    observer = make(mode)
+    previous = progress.activate(observer)
+
+    def stop() -> None:
+        observer.finished()
+        progress.activate(previous)
+
+    ctx.call_on_close(stop)
 
 
 def _split_limit(value: str) -> tuple[str, str]:

@@ -27,6 +27,16 @@ Exit codes:
 """
 
 
+def complete_policy(incomplete: str) -> list[click.shell_completion.CompletionItem]:
+    """Shell completion of ``--policy``: the built-in names, then files."""
+    from click.shell_completion import CompletionItem
+
+    from provenant.policy.builtin import NAMES
+
+    names = [CompletionItem(n, help="built-in policy") for n in NAMES if n.startswith(incomplete)]
+    return [*names, CompletionItem(incomplete, type="file")]
+
+
 @click.group("policy", epilog=POLICY_EXIT_CODES)
 def policy_group() -> None:
     """Gate CI on a policy file: pinning, base images, provenance, platforms, SBOM, licenses, size."""
@@ -36,10 +46,11 @@ def policy_group() -> None:
 @click.argument("ref")
 @click.option(
     "--policy",
-    "policy_path",
+    "policy_spec",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Policy file (YAML, apiVersion provenant/v1, kind ImagePolicy).",
+    metavar="NAME|FILE",
+    shell_complete=lambda ctx, param, incomplete: complete_policy(incomplete),
+    help="Built-in policy (default, strict) or a policy file (YAML, apiVersion provenant/v1, kind ImagePolicy).",
 )
 @click.option(
     "--dockerfile",
@@ -70,7 +81,7 @@ def policy_group() -> None:
 @registry_options
 def check_cmd(
     ref: str,
-    policy_path: Path,
+    policy_spec: str,
     dockerfile: Path | None,
     build_args: tuple[str, ...],
     platforms: tuple[str, ...],
@@ -91,6 +102,7 @@ def check_cmd(
     shared cache); all selected platforms of an index are checked.
     """
     from provenant.errors import UsageError
+    from provenant.policy.builtin import resolve
     from provenant.policy.dockerfile import load_dockerfile, parse_build_args
     from provenant.policy.engine import check_image
     from provenant.policy.reports import render
@@ -103,6 +115,7 @@ def check_cmd(
         if kind not in FORMATS or not eq or not dest:
             raise UsageError(f"-o {spec}: expected FORMAT=FILE with FORMAT one of {', '.join(FORMATS)}")
         files.append((kind, Path(dest)))
+    policy_path = resolve(policy_spec)
     policy = load_policy(policy_path)
     args = parse_build_args(build_args)
     if args and dockerfile is None:
@@ -132,16 +145,51 @@ def check_cmd(
 
 
 @policy_group.command("validate", epilog=POLICY_EXIT_CODES)
-@click.argument("policy_files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-def validate_cmd(policy_files: tuple[Path, ...]) -> None:
-    """Check policy files against the schema without looking at any image (exit 0 valid, 2 invalid)."""
+@click.argument("policy_files", nargs=-1, required=True, metavar="NAME|FILE...")
+def validate_cmd(policy_files: tuple[str, ...]) -> None:
+    """Check policy files (or built-in policies by name) against the schema without looking at any image.
+
+    Exit 0 when all are valid, 2 at the first invalid one.
+    """
+    from provenant.policy.builtin import resolve
     from provenant.policy.checks import CHECKS
     from provenant.policy.engine import policy_keys, rule_for
     from provenant.policy.schema import load_policy
 
-    for path in policy_files:
+    for spec in policy_files:
+        path = resolve(spec)
         policy = load_policy(path)
         policy_keys(policy, path)  # the keys it names must load too
         enabled = [c for c in CHECKS if c.enabled(policy)]
         summary = ", ".join(f"{c.id}={rule_for(policy, c)[0]}" for c in enabled) or "no checks enabled"
         click.echo(f"{path}: valid ({len(enabled)} checks: {summary}; {len(policy.waivers)} waivers)")
+
+
+@policy_group.command("init")
+@click.argument(
+    "path", required=False, default="provenant-policy.yaml", type=click.Path(dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--from",
+    "base",
+    type=click.Choice(["default", "strict"]),
+    default="default",
+    show_default=True,
+    help="The built-in policy the starter file is made from.",
+)
+@click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
+def init_cmd(path: Path, base: str, force: bool) -> None:
+    """Write a commented starter policy to PATH (default provenant-policy.yaml) that `policy check` accepts."""
+    from provenant.errors import UsageError
+    from provenant.policy.builtin import starter_text
+
+    try:
+        with path.open("w" if force else "x", encoding="utf-8") as fh:
+            fh.write(starter_text(base))
+    except FileExistsError:
+        raise UsageError(f"{path} exists; pass --force to overwrite it") from None
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+    click.echo(
+        f"wrote {path} (from the built-in {base!r} policy); check it with: provenant policy validate {path}", err=True
+    )

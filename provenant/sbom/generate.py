@@ -24,6 +24,7 @@ from provenant.layers.view import ImageView, first_always_present, package_key
 from provenant.limits import Limits
 from provenant.oci.models import Descriptor
 from provenant.oci.platform import PlatformSpec
+from provenant.progress import NOOP, Progress, counted
 from provenant.sbom.model import IntroducedIn, Location, Package
 from provenant.sbom.result import ImageSbom, LayerInfo, SbomResult, ScanIssue, ToolInfo
 from provenant.session import Session
@@ -67,6 +68,7 @@ def scan_layers(
     *,
     workers: int = 4,
     limits: Limits | None = None,
+    progress: Progress = NOOP,
 ) -> LayerScans:
     """Scan each distinct layer once: from the cache when possible, else fetched and scanned in parallel.
 
@@ -85,13 +87,16 @@ def scan_layers(
         if hit is not None and hit.diff_id == diff_ids[desc.digest]:
             scans[desc.digest] = hit
             cached.add(desc.digest)
+            progress.layer_cached(desc.digest)
         else:
             todo.append(desc)
 
     def one(desc: Descriptor) -> LayerScan:
         with reader.stream_blob(desc, f"layer {desc.digest}") as chunks:
-            scan = scan_layer(chunks, digest=desc.digest, diff_id=diff_ids[desc.digest], plan=plan, limits=lim)
+            counting = counted(chunks, desc.digest, progress)
+            scan = scan_layer(counting, digest=desc.digest, diff_id=diff_ids[desc.digest], plan=plan, limits=lim)
         cache.put(scanner, scan)
+        progress.layer_scanned(desc.digest)
         return scan
 
     # Largest first, so the longest scan starts earliest.
@@ -241,14 +246,27 @@ def analyze(
     """Open ``target``, scan every layer of the selected platforms once and catalog each platform image."""
     plan = plan or default_plan()
     cache = cache or LayerCache(enabled=False)
+    progress = session.progress
     opened = session.open(target)
     reader = session.reader(opened)
     top = reader.resolve()
+    progress.resolved(target, str(top.digest), top.media_type)
     images = reader.load_images(top, platforms)
     per_image = [_layers_of(img) for img in images]
     descs = [layer.desc for layers in per_image for layer in layers]
+    progress.planned(
+        {
+            str(img.platform): [layer.desc.digest for layer in layers]
+            for img, layers in zip(images, per_image, strict=True)
+        },
+        {d.digest: d.size for d in descs},
+    )
     diff_ids = {layer.desc.digest: layer.diff_id for layers in per_image for layer in layers}
-    result = scan_layers(reader, descs, diff_ids, plan, cache, workers=workers)
+    try:
+        result = scan_layers(reader, descs, diff_ids, plan, cache, workers=workers, progress=progress)
+    finally:
+        # Catalogers and encoders run next and print nothing; a live display must be gone before output.
+        progress.finished()
     if opened.reference is not None:
         name, tag = opened.reference.name, opened.reference.tag
     else:
