@@ -168,8 +168,11 @@ def check_body(
             raise SetError("hashedrekord signature is not an object")
         if _pem_cert_der((sig.get("publicKey") or {}).get("content"), "the signature's certificate") != cert_der:
             raise SetError("the Rekor entry names another certificate than the signature's")
+        content = sig.get("content")
+        if not isinstance(content, str):
+            raise SetError("the Rekor entry records no signature")
         try:
-            logged_sig = base64.b64decode(str(sig.get("content", "")), validate=True)
+            logged_sig = base64.b64decode(content, validate=True)
         except binascii.Error:
             raise SetError("the Rekor entry's signature is not base64") from None
         if signature is None or logged_sig != signature:

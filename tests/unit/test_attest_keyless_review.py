@@ -524,3 +524,114 @@ def test_verify_tag_keyless_reasons() -> None:
     assert why == "certificate chain annotation: dev.sigstore.cosign/chain holds more than 10 certificates"
     empty = verify_tag_keyless(dict(ann, **{BUNDLE: ""}), info, _policy(), payload=payload, signature=None)
     assert empty is not None and empty.startswith("no Rekor entry (dev.sigstore.cosign/bundle annotation)")
+
+
+# -- exact reasons (mutation-testing survivors) ------------------------------------------------------------------
+
+
+def test_a_hashedrekord_without_signature_content_is_refused() -> None:
+    """Before: a missing ``content`` read as an empty signature, which an empty ``signature`` matched."""
+    bundle, cert, _, payload = _wolfi()
+    body = json.loads(base64.b64decode(bundle["Payload"]["body"]))
+    body["spec"]["signature"].pop("content")
+    with pytest.raises(SetError, match=r"^the Rekor entry records no signature$"):
+        check_body(body, cert_der=cert, signature=b"", payload=payload)
+
+
+def test_base64_in_entries_is_strict() -> None:
+    """A character outside the base64 alphabet is an error, not skipped."""
+    from provenant.attest.rekor_set import _b64_text
+
+    assert _b64_text("QUJD") == "ABC"
+    assert _b64_text("QUJD*") is None
+    assert _b64_text(5) is None
+    with pytest.raises(SetError, match=r"^the Rekor entry body is not base64 JSON"):
+        LogEntry("e30=*", 0, 0, "", b"").decoded_body()
+    bundle, cert, sig, payload = _wolfi()
+    body = json.loads(base64.b64decode(bundle["Payload"]["body"]))
+    pem_b64 = body["spec"]["signature"]["publicKey"]["content"]
+    body["spec"]["signature"]["publicKey"]["content"] = pem_b64[:8] + "*" + pem_b64[8:]
+    with pytest.raises(SetError, match=r"^the signature's certificate in the Rekor entry is not a PEM certificate$"):
+        check_body(body, cert_der=cert, signature=sig, payload=payload)
+
+
+def test_the_entry_body_is_read_within_the_limits() -> None:
+    from provenant.limits import Limits
+
+    deep = base64.b64encode(b'{"a": {"b": {"c": {"d": 1}}}}').decode()
+    assert LogEntry(deep, 0, 0, "", b"").decoded_body()["a"]["b"]["c"] == {"d": 1}
+    with pytest.raises(SetError) as err:
+        LogEntry(deep, 0, 0, "", b"").decoded_body(Limits(json_depth=2))
+    assert "Rekor entry body" in str(err.value) and "json-depth" in str(err.value).replace("_", "-")
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "reason"),
+    [
+        (V120, lambda s: s.pop("publicKey"), "the attestation's certificate is missing from the Rekor entry"),
+        (
+            V120,
+            lambda s: s["content"]["payloadHash"].__setitem__("algorithm", "sha512"),
+            "payloadHash in the Rekor entry is not a sha256 hash",
+        ),
+        (
+            V120,
+            lambda s: s["content"]["hash"].__setitem__("algorithm", "sha1"),
+            "hash in the Rekor entry is not a sha256 hash",
+        ),
+        (
+            V210,
+            lambda s: s["signatures"][0].pop("verifier"),
+            "the attestation's certificate is missing from the Rekor entry",
+        ),
+        (
+            V210,
+            lambda s: s["payloadHash"].__setitem__("value", 5),
+            "payloadHash in the Rekor entry is not a sha256 hash",
+        ),
+    ],
+)
+def test_malformed_attestation_entries_name_the_field(name: str, change: Any, reason: str) -> None:
+    ann, cert, payload, envelope = _att(name)
+    body = _body(ann)
+    change(body["spec"])
+    with pytest.raises(SetError) as err:
+        check_body(body, cert_der=cert, signature=None, payload=payload, envelope=envelope)
+    assert str(err.value) == reason
+
+
+def test_intoto_002_ignores_the_envelope_hash() -> None:
+    """0.0.2's content.hash is over Rekor's canonical envelope, not the bytes at hand: only payloadHash binds."""
+    ann, cert, payload, envelope = _att(V120)
+    pem = ann[CERT].encode()
+    twice = base64.b64encode(base64.b64encode(pem)).decode()
+    body = {
+        "kind": "intoto",
+        "apiVersion": "0.0.2",
+        "spec": {
+            "content": {
+                "envelope": {"signatures": [{"publicKey": twice}]},
+                "hash": {"algorithm": "sha256", "value": "00" * 32},
+                "payloadHash": {"algorithm": "sha256", "value": hashlib.sha256(payload).hexdigest()},
+            }
+        },
+    }
+    assert check_body(body, cert_der=cert, signature=None, payload=payload, envelope=envelope) == "intoto:0.0.2"
+
+
+def test_times_in_other_zones_are_the_same_instant() -> None:
+    ann, _, _, _ = _att(V120)
+    leaf = x509.load_pem_x509_certificate(ann[CERT].encode())
+    root = load_trust_root(PROD_ROOT)
+    start = leaf.not_valid_before_utc.astimezone(dt.timezone(dt.timedelta(hours=2)))
+    assert verify_chain(leaf, [], root, start) is None
+    assert verify_chain(leaf, [], root, start.replace(tzinfo=None)) is not None  # naive = UTC: 2 h earlier
+
+
+def test_a_chain_failure_carries_the_verifiers_reason() -> None:
+    ca_key, ca = _own_ca()
+    leaf = _own_leaf(ca_key, ca, [ExtendedKeyUsageOID.CODE_SIGNING])
+    why = verify_chain(leaf, [ca], load_trust_root(PROD_ROOT), _NOW)
+    assert why is not None
+    detail = why.split(": ", 1)[1]
+    assert detail.startswith("validation failed: ") and "XX" not in detail and "None" not in detail, detail
