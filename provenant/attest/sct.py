@@ -73,8 +73,9 @@ def _one(
     sct: SignedCertificateTimestamp, leaf: x509.Certificate, issuer: x509.Certificate, root: TrustRoot
 ) -> str | None:
     """None when ``sct`` is a valid v1 precertificate SCT from a CT log of ``root``; else the reason."""
-    if sct.version != Version.v1 or sct.entry_type != LogEntryType.PRE_CERTIFICATE:
-        return "it is not an RFC 6962 v1 precertificate timestamp"
+    # Defensive: cryptography parses only v1 SCTs, and an embedded list holds precertificate SCTs.
+    if sct.version != Version.v1 or sct.entry_type != LogEntryType.PRE_CERTIFICATE:  # pragma: no mutate
+        return "it is not an RFC 6962 v1 precertificate timestamp"  # pragma: no mutate
     if not isinstance(sct.signature_hash_algorithm, hashes.SHA256):
         return f"its hash is {sct.signature_hash_algorithm.name}, not SHA-256"
     log_id = sct.log_id.hex()

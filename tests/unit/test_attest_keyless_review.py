@@ -36,7 +36,7 @@ from provenant.attest.identity import Expect, IdentityMatcher
 from provenant.attest.keyless import KeylessPolicy, certificate_info
 from provenant.attest.rekor_set import LogEntry, SetError, check_body, parse_bundle_annotation, verify_set
 from provenant.errors import UsageError
-from tests.cosigndata import DATA, GITHUB_ISSUER, PROD_ROOT, V120, V210, atts_manifest, blob
+from tests.cosigndata import DATA, GITHUB_ISSUER, PROD_ROOT, STAGING_ROOT, V120, V210, atts_manifest, blob
 
 BUNDLE = "dev.sigstore.cosign/bundle"
 CERT = "dev.sigstore.cosign/certificate"
@@ -441,7 +441,7 @@ def test_the_production_root_is_read() -> None:
         ('{"certificateAuthorities": [{}]}', "a certificate authority has no certChain.certificates"),
         (
             '{"certificateAuthorities": [{"certChain": {"certificates": {}}}]}',
-            "a certificate authority has no certChain",
+            "a certificate authority has no certChain.certificates",
         ),
         (
             '{"certificateAuthorities": [{"certChain": {"certificates": [{"rawBytes": 5}]}}]}',
@@ -449,17 +449,44 @@ def test_the_production_root_is_read() -> None:
         ),
         ('{"tlogs": [{"publicKey": 1}]}', "a tlogs or ctlogs entry has no publicKey"),
         ('{"ctlogs": [5]}', "a tlogs or ctlogs entry has no publicKey"),
-        ('{"tlogs": [{"publicKey": {"rawBytes": "%%"}}]}', "cannot load trusted root x.json:"),
-        ('{"tlogs": [{"publicKey": {"rawBytes": "QUJD", "validFor": 1}}]}', "cannot load trusted root x.json:"),
-        ('{"certificateAuthorities": [{"validFor": [], "certChain": {"certificates": []}}]}', "no certChain"),
+        ('{"tlogs": [{"publicKey": {}}]}', "publicKey.rawBytes is not a base64 string"),
+        ('{"tlogs": [{"publicKey": {"rawBytes": "%%"}}]}', "Only base64 data is allowed"),
+        ('{"tlogs": [{"publicKey": {"rawBytes": "QUJD*"}}]}', "Only base64 data is allowed"),
+        ('{"tlogs": [{"publicKey": {"rawBytes": "QUJD", "validFor": 1}}]}', "Could not deserialize key data"),
+        (
+            '{"certificateAuthorities": [{"validFor": [], "certChain": {"certificates": []}}]}',
+            "a certificate authority has no certChain.certificates",
+        ),
     ],
 )
 def test_a_bad_trusted_root_is_one_usage_line(doc: str, reason: str) -> None:
     with pytest.raises(UsageError) as err:
         parse_trust_root(doc.encode(), "x.json")
-    assert str(err.value).startswith("cannot load trusted root x.json: ")
-    assert reason in str(err.value)
+    assert str(err.value).startswith(f"cannot load trusted root x.json: {reason}")
+    assert reason.startswith(("Only", "Could")) or str(err.value) == f"cannot load trusted root x.json: {reason}"
+    assert err.value.hint == "pass a Sigstore trusted_root.json (the TrustedRoot document of the Sigstore instance)"
     assert "\n" not in str(err.value)
+
+
+def test_missing_names_are_question_marks() -> None:
+    doc = json.loads(PROD_ROOT.read_text())
+    doc["certificateAuthorities"][0].pop("uri")
+    doc["tlogs"][0].pop("baseUrl")
+    root = parse_trust_root(json.dumps(doc).encode(), "x.json")
+    assert root.authorities[0].uri == "?" and root.logs[0].base_url == "?"
+
+
+def test_the_trusted_root_is_read_within_the_limits(tmp_path: Any) -> None:
+    from provenant.limits import Limits
+
+    path = tmp_path / "root.json"
+    path.write_bytes(PROD_ROOT.read_bytes())
+    with pytest.raises(UsageError) as err:
+        load_trust_root(path, Limits(json_depth=3))
+    assert f"trusted root {path}" in str(err.value) and "json-depth" in str(err.value)
+    with pytest.raises(UsageError) as err:
+        parse_trust_root(PROD_ROOT.read_bytes(), "x.json", Limits(json_depth=3))
+    assert "trusted root x.json" in str(err.value)
 
 
 def test_bad_validity_windows_are_refused() -> None:
@@ -467,6 +494,7 @@ def test_bad_validity_windows_are_refused() -> None:
     log = root["tlogs"][0]
     for window, reason in (
         ({"start": 5}, "validFor.start is not an RFC 3339 time"),
+        ({"end": 5}, "validFor.end is not an RFC 3339 time"),
         ([1], "validFor is not an object"),
     ):
         log["publicKey"]["validFor"] = window
@@ -481,10 +509,13 @@ def test_a_trusted_root_over_the_size_limit_is_refused(tmp_path: Any) -> None:
     path.write_bytes(PROD_ROOT.read_bytes())
     size = len(PROD_ROOT.read_bytes())
     assert load_trust_root(path, Limits(policy_bytes=size)).logs
-    with pytest.raises(LimitExceededError, match=r"policy"):
+    with pytest.raises(LimitExceededError) as err:
         load_trust_root(path, Limits(policy_bytes=size - 1))
-    with pytest.raises(UsageError, match=r"cannot read trusted root"):
+    assert str(err.value).startswith(f"trusted root {path}: over the policy-bytes limit of ")
+    assert Limits(policy_bytes=size - 1).describe("policy_bytes") in str(err.value)
+    with pytest.raises(UsageError) as gone:
         load_trust_root(tmp_path / "missing.json")
+    assert str(gone.value) == f"cannot read trusted root {tmp_path / 'missing.json'}: No such file or directory"
 
 
 def test_the_chain_annotation_bound() -> None:
@@ -635,3 +666,24 @@ def test_a_chain_failure_carries_the_verifiers_reason() -> None:
     assert why is not None
     detail = why.split(": ", 1)[1]
     assert detail.startswith("validation failed: ") and "XX" not in detail and "None" not in detail, detail
+
+
+def test_a_chain_off_the_root_is_refused_after_a_genuine_set(tmp_path: Any) -> None:
+    """A root with the production logs but the staging CAs: the SET and the entry hold, the chain does not."""
+    prod, staging = json.loads(PROD_ROOT.read_text()), json.loads(STAGING_ROOT.read_text())
+    prod["certificateAuthorities"] = staging["certificateAuthorities"]
+    path = tmp_path / "mixed.json"
+    path.write_text(json.dumps(prod))
+    ann, _, payload, envelope = _att(V120)
+    info = certificate_info(ann[CERT].encode())
+    policy = dataclasses.replace(_policy(), trusted_root=path)
+    why = verify_tag_keyless(ann, info, policy, payload=payload, signature=None, envelope=envelope)
+    assert why is not None
+    assert why.startswith(f"the certificate does not chain to a Fulcio CA of the trusted root {path}")
+
+
+def test_the_envelope_reaches_the_entry_check() -> None:
+    ann, _, payload, envelope = _att(V120)
+    info = certificate_info(ann[CERT].encode())
+    why = verify_tag_keyless(ann, info, _policy(), payload=payload, signature=None, envelope=envelope + b" ")
+    assert why == "transparency log: the Rekor entry is about another envelope (hash differs)"

@@ -311,6 +311,17 @@ def test_one_valid_sct_among_several_is_enough(ca: tuple[ec.EllipticCurvePrivate
     many = _leaf(key, cert, [unknown] * 4)
     why = verify_embedded_sct(many, cert, _root_with(known))  # type: ignore[arg-type]
     assert why is not None and why.count("is not a CT log") == 3  # the first three reasons only
+    assert why.startswith("certificate transparency: no valid SCT (its log ")
+    assert why.count("; its log ") == 2 and why.endswith(f"is not a CT log of the trusted root {PROD_ROOT})")
+
+
+def test_sct_times_are_exact_milliseconds() -> None:
+    from provenant.attest.sct import _millis
+
+    utc = dt.datetime(2024, 5, 1, 12, 0, 0, 123000, tzinfo=dt.UTC)
+    assert _millis(utc) == 1714564800123
+    assert _millis(utc.replace(tzinfo=None)) == 1714564800123  # naive: UTC, as cryptography gives SCT times
+    assert _millis(utc.astimezone(dt.timezone(dt.timedelta(hours=-5)))) == 1714564800123
 
 
 def test_a_non_sha256_sct_is_rejected(ca: tuple[ec.EllipticCurvePrivateKey, x509.Certificate]) -> None:
