@@ -3,9 +3,14 @@ each assertion pins one behaviour a changed operator or constant would break).""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from provenant.attest.identity import (
     MAX_MATCHED,
@@ -14,6 +19,7 @@ from provenant.attest.identity import (
     Expect,
     IdentityMatcher,
     Signers,
+    claims_of,
     compile_bounded,
     der_utf8,
 )
@@ -233,3 +239,60 @@ def test_the_state_bound_is_exact() -> None:
     assert len(compile_linear("a" * (MAX_STATES - 1), "f").prog) == MAX_STATES
     with pytest.raises(UsageError, match="more than"):
         compile_linear("a" * MAX_STATES, "f")
+
+
+# -- claims ---------------------------------------------------------------------------------------------------
+
+
+def _cert(sans: list[x509.GeneralName], exts: dict[str, bytes]) -> x509.Certificate:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "t")])
+    b = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
+        .not_valid_after(dt.datetime(2024, 1, 2, tzinfo=dt.UTC))
+        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+    )
+    for oid, value in exts.items():
+        b = b.add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier(oid), value), critical=False)
+    return b.sign(key, hashes.SHA256())
+
+
+def test_claims_read_raw_v1_and_der_v2_extensions() -> None:
+    import ipaddress
+
+    cert = _cert(
+        [x509.IPAddress(ipaddress.ip_address("10.0.0.1"))],
+        {
+            "1.3.6.1.4.1.57264.1.2": b"\x0c\x01ab",  # v1: raw text, even if it looks like DER
+            "1.3.6.1.4.1.57264.1.1": b"https://iss\xff",
+            "1.3.6.1.4.1.57264.1.13": b"\x0c\x03abc",
+        },
+    )
+    claims = claims_of(cert)
+    assert claims.identities == ("10.0.0.1",)
+    assert claims.github("trigger") == "\x0c\x01ab"
+    assert claims.issuer == "https://iss\ufffd"
+    assert claims.github("sha") == "abc"
+    assert claims.github("name") is None
+
+
+def test_the_claims_shown() -> None:
+    ext = {
+        "github-workflow-repository": "o/r",
+        "github-workflow-ref": "refs/heads/main",
+        "github-workflow-trigger": "push",
+        "build-signer-uri": "https://b",
+        "issuer": "https://iss",
+    }
+    assert Claims(("x",), ext).shown() == {k: v for k, v in ext.items() if k != "issuer"}
+    v2 = {"source-repository-uri": "https://github.com/o/r", "source-repository-ref": "refs/x", "build-trigger": "t"}
+    assert Claims(("x",), v2).shown() == {
+        "github-workflow-repository": "o/r",
+        "github-workflow-ref": "refs/x",
+        "github-workflow-trigger": "t",
+    }

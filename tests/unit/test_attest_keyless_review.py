@@ -687,3 +687,22 @@ def test_the_envelope_reaches_the_entry_check() -> None:
     info = certificate_info(ann[CERT].encode())
     why = verify_tag_keyless(ann, info, _policy(), payload=payload, signature=None, envelope=envelope + b" ")
     assert why == "transparency log: the Rekor entry is about another envelope (hash differs)"
+
+
+def test_the_bundle_annotation_is_read_within_the_limits() -> None:
+    from provenant.limits import Limits
+
+    text = atts_manifest(DATA / V120)["layers"][0]["annotations"][BUNDLE]
+    assert parse_bundle_annotation(text, Limits(json_depth=3)).log_index > 0
+    with pytest.raises(SetError) as err:
+        parse_bundle_annotation(text, Limits(json_depth=1))
+    assert str(err.value).startswith("the bundle annotation is not JSON: cosign bundle annotation")
+
+
+def test_an_unknown_log_is_named_by_its_id_prefix() -> None:
+    entry = _entry(V120)
+    with pytest.raises(SetError) as err:
+        verify_set(entry, load_trust_root(STAGING_ROOT))
+    assert str(err.value) == (
+        f"the entry's log {entry.log_id[:16]}… is not a transparency log of the trusted root {STAGING_ROOT}"
+    )
