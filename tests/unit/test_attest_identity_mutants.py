@@ -96,8 +96,9 @@ def test_signers_any_one_and_every_reason() -> None:
         "signer 1: the certificate names https://id, not https://other; "
         "signer 2: the certificate names https://id, not https://other"
     )
-    assert Signers((other, _matcher(trigger="push"))).describe() == (
-        "identity https://other, issuer https://iss | identity https://id, issuer https://iss, github trigger push"
+    assert Signers((other, _matcher(trigger="push", ref="refs/x"))).describe() == (
+        "identity https://other, issuer https://iss | "
+        "identity https://id, issuer https://iss, github trigger push, github ref refs/x"
     )
 
 
