@@ -168,7 +168,7 @@ def verify_chain(
     leaf: x509.Certificate, intermediates: list[x509.Certificate], root: TrustRoot, when: datetime
 ) -> str | None:
     """None when ``leaf`` chains to a CA of ``root`` valid at ``when``, is a code-signing certificate valid at
-    ``when`` and embeds a valid SCT of a CT log of ``root``; else the reason, in one line."""
+    ``when`` and embeds a valid SCT of a CT log of ``root`` (when it lists any); else the reason, in one line."""
     from cryptography.x509.verification import (
         Criticality,
         ExtensionPolicy,
