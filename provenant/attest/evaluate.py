@@ -24,6 +24,7 @@ is attached to (``match``), names other digests (``mismatch``), or cannot be che
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -38,6 +39,7 @@ from provenant.attest.keyless import CertificateInfo, KeylessPolicy, certificate
 from provenant.attest.keys import PublicKey
 from provenant.attest.models import (
     Envelope,
+    SigstoreBundle,
     Statement,
     b64decode,
     parse_bundle,
@@ -48,6 +50,8 @@ from provenant.attest.models import (
 from provenant.attest.provenance import ProvenanceSummary, extract_provenance
 from provenant.attest.simplesign import verify_payload
 from provenant.errors import ProvenantError
+from provenant.structured import load_json
+from provenant.textsafe import one_line, printable
 
 UNSIGNED = "unsigned"
 SIGNED_UNVERIFIED = "signed-unverified"
@@ -157,6 +161,12 @@ def _cert_outcome(info: CertificateInfo, ok: bool, what: str) -> _Sig:
     )
 
 
+def _signature_cert(env: Envelope) -> CertificateInfo | None:
+    """The certificate a DSSE signature carries in ``signatures[].cert`` (PEM), if any."""
+    pem = next((s.cert for s in env.signatures if s.cert), None)
+    return certificate_info(pem.encode(), "DSSE signature certificate") if pem else None
+
+
 def _subject_check(expected: str, found: list[str]) -> SubjectCheck:
     if expected in found:
         return SubjectCheck(status="match", expected=expected, found=found)
@@ -207,6 +217,11 @@ class _Evaluator:
             out.provenance = extract_provenance(stmt.predicate_type, stmt.predicate)
         except ValueError as exc:
             out.problems.append(f"provenance predicate: {exc}")
+        if out.provenance is not None and out.provenance.source.dirty:
+            out.problems.append(
+                f"provenance: built from a work tree with uncommitted changes ({out.provenance.source.revision}), "
+                "not from a clean commit"
+            )
         return stmt
 
     def _apply(self, sig: _Sig) -> None:
@@ -218,7 +233,9 @@ class _Evaluator:
 
     def _envelope(self, env: Envelope, what: str, cert: CertificateInfo | None, raw: bytes | None = None) -> None:
         """Check ``env``; with ``raw`` (the bytes of a cosign ``.att`` layer), ``cert`` came from its annotations
-        and is verified keyless against the Rekor entry when a trusted root is given."""
+        and is verified keyless against the Rekor entry when a trusted root is given. Without a ``cert``, one
+        carried in the envelope's own signatures (``signatures[].cert``) is used."""
+        cert = cert or _signature_cert(env)
         if env.payload_type != c.IN_TOTO:
             self.out.problems.append(f"{what} has payloadType {env.payload_type!r}, expected {c.IN_TOTO}")
         by_key = verify_envelope(env, self.trust.keys) if raw is not None and self.trust.keys else []
@@ -294,6 +311,8 @@ class _Evaluator:
         bundle = parse_bundle(data, "Sigstore bundle")
         cert_der = bundle.verification_material.leaf_certificate_der()
         cert = certificate_info(cert_der, "bundle certificate") if cert_der else None
+        if cert is None and bundle.dsse_envelope is not None:
+            cert = _signature_cert(bundle.dsse_envelope)
         expected_hex = self.item.subject.partition(":")[2]
         if bundle.dsse_envelope is not None:
             out.kind = "attestation"
@@ -303,6 +322,7 @@ class _Evaluator:
                 self._statement(bundle.dsse_envelope.payload_bytes(), "bundle DSSE payload")
             else:
                 self._envelope(bundle.dsse_envelope, "bundle DSSE envelope", cert)
+                self._key_bundle_evidence(data, bundle)
             return
         ms = bundle.message_signature
         assert ms is not None
@@ -323,6 +343,25 @@ class _Evaluator:
         else:
             verified = [k for k in self.trust.keys if k.verify_digest(signature, digest, algorithm)]
             self._apply(_key_outcome(verified, self.trust, "message signature"))
+            self._key_bundle_evidence(data, bundle)
+
+    def _key_bundle_evidence(self, data: bytes, bundle: SigstoreBundle) -> None:
+        """A key-signed bundle's log entries and timestamps, checked when a trusted root is given."""
+        material = bundle.verification_material
+        if not (material.tlog_entries or material.timestamp_verification_data) or not self.out.trust.startswith(
+            "signed:key="
+        ):
+            return
+        if self.trust.keyless is None:
+            return  # nothing to check them against; the signature by the key stands (docs/verify.md)
+        from provenant.attest.bundle_verify import SpecVerifyError, verify_key_bundle_times
+
+        key = next(k for k in self.trust.keys if f"signed:key={k.fingerprint}" == self.out.trust)
+        try:
+            verify_key_bundle_times(load_json(data, "Sigstore bundle"), self.trust.keyless.trusted_root, key)
+        except SpecVerifyError as exc:
+            self.out.trust = SIGNATURE_INVALID
+            self.out.problems.append(f"bundle transparency-log entry or timestamp does not verify: {exc}")
 
     def _keyless_verdict(self, cert: CertificateInfo, reason: str | None) -> None:
         claims = cert.claims.shown()
@@ -343,8 +382,32 @@ class _Evaluator:
             self.out.problems.append("Notary Project signatures are listed but not verified by provenant")
 
 
+_log = logging.getLogger(__name__)
+#: A problem line is cut here; the whole text goes to the debug log (``provenant --debug``).
+PROBLEM_CHARS = 400
+
+
+def _tidy(out: Attachment) -> Attachment:
+    """Every problem and the error as one printable line: no control characters, no multi-line dumps."""
+
+    def line(text: str) -> str:
+        short = one_line(text, limit=PROBLEM_CHARS)
+        if short != text:
+            _log.debug("%s: full text: %s", out.location, printable(text))
+        return short
+
+    out.problems = [line(p) for p in out.problems]
+    if out.error is not None:
+        out.error = line(out.error)
+    return out
+
+
 def evaluate(item: Found, trust: Trust) -> Attachment:
     """Interpret ``item``: parse, check signatures against ``trust``, check its subject."""
+    return _tidy(_evaluate(item, trust))
+
+
+def _evaluate(item: Found, trust: Trust) -> Attachment:
     ev = _Evaluator(item, trust)
     if item.format == "sbom":
         ev.sbom()

@@ -122,26 +122,34 @@ def load_trusted_root(path: Path) -> Any:
 
 
 def verify_bundle(bundle_json: bytes, policy: KeylessPolicy, *, artifact_digest: bytes | None = None) -> str | None:
-    """Verify a Sigstore bundle with sigstore-python; None when it verifies, else the reason it does not.
+    """Verify a Sigstore bundle; None when it verifies, else the reason it does not.
 
-    DSSE bundles are verified as such; message-signature bundles against ``artifact_digest`` (sha256).
+    sigstore-python verifies the shapes it supports; provenant's spec path (attest/bundle_verify.py) the ones it
+    refuses. DSSE bundles are verified as such; message-signature bundles against ``artifact_digest`` (sha256).
     """
     try:
         from sigstore.errors import Error as SigstoreError
         from sigstore.hashes import Hashed
         from sigstore.models import Bundle
         from sigstore.verify import Verifier
-        from sigstore.verify.policy import Identity, UnsafeNoOp
         from sigstore_models.common.v1 import HashAlgorithm  # type: ignore[import-not-found,unused-ignore]
     except ImportError as exc:  # pragma: no cover - depends on the environment
         return f"sigstore-python is not installed ({exc.name}); pip install sigstore"
     root = policy.root
+    ident = _identity_policy(policy)
+    spec_reason = _spec_path(bundle_json)
+    if spec_reason is not None:
+        # sigstore-python refuses this shape; provenant checks it from the specs (attest/bundle_verify.py)
+        from provenant.attest.bundle_verify import SpecVerifyError, verify_spec_bundle
+
+        try:
+            verify_spec_bundle(spec_reason[1], policy.trusted_root, root, ident, artifact_digest=artifact_digest)
+        except SpecVerifyError as exc:
+            return f"verification failed ({spec_reason[0]}): {exc}"
+        return None
     try:
         bundle = Bundle.from_json(bundle_json)
         verifier = Verifier(trusted_root=root)
-        # Exact identity and issuer: sigstore-python's own policy. Regexps and GitHub claims: provenant's
-        # matcher, on the certificate sigstore-python has verified (checked below, after verification).
-        ident = Identity(identity=policy.identity, issuer=policy.issuer) if policy.matcher is None else UnsafeNoOp()
         if bundle._dsse_envelope is not None:
             verifier.verify_dsse(bundle, ident)
         else:
@@ -149,9 +157,48 @@ def verify_bundle(bundle_json: bytes, policy: KeylessPolicy, *, artifact_digest:
                 return "message signature without the artifact digest"
             verifier.verify_artifact(Hashed(algorithm=HashAlgorithm.SHA2_256, digest=artifact_digest), bundle, ident)
     except (SigstoreError, ValueError) as exc:
-        return f"sigstore verification failed: {exc}"
-    if policy.matcher is not None:
-        why = policy.matcher.mismatch(claims_of(bundle.signing_certificate))
-        if why is not None:
-            return f"identity mismatch: {why}"
+        if str(exc).startswith(_MISMATCH):
+            return _one_line(exc)
+        return f"sigstore verification failed: {_one_line(exc)}"
     return None
+
+
+_MISMATCH = "identity mismatch: "
+
+
+def _identity_policy(policy: KeylessPolicy) -> Any:
+    """A sigstore-python ``VerificationPolicy`` for ``policy``, used by both verification paths.
+
+    Exact identity and issuer: sigstore-python's own ``Identity``. Regexps and GitHub claims: provenant's matcher
+    (attest/identity.py), judged on the certificate each path has verified.
+    """
+    from sigstore.errors import VerificationError
+    from sigstore.verify.policy import Identity
+
+    if policy.matcher is None:
+        return Identity(identity=policy.identity, issuer=policy.issuer)
+    matcher = policy.matcher
+
+    class _Matcher:
+        def verify(self, cert: x509.Certificate) -> None:
+            why = matcher.mismatch(claims_of(cert))
+            if why is not None:
+                raise VerificationError(_MISMATCH + why)
+
+    return _Matcher()
+
+
+def _spec_path(bundle_json: bytes) -> tuple[str, dict[str, Any]] | None:
+    """``(why, bundle)`` when sigstore-python cannot verify this bundle's shape, else None."""
+    import json
+
+    from provenant.attest.bundle_verify import spec_path_reason
+
+    try:
+        doc = json.loads(bundle_json)
+    except (ValueError, RecursionError):
+        return None  # sigstore-python reports the parse error
+    if not isinstance(doc, dict):
+        return None
+    reason = spec_path_reason(doc)
+    return (reason, doc) if reason else None

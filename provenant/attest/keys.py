@@ -186,12 +186,31 @@ class KeyPair:
         return f"KeyPair({self.fingerprint})"
 
 
-def load_public_key(path: Path) -> PublicKey:
-    """Read a PEM public key (or certificate) from ``path``."""
+#: A PEM key or certificate is a few KiB; a file far larger is not one (and is not read whole).
+MAX_KEY_FILE = 1024 * 1024
+
+
+def _read_key_file(path: Path, what: str) -> bytes:
     try:
-        data = path.read_bytes()
+        with path.open("rb") as f:
+            data = f.read(MAX_KEY_FILE + 1)
     except OSError as exc:
-        raise KeyLoadError(f"cannot read public key {path}: {exc.strerror}") from None
+        raise KeyLoadError(f"cannot read {what} {path}: {exc.strerror}") from None
+    if len(data) > MAX_KEY_FILE:
+        raise KeyLoadError(f"{path} is larger than {MAX_KEY_FILE} bytes: not a PEM {what}")
+    return data
+
+
+def load_public_key(path: Path) -> PublicKey:
+    """Read a PEM public key from ``path``; a certificate is refused (see :mod:`provenant.attest.cert_keys`)."""
+    data = _read_key_file(path, "public key")
+    if b"-----BEGIN CERTIFICATE-----" in data:
+        raise KeyLoadError(
+            f"{path} is a certificate, not a public key: a certificate's key proves an identity only when it "
+            "chains to a trusted root and was valid when it signed",
+            hint="pass the signer's public key, or verify keyless with --trusted-root, --certificate-identity "
+            "and --certificate-oidc-issuer",
+        )
     return PublicKey.from_pem(data, str(path))
 
 
@@ -202,11 +221,14 @@ def _reason(exc: Exception) -> str:
 
 def load_private_key_pem(data: bytes, password: bytes | None, source: str = "private key") -> PrivateKey:
     """A PEM private key (PKCS#8, encrypted or not; also SEC1 ``EC PRIVATE KEY`` and PKCS#1 RSA)."""
-    if b"ENCRYPTED COSIGN PRIVATE KEY" in data or b"ENCRYPTED SIGSTORE PRIVATE KEY" in data:
-        raise KeyLoadError(
-            f"{source}: cosign's own encrypted key format (scrypt + secretbox) is not supported",
-            hint="export it as PKCS#8 PEM, or generate a key with 'provenant keygen'",
-        )
+    from provenant.attest.cosign_keys import decrypt_cosign_key, is_cosign_pem
+
+    if is_cosign_pem(data):
+        der = decrypt_cosign_key(data, password, source)
+        try:
+            return _supported_private(serialization.load_der_private_key(der, password=None), source)
+        except (ValueError, UnsupportedAlgorithm) as exc:
+            raise KeyLoadError(f"{source}: the decrypted cosign key is not PKCS#8 ({_reason(exc)})") from None
     encrypted = b"ENCRYPTED PRIVATE KEY" in data or b"Proc-Type: 4,ENCRYPTED" in data
     try:
         loaded = serialization.load_pem_private_key(data, password=password if encrypted else None)
@@ -219,6 +241,10 @@ def load_private_key_pem(data: bytes, password: bytes | None, source: str = "pri
         reason = "wrong passphrase or corrupt key" if encrypted else f"not a PEM private key ({_reason(exc)})"
         hint = "this is a public key; pass the private key (.key)" if b"BEGIN PUBLIC KEY" in data else None
         raise KeyLoadError(f"{source}: cannot load private key: {reason}", hint=hint) from None
+    return _supported_private(loaded, source)
+
+
+def _supported_private(loaded: object, source: str) -> PrivateKey:
     if isinstance(loaded, ec.EllipticCurvePrivateKey):
         if loaded.curve.name not in _CURVE_HASH:
             raise KeyLoadError(f"{source}: unsupported elliptic curve {loaded.curve.name}")
@@ -230,33 +256,39 @@ def load_private_key_pem(data: bytes, password: bytes | None, source: str = "pri
 
 def load_private_key(path: Path, password: bytes | None) -> PrivateKey:
     """Read a PEM private key from ``path``, decrypting it with ``password`` when it is encrypted."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise KeyLoadError(f"cannot read private key {path}: {exc.strerror}") from None
-    return load_private_key_pem(data, password, str(path))
+    return load_private_key_pem(_read_key_file(path, "private key"), password, str(path))
 
 
 def is_encrypted_pem(path: Path) -> bool:
     """True when the PEM file at ``path`` holds an encrypted private key (so a passphrase is needed)."""
     try:
-        head = path.read_bytes()[:4096]
+        with path.open("rb") as f:
+            head = f.read(4096)  # only the head: a huge file given as a key must not be read whole
     except OSError:
         return False
     return b"ENCRYPTED" in head
 
 
-def generate_keypair(password: bytes) -> KeyPair:
-    """A new ECDSA P-256 key pair; the private key is PKCS#8 PEM encrypted with ``password``."""
+def generate_keypair(password: bytes, key_format: str = "pkcs8") -> KeyPair:
+    """A new ECDSA P-256 key pair; the private key encrypted with ``password``.
+
+    ``key_format`` ``pkcs8``: an encrypted PKCS#8 PEM; ``cosign``: cosign's ``ENCRYPTED SIGSTORE PRIVATE KEY``
+    (scrypt + secretbox), which cosign itself reads.
+    """
     if not password:
         from provenant.errors import UsageError
 
         raise UsageError("an empty passphrase would leave the private key unencrypted; give a passphrase")
     key = ec.generate_private_key(ec.SECP256R1())
-    private_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(password),
-    )
+    if key_format == "cosign":
+        from provenant.attest.cosign_keys import cosign_private_key
+
+        private_pem = cosign_private_key(key, password)
+    else:
+        private_pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(password),
+        )
     public = PublicKey(key.public_key(), "generated")
     return KeyPair(private_pem, public.pem, public.fingerprint)

@@ -14,8 +14,10 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from provenant.attest import constants as c
-from provenant.attest.models import ResourceDescriptor, SlsaProvenanceV02, SlsaProvenanceV1
+from provenant.attest.buildstages import identifier_digest, identifier_name, runtime_base
+from provenant.attest.models import Material, ResourceDescriptor, SlsaProvenanceV01, SlsaProvenanceV02, SlsaProvenanceV1
 
+SLSA_V01 = "https://slsa.dev/provenance/v0.1"
 BUILDKIT_V02_TYPE = "https://mobyproject.org/buildkit@v1"
 BUILDKIT_V1_TYPE = "https://github.com/moby/buildkit/blob/master/docs/attestations/slsa-definitions.md"
 BUILDKIT_V02_METADATA = "https://mobyproject.org/buildkit@v1#metadata"
@@ -31,7 +33,7 @@ class Dependency(BaseModel):
     uri: str | None
     purl: str | None = Field(description="the uri when it is a package URL")
     digest: dict[str, str]
-    kind: str = Field(description="base-image, frontend, source, or other")
+    kind: str = Field(description="base-image, build-stage, frontend, source, or other")
 
 
 class SourceInfo(BaseModel):
@@ -42,6 +44,11 @@ class SourceInfo(BaseModel):
     commit: str | None = None
     path: str | None = Field(default=None, description="build definition in the repository (Dockerfile, workflow)")
     from_field: str | None = Field(default=None, description="the predicate field the facts were read from")
+    dirty: bool = Field(
+        default=False,
+        description="built from a work tree with uncommitted changes (BuildKit revision '<commit>-dirty')",
+    )
+    revision: str | None = Field(default=None, description="the revision as recorded, when it is not a clean commit")
 
 
 class ProvenanceSummary(BaseModel):
@@ -53,7 +60,15 @@ class ProvenanceSummary(BaseModel):
     is_buildkit: bool
     buildkit_mode: str | None = Field(description="min or max (BuildKit only)")
     source: SourceInfo
-    base_images: list[Dependency]
+    base_images: list[Dependency] = Field(
+        description="the runtime base (the final stage's FROM) when stages_known; else every image the build pulled"
+    )
+    build_stages: list[Dependency] = Field(
+        default_factory=list, description="images of build stages, not in the final filesystem (stages_known only)"
+    )
+    stages_known: bool = Field(
+        default=False, description="the LLB graph (BuildKit mode=max) told the runtime base apart from build stages"
+    )
     dependencies: list[Dependency] = Field(description="every resolved dependency, base images included")
     build_args: dict[str, str]
     frontend_options: dict[str, str] = Field(default_factory=dict)
@@ -71,9 +86,39 @@ def _dependency(uri: str | None, digest: dict[str, str]) -> Dependency:
     if purl and purl.startswith("pkg:docker/"):
         name = urllib.parse.unquote(purl[len("pkg:docker/") :].split("@", 1)[0].split("?", 1)[0])
         kind = "frontend" if name.endswith(FRONTEND_IMAGES) else "base-image"
-    elif uri and (uri.startswith("git+") or uri.endswith(".git") or ".git#" in uri or "://github.com/" in uri):
+    elif uri and (
+        uri.startswith(("git+", "git@", "ssh://", "git://"))
+        or uri.endswith(".git")
+        or ".git#" in uri
+        or "://github.com/" in uri
+    ):
         kind = "source"
     return Dependency(uri=uri, purl=purl, digest=dict(digest), kind=kind)
+
+
+def _purl_name(purl: str | None) -> str | None:
+    if not purl or not purl.startswith("pkg:docker/"):
+        return None
+    name = urllib.parse.unquote(purl[len("pkg:docker/") :].split("?", 1)[0].split("@", 1)[0])
+    return name.removeprefix("docker.io/").removeprefix("library/")
+
+
+def _stages(deps: list[Dependency], build_config: object) -> tuple[list[Dependency], list[Dependency], bool]:
+    """``(base_images, build_stages, stages_known)``: the runtime base told apart by the LLB graph when there is one."""
+    images = [d for d in deps if d.kind == "base-image"]
+    base = runtime_base(build_config)
+    if base is None:
+        return images, [], False  # mode=min: which image is the runtime base is not recorded
+    runtime: Dependency | None = None
+    if base.identifier is not None:
+        pinned = identifier_digest(base.identifier)
+        name = identifier_name(base.identifier)
+        runtime = next((d for d in images if pinned and d.digest.get("sha256") == pinned.partition(":")[2]), None)
+        runtime = runtime or next((d for d in images if _purl_name(d.purl) == name), None)
+    stages = [d for d in images if d is not runtime]
+    for d in stages:
+        d.kind = "build-stage"
+    return ([runtime] if runtime else []), stages, True
 
 
 def _split_args(args: dict[str, Any] | None) -> tuple[dict[str, str], dict[str, str]]:
@@ -90,6 +135,30 @@ def _split_args(args: dict[str, Any] | None) -> tuple[dict[str, str], dict[str, 
     return build, other
 
 
+_SCP_LIKE = re.compile(r"^[A-Za-z0-9._-]+@(?P<host>[A-Za-z0-9.-]+):(?!//)(?P<path>.+)$")
+_SSH_URL = re.compile(r"^(?:git\+)?ssh://(?:[^@/]+@)?(?P<host>[^/:]+)(?::\d+)?/(?P<path>.+)$")
+_COMMIT_PATH = re.compile(r"^(?P<repo>https://[^/]+/[^/]+/[^/]+)/commit/(?P<commit>[0-9a-f]{40})$")
+
+
+def normalize_repository(url: str) -> str:
+    """A repository URL as ``https://host/org/repo``: ``git@host:org/repo.git``, ``ssh://``, ``git+https://`` and a
+    trailing ``.git`` or ``/`` all name the same repository."""
+    text = url.strip()
+    m = _SCP_LIKE.match(text) or _SSH_URL.match(text)
+    if m is not None:
+        text = f"https://{m.group('host')}/{m.group('path')}"
+    text = text.removeprefix("git+")
+    if text.startswith("git://"):
+        text = "https://" + text[len("git://") :]
+    return text.rstrip("/").removesuffix(".git")
+
+
+def _as_url(uri: str) -> str:
+    """scp-like and ssh git locations as https URLs (keeping ``@ref`` / ``#fragment`` for the parser)."""
+    m = _SCP_LIKE.match(uri) or _SSH_URL.match(uri)
+    return f"https://{m.group('host')}/{m.group('path')}" if m else uri
+
+
 _GIT_URI = re.compile(r"^(?P<repo>[a-z][a-z0-9+.-]*://[^/]+/[^@#]+?)(?:@(?P<ref>[^#]+))?(?:#(?P<frag>.*))?$")
 
 
@@ -97,10 +166,13 @@ def _source_from_uri(uri: str | None, field: str) -> SourceInfo | None:
     """``https://github.com/o/r.git#<commit>`` (BuildKit) or ``git+https://github.com/o/r@refs/heads/main``."""
     if not uri:
         return None
-    m = _GIT_URI.match(uri.removeprefix("git+"))
+    commit_url = _COMMIT_PATH.match(uri)
+    if commit_url:  # Cloud Build v0.2 materials: https://github.com/o/r/commit/<sha>
+        return SourceInfo(repository=commit_url.group("repo"), commit=commit_url.group("commit"), from_field=field)
+    m = _GIT_URI.match(_as_url(uri.removeprefix("git+")))
     if m is None:
         return SourceInfo(repository=uri, from_field=field)
-    repo = m.group("repo").removesuffix(".git")
+    repo = normalize_repository(m.group("repo"))
     ref, frag = m.group("ref"), m.group("frag")
     commit = frag if frag and _HEX40.match(frag) else None
     if ref and _HEX40.match(ref):
@@ -114,9 +186,12 @@ def _vcs(meta: dict[str, Any] | None) -> SourceInfo | None:
     vcs = (meta or {}).get("vcs")
     if not isinstance(vcs, dict) or not vcs.get("source"):
         return None
-    repo = str(vcs["source"]).removesuffix(".git")
-    rev = vcs.get("revision")
-    return SourceInfo(repository=repo, commit=str(rev) if rev else None, from_field="buildkit metadata vcs")
+    repo = normalize_repository(str(vcs["source"]))
+    rev = str(vcs["revision"]) if vcs.get("revision") else None
+    if rev and rev.endswith("-dirty"):
+        # buildx records a work tree with uncommitted changes as "<commit>-dirty": the image is not that commit
+        return SourceInfo(repository=repo, dirty=True, revision=rev, from_field="buildkit metadata vcs")
+    return SourceInfo(repository=repo, commit=rev, from_field="buildkit metadata vcs")
 
 
 def _merge(primary: SourceInfo | None, *others: SourceInfo | None) -> SourceInfo:
@@ -130,7 +205,55 @@ def _merge(primary: SourceInfo | None, *others: SourceInfo | None) -> SourceInfo
             out.commit = o.commit
         if out.ref is None and (o.repository is None or o.repository == out.repository):
             out.ref = o.ref
+        if o.dirty and (o.repository is None or o.repository == out.repository):
+            out.dirty, out.revision = True, o.revision
     return out
+
+
+def _from_v01(pred: SlsaProvenanceV01) -> ProvenanceSummary:
+    """SLSA v0.1 (Google Cloud Build): ``recipe`` instead of ``invocation``, ``arguments`` instead of ``parameters``."""
+    recipe = pred.recipe
+    deps = [_dependency(m.uri, m.digest) for m in pred.materials]
+    index = recipe.defined_in_material if recipe else None
+    defining: Material | None = None
+    if index is not None and 0 <= index < len(pred.materials):
+        defining = pred.materials[index]
+    else:  # Cloud Build leaves definedInMaterial out: its source is the repository material
+        defining = next((m for m, d in zip(pred.materials, deps, strict=True) if d.kind == "source"), None)
+    source = SourceInfo()
+    if defining is not None:
+        source = _source_from_uri(defining.uri, "materials (recipe)") or SourceInfo()
+        if source.commit is None:
+            source.commit = defining.digest.get("sha1") or defining.digest.get("gitCommit")
+    source.path = recipe.entry_point if recipe else None
+    meta = pred.metadata
+    comp = meta.completeness if meta else None
+    completeness = {
+        k: v
+        for k, v in (
+            ("parameters", comp.arguments if comp else None),
+            ("environment", comp.environment if comp else None),
+            ("materials", comp.materials if comp else None),
+        )
+        if v is not None
+    }
+    return ProvenanceSummary(
+        slsa_version="v0.1",
+        builder_id=pred.builder.id,
+        build_type=recipe.type if recipe else "",
+        is_buildkit=False,
+        buildkit_mode=None,
+        source=source,
+        base_images=[d for d in deps if d.kind == "base-image"],
+        dependencies=deps,
+        build_args={},
+        invocation_id=meta.build_invocation_id if meta else None,
+        started_on=meta.build_started_on if meta else None,
+        finished_on=meta.build_finished_on if meta else None,
+        completeness=completeness,
+        complete=bool(completeness) and all(completeness.values()) and len(completeness) == 3,
+        reproducible=meta.reproducible if meta else None,
+    )
 
 
 def _from_v02(pred: SlsaProvenanceV02) -> ProvenanceSummary:
@@ -149,6 +272,9 @@ def _from_v02(pred: SlsaProvenanceV02) -> ProvenanceSummary:
     extra = (meta.model_extra or {}).get(BUILDKIT_V02_METADATA) if meta else None
     source = _merge(src, _vcs(extra if isinstance(extra, dict) else None))
     deps = [_dependency(m.uri, m.digest) for m in pred.materials]
+    bases, stages, known = (
+        _stages(deps, pred.build_config) if is_bk else ([d for d in deps if d.kind == "base-image"], [], False)
+    )
     comp = meta.completeness if meta else None
     completeness = {
         k: v
@@ -166,7 +292,9 @@ def _from_v02(pred: SlsaProvenanceV02) -> ProvenanceSummary:
         is_buildkit=is_bk,
         buildkit_mode=("max" if pred.build_config is not None else "min") if is_bk else None,
         source=source,
-        base_images=[d for d in deps if d.kind == "base-image"],
+        base_images=bases,
+        build_stages=stages,
+        stages_known=known,
         dependencies=deps,
         build_args=build_args,
         frontend_options=other,
@@ -196,8 +324,9 @@ def _from_v1(pred: SlsaProvenanceV1) -> ProvenanceSummary:
     workflow = ext.get("workflow") if isinstance(ext.get("workflow"), dict) else None
     wf_src = None
     if workflow:  # GitHub Actions generic SLSA v1 (slsa-github-generator, actions/attest-build-provenance)
+        wf_repo = workflow.get("repository")
         wf_src = SourceInfo(
-            repository=workflow.get("repository"),
+            repository=normalize_repository(wf_repo) if isinstance(wf_repo, str) else None,
             ref=workflow.get("ref"),
             path=workflow.get("path"),
             from_field="externalParameters.workflow",
@@ -214,6 +343,11 @@ def _from_v1(pred: SlsaProvenanceV1) -> ProvenanceSummary:
     comp_raw = meta_extra.get("buildkit_completeness") or meta_extra.get("completeness")
     completeness = {k: v for k, v in (comp_raw or {}).items() if isinstance(v, bool)}
     internal = bd.internal_parameters or {}
+    bases, stages, known = (
+        _stages(deps, internal.get("buildConfig"))
+        if is_bk
+        else ([d for d in deps if d.kind == "base-image"], [], False)
+    )
     invocation = (meta.invocation_id if meta else None) or meta_extra.get("invocationID")
     return ProvenanceSummary(
         slsa_version="v1",
@@ -222,7 +356,9 @@ def _from_v1(pred: SlsaProvenanceV1) -> ProvenanceSummary:
         is_buildkit=is_bk,
         buildkit_mode=("max" if "buildConfig" in internal else "min") if is_bk else None,
         source=source,
-        base_images=[d for d in deps if d.kind == "base-image"],
+        base_images=bases,
+        build_stages=stages,
+        stages_known=known,
         dependencies=deps,
         build_args=build_args,
         frontend_options=other,
@@ -245,7 +381,7 @@ def _git_dependency_source(dep: ResourceDescriptor) -> SourceInfo | None:
 
 
 def extract_provenance(predicate_type: str, predicate: dict[str, Any] | None) -> ProvenanceSummary | None:
-    """The build facts of a SLSA v0.2 or v1 predicate; None for other predicate types.
+    """The build facts of a SLSA v0.1, v0.2 or v1 predicate; None for other predicate types.
 
     A predicate of a SLSA type that does not have the required shape raises ``ValueError`` with the
     first field that is wrong.
@@ -253,6 +389,8 @@ def extract_provenance(predicate_type: str, predicate: dict[str, Any] | None) ->
     if predicate is None or c.predicate_family(predicate_type) != "slsa-provenance":
         return None
     try:
+        if predicate_type == SLSA_V01 or ("recipe" in predicate and "buildType" not in predicate):
+            return _from_v01(SlsaProvenanceV01.model_validate(predicate))
         if predicate_type == c.SLSA_V1 or "buildDefinition" in predicate:
             return _from_v1(SlsaProvenanceV1.model_validate(predicate))
         return _from_v02(SlsaProvenanceV02.model_validate(predicate))

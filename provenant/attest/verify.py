@@ -75,8 +75,11 @@ def _reasons(s: SubjectResult, predicate_type: str | None) -> list[str]:
     wanted = f"no signed attestation of predicate type {predicate_type}" if predicate_type else "no signature found"
     if not signed:
         unsigned = [a for a in s.attachments if a.trust == "unsigned"]
+        unreadable = [a for a in s.attachments if a.trust == "unreadable"]
         what = f"{len(unsigned)} unsigned item(s) only" if unsigned else "nothing attached"
-        return [f"{wanted} ({what})"]
+        if unreadable:  # e.g. a bundle that is too deep or too large: say so, not "nothing attached"
+            what = f"{len(unreadable)} unreadable item(s)" + (f", {len(unsigned)} unsigned" if unsigned else "")
+        return [f"{wanted} ({what})"] + [f"{a.location}: unreadable: {a.error}" for a in unreadable]
     out: list[str] = [wanted] if predicate_type else []
     for a in signed:
         head = f"{a.kind} at {a.location}"

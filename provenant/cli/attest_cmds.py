@@ -14,7 +14,6 @@ import click
 from provenant.cli.options import (
     build_registry_options,
     key_passphrase,
-    load_public_keys,
     load_signing_key,
     parse_platforms,
     platform_option,
@@ -204,9 +203,13 @@ def _details(a: Attachment) -> list[str]:
         src = p.source
         if src.repository or src.commit:
             ref = f" ref {src.ref}" if src.ref else ""
-            lines.append(f"source: {src.repository or '?'}{ref} commit {src.commit or '?'}")
+            commit = f"dirty work tree {src.revision} (not a clean commit)" if src.dirty else src.commit or "?"
+            lines.append(f"source: {src.repository or '?'}{ref} commit {commit}")
         for b in p.base_images:
-            lines.append(f"base image: {b.uri} {' '.join(f'{k}:{v}' for k, v in b.digest.items())}")
+            what = "base image" if p.stages_known or not p.is_buildkit else "image used (stage not recorded: mode=min)"
+            lines.append(f"{what}: {b.uri} {' '.join(f'{k}:{v}' for k, v in b.digest.items())}")
+        for b in p.build_stages:
+            lines.append(f"build stage: {b.uri} {' '.join(f'{k}:{v}' for k, v in b.digest.items())}")
         if p.build_args:
             lines.append("build args: " + ", ".join(f"{k}={v}" for k, v in sorted(p.build_args.items())))
         mode = f"mode={p.buildkit_mode}  " if p.buildkit_mode else ""
@@ -300,15 +303,17 @@ def attestations_cmd(
     sha256-<hex> tag fallback) and Sigstore bundles, and labels each: unsigned, signed:key=<fingerprint>,
     signed-unverified, keyless-unverified, signature-invalid, unreadable.
     """
+    from provenant.attest.cert_keys import load_keys
     from provenant.attest.result import list_attestations
     from provenant.session import Session
 
     policy = keyless
-    public = load_public_keys(keys)
+    public, key_notes = load_keys(keys, policy)
     with Session(build_registry_options(insecure, ca_file, username, password_stdin)) as session:
         result = list_attestations(
             session, ref, keys=public, platforms=parse_platforms(platforms), keyless=policy, artifact_type=artifact_type
         )
+    result.notes.extend(key_notes)
     if output == "json":
         click.echo(result.model_dump_json(indent=2))
         return
@@ -349,17 +354,19 @@ def verify_cmd(
     valid cosign signature, signed attestation or Sigstore bundle that names its digest; a platform
     also passes when the index is signed. Exit 0 when all pass, 1 when any fails, 2 on errors.
     """
+    from provenant.attest.cert_keys import load_keys
     from provenant.attest.constants import resolve_predicate_type
     from provenant.attest.verify import verify_image
     from provenant.session import Session
 
     policy = keyless
-    public = load_public_keys(keys)
+    public, key_notes = load_keys(keys, policy)
     ptype = resolve_predicate_type(predicate_type) if predicate_type else None
     with Session(build_registry_options(insecure, ca_file, username, password_stdin)) as session:
         result = verify_image(
             session, ref, public, platforms=parse_platforms(platforms), keyless=policy, predicate_type=ptype
         )
+    result.notes.extend(key_notes)
     if output == "json":
         click.echo(result.model_dump_json(indent=2))
     else:
@@ -511,11 +518,19 @@ def sign_cmd(
     metavar="PREFIX",
     help="Write PREFIX.key and PREFIX.pub.",
 )
+@click.option(
+    "--format",
+    "key_format",
+    type=click.Choice(["pkcs8", "cosign"]),
+    default="pkcs8",
+    show_default=True,
+    help="Private key format: encrypted PKCS#8 PEM, or cosign's ENCRYPTED SIGSTORE PRIVATE KEY (cosign reads it).",
+)
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
-def keygen_cmd(prefix: str, force: bool) -> None:
+def keygen_cmd(prefix: str, key_format: str, force: bool) -> None:
     """Generate an ECDSA P-256 key pair (the private key is encrypted with a passphrase).
 
-    The passphrase comes from $PROVENANT_KEY_PASSWORD or a prompt (asked twice).
+    The passphrase comes from $PROVENANT_KEY_PASSWORD (or $COSIGN_PASSWORD) or a prompt (asked twice).
     """
     from provenant.attest.keys import generate_keypair
     from provenant.errors import UsageError
@@ -524,7 +539,7 @@ def keygen_cmd(prefix: str, force: bool) -> None:
     for p in (key_path, pub_path):
         if p.exists() and not force:
             raise UsageError(f"{p} already exists", hint="pass --force to overwrite it, or another --output-key-prefix")
-    pair = generate_keypair(key_passphrase(confirm=True, what="the new private key"))
+    pair = generate_keypair(key_passphrase(confirm=True, what="the new private key"), key_format)
     try:
         fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as f:
@@ -533,4 +548,4 @@ def keygen_cmd(prefix: str, force: bool) -> None:
         pub_path.write_bytes(pair.public_pem)
     except OSError as exc:
         raise UsageError(f"cannot write the key pair: {exc.strerror} ({exc.filename})") from None
-    click.echo(f"wrote {key_path} (private, encrypted) and {pub_path}; fingerprint {pair.fingerprint}")
+    click.echo(f"wrote {key_path} (private, encrypted, {key_format}) and {pub_path}; fingerprint {pair.fingerprint}")

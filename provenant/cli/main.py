@@ -152,6 +152,13 @@ def cli(ctx: click.Context, debug: bool, timeout: float | None, limit_values: tu
     """Inspect container images: what they are, what is in them, and the evidence attached to them."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    if debug:  # provenant's own detail (e.g. a problem line in full); other libraries stay quiet
+        import logging
+
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("provenant: debug: %(message)s"))
+        logging.getLogger("provenant").addHandler(handler)
+        logging.getLogger("provenant").setLevel(logging.DEBUG)
     if ctx.resilient_parsing or ctx.invoked_subcommand is None:
         return
     from provenant import limits as limits_mod

@@ -172,17 +172,22 @@ def load_public_keys(paths: tuple[Path, ...]) -> list[PublicKey]:
 
 
 PASSWORD_ENV = "PROVENANT_KEY_PASSWORD"  # noqa: S105 - the variable's name, not a secret
+#: cosign's variable, read when provenant's is unset (a cosign user's CI already sets it; it may be empty).
+COSIGN_PASSWORD_ENV = "COSIGN_PASSWORD"  # noqa: S105 - the variable's name, not a secret
 
 
 def key_passphrase(*, confirm: bool, what: str) -> bytes:
-    """The key passphrase from $PROVENANT_KEY_PASSWORD, else a prompt on a terminal; never echoed."""
+    """The key passphrase from $PROVENANT_KEY_PASSWORD or $COSIGN_PASSWORD, else a prompt on a terminal."""
     from provenant.errors import UsageError
 
-    env = os.environ.get(PASSWORD_ENV)
+    env = os.environ.get(PASSWORD_ENV, os.environ.get(COSIGN_PASSWORD_ENV))
     if env is not None:
         return env.encode("utf-8")
     if not sys.stdin.isatty():
-        raise UsageError(f"no passphrase for {what}", hint=f"set {PASSWORD_ENV} or run on a terminal to be prompted")
+        raise UsageError(
+            f"no passphrase for {what}",
+            hint=f"set {PASSWORD_ENV} (or {COSIGN_PASSWORD_ENV}) or run on a terminal to be prompted",
+        )
     text: str = click.prompt(
         f"Passphrase for {what}", hide_input=True, confirmation_prompt=confirm, err=True, show_default=False
     )

@@ -16,8 +16,26 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.fakeregistry import OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST, sha256
+from tests.fakeregistry import OCI_CONFIG, OCI_INDEX, OCI_LAYER_GZIP, OCI_MANIFEST, sha256
 from tests.fakeregistry import canonical_json as canonical
+
+# The registry vocabulary is tests/fakeregistry.py's, offered here too so that a hostile case needs one import.
+__all__ = [
+    "OCI_CONFIG",
+    "OCI_INDEX",
+    "OCI_LAYER_GZIP",
+    "OCI_MANIFEST",
+    "Handler",
+    "HostileServer",
+    "Request",
+    "canonical",
+    "endless",
+    "hostile_server",
+    "response",
+    "sha256",
+    "trickle",
+    "unending",
+]
 
 
 @dataclass

@@ -335,3 +335,42 @@ def test_verify_of_a_layout_says_why_nothing_signed_was_found(fixture_set: Fixtu
     res = _invoke_main(["verify", f"oci:{fx.layout}:12", "--key", str(pub)])
     assert res.exit_code == 1, res.output
     assert "note: OCI layout: attachments were looked for in index.json (cosign save entries" in res.output
+
+
+def test_cosign_format_keys_sign_what_verify_accepts(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`keygen --format cosign` and a key cosign itself wrote (its testdata, password "hello") both sign."""
+    monkeypatch.chdir(tmp_path)
+    artifacts.copy_image(world.host, "debian-multiarch", "12", "attest/cosignkey", "12")
+    ref = world.ref("cosignkey")
+    res = _run(keygen_cmd, ["--output-key-prefix", "ck", "--format", "cosign"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "ck.key").read_bytes().startswith(b"-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----")
+    assert _run(verify_cmd, [ref, "--key", "ck.pub"]).exit_code == 1  # nothing signed yet
+    res = _run(sign_cmd, [ref, "--key", "ck.key"])
+    assert res.exit_code == 0, res.output
+    res = _run(verify_cmd, [ref, "--key", "ck.pub"])
+    assert res.exit_code == 0, res.output
+    # a key written by cosign, read with cosign's variable (provenant's own is unset)
+    real = Path(__file__).parent.parent / "data" / "bundles" / "cosign-sigstore.key"
+    (tmp_path / "real.pub").write_bytes(load_private_key(real, b"hello").public.pem)
+    no_own = {"PROVENANT_KEY_PASSWORD": None, "COSIGN_PASSWORD": "hello"}
+    res = CliRunner().invoke(sign_cmd, [ref, "--key", str(real)], env=no_own, catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert _run(verify_cmd, [ref, "--key", "real.pub", "--key", "ck.pub"]).exit_code == 0
+    wrong = _invoke_main_env(["sign", ref, "--key", str(real)], {"PROVENANT_KEY_PASSWORD": "nope"})
+    assert wrong.exit_code == 2 and "wrong password or corrupt key" in wrong.output
+
+
+def _invoke_main_env(args: list[str], env: dict[str, str]) -> Any:
+    import click
+
+    from provenant.cli.main import ProvenantGroup
+
+    @click.group(cls=ProvenantGroup)
+    def group() -> None:
+        pass
+
+    group.add_command(sign_cmd)
+    return CliRunner().invoke(group, args, env=env)
