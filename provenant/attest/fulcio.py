@@ -4,7 +4,7 @@ sigstore-python verifies whole bundles; cosign's tag-based signatures (``.sig`` 
 certificate, chain and SET annotations) are not bundles, so provenant checks them itself with
 ``cryptography``: the leaf must chain to a certificate authority of the trusted root that was valid at the
 log's integrated time, be valid itself at that time, and allow code signing. The trusted root is the
-public ``trusted_root.json`` document (``certificateAuthorities``, ``tlogs``); only the parts needed here
+public ``trusted_root.json`` document (``certificateAuthorities``, ``tlogs``, ``ctlogs``); only the parts needed here
 are read.
 """
 
@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
+from provenant.attest.sct import issuer_of, verify_embedded_sct
 from provenant.errors import UsageError
 from provenant.limits import Limits, current
 from provenant.structured import load_json
@@ -64,15 +65,20 @@ class TransparencyLog:
 
 @dataclass(frozen=True)
 class TrustRoot:
-    """The certificate authorities and transparency logs a Sigstore trusted root names."""
+    """The certificate authorities, transparency (Rekor) logs and certificate-transparency logs of a trusted root."""
 
     path: str
     authorities: tuple[CertificateAuthority, ...]
     logs: tuple[TransparencyLog, ...]
+    ct_logs: tuple[TransparencyLog, ...] = ()
 
     def log(self, log_id: str) -> TransparencyLog | None:
-        """The log whose ID (hex SHA-256 of its DER key) is ``log_id``."""
+        """The Rekor log whose ID (hex SHA-256 of its DER key) is ``log_id``."""
         return next((t for t in self.logs if t.log_id == log_id.lower()), None)
+
+    def ct_log(self, log_id: str) -> TransparencyLog | None:
+        """The CT log whose ID (hex SHA-256 of its DER key, RFC 6962 §3.2) is ``log_id``."""
+        return next((t for t in self.ct_logs if t.log_id == log_id.lower()), None)
 
 
 def _time(value: Any, what: str) -> datetime | None:
@@ -80,7 +86,7 @@ def _time(value: Any, what: str) -> datetime | None:
         return None
     if not isinstance(value, str):
         raise ValueError(f"{what} is not an RFC 3339 time")
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return datetime.fromisoformat(value)  # Python >= 3.11 reads the "Z" of RFC 3339
 
 
 def _validity(entry: dict[str, Any], key: str) -> Validity:
@@ -108,7 +114,7 @@ def _authority(entry: Any) -> CertificateAuthority:
 
 def _log(entry: Any) -> TransparencyLog:
     if not isinstance(entry, dict) or not isinstance(entry.get("publicKey"), dict):
-        raise ValueError("a tlogs entry has no publicKey")
+        raise ValueError("a tlogs or ctlogs entry has no publicKey")
     pk = entry["publicKey"]
     der = _b64(pk.get("rawBytes"), "publicKey.rawBytes")
     key = serialization.load_der_public_key(der)
@@ -126,9 +132,10 @@ def parse_trust_root(data: bytes, path: str, limits: Limits | None = None) -> Tr
             raise ValueError("not a JSON object")
         authorities = tuple(_authority(e) for e in doc.get("certificateAuthorities") or [])
         logs = tuple(_log(e) for e in doc.get("tlogs") or [])
+        ct_logs = tuple(_log(e) for e in doc.get("ctlogs") or [])
     except (ValueError, TypeError, AttributeError, binascii.Error, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot load trusted root {path}: {' '.join(str(exc).split())}", hint=hint) from None
-    return TrustRoot(path, authorities, logs)
+    return TrustRoot(path, authorities, logs, ct_logs)
 
 
 def load_trust_root(path: Path, limits: Limits | None = None) -> TrustRoot:
@@ -136,7 +143,7 @@ def load_trust_root(path: Path, limits: Limits | None = None) -> TrustRoot:
     lim = limits or current()
     try:
         with path.open("rb") as fh:
-            data = fh.read(lim.policy_bytes + 1)
+            data = fh.read(lim.policy_bytes + 1)  # pragma: no mutate (memory bound: the answer is the same)
     except OSError as exc:
         raise UsageError(f"cannot read trusted root {path}: {exc.strerror or exc}") from None
     if len(data) > lim.policy_bytes:
@@ -160,8 +167,8 @@ def _utc(dt: datetime) -> datetime:
 def verify_chain(
     leaf: x509.Certificate, intermediates: list[x509.Certificate], root: TrustRoot, when: datetime
 ) -> str | None:
-    """None when ``leaf`` chains to a CA of ``root`` valid at ``when`` and is a code-signing certificate valid
-    at ``when``; else the reason, in one line."""
+    """None when ``leaf`` chains to a CA of ``root`` valid at ``when``, is a code-signing certificate valid at
+    ``when`` and embeds a valid SCT of a CT log of ``root`` (when it lists any); else the reason, in one line."""
     from cryptography.x509.verification import (
         Criticality,
         ExtensionPolicy,
@@ -191,7 +198,7 @@ def verify_chain(
         .build_client_verifier()
     )
     try:
-        verifier.verify(leaf, intermediates)
+        chain = verifier.verify(leaf, intermediates).chain
     except (VerificationError, x509.UnsupportedGeneralNameType, ValueError) as exc:
         detail = " ".join(str(exc).split())
         return f"the certificate does not chain to a Fulcio CA of the trusted root {root.path}: {detail}"
@@ -201,4 +208,4 @@ def verify_chain(
         return "the certificate has no extended key usage (code signing required)"
     if ExtendedKeyUsageOID.CODE_SIGNING not in usages:
         return "the certificate is not a code-signing certificate"
-    return None
+    return verify_embedded_sct(leaf, issuer_of(chain), root)

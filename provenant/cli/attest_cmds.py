@@ -25,6 +25,7 @@ from provenant.textsafe import printable
 
 if TYPE_CHECKING:
     from provenant.attest.evaluate import Attachment
+    from provenant.attest.identity import IdentityMatcher
     from provenant.attest.keyless import KeylessPolicy
     from provenant.attest.push import Mode
     from provenant.attest.result import AttestationsResult
@@ -60,6 +61,28 @@ def _keyless_options(f: F) -> F:
         values = {name: kwargs.pop(name) for name in _KEYLESS_PARAMS}
         return f(*args, keyless=_keyless(**values), **kwargs)
 
+    return cast(F, _add_keyless_flags(wrapper))
+
+
+#: For the other commands that show signature evidence (``compare``, ``report``): the same flags as ``verify``.
+keyless_options = _keyless_options
+
+
+def keyless_signer_options(f: F) -> F:
+    """The keyless options for commands that combine them with a policy file (``policy check``): handed to
+    the command as ``trusted_root`` (a Path or None) and ``signer`` (an IdentityMatcher or None), each of
+    which may come from the policy instead."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        values = {name: kwargs.pop(name) for name in _KEYLESS_PARAMS}
+        root = values.pop("trusted_root")
+        return f(*args, trusted_root=root, signer=_signer(**values), **kwargs)
+
+    return cast(F, _add_keyless_flags(wrapper))
+
+
+def _add_keyless_flags(wrapper: Callable[..., Any]) -> Any:
     options = [
         ("--certificate-github-workflow-trigger", "EVENT", "GitHub event that must have triggered the workflow."),
         ("--certificate-github-workflow-ref", "REF", "Git ref the signing GitHub workflow must have run on."),
@@ -76,12 +99,40 @@ def _keyless_options(f: F) -> F:
     out: Any = wrapper
     for flag, metavar, text in options:
         out = click.option(flag, metavar=metavar, help=text)(out)
-    out = click.option(
+    return click.option(
         "--trusted-root",
         type=click.Path(exists=True, dir_okay=False, path_type=Path),
         help="Sigstore trusted_root.json: verify keyless (certificate) signatures, attestations and bundles.",
     )(out)
-    return cast(F, out)
+
+
+def _signer(
+    certificate_identity: str | None,
+    certificate_identity_regexp: str | None,
+    certificate_oidc_issuer: str | None,
+    certificate_oidc_issuer_regexp: str | None,
+    certificate_github_workflow_repository: str | None,
+    certificate_github_workflow_ref: str | None,
+    certificate_github_workflow_trigger: str | None,
+) -> IdentityMatcher | None:
+    """The keyless signer the flags name (None when they name none); a partial one is a usage error."""
+    from provenant.attest.identity import Expect, IdentityMatcher, expect
+    from provenant.errors import UsageError
+
+    github = {
+        "repository": certificate_github_workflow_repository,
+        "ref": certificate_github_workflow_ref,
+        "trigger": certificate_github_workflow_trigger,
+    }
+    identity = expect(certificate_identity, certificate_identity_regexp, "--certificate-identity")
+    issuer = expect(certificate_oidc_issuer, certificate_oidc_issuer_regexp, "--certificate-oidc-issuer")
+    if identity is None and issuer is None and not any(github.values()):
+        return None
+    if identity is None or issuer is None:
+        raise UsageError(
+            "a keyless signer needs --certificate-identity (or -regexp) and --certificate-oidc-issuer (or -regexp)"
+        )
+    return IdentityMatcher(identity, issuer, {k: Expect(v) for k, v in github.items() if v is not None})
 
 
 def _keyless(

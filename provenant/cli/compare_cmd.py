@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from provenant.cli.attest_cmds import keyless_options
 from provenant.cli.options import (
     SIGNATURE_KEYS_HELP,
     build_registry_options,
@@ -22,6 +24,10 @@ from provenant.cli.options import (
 OUTPUTS = ("table", "json", "markdown")
 
 
+if TYPE_CHECKING:
+    from provenant.attest.keyless import KeylessPolicy
+
+
 @click.command("compare")
 @click.argument("ref")
 @click.option(
@@ -31,6 +37,7 @@ OUTPUTS = ("table", "json", "markdown")
 )
 @click.option("--output", "-o", type=click.Choice(OUTPUTS), default="table", show_default=True)
 @public_key_option(SIGNATURE_KEYS_HELP)
+@keyless_options
 @workers_option
 @cache_options
 @registry_options
@@ -39,6 +46,7 @@ def compare_cmd(
     require: str | None,
     output: str,
     keys: tuple[Path, ...],
+    keyless: KeylessPolicy | None,
     workers: int,
     cache_dir: Path | None,
     no_cache: bool,
@@ -67,6 +75,7 @@ def compare_cmd(
             require=required,
             cache=open_cache(cache_dir, no_cache),
             keys=load_public_keys(keys),
+            keyless=keyless,
             workers=workers,
         )
     if output == "json":

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from provenant.cli.attest_cmds import keyless_signer_options
 from provenant.cli.options import (
     build_registry_options,
     cache_options,
@@ -17,6 +19,9 @@ from provenant.cli.options import (
     public_key_option,
     registry_options,
 )
+
+if TYPE_CHECKING:
+    from provenant.attest.identity import IdentityMatcher
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
 POLICY_EXIT_CODES = """\b
@@ -77,6 +82,7 @@ def policy_group() -> None:
 )
 @click.option("--fail-on-warn", is_flag=True, help="Exit 1 on warnings too.")
 @public_key_option("Public key (PEM) provenance signatures are verified with (repeatable).")
+@keyless_signer_options
 @cache_options
 @registry_options
 def check_cmd(
@@ -89,6 +95,8 @@ def check_cmd(
     outputs: tuple[str, ...],
     fail_on_warn: bool,
     keys: tuple[Path, ...],
+    trusted_root: Path | None,
+    signer: IdentityMatcher | None,
     cache_dir: Path | None,
     no_cache: bool,
     insecure: bool,
@@ -99,7 +107,9 @@ def check_cmd(
     """Evaluate REF against a policy file and report pass / warn / deny with evidence.
 
     Every layer, config and attestation of REF is fetched at most once (layer scans come from the
-    shared cache); all selected platforms of an index are checked.
+    shared cache); all selected platforms of an index are checked. The keyless flags add a trusted signer
+    to the policy's checks.provenance.keyless (any one may have signed); --trusted-root replaces its
+    trustedRoot.
     """
     from provenant.errors import UsageError
     from provenant.policy.builtin import resolve
@@ -131,6 +141,8 @@ def check_cmd(
             dockerfile=parsed_dockerfile,
             platforms=parse_platforms(platforms),
             keys=public_keys,
+            trusted_root=trusted_root,
+            signer=signer,
             cache=open_cache(cache_dir, no_cache),
             fail_on_warn=fail_on_warn,
         )

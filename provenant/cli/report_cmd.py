@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from provenant.cli.attest_cmds import keyless_options
 from provenant.cli.options import (
     SIGNATURE_KEYS_HELP,
     build_registry_options,
@@ -17,6 +19,9 @@ from provenant.cli.options import (
     registry_options,
     workers_option,
 )
+
+if TYPE_CHECKING:
+    from provenant.attest.keyless import KeylessPolicy
 
 
 @click.command("report")
@@ -31,6 +36,7 @@ from provenant.cli.options import (
 )
 @click.option("--require", metavar="OS/ARCH[/VARIANT],...", help="Platforms the report checks for (comma-separated).")
 @public_key_option(SIGNATURE_KEYS_HELP)
+@keyless_options
 @workers_option
 @cache_options
 @registry_options
@@ -39,6 +45,7 @@ def report_cmd(
     output: Path,
     require: str | None,
     keys: tuple[Path, ...],
+    keyless: KeylessPolicy | None,
     workers: int,
     cache_dir: Path | None,
     no_cache: bool,
@@ -65,6 +72,7 @@ def report_cmd(
             require=required,
             cache=open_cache(cache_dir, no_cache),
             keys=load_public_keys(keys),
+            keyless=keyless,
             workers=workers,
         )
     try:

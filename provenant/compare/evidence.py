@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from provenant.attest.evaluate import Attachment
+from provenant.attest.keyless import KeylessPolicy
 from provenant.attest.keys import PublicKey
 from provenant.attest.result import AttestationsResult, attestations_for
 from provenant.cache import LayerCache
@@ -66,11 +67,13 @@ def gather(
     *,
     cache: LayerCache | None = None,
     keys: Sequence[PublicKey] = (),
+    keyless: KeylessPolicy | None = None,
     workers: int = 4,
 ) -> ImageEvidence:
     """Analyse ``target`` and discover its attachments with the same reader (manifests are read once).
 
-    Signatures are checked against ``keys``; without keys a signature is labelled ``signed-unverified``.
+    Signatures are checked against ``keys``, certificate signatures against ``keyless``; without them a
+    signature is labelled ``signed-unverified`` / ``keyless-unverified``.
     """
     analysis = analyze(session, target, platforms, cache=cache, workers=workers)
-    return ImageEvidence(analysis, attestations_for(session, analysis, platforms, keys=keys))
+    return ImageEvidence(analysis, attestations_for(session, analysis, platforms, keys=keys, keyless=keyless))

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from provenant.attest import constants as c
 from provenant.attest.evaluate import KEYLESS_UNVERIFIED, SIGNATURE_INVALID, SIGNED_UNVERIFIED, Attachment
+from provenant.attest.keyless import KeylessPolicy
 from provenant.attest.keys import PublicKey
 from provenant.cache import LayerCache
 from provenant.compare.base_image import BaseImage, find_base_image
@@ -272,10 +273,11 @@ def compare_platforms(
     require: Sequence[PlatformSpec] = (),
     cache: LayerCache | None = None,
     keys: Sequence[PublicKey] = (),
+    keyless: KeylessPolicy | None = None,
     workers: int = 4,
 ) -> CompareResult:
     """Library entry point of ``provenant compare``: every platform of ``target`` (attestation manifests excluded).
 
-    Signatures are checked against ``keys`` (``verified`` needs one of them).
+    Signatures are checked against ``keys`` and keyless ones against ``keyless`` (``verified`` needs one).
     """
-    return summarize(gather(session, target, cache=cache, keys=keys, workers=workers), require)
+    return summarize(gather(session, target, cache=cache, keys=keys, keyless=keyless, workers=workers), require)

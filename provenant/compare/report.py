@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from provenant import __version__
 from provenant.attest.evaluate import Attachment
+from provenant.attest.keyless import KeylessPolicy
 from provenant.attest.keys import PublicKey
 from provenant.cache import LayerCache
 from provenant.compare.evidence import ImageEvidence, gather
@@ -89,10 +90,11 @@ def build_report(
     require: Sequence[PlatformSpec] = (),
     cache: LayerCache | None = None,
     keys: Sequence[PublicKey] = (),
+    keyless: KeylessPolicy | None = None,
     workers: int = 4,
 ) -> ReportData:
     """Library entry point of ``provenant report``: one pass over every platform of ``target``."""
-    ev = gather(session, target, cache=cache, keys=keys, workers=workers)
+    ev = gather(session, target, cache=cache, keys=keys, keyless=keyless, workers=workers)
     platforms = [_platform_report(ev, im) for im in ev.analysis.images]
     return ReportData(
         compare=summarize(ev, require),

@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
+from provenant.attest.identity import IdentityMatcher
 from provenant.attest.keyless import KeylessPolicy
 from provenant.attest.keys import PublicKey
 from provenant.cache import LayerCache
@@ -284,27 +285,50 @@ def policy_keys(policy: ImagePolicy, policy_path: Path | None) -> list[PublicKey
     return keys
 
 
-def policy_keyless(policy: ImagePolicy, policy_path: Path | None) -> KeylessPolicy | None:
-    """The keyless signers the policy trusts, with its trusted root (relative to the policy file)."""
+def policy_keyless(
+    policy: ImagePolicy,
+    policy_path: Path | None,
+    *,
+    trusted_root: Path | None = None,
+    signer: IdentityMatcher | None = None,
+) -> KeylessPolicy | None:
+    """The keyless signers the policy trusts, with its trusted root (relative to the policy file).
+
+    ``signer`` (the command line's ``--certificate-*`` flags) is one more trusted signer; ``trusted_root``
+    (``--trusted-root``) replaces the policy's ``trustedRoot``.
+    """
     from provenant.attest.identity import Signers
     from provenant.attest.keyless import KeylessPolicy
 
     cfg = policy.checks.provenance
-    if cfg is None or not cfg.keyless or cfg.trusted_root is None:
-        return None
-    base = policy_path.parent if policy_path is not None else Path()
-    root = cfg.trusted_root if cfg.trusted_root.is_absolute() else base / cfg.trusted_root
-    first = cfg.keyless[0]
-    # Always provenant's matcher: sigstore-python's exact Identity cannot say "any one of these signers".
-    matcher = Signers(tuple(s.matcher() for s in cfg.keyless))
-    keyless = KeylessPolicy(
-        root, first.identity or first.identity_regexp or "", first.issuer or first.issuer_regexp or "", matcher
-    )
-    try:
-        _ = keyless.trust  # a trusted root that does not load is a policy error, now
-    except ProvenantError as exc:
+    matchers = [s.matcher() for s in (cfg.keyless if cfg is not None else [])]
+    if signer is not None:
+        matchers.append(signer)
+    root, field = trusted_root, "--trusted-root"
+    if root is None and cfg is not None and cfg.trusted_root is not None:
+        base = policy_path.parent if policy_path is not None else Path()
+        root = cfg.trusted_root if cfg.trusted_root.is_absolute() else base / cfg.trusted_root
         where = f"{policy_path}: " if policy_path is not None else ""
-        raise PolicyError(f"{where}checks.provenance.trustedRoot: {exc.message}", hint=exc.hint) from None
+        field = f"{where}checks.provenance.trustedRoot"
+    if not matchers:
+        if trusted_root is not None:
+            raise UsageError(
+                "--trusted-root needs --certificate-identity (or -regexp) and --certificate-oidc-issuer (or -regexp),"
+                " or keyless signers in the policy (checks.provenance.keyless)"
+            )
+        return None
+    if root is None:
+        raise UsageError(
+            "--certificate-identity/--certificate-oidc-issuer need --trusted-root (or checks.provenance.trustedRoot)"
+        )
+    first = matchers[0]
+    # Always provenant's matcher: sigstore-python's exact Identity cannot say "any one of these signers".
+    keyless = KeylessPolicy(root, first.identity.text, first.issuer.text, Signers(tuple(matchers)))
+    try:
+        _ = keyless.trust  # a trusted root that does not load is an error now, naming where it came from
+    except ProvenantError as exc:
+        error = PolicyError if field != "--trusted-root" else UsageError
+        raise error(f"{field}: {exc.message}", hint=exc.hint) from None
     return keyless
 
 
@@ -317,14 +341,19 @@ def check_image(
     dockerfile: Dockerfile | None = None,
     platforms: list[PlatformSpec] | None = None,
     keys: Sequence[PublicKey] = (),
+    trusted_root: Path | None = None,
+    signer: IdentityMatcher | None = None,
     cache: LayerCache | None = None,
     today: dt.date | None = None,
     fail_on_warn: bool = False,
     workers: int = 4,
 ) -> PolicyReport:
-    """Library entry point of ``provenant policy check``: gather the evidence once, then evaluate."""
+    """Library entry point of ``provenant policy check``: gather the evidence once, then evaluate.
+
+    ``keys`` and ``signer`` add to the policy's trusted keys and keyless signers; ``trusted_root`` replaces
+    the policy's ``trustedRoot`` (see :func:`policy_keyless`)."""
     all_keys = [*keys, *policy_keys(policy, policy_path)]
-    keyless = policy_keyless(policy, policy_path)
+    keyless = policy_keyless(policy, policy_path, trusted_root=trusted_root, signer=signer)
     ev = gather(
         session,
         target,

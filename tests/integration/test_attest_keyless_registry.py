@@ -43,3 +43,25 @@ def test_pushed_layout_verifies_like_the_layout(registry: Registry, name: str) -
     bad = CliRunner().invoke(cli, [*base, "--certificate-identity-regexp", "^https://github.com/sigstore/"])
     assert bad.exit_code == 1
     assert "identity mismatch: the certificate names https://github.com/slsa-framework/" in bad.output
+
+
+def test_pushed_layout_policy_check_and_compare_agree_with_verify(registry: Registry, tmp_path: Path) -> None:
+    """The keyless flags of ``policy check`` and ``compare`` on the pushed image: the verdict of ``verify``."""
+    ref = _push(DATA / V120, registry.host, "keyless/commands")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "apiVersion: provenant/v1\nkind: ImagePolicy\nimages: ['**']\nchecks:\n  provenance:\n    requireSigned: true\n"
+    )
+    root = ["--trusted-root", str(PROD_ROOT), "--certificate-oidc-issuer", GITHUB_ISSUER]
+    good, wrong = [*root, "--certificate-identity-regexp", GENERATOR], [*root, "--certificate-identity", "x"]
+    for flags, code in ((good, 0), (wrong, 1)):
+        verify = CliRunner().invoke(cli, ["verify", ref, *flags])
+        check = CliRunner().invoke(cli, ["policy", "check", ref, "--policy", str(policy), "--no-cache", *flags])
+        assert verify.exit_code == check.exit_code == code, (verify.output, check.output)
+        compare = CliRunner().invoke(cli, ["compare", ref, "--no-cache", "-o", "json", *flags])
+        assert compare.exit_code == 0, compare.output
+        assert ("signed:keyless=https://github.com/slsa-framework/" in compare.output) == (code == 0)
+    assert (
+        "provenance signed by https://github.com/slsa-framework/slsa-github-generator/"
+        in CliRunner().invoke(cli, ["policy", "check", ref, "--policy", str(policy), "--no-cache", *good]).output
+    )

@@ -94,9 +94,13 @@ class Signed(PlatformCheck):
         if good:
             return [passed(f"provenance signed by {good[0].signer}", signer=good[0].signer, statements=labels)]
         if all(a.trust == "unsigned" for a in atts):
+            # A signed statement about the index (cosign signs what it was given: often the index) is not about
+            # this platform manifest; say it is there, as provenance.present does.
+            on_index = [a for a in ev.image_attachments if a.predicate_family == "slsa-provenance" and a.verified]
+            where = f"; a signed statement is attached to the index {ev.digest} instead" if on_index else ""
             return [
                 failed(
-                    "provenance is present but unsigned",
+                    "provenance is present but unsigned" + where,
                     fix=self.help,
                     statements=labels,
                     keys=keys,
