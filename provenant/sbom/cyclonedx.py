@@ -1,7 +1,8 @@
 """CycloneDX 1.6 (JSON and XML) from SBOM results, built with cyclonedx-python-lib.
 
 The image is ``metadata.component`` (a container); the OS is an ``operating-system`` component that
-depends on the OS packages; every package carries its purl, licenses, ``evidence.occurrences`` for its
+depends on the OS packages; every package carries its purl, its first CPE (``cpe``; the others as
+``provenant:cpe23`` properties, as syft writes ``syft:cpe23``), licenses, ``evidence.occurrences`` for its
 locations and ``provenant:`` properties for layer attribution. With several platforms merged, the index
 is the metadata component and each platform is a container component holding its packages.
 
@@ -33,6 +34,7 @@ from provenant.catalog.licenses import LICENSE_REF, spdx_expression
 from provenant.sbom.fields import (
     OS_TYPES,
     P,
+    cpe_fields,
     homepage,
     image_purl,
     is_application,
@@ -69,12 +71,14 @@ def _component(pkg: Package, ref_prefix: str) -> Component:
     ref = ref_prefix + pkg.key()
     paths = dict.fromkeys("/" + loc.path.lstrip("/") for loc in pkg.locations)
     url = homepage(pkg)
+    cpe, cpe_props = cpe_fields(pkg)
     return Component(
         type=ComponentType.APPLICATION if is_application(pkg) else ComponentType.LIBRARY,
         name=pkg.name,
         version=pkg.version,
         bom_ref=ref,
         purl=PackageURL.from_string(pkg.purl) if pkg.purl else None,
+        cpe=cpe,
         licenses=_licenses(pkg),
         supplier=OrganizationalEntity(name=pkg.supplier) if pkg.supplier else None,
         publisher=pkg.supplier,
@@ -85,7 +89,7 @@ def _component(pkg: Package, ref_prefix: str) -> Component:
         evidence=ComponentEvidence(occurrences=[Occurrence(bom_ref=f"{ref}#{p}", location=p) for p in paths])
         if paths
         else None,
-        properties=[Property(name=n, value=v) for n, v in property_pairs(pkg)],
+        properties=[Property(name=n, value=v) for n, v in [*property_pairs(pkg), *cpe_props]],
     )
 
 

@@ -26,6 +26,7 @@ from provenant.catalog.licenses import spdx_expression
 from provenant.sbom.fields import (
     OS_TYPES,
     P,
+    cpe_fields,
     homepage,
     image_purl,
     is_application,
@@ -122,6 +123,8 @@ def _package(pkg: Package, ref_prefix: str) -> Obj:
         "version": pkg.version,
     }
     _set(obj, "purl", _purl(pkg.purl) if pkg.purl else None)
+    cpe, cpe_props = cpe_fields(pkg)
+    _set(obj, "cpe", cpe)
     _set(obj, "licenses", _licenses(pkg))
     if pkg.supplier:
         obj["supplier"] = {"name": pkg.supplier}
@@ -133,7 +136,7 @@ def _package(pkg: Package, ref_prefix: str) -> Obj:
     paths = sorted({"/" + loc.path.lstrip("/") for loc in pkg.locations})
     if paths:
         obj["evidence"] = {"occurrences": [{"bom-ref": f"{ref}#{p}", "location": p} for p in paths]}
-    _set(obj, "properties", _properties(property_pairs(pkg)))
+    _set(obj, "properties", _properties(property_pairs(pkg) + cpe_props))
     return _keys_sorted(obj)
 
 

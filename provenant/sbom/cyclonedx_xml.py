@@ -98,6 +98,8 @@ class _Writer:
                 self.leaf(inner, key, c[key])
         if "licenses" in c:
             self.licenses(inner, c["licenses"])
+        if "cpe" in c:  # a plain string in the model, not a normalizedString
+            self.leaf(inner, "cpe", c["cpe"], normalized=False)
         if "purl" in c:
             self.leaf(inner, "purl", c["purl"], normalized=False)
         if "externalReferences" in c:

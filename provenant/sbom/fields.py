@@ -21,6 +21,12 @@ P = "provenant:"
 _HOMEPAGE = re.compile(r"https?://[^\s\"<>\\^`{|}]+")
 # What cyclonedx-python-lib refuses as a URI (it raises): a stray '%', or two '#'.
 _BAD_URI = re.compile(r"%(?![0-9A-F]{2})|#.*#", re.IGNORECASE)
+# A CPE 2.3 formatted string (NISTIR 7695 6.2): part, then ten attributes, each ANY (*), NA (-) or a
+# value of unreserved or backslash-quoted characters with optional wildcards at either end; the
+# language attribute is a language tag (as SPDX 2.3's cpe23Type pattern has it).
+_CPE_VALUE = r"(?:[*-]|(?:\?+|\*)?(?:[A-Za-z0-9._-]|\\[\\*?!\"#$%&'()+,/:;<=>@\[\]^`{|}~])+(?:\?+|\*)?)"
+_CPE_LANGUAGE = r"(?:[*-]|[A-Za-z]{2,3}(?:-(?:[A-Za-z]{2}|[0-9]{3}))?)"
+_CPE23 = re.compile(rf"cpe:2\.3:[aho*-](?::{_CPE_VALUE}){{5}}:{_CPE_LANGUAGE}(?::{_CPE_VALUE}){{4}}")
 
 
 def image_purl(name: str, digest: str, *, arch: str | None = None, tag: str | None = None) -> str:
@@ -48,6 +54,15 @@ def homepage(pkg: Package) -> str | None:
     return url if _HOMEPAGE.fullmatch(url) and not _BAD_URI.search(url) else None
 
 
+def cpes(pkg: Package) -> list[str]:
+    """The package's CPEs the SBOM formats carry: each once, in the cataloger's order (the most specific
+    first, as syft orders them), only well-formed CPE 2.3 names (SPDX refuses others, and a malformed
+    name matches no vulnerability record; provenant's own JSON keeps ``Package.cpes`` as found)."""
+    if not pkg.cpes:
+        return []
+    return [c for c in dict.fromkeys(pkg.cpes) if _CPE23.fullmatch(c)]
+
+
 def is_application(pkg: Package) -> bool:
     """A Go main module (the go cataloger gives it ``main_package``) is an application; the rest are libraries."""
     return pkg.type == "golang" and bool(pkg.metadata.get("main_package"))
@@ -68,6 +83,17 @@ def property_pairs(pkg: Package) -> list[tuple[str, str]]:
         props.append((f"{P}arch", pkg.arch))
     props += [(f"{P}metadata:{k}", v) for k, v in sorted(pkg.metadata.items()) if v]
     return props
+
+
+def cpe_fields(pkg: Package) -> tuple[str | None, list[tuple[str, str]]]:
+    """CycloneDX's one ``cpe`` (the first CPE) and a ``provenant:cpe23`` property for each other one.
+
+    syft writes the others as ``syft:cpe23`` properties; this is the same name in provenant's namespace.
+    """
+    found = cpes(pkg)
+    if not found:
+        return None, []
+    return found[0], [(f"{P}cpe23", c) for c in found[1:]]
 
 
 def issue_properties(images: Sequence[ImageSbom], merged: bool) -> list[tuple[str, str]]:

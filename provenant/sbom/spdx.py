@@ -1,7 +1,8 @@
 """SPDX 2.3 JSON from SBOM results, built with spdx-tools.
 
 The image is a CONTAINER package the document DESCRIBES; it CONTAINS every package, and the OS
-package (OPERATING_SYSTEM) CONTAINS the OS packages. Merged documents describe the index, which
+package (OPERATING_SYSTEM) CONTAINS the OS packages. A package's CPEs are SECURITY ``cpe23Type``
+external references, before its purl (PACKAGE_MANAGER ``purl``). Merged documents describe the index, which
 CONTAINS each platform image. The namespace is derived from the digests, so it is stable.
 """
 
@@ -27,7 +28,7 @@ from spdx_tools.spdx.writer.json.json_writer import write_document_to_stream
 
 from provenant.catalog.licenses import LICENSE_REF, parsed_expression, spdx_expression
 from provenant.sbom import model
-from provenant.sbom.fields import OS_TYPES, homepage, image_purl, is_application, platform_arch
+from provenant.sbom.fields import OS_TYPES, cpes, homepage, image_purl, is_application, platform_arch
 from provenant.sbom.result import ImageSbom, ToolInfo
 
 NAMESPACE_BASE = "https://provenant.dev/spdxdocs"
@@ -75,6 +76,11 @@ def _purl_ref(purl: str) -> ExternalPackageRef:
     return ExternalPackageRef(ExternalPackageRefCategory.PACKAGE_MANAGER, "purl", purl)
 
 
+def _cpe_refs(pkg: model.Package) -> list[ExternalPackageRef]:
+    """One SECURITY ``cpe23Type`` reference per CPE, before the purl (as syft orders them)."""
+    return [ExternalPackageRef(ExternalPackageRefCategory.SECURITY, "cpe23Type", c) for c in cpes(pkg)]
+
+
 def _checksums(digest: str) -> list[Checksum]:
     algorithm, _, value = digest.partition(":")
     return [Checksum(_CHECKSUMS[algorithm], value)] if algorithm in _CHECKSUMS and value else []
@@ -103,7 +109,7 @@ def _package(pkg: model.Package, prefix: str) -> Package:
         copyright_text=SpdxNoAssertion(),
         source_info=source_info(pkg),
         description=pkg.description,
-        external_references=[_purl_ref(pkg.purl)] if pkg.purl else [],
+        external_references=[*_cpe_refs(pkg), *([_purl_ref(pkg.purl)] if pkg.purl else [])],
         primary_package_purpose=PackagePurpose.APPLICATION if is_application(pkg) else PackagePurpose.LIBRARY,
     )
 

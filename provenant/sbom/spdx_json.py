@@ -20,7 +20,7 @@ from spdx_tools.spdx.validation.uri_validators import validate_url
 from provenant.catalog.licenses import LICENSE_REF, spdx_expression
 from provenant.sbom import model
 from provenant.sbom.cyclonedx_json import dumps_indented
-from provenant.sbom.fields import OS_TYPES, homepage, image_purl, is_application, platform_arch
+from provenant.sbom.fields import OS_TYPES, cpes, homepage, image_purl, is_application, platform_arch
 from provenant.sbom.result import ImageSbom, ToolInfo
 from provenant.sbom.spdx import (
     EXTRACTED_COMMENT,
@@ -52,6 +52,10 @@ def _purl_refs(purl: str | None) -> list[Obj]:
     if not purl:
         return []
     return [{"referenceCategory": "PACKAGE_MANAGER", "referenceLocator": purl, "referenceType": "purl"}]
+
+
+def _cpe_refs(pkg: model.Package) -> list[Obj]:
+    return [{"referenceCategory": "SECURITY", "referenceLocator": c, "referenceType": "cpe23Type"} for c in cpes(pkg)]
 
 
 def _package_obj(**fields: Any) -> Obj:
@@ -102,7 +106,7 @@ def _package(pkg: model.Package, prefix: str) -> Obj:
         copyrightText=NOASSERTION,
         sourceInfo=source_info(pkg),
         description=pkg.description,
-        externalRefs=_purl_refs(pkg.purl),
+        externalRefs=_cpe_refs(pkg) + _purl_refs(pkg.purl) if pkg.cpes else _purl_refs(pkg.purl),
         primaryPackagePurpose="APPLICATION" if is_application(pkg) else "LIBRARY",
     )
 

@@ -298,7 +298,41 @@ def _edge_packages() -> list[Package]:
             found_by="npm",
         ),
         Package(name="same", version="1", type="npm", purl="pkg:npm/same@1?x=y", found_by="npm"),
+        Package(
+            name="python",
+            version="3.12.1",
+            type="binary",
+            purl="pkg:generic/python@3.12.1",
+            cpes=[*PYTHON_CPES, PYTHON_CPES[0]],  # syft's two, and a repeat
+            found_by="binary",
+        ),
+        Package(name="cpe-edge", version="1", type="binary", cpes=HOSTILE_CPES, found_by="binary"),
     ]
+
+
+PYTHON_CPES = [
+    "cpe:2.3:a:python_software_foundation:python:3.12.1:*:*:*:*:*:*:*",
+    "cpe:2.3:a:python:python:3.12.1:*:*:*:*:*:*:*",
+]
+# Well-formed names with characters XML and JSON escape (quoted, as CPE 2.3 allows), and malformed ones.
+WELL_FORMED_CPES = [
+    'cpe:2.3:a:ve\\&ndor:pro\\<duct\\"\\>:1.0\\+deb12:-:*:en-us:*:*:*:*',
+    "cpe:2.3:o:*:?prod*:1.*:*:*:*:*:*:*:*",
+]
+MALFORMED_CPES = [
+    "cpe:2.3:a:x:y:1.0:*:*:*:*:*:*:*\n",  # a trailing line end (a `$` pattern would let it through)
+    "cpe:2.3:a:x:y:1.0\r\n:*:*:*:*:*:*:*",
+    "cpe:2.3:a:\x1b[31mx:y:1.0:*:*:*:*:*:*:*",
+    "cpe:2.3:a:x:y:1.0+deb:*:*:*:*:*:*:*",  # '+' unquoted
+    "cpe:2.3:a:x:y:1.0:*:*:english:*:*:*:*",  # not a language tag
+    "cpe:2.3:a:x:y:1.0:*:*:*:*:*:*",  # one attribute short
+    "cpe:2.3:a:x:y:1.0:*:*:*:*:*:*:*:*",  # one too many
+    "cpe:/a:x:y:1.0",  # CPE 2.2 URI binding
+    "cpe:2.3:a:x:y::*:*:*:*:*:*:*",  # an empty attribute
+    "cpe:2.3:a:x:y:1\u00fc:*:*:*:*:*:*:*",
+    "",
+]
+HOSTILE_CPES = [MALFORMED_CPES[0], *WELL_FORMED_CPES, *MALFORMED_CPES[1:], WELL_FORMED_CPES[0]]
 
 
 def _variants() -> list[tuple[str, list[ImageSbom], tuple[str, str] | None]]:
@@ -363,6 +397,73 @@ def test_direct_spdx_json_of_local_time() -> None:
         assert spdx_json([_image(3)], TOOL, created=when) == library
 
 
+def _cpe_image() -> ImageSbom:
+    edge = [p for p in _edge_packages() if p.cpes]
+    plain = Package(name="plain", version="1", type="npm", purl="pkg:npm/plain@1", found_by="npm")
+    return _image(0).model_copy(update={"packages": [*edge, plain]})
+
+
+def test_cpes_in_every_sbom_format() -> None:
+    """syft's shape: CycloneDX ``cpe`` is the first CPE, each other one a ``provenant:cpe23`` property;
+    SPDX has one SECURITY ``cpe23Type`` reference per CPE, before the purl. Malformed names are left
+    out of both, repeats written once, and every document still validates."""
+    import json
+    from xml.dom.minidom import parseString
+
+    from provenant.sbom.cyclonedx_json import cyclonedx_json
+    from provenant.sbom.cyclonedx_xml import cyclonedx_xml
+    from provenant.sbom.spdx_json import spdx_json
+
+    images = [_cpe_image()]
+    cdx = json.loads(text := cyclonedx_json(images, TOOL, timestamp=WHEN))
+    validate_document("cyclonedx-json", text)
+    by_name = {c["name"]: c for c in cdx["components"]}
+    expected = {"python": PYTHON_CPES, "cpe-edge": WELL_FORMED_CPES, "plain": []}
+    for name, names in expected.items():
+        component = by_name[name]
+        extra = [p["value"] for p in component.get("properties", []) if p["name"] == "provenant:cpe23"]
+        assert (component.get("cpe"), sorted(extra)) == (names[0] if names else None, sorted(names[1:])), name
+
+    xml = cyclonedx_xml(images, TOOL, timestamp=WHEN)
+    validate_document("cyclonedx-xml", xml)
+    written = {
+        c.getElementsByTagName("name")[0].firstChild.data: c.getElementsByTagName("cpe")[0].firstChild.data
+        for c in parseString(xml).getElementsByTagName("component")
+        if c.getElementsByTagName("cpe")
+    }
+    assert written == {"python": PYTHON_CPES[0], "cpe-edge": WELL_FORMED_CPES[0]}
+
+    spdx = json.loads(text := spdx_json(images, TOOL, created=WHEN))
+    validate_document("spdx-json", text)
+    refs = {p["name"]: p.get("externalRefs", []) for p in spdx["packages"]}
+    security = [
+        {"referenceCategory": "SECURITY", "referenceLocator": c, "referenceType": "cpe23Type"} for c in PYTHON_CPES
+    ]
+    purl = {
+        "referenceCategory": "PACKAGE_MANAGER",
+        "referenceLocator": "pkg:generic/python@3.12.1",
+        "referenceType": "purl",
+    }
+    assert refs["python"] == [*security, purl]
+    assert [r["referenceLocator"] for r in refs["cpe-edge"]] == WELL_FORMED_CPES
+    assert [r["referenceType"] for r in refs["plain"]] == ["purl"]
+
+
+def test_well_formed_cpes_are_what_spdx_tools_accepts() -> None:
+    """The formats' rule for a CPE 2.3 name agrees with spdx-tools' cpe23Type pattern (and is stricter
+    only where that pattern's ``$`` lets a trailing line end through)."""
+    import re
+
+    from spdx_tools.spdx.validation.external_package_ref_validator import CPE23TYPE_REGEX
+
+    from provenant.sbom.fields import cpes
+
+    for name in [*WELL_FORMED_CPES, *MALFORMED_CPES, *PYTHON_CPES, "cpe:2.3:a:golang:go:1.21:rc2:*:*:*:*:*:*"]:
+        ours = cpes(Package(name="x", version="1", type="binary", cpes=[name], found_by="t")) == [name]
+        theirs = re.match(CPE23TYPE_REGEX, name) is not None
+        assert ours == (theirs and not name.endswith("\n")), repr(name)
+
+
 # --- CycloneDX XML written directly: byte for byte what the library path writes ---------------------
 
 _NASTY = ["a", " ", "  ", "\r", "\n", "\r\n", "\t", "&", "<", ">", '"', "'", "]]>", "\x00", "\x1b", "\x0b", "\x7f"]
@@ -395,6 +496,7 @@ def _hostile_image(seed: int) -> ImageSbom:
             found_by=_nasty(r),
             locations=[Location(path=_nasty(r), layer_index=0, layer_digest=LAYER, diff_id=DIFF)] * r.randint(0, 2),
             introduced_in=IntroducedIn(layer_index=0, layer_digest=LAYER, diff_id=DIFF, created_by=_nasty(r)),
+            cpes=r.sample([*HOSTILE_CPES, *PYTHON_CPES], r.randint(0, 4)),
         )
         for i in range(6)
     ]

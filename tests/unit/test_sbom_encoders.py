@@ -61,6 +61,15 @@ HELLO = "pkg:golang/example.com/hello@%28devel%29"
 XTEXT = "pkg:golang/golang.org/x/text@v0.14.0"
 OS_PURLS = {LIBC6, ZLIB, TZDATA}
 ALL_PURLS = OS_PURLS | {REQUESTS, BABEL, HELLO, XTEXT}
+# Packages with CPEs (``_image(binaries=True)``, in the golden documents), as the go-binary and binary
+# catalogers give them for this image: Go's standard library in ``hello``, and a Python interpreter.
+STDLIB = "pkg:golang/stdlib@1.22.1"
+PYTHON = "pkg:generic/python@3.11.9"
+STDLIB_CPE = "cpe:2.3:a:golang:go:1.22.1:-:*:*:*:*:*:*"
+PYTHON_CPES = [
+    "cpe:2.3:a:python_software_foundation:python:3.11.9:*:*:*:*:*:*:*",
+    "cpe:2.3:a:python:python:3.11.9:*:*:*:*:*:*:*",
+]
 
 
 def _at(layer: int, path: str) -> Location:
@@ -173,7 +182,43 @@ def _packages() -> list[Package]:
     ]
 
 
-def _image(platform: str = "linux/amd64", manifest: str = AMD64, *, distro: bool = True) -> ImageSbom:
+def _binary_packages() -> list[Package]:
+    return [
+        Package(
+            name="stdlib",
+            version="go1.22.1",
+            type="golang",
+            purl=STDLIB,
+            cpes=[STDLIB_CPE],
+            licenses=["BSD-3-Clause"],
+            license_expression="BSD-3-Clause",
+            metadata={"go_version": "go1.22.1", "main_module": "example.com/hello"},
+            found_by="go-binary",
+            locations=[_at(3, "usr/local/bin/hello")],
+            introduced_in=_intro(3),
+        ),
+        Package(
+            name="python",
+            version="3.11.9",
+            type="binary",
+            purl=PYTHON,
+            cpes=PYTHON_CPES,
+            metadata={
+                "classifier": "python-binary",
+                "evidence_path": "usr/local/bin/python3.11",
+                "evidence_offset": "3145728",
+                "evidence_snippet": "\\x003.11.9\\x00",
+            },
+            found_by="binary",
+            locations=[_at(0, "usr/local/bin/python3.11")],
+            introduced_in=_intro(0),
+        ),
+    ]
+
+
+def _image(
+    platform: str = "linux/amd64", manifest: str = AMD64, *, distro: bool = True, binaries: bool = False
+) -> ImageSbom:
     return ImageSbom(
         name=NAME,
         tag="1.0",
@@ -195,7 +240,7 @@ def _image(platform: str = "linux/amd64", manifest: str = AMD64, *, distro: bool
             )
             for i in range(4)
         ],
-        packages=_packages(),
+        packages=_packages() + (_binary_packages() if binaries else []),
         issues=[
             ScanIssue(
                 reason="not a valid rpm database: file is not a database",
@@ -285,14 +330,28 @@ def test_cyclonedx_single_image() -> None:
 
 
 def test_cyclonedx_golden_and_deterministic() -> None:
-    img = _image()
+    img = _image(binaries=True)
     shuffled = img.model_copy(update={"packages": random.Random(7).sample(img.packages, len(img.packages))})
     outputs = []
     for image in (img, shuffled):
         bom = cyclonedx_bom([image], TOOL, serial=SERIAL, timestamp=WHEN)
         outputs.append((encode_cyclonedx(bom, "json"), encode_cyclonedx(bom, "xml")))
     assert outputs[0] == outputs[1]
-    _golden("cyclonedx-sample.json", outputs[0][0])
+    as_json, as_xml = outputs[0]
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(as_json) is None
+    assert XmlValidator(SchemaVersion.V1_6).validate_str(as_xml) is None
+    by_purl = {c.get("purl"): c for c in json.loads(as_json)["components"]}
+    # syft's shape: the first CPE is the component's, the others are properties.
+    assert by_purl[STDLIB]["cpe"] == STDLIB_CPE and "provenant:cpe23" not in _props(by_purl[STDLIB])
+    assert by_purl[PYTHON]["cpe"] == PYTHON_CPES[0]
+    assert _props(by_purl[PYTHON])["provenant:cpe23"] == PYTHON_CPES[1]
+    assert all("cpe" not in by_purl[p] for p in ALL_PURLS)
+    xml_cpes = {
+        c.findtext(f"{{{CX}}}purl"): c.findtext(f"{{{CX}}}cpe")
+        for c in ET.fromstring(as_xml).iter(f"{{{CX}}}component")
+    }
+    assert (xml_cpes[STDLIB], xml_cpes[PYTHON], xml_cpes[LIBC6]) == (STDLIB_CPE, PYTHON_CPES[0], None)
+    _golden("cyclonedx-sample.json", as_json)
 
 
 def test_cyclonedx_without_distro_image_depends_on_every_package() -> None:
@@ -359,7 +418,7 @@ def _contains(doc: Document, parent: str) -> set[str]:
 
 
 def test_spdx_single_image(tmp_path: Path) -> None:
-    text, doc = _parsed_spdx([_image()], tmp_path)
+    text, doc = _parsed_spdx([_image(binaries=True)], tmp_path)
     assert doc.creation_info.spdx_version == "SPDX-2.3"
     assert [str(c) for c in doc.creation_info.creators] == ["Tool: provenant-0.0.0-test"]
     assert re.fullmatch(
@@ -375,9 +434,17 @@ def test_spdx_single_image(tmp_path: Path) -> None:
     assert purl_of[described] == f"pkg:oci/app@{AMD64}?arch=amd64&repository_url={NAME}&tag=1.0"
 
     contained = _contains(doc, described)
-    assert {purl_of[i] for i in contained if i in purl_of} == ALL_PURLS
+    assert {purl_of[i] for i in contained if i in purl_of} == ALL_PURLS | {STDLIB, PYTHON}
     (os_id,) = [i for i in contained if _purpose(packages[i]) == "OPERATING_SYSTEM"]
     assert (packages[os_id].name, packages[os_id].version) == ("debian", "12")
+    refs = {
+        purl_of[i]: [(r.category.name, r.reference_type, r.locator) for r in packages[i].external_references]
+        for i in contained
+        if i in purl_of
+    }
+    assert refs[STDLIB] == [("SECURITY", "cpe23Type", STDLIB_CPE), ("PACKAGE_MANAGER", "purl", STDLIB)]
+    assert refs[PYTHON] == [*(("SECURITY", "cpe23Type", c) for c in PYTHON_CPES), ("PACKAGE_MANAGER", "purl", PYTHON)]
+    assert refs[LIBC6] == [("PACKAGE_MANAGER", "purl", LIBC6)]
     assert {purl_of[i] for i in _contains(doc, os_id)} == OS_PURLS
 
     spdx_id = {purl: i for i, purl in purl_of.items()}
