@@ -29,6 +29,7 @@ COMMANDS = {
     "cache": "provenant.cli.cache_cmd:cache_group",
     "compare": "provenant.cli.compare_cmd:compare_cmd",
     "diff": "provenant.cli.diff_cmd:diff_cmd",
+    "fleet": "provenant.cli.fleet_cmd:fleet_group",
     "inspect": "provenant.cli.inspect_cmd:inspect_cmd",
     "keygen": "provenant.cli.attest_cmds:keygen_cmd",
     "policy": "provenant.cli.policy_cmd:policy_group",

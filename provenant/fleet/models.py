@@ -181,3 +181,13 @@ class Verdict(Base):
     platform: Mapped[str | None] = mapped_column(String(200))
     result: Mapped[str] = mapped_column(String(32))
     evidence: Mapped[str] = mapped_column(Text)
+
+
+class ScanFailure(Base):
+    """A reference that could not be resolved to a digest at all (so no image row can hold the error)."""
+
+    __tablename__ = "scan_failures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(1100), unique=True)
+    error: Mapped[str] = mapped_column(Text)
+    failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

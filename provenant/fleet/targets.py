@@ -107,7 +107,7 @@ def _layout_refs(text: str, filt: TagFilter) -> list[ImageRef]:
     tags = filt.select(list(dict.fromkeys(names)), lambda _t: None)
     out = [ImageRef(repo, t, f"oci:{repo}:{t}", registry=False) for t in tags]
     if not filt.globs and filt.newest is None:
-        out += [ImageRef(repo, None, f"oci:{repo}@{d}", registry=False) for d in digests]
+        out += [ImageRef(repo, None, f"oci:{repo}:{d}", registry=False) for d in digests]
     return out
 
 

@@ -146,6 +146,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("manifest_id", "package_id", name=op.f("pk_occurrences")),
     )
     op.create_table(
+        "scan_failures",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("reference", sa.String(length=1100), nullable=False),
+        sa.Column("error", sa.Text(), nullable=False),
+        sa.Column("failed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_scan_failures")),
+        sa.UniqueConstraint("reference", name=op.f("uq_scan_failures_reference")),
+    )
+    op.create_table(
         "tags",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("repository_id", sa.Integer(), nullable=False),
@@ -196,6 +205,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("scan_failures")
     with op.batch_alter_table("tag_history", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_tag_history_tag_id"))
 

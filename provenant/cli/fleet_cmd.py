@@ -1,0 +1,260 @@
+"""``provenant fleet``: scan many images into an inventory database and ask it questions."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from provenant.cli.options import build_registry_options, cache_dir_option, registry_options
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from provenant.fleet.store import Store
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def db_option(f: F) -> F:
+    """``--db PATH|URL``."""
+    return click.option(
+        "--db",
+        metavar="PATH|URL",
+        envvar="PROVENANT_FLEET_DB",
+        help="Inventory database: a SQLite file, or postgresql+psycopg://USER@HOST:PORT/DB "
+        "(default: fleet.sqlite in the cache directory; env PROVENANT_FLEET_DB).",
+    )(f)
+
+
+def format_option(f: F) -> F:
+    """``--format table|json|csv``."""
+    return click.option(
+        "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True
+    )(f)
+
+
+def _open(db: str | None, *, migrate: bool) -> Store:
+    from provenant.fleet import require_extra
+
+    require_extra()
+    from provenant.fleet.store import open_store
+
+    return open_store(db, migrate=migrate)
+
+
+def _emit(rows: Sequence[BaseModel], fmt: str, columns: Sequence[str]) -> None:
+    """Rows as a JSON array, CSV with a header, or a table (an empty table says so on stderr)."""
+    import json
+
+    if fmt == "json":
+        sys.stdout.write(json.dumps([r.model_dump(mode="json") for r in rows], indent=2) + "\n")
+        return
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(columns)
+        for r in rows:
+            d = r.model_dump(mode="json")
+            w.writerow([_cell(d[c]) for c in columns])
+        from provenant.textsafe import lines
+
+        sys.stdout.write(lines(buf.getvalue()))
+        return
+    if not rows:
+        click.echo("no matches", err=True)
+        return
+    from rich.table import Table
+
+    from provenant.cli.render import console
+    from provenant.textsafe import markup
+
+    table = Table(box=None, pad_edge=False)
+    for c in columns:
+        table.add_column(c.upper().replace("_", " "), overflow="fold")
+    for r in rows:
+        d = r.model_dump(mode="json")
+        table.add_row(*(markup(_cell(d[c]) or "-") for c in columns))
+    with console() as out:
+        out.print(table)
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)
+    return str(value)
+
+
+@click.group("fleet")
+def fleet_group() -> None:
+    """Scan registries and layouts into an inventory (once per unique layer) and query it.
+
+    Needs the fleet extra: pip install 'provenant[fleet]'. See docs/fleet.md.
+    """
+
+
+@fleet_group.group("db")
+def db_group() -> None:
+    """The inventory database itself."""
+
+
+@db_group.command("upgrade")
+@db_option
+def db_upgrade_cmd(db: str | None) -> None:
+    """Create the inventory, or migrate it to this provenant's schema revision."""
+    from provenant.fleet import require_extra
+
+    require_extra()
+    from provenant.fleet.store import _engine, db_url, redacted, upgrade
+
+    url = db_url(db)
+    engine = _engine(url)
+    try:
+        before, after = upgrade(engine)
+    finally:
+        engine.dispose()
+    state = "already at" if before == after else f"migrated from {before or 'empty'} to"
+    click.echo(f"{redacted(url)}: {state} schema revision {after}", err=True)
+
+
+@fleet_group.command("scan")
+@click.argument("targets", nargs=-1, required=True)
+@db_option
+@click.option("--tag", "tag_globs", multiple=True, metavar="GLOB", help="Only tags matching GLOB (repeatable).")
+@click.option("--newest", type=click.IntRange(min=1), metavar="N", help="Only the N newest tags of each repository.")
+@click.option(
+    "--by",
+    "order",
+    type=click.Choice(["semver", "created"]),
+    default="semver",
+    show_default=True,
+    help="What --newest orders by: the tag read as a version, or the image's created date.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Worker processes of the local executor (default: the cores).",
+)
+@click.option("--rescan", is_flag=True, help="Scan images again even when the inventory has them.")
+@click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Also evaluate this policy on every scanned image and record its verdicts.",
+)
+@cache_dir_option
+@registry_options
+def scan_cmd(
+    targets: tuple[str, ...],
+    db: str | None,
+    tag_globs: tuple[str, ...],
+    newest: int | None,
+    order: str,
+    workers: int | None,
+    rescan: bool,
+    policy_path: Path | None,
+    cache_dir: Path | None,
+    insecure: bool,
+    ca_file: Path | None,
+    username: str | None,
+    password_stdin: bool,
+) -> None:
+    """Scan every image TARGET names into the inventory.
+
+    TARGET: REGISTRY/REPO (every tag), REGISTRY/REPO:TAG, REGISTRY/team/* (a glob over the registry's
+    catalog), oci:DIR or DIR (every image of an OCI layout), @FILE (targets, one a line). Every platform
+    of every index; each unique layer is scanned once (and cached by digest); an image already in the
+    inventory is not scanned again. A broken image is recorded as failed and the others go on.
+    Exit code 0 when every image was scanned, 2 when some failed (listed on stderr).
+    """
+    store = _open(db, migrate=True)
+    from provenant.cachedir import default_cache_dir
+    from provenant.fleet.executor_local import LocalExecutor
+    from provenant.fleet.scan import ScanSettings, scan_fleet
+    from provenant.fleet.targets import TagFilter
+    from provenant.session import Session
+
+    policy = None
+    if policy_path is not None:
+        from provenant.policy.schema import load_policy
+
+        policy = load_policy(policy_path)
+    registry = build_registry_options(insecure, ca_file, username, password_stdin)
+    progress = (lambda msg: click.echo(f"provenant: {msg}", err=True)) if sys.stderr.isatty() else None
+    settings = ScanSettings(
+        registry=registry,
+        cache_dir=cache_dir or default_cache_dir(),
+        executor=LocalExecutor(workers),
+        policy=policy,
+        policy_path=policy_path,
+        rescan=rescan,
+        progress=progress,
+    )
+    try:
+        with Session(registry) as session:
+            summary = scan_fleet(session, store, targets, TagFilter(tag_globs, newest, order), settings)
+    finally:
+        store.close()
+    for f in summary.failures:
+        from provenant.textsafe import one_line
+
+        click.echo(f"provenant: failed: {one_line(f.reference)}: {one_line(f.error)}", err=True)
+    click.echo(summary.line(), err=True)
+    if summary.failures:
+        sys.exit(2)
+
+
+@fleet_group.group("query")
+def query_group() -> None:
+    """Where is a package: by name or by purl, with a version range."""
+
+
+_HIT_COLUMNS = ("repository", "tag", "platform", "name", "version", "type", "purl", "manifest_digest")
+
+
+@query_group.command("package")
+@click.argument("name")
+@click.option("--version", "version_spec", metavar="SPEC", help="Version range, e.g. '>=3.0,<3.0.12' (|| for OR).")
+@click.option("--type", "types", multiple=True, metavar="TYPE", help="Package type: deb, rpm, apk, pypi, npm, ...")
+@db_option
+@format_option
+def query_package_cmd(name: str, version_spec: str | None, types: tuple[str, ...], db: str | None, fmt: str) -> None:
+    """Every tag and platform holding package NAME (in range, in its ecosystem's version order)."""
+    from provenant.fleet.queries import find_packages
+
+    store = _open(db, migrate=False)
+    try:
+        with store.sessions() as s:
+            hits = find_packages(s, name=name, version=version_spec, types=types)
+    finally:
+        store.close()
+    _emit(hits, fmt, _HIT_COLUMNS)
+
+
+@query_group.command("purl")
+@click.argument("purl")
+@click.option("--version", "version_spec", metavar="SPEC", help="Version range, e.g. '>=3.0,<3.0.12' (|| for OR).")
+@db_option
+@format_option
+def query_purl_cmd(purl: str, version_spec: str | None, db: str | None, fmt: str) -> None:
+    """Every tag and platform holding PURL (pkg:TYPE/NAMESPACE/NAME[@VERSION]; qualifiers ignored)."""
+    from provenant.errors import UsageError
+    from provenant.fleet.queries import find_packages, parse_purl_query
+
+    base, exact = parse_purl_query(purl)
+    if exact and version_spec:
+        raise UsageError("give the version either in the purl (@VERSION) or with --version, not both")
+    store = _open(db, migrate=False)
+    try:
+        with store.sessions() as s:
+            hits = find_packages(s, purl_base=base, version=version_spec or (f"=={exact}" if exact else None))
+    finally:
+        store.close()
+    _emit(hits, fmt, _HIT_COLUMNS)
