@@ -258,3 +258,101 @@ def query_purl_cmd(purl: str, version_spec: str | None, db: str | None, fmt: str
     finally:
         store.close()
     _emit(hits, fmt, _HIT_COLUMNS)
+
+
+@fleet_group.command("images")
+@click.option("--unsigned", is_flag=True, help="Only images without a verified signature.")
+@click.option(
+    "--without-provenance", is_flag=True, help="Only images without a SLSA provenance attestation (signed or not)."
+)
+@click.option("--missing-platform", metavar="OS/ARCH", help="Only images that have no manifest for this platform.")
+@click.option("--base", "base_ref", metavar="REF", help="Only images built on REF (an image in the inventory).")
+@click.option("--failed", is_flag=True, help="The images whose scan failed, with the error.")
+@db_option
+@format_option
+def images_cmd(
+    unsigned: bool,
+    without_provenance: bool,
+    missing_platform: str | None,
+    base_ref: str | None,
+    failed: bool,
+    db: str | None,
+    fmt: str,
+) -> None:
+    """Tagged images of the inventory; the options filter (all must hold)."""
+    from provenant.fleet.queries import list_images
+
+    store = _open(db, migrate=False)
+    try:
+        with store.sessions() as s:
+            rows = list_images(
+                s,
+                unsigned=unsigned,
+                without_provenance=without_provenance,
+                missing_platform=missing_platform,
+                base=base_ref,
+                failed=failed,
+            )
+    finally:
+        store.close()
+    _emit(rows, fmt, ("repository", "tag", "image_digest", "status", "platforms", "error"))
+
+
+@fleet_group.command("layers")
+@click.option("--shared", is_flag=True, required=True, help="The layers most platform images share (required).")
+@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True, help="How many layers.")
+@db_option
+@format_option
+def layers_cmd(shared: bool, top: int, db: str | None, fmt: str) -> None:
+    """The layers shared by the most platform images: what a scan per unique layer saves."""
+    from provenant.fleet.queries import shared_layers
+
+    store = _open(db, migrate=False)
+    try:
+        with store.sessions() as s:
+            rows = shared_layers(s, limit=top)
+    finally:
+        store.close()
+    _emit(rows, fmt, ("digest", "size", "manifests", "repositories"))
+
+
+@fleet_group.command("export")
+@click.argument("ref")
+@click.option(
+    "--output",
+    "-o",
+    "outputs",
+    multiple=True,
+    required=True,
+    metavar="FORMAT=FILE",
+    help="Repeatable. FORMAT: cyclonedx-json, cyclonedx-xml, spdx-json. One FILE per platform of an index "
+    "(platform inserted before the extension, or at {platform}), as provenant sbom writes them.",
+)
+@db_option
+def export_cmd(ref: str, outputs: tuple[str, ...], db: str | None) -> None:
+    """Write the SBOMs stored for REF (REPOSITORY:TAG or REPOSITORY@DIGEST, as scanned) without a rescan."""
+    from provenant.cli.sbom_cmd import per_platform_path
+    from provenant.errors import UsageError
+    from provenant.fleet.export import EXPORT_FORMATS, stored_result
+    from provenant.sbom.formats import encode
+
+    specs = []
+    for spec in outputs:
+        fmt, eq, dest = spec.partition("=")
+        if fmt not in EXPORT_FORMATS or not eq or not dest:
+            raise UsageError(f"-o {spec}: expected FORMAT=FILE with FORMAT one of {', '.join(EXPORT_FORMATS)}")
+        specs.append((fmt, dest))
+    store = _open(db, migrate=False)
+    try:
+        with store.sessions() as s:
+            result = stored_result(s, ref)
+    finally:
+        store.close()
+    for fmt, dest in specs:
+        for doc in encode(result, fmt, merge=False):
+            path = per_platform_path(dest, doc.platform if len(result.images) > 1 else None)
+            try:
+                path.write_text(doc.text if doc.text.endswith("\n") else doc.text + "\n")
+            except OSError as exc:
+                raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
+            click.echo(f"wrote {path}", err=True)

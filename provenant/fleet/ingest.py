@@ -201,9 +201,9 @@ def write_image(db: Session, record: ImageRecord, tags: Sequence[tuple[str, str 
     db.execute(delete(m.Attestation).where(m.Attestation.image_id == image.id))
     db.execute(delete(m.Verdict).where(m.Verdict.image_id == image.id))
     if record.error is None:
-        for sbom in record.sboms:
+        for position, sbom in enumerate(record.sboms):
             manifest = _manifest(db, sbom)
-            db.add(m.ImageManifest(image_id=image.id, manifest_id=manifest.id))
+            db.add(m.ImageManifest(image_id=image.id, manifest_id=manifest.id, position=position))
         db.add_all(m.Attestation(image_id=image.id, **vars(a)) for a in record.attestations)
         db.add_all(m.Verdict(image_id=image.id, **vars(v)) for v in record.verdicts)
     for repository, tag in tags:

@@ -103,6 +103,8 @@ class ImageManifest(Base):
     __tablename__ = "image_manifests"
     image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), primary_key=True)
     manifest_id: Mapped[int] = mapped_column(ForeignKey("manifests.id", ondelete="CASCADE"), primary_key=True)
+    #: Order of the platform in the index (what ``provenant sbom`` lists first).
+    position: Mapped[int] = mapped_column()
 
 
 class Layer(Base):

@@ -141,10 +141,14 @@ def list_images(
     unsigned: bool = False,
     without_provenance: bool = False,
     missing_platform: str | None = None,
+    base: str | None = None,
     failed: bool = False,
 ) -> list[ImageRow]:
-    """Tagged images, filtered: no verified signature, no provenance attestation, a platform missing."""
+    """Tagged images, filtered: no verified signature, no provenance attestation, a platform missing,
+    built on ``base`` (a platform manifest whose layers start with all the layers of one of the base's)."""
     conds: list[ColumnElement[bool]] = [m.Image.status == ("failed" if failed else "ok")]
+    if base is not None:
+        conds.append(m.Image.id.in_(_built_on(db, base)))
     if unsigned:
         signed = select(m.Attestation.image_id).where(m.Attestation.kind == "signature", m.Attestation.verified)
         conds.append(not_(m.Image.id.in_(signed)))
@@ -204,3 +208,34 @@ def shared_layers(db: Session, *, limit: int = 20) -> list[SharedLayer]:
         .limit(limit)
     )
     return [SharedLayer(digest=d, size=s, manifests=nm, repositories=nr) for d, s, nm, nr in db.execute(stmt)]
+
+
+def _layer_lists(db: Session) -> dict[int, list[int]]:
+    lists: dict[int, list[int]] = {}
+    for manifest_id, layer_id in db.execute(
+        select(m.ManifestLayer.manifest_id, m.ManifestLayer.layer_id).order_by(
+            m.ManifestLayer.manifest_id, m.ManifestLayer.position
+        )
+    ):
+        lists.setdefault(manifest_id, []).append(layer_id)
+    return lists
+
+
+def _built_on(db: Session, base: str) -> set[int]:
+    """Ids of the images (other than ``base`` itself) with a platform manifest on top of one of base's."""
+    from provenant.fleet.export import stored_result
+
+    base_image = stored_result(db, base)  # raises "not in the inventory" with what to do
+    base_digests = {sbom.manifest_digest for sbom in base_image.images}
+    lists = _layer_lists(db)
+    digest_of = dict(db.execute(select(m.Manifest.id, m.Manifest.digest)).tuples())
+    prefixes = [tuple(lists.get(mid, [])) for mid, d in digest_of.items() if d in base_digests]
+    on_base = {
+        mid
+        for mid, layers in lists.items()
+        if digest_of.get(mid) not in base_digests and any(p and tuple(layers[: len(p)]) == p for p in prefixes)
+    }
+    images = db.execute(select(m.ImageManifest.image_id, m.ImageManifest.manifest_id)).tuples()
+    return {image_id for image_id, manifest_id in images if manifest_id in on_base} - {
+        i for i in db.scalars(select(m.Image.id).where(m.Image.digest == base_image.digest))
+    }

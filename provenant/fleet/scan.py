@@ -157,7 +157,8 @@ def scan_fleet(
     say(f"{len(refs)} references")
     failures: list[Failure] = []
     pending: dict[str, _Pending] = {}
-    unchanged = moved = 0
+    unchanged: set[str] = set()
+    moved = 0
 
     # 1. Resolve; record tags of images already in the inventory.
     for ref in refs:
@@ -175,8 +176,7 @@ def scan_fleet(
             known = db.scalar(select(m.Image).where(m.Image.digest == digest))
             if known is not None and known.status == "ok" and known.scanner == scanner and not cfg.rescan:
                 moved += record_tag(db, ref.repository, ref.tag, known)
-                if digest not in pending:
-                    unchanged += 1
+                unchanged.add(digest)
                 continue
         item = pending.setdefault(digest, _Pending(ref, top))
         item.names.append(ref)
@@ -257,9 +257,9 @@ def scan_fleet(
         say(f"images {n}/{len(pending)}")
     return ScanSummary(
         references=len(refs),
-        images=len(pending) + unchanged,
+        images=len(pending) + len(unchanged),
         scanned=scanned,
-        unchanged=unchanged,
+        unchanged=len(unchanged),
         failed=len(failures),
         platforms=platforms,
         layers=len(jobs),
@@ -288,6 +288,7 @@ def _analyse(session: Session, item: _Pending, record: ImageRecord, cache: objec
     if str(analysis.top.digest) != record.digest:
         # The tag moved between resolving and scanning: store what was scanned under its own digest.
         record.digest, record.media_type = str(analysis.top.digest), analysis.top.media_type
+    record.source = analysis.source
     record.sboms = [a.sbom for a in analysis.images]
     record.attestations = _attestations(session, item, analysis.reader, analysis.top)
     if cfg.policy is not None:

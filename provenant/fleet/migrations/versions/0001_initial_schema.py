@@ -105,6 +105,7 @@ def upgrade() -> None:
         "image_manifests",
         sa.Column("image_id", sa.Integer(), nullable=False),
         sa.Column("manifest_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["image_id"], ["images.id"], name=op.f("fk_image_manifests_image_id_images"), ondelete="CASCADE"
         ),
