@@ -39,10 +39,14 @@ def format_option(f: F) -> F:
     )(f)
 
 
-def _open(db: str | None, *, migrate: bool) -> Store:
+def _need_extra() -> None:
+    """First thing in every command: a missing extra is one line naming it, before any import needs it."""
     from provenant.fleet import require_extra
 
     require_extra()
+
+
+def _open(db: str | None, *, migrate: bool) -> Store:
     from provenant.fleet.store import open_store
 
     return open_store(db, migrate=migrate)
@@ -109,9 +113,7 @@ def db_group() -> None:
 @db_option
 def db_upgrade_cmd(db: str | None) -> None:
     """Create the inventory, or migrate it to this provenant's schema revision."""
-    from provenant.fleet import require_extra
-
-    require_extra()
+    _need_extra()
     from provenant.fleet.store import _engine, db_url, redacted, upgrade
 
     url = db_url(db)
@@ -174,6 +176,7 @@ def scan_cmd(
     inventory is not scanned again. A broken image is recorded as failed and the others go on.
     Exit code 0 when every image was scanned, 2 when some failed (listed on stderr).
     """
+    _need_extra()
     store = _open(db, migrate=True)
     from provenant.cachedir import default_cache_dir
     from provenant.fleet.executor_local import LocalExecutor
@@ -227,6 +230,7 @@ _HIT_COLUMNS = ("repository", "tag", "platform", "name", "version", "type", "pur
 @format_option
 def query_package_cmd(name: str, version_spec: str | None, types: tuple[str, ...], db: str | None, fmt: str) -> None:
     """Every tag and platform holding package NAME (in range, in its ecosystem's version order)."""
+    _need_extra()
     from provenant.fleet.queries import find_packages
 
     store = _open(db, migrate=False)
@@ -245,6 +249,7 @@ def query_package_cmd(name: str, version_spec: str | None, types: tuple[str, ...
 @format_option
 def query_purl_cmd(purl: str, version_spec: str | None, db: str | None, fmt: str) -> None:
     """Every tag and platform holding PURL (pkg:TYPE/NAMESPACE/NAME[@VERSION]; qualifiers ignored)."""
+    _need_extra()
     from provenant.errors import UsageError
     from provenant.fleet.queries import find_packages, parse_purl_query
 
@@ -280,6 +285,7 @@ def images_cmd(
     fmt: str,
 ) -> None:
     """Tagged images of the inventory; the options filter (all must hold)."""
+    _need_extra()
     from provenant.fleet.queries import list_images
 
     store = _open(db, migrate=False)
@@ -305,6 +311,7 @@ def images_cmd(
 @format_option
 def layers_cmd(shared: bool, top: int, db: str | None, fmt: str) -> None:
     """The layers shared by the most platform images: what a scan per unique layer saves."""
+    _need_extra()
     from provenant.fleet.queries import shared_layers
 
     store = _open(db, migrate=False)
@@ -331,6 +338,7 @@ def layers_cmd(shared: bool, top: int, db: str | None, fmt: str) -> None:
 @db_option
 def export_cmd(ref: str, outputs: tuple[str, ...], db: str | None) -> None:
     """Write the SBOMs stored for REF (REPOSITORY:TAG or REPOSITORY@DIGEST, as scanned) without a rescan."""
+    _need_extra()
     from provenant.cli.sbom_cmd import per_platform_path
     from provenant.errors import UsageError
     from provenant.fleet.export import EXPORT_FORMATS, stored_result
