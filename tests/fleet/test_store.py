@@ -53,3 +53,21 @@ def test_unknown_revision_and_bad_scheme(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="only sqlite and postgresql"):
         db_url("mysql://u:p@h/db")
     assert "s3cret" not in redacted("postgresql+psycopg://u:s3cret@127.0.0.1:5/db")
+
+
+def test_package_query_is_an_index_lookup(tmp_path: Path) -> None:
+    """The package query's two steps use the indexes of revision 0002 (benchmarks/fleet.py times them)."""
+    store = open_store(str(tmp_path / "inv.sqlite"), migrate=True)
+    with store.engine.connect() as conn:
+        by_name = " ".join(
+            str(r[-1]) for r in conn.execute(text("EXPLAIN QUERY PLAN SELECT id FROM packages WHERE name = 'x'"))
+        )
+        occ = " ".join(
+            str(r[-1])
+            for r in conn.execute(
+                text("EXPLAIN QUERY PLAN SELECT manifest_id FROM occurrences WHERE package_id IN (1, 2, 3)")
+            )
+        )
+    store.close()
+    assert "USING INDEX ix_packages_name" in by_name or "USING COVERING INDEX ix_packages_name" in by_name
+    assert "ix_occurrences_package_manifest" in occ
