@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from provenant.cli.options import build_registry_options, cache_dir_option, registry_options
+from provenant.cli.options import build_registry_options, cache_dir_option, public_key_option, registry_options
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -151,6 +151,7 @@ def db_upgrade_cmd(db: str | None) -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Also evaluate this policy on every scanned image and record its verdicts.",
 )
+@public_key_option("Public key (PEM) signatures are verified against; repeatable. Without one nothing is 'verified'.")
 @cache_dir_option
 @registry_options
 def scan_cmd(
@@ -162,6 +163,7 @@ def scan_cmd(
     workers: int | None,
     rescan: bool,
     policy_path: Path | None,
+    keys: tuple[Path, ...],
     cache_dir: Path | None,
     insecure: bool,
     ca_file: Path | None,
@@ -189,6 +191,9 @@ def scan_cmd(
         from provenant.policy.schema import load_policy
 
         policy = load_policy(policy_path)
+    from provenant.cli.options import load_public_keys
+
+    public_keys = load_public_keys(keys)
     registry = build_registry_options(insecure, ca_file, username, password_stdin)
     progress = (lambda msg: click.echo(f"provenant: {msg}", err=True)) if sys.stderr.isatty() else None
     settings = ScanSettings(
@@ -199,6 +204,7 @@ def scan_cmd(
         policy_path=policy_path,
         rescan=rescan,
         progress=progress,
+        keys=public_keys,
     )
     try:
         with Session(registry) as session:
@@ -266,7 +272,16 @@ def query_purl_cmd(purl: str, version_spec: str | None, db: str | None, fmt: str
 
 
 @fleet_group.command("images")
-@click.option("--unsigned", is_flag=True, help="Only images without a verified signature.")
+@click.option(
+    "--unsigned",
+    is_flag=True,
+    help="Only images with no signature attached (to the index or any platform), verified or not.",
+)
+@click.option(
+    "--unverified",
+    is_flag=True,
+    help="Only images with no signature verified against the keys the scan was given (fleet scan --key).",
+)
 @click.option(
     "--without-provenance", is_flag=True, help="Only images without a SLSA provenance attestation (signed or not)."
 )
@@ -277,6 +292,7 @@ def query_purl_cmd(purl: str, version_spec: str | None, db: str | None, fmt: str
 @format_option
 def images_cmd(
     unsigned: bool,
+    unverified: bool,
     without_provenance: bool,
     missing_platform: str | None,
     base_ref: str | None,
@@ -294,6 +310,7 @@ def images_cmd(
             rows = list_images(
                 s,
                 unsigned=unsigned,
+                unverified=unverified,
                 without_provenance=without_provenance,
                 missing_platform=missing_platform,
                 base=base_ref,

@@ -139,19 +139,25 @@ def list_images(
     db: Session,
     *,
     unsigned: bool = False,
+    unverified: bool = False,
     without_provenance: bool = False,
     missing_platform: str | None = None,
     base: str | None = None,
     failed: bool = False,
 ) -> list[ImageRow]:
-    """Tagged images, filtered: no verified signature, no provenance attestation, a platform missing,
+    """Tagged images, filtered: no signature, none verified, no provenance attestation, a platform missing,
     built on ``base`` (a platform manifest whose layers start with all the layers of one of the base's)."""
     conds: list[ColumnElement[bool]] = [m.Image.status == ("failed" if failed else "ok")]
     if base is not None:
         conds.append(m.Image.id.in_(_built_on(db, base)))
     if unsigned:
-        signed = select(m.Attestation.image_id).where(m.Attestation.kind == "signature", m.Attestation.verified)
+        # Any signature: a signature item, or an attestation that carries one (verified or not).
+        signed = select(m.Attestation.image_id).where(
+            or_(m.Attestation.kind == "signature", m.Attestation.trust.not_in(("unsigned", "unreadable")))
+        )
         conds.append(not_(m.Image.id.in_(signed)))
+    if unverified:
+        conds.append(not_(m.Image.id.in_(select(m.Attestation.image_id).where(m.Attestation.verified))))
     if without_provenance:
         prov = select(m.Attestation.image_id).where(
             m.Attestation.kind == "attestation", m.Attestation.predicate_type.like("https://slsa.dev/provenance/%")

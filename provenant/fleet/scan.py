@@ -45,6 +45,7 @@ from provenant.textsafe import one_line
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from provenant.attest.keys import PublicKey
     from provenant.image import FetchedManifest, PlatformImage
     from provenant.policy.schema import ImagePolicy
     from provenant.session import Session
@@ -121,6 +122,8 @@ class ScanSettings:
     policy_path: Path | None = None
     rescan: bool = False
     progress: Callable[[str], None] | None = None
+    #: Public keys signatures are verified against (``verified`` is true only for those).
+    keys: Sequence[PublicKey] = ()
 
 
 def _created_lookup(session: Session) -> Callable[[str], datetime | None]:
@@ -290,12 +293,14 @@ def _analyse(session: Session, item: _Pending, record: ImageRecord, cache: objec
         record.digest, record.media_type = str(analysis.top.digest), analysis.top.media_type
     record.source = analysis.source
     record.sboms = [a.sbom for a in analysis.images]
-    record.attestations = _attestations(session, item, analysis.reader, analysis.top)
+    record.attestations = _attestations(session, item, analysis.reader, analysis.top, cfg.keys)
     if cfg.policy is not None:
         record.verdicts = _verdicts(session, item, cfg)
 
 
-def _attestations(session: Session, item: _Pending, reader: object, top: FetchedManifest) -> list[AttestationRow]:
+def _attestations(
+    session: Session, item: _Pending, reader: object, top: FetchedManifest, keys: Sequence[PublicKey]
+) -> list[AttestationRow]:
     from provenant.attest.discover import discover
     from provenant.attest.evaluate import Trust, evaluate
     from provenant.image import ImageReader
@@ -306,7 +311,7 @@ def _attestations(session: Session, item: _Pending, reader: object, top: Fetched
     found = discover(reader, session.client if ref else None, ref, top=top, workers=4)
     rows = []
     for f in found.found:
-        a = evaluate(f, Trust())
+        a = evaluate(f, Trust(keys=keys))
         rows.append(
             AttestationRow(
                 subject=f.subject,

@@ -27,6 +27,9 @@ from provenant.sources.registry import RegistryClient
 
 #: Characters that make a repository path a glob over the catalog.
 _GLOB = re.compile(r"[*?]")
+#: Tags that hold attachments, not images: cosign's ``sha256-<hex>.sig/.att/.sbom`` and the OCI
+#: referrers tag fallback ``sha256-<hex>``.
+_ATTACHMENT_TAG = re.compile(r"^sha256-[0-9a-f]{64}(?:\.(?:sig|att|sbom))?$")
 #: Lines read from one ``@FILE`` at most (a file of references is input we did not write).
 MAX_FILE_LINES = 100_000
 
@@ -114,7 +117,7 @@ def _layout_refs(text: str, filt: TagFilter) -> list[ImageRef]:
 def _repo_refs(
     client: RegistryClient, ref: Reference, filt: TagFilter, created: Callable[[str], datetime | None]
 ) -> list[ImageRef]:
-    tags = client.list_tags(ref)
+    tags = [t for t in client.list_tags(ref) if not _ATTACHMENT_TAG.match(t)]
     keep = filt.select(tags, lambda t: created(f"{ref.name}:{t}"))
     return [ImageRef(ref.name, t, f"{ref.name}:{t}", registry=True) for t in keep]
 

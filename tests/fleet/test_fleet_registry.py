@@ -206,3 +206,37 @@ def test_postgresql_gives_identical_answers(scanned: Scanned, postgres: Postgres
         ("purl", "pkg:deb/debian/libc6"),
     ):
         assert _query(scanned, *args, db=url) == _query(scanned, *args), args
+
+
+def test_signatures_are_recorded_and_verified_with_the_scans_keys(scanned: Scanned, tmp_path: Path) -> None:
+    host = scanned.registry.host
+    ref = f"{host}/fleet-signed/app:1"
+    subprocess.run(
+        ["skopeo", "copy", "-q", "--all", "--preserve-digests", "--src-tls-verify=false", "--dest-tls-verify=false",
+         f"docker://{host}/{scanned.fleet[0].repository}:v1.0", f"docker://{ref}"],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    env = {**os.environ, "PROVENANT_KEY_PASSWORD": "fleet-test", "PROVENANT_CACHE_DIR": str(scanned.cache)}
+    for args in (
+        ["keygen", "--output-key-prefix", str(tmp_path / "k")],
+        ["sign", ref, "--key", str(tmp_path / "k.key")],
+    ):
+        p = subprocess.run(
+            [sys.executable, "-m", "provenant", *args], env=env, capture_output=True, text=True, check=False
+        )
+        assert p.returncode == 0, p.stderr
+    with_key, without_key = str(tmp_path / "with.sqlite"), str(tmp_path / "without.sqlite")
+    run = fleet_cli(
+        "scan", f"{host}/fleet-signed/app", "--key", str(tmp_path / "k.pub"), cache=scanned.cache, db=with_key
+    )
+    assert run.code == 0, run.stderr
+    assert run.summary()["refs"] == 1  # the sha256-<hex>.sig tag is an attachment, not an image
+    assert fleet_cli("scan", f"{host}/fleet-signed/app", cache=scanned.cache, db=without_key).code == 0
+
+    def images(db: str, flag: str) -> list[str]:
+        out = fleet_cli("images", flag, "--format", "json", cache=scanned.cache, db=db)
+        assert out.code == 0, out.stderr
+        return [r["tag"] for r in json.loads(out.stdout)]
+
+    assert images(with_key, "--unsigned") == [] and images(with_key, "--unverified") == []
+    assert images(without_key, "--unsigned") == [] and images(without_key, "--unverified") == ["1"]
