@@ -193,7 +193,7 @@ def scan_cmd(
         policy = load_policy(policy_path)
     from provenant.cli.options import load_public_keys
 
-    public_keys = load_public_keys(keys)
+    public_keys = load_public_keys(keys) if keys else []  # cryptography costs half a second to import
     registry = build_registry_options(insecure, ca_file, username, password_stdin)
     progress = (lambda msg: click.echo(f"provenant: {msg}", err=True)) if sys.stderr.isatty() else None
     settings = ScanSettings(

@@ -11,7 +11,11 @@ from sqlalchemy import create_engine, text
 
 from provenant.errors import UsageError
 from provenant.fleet.models import Base
-from provenant.fleet.store import current_revision, db_url, head_revision, open_store, redacted, upgrade
+from provenant.fleet.store import HEAD, current_revision, db_url, head_revision, open_store, redacted, upgrade
+
+
+def test_head_constant_is_alembics_head() -> None:
+    assert HEAD == head_revision()
 
 
 def test_migrations_create_the_orm_schema(tmp_path: Path) -> None:
