@@ -15,7 +15,7 @@ from provenant.fleet.store import HEAD, current_revision, db_url, head_revision,
 
 
 def test_head_constant_is_alembics_head() -> None:
-    assert HEAD == head_revision()
+    assert head_revision() == HEAD
 
 
 def test_migrations_create_the_orm_schema(tmp_path: Path) -> None:
