@@ -144,6 +144,18 @@ def db_upgrade_cmd(db: str | None) -> None:
     type=click.IntRange(min=1),
     help="Worker processes of the local executor (default: the cores).",
 )
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="Where layer scans run: a local process pool, or a Dask cluster (--scheduler).",
+)
+@click.option(
+    "--scheduler",
+    metavar="tcp://HOST:PORT",
+    help="The Dask scheduler for --executor dask (its workers must share --cache-dir).",
+)
 @click.option("--rescan", is_flag=True, help="Scan images again even when the inventory has them.")
 @click.option(
     "--policy",
@@ -161,6 +173,8 @@ def scan_cmd(
     newest: int | None,
     order: str,
     workers: int | None,
+    executor: str,
+    scheduler: str | None,
     rescan: bool,
     policy_path: Path | None,
     keys: tuple[Path, ...],
@@ -179,10 +193,21 @@ def scan_cmd(
     Exit code 0 when every image was scanned, 2 when some failed (listed on stderr).
     """
     _need_extra()
+    from provenant.errors import UsageError
+
+    if (executor == "dask") != (scheduler is not None):
+        raise UsageError("--executor dask and --scheduler tcp://HOST:PORT go together")
+    if executor == "dask" and workers is not None:
+        raise UsageError("--workers sizes the local executor; a Dask cluster has its own workers")
+    if executor == "dask" and password_stdin:
+        raise UsageError(
+            "--executor dask does not send registry passwords in the task graph; give the workers "
+            "credentials in their Docker config instead of --password-stdin"
+        )
     store = _open(db, migrate=True)
     from provenant.cachedir import default_cache_dir
     from provenant.fleet.executor_local import LocalExecutor
-    from provenant.fleet.scan import ScanSettings, scan_fleet
+    from provenant.fleet.scan import Executor, ScanSettings, scan_fleet
     from provenant.fleet.targets import TagFilter
     from provenant.session import Session
 
@@ -196,10 +221,15 @@ def scan_cmd(
     public_keys = load_public_keys(keys) if keys else []  # cryptography costs half a second to import
     registry = build_registry_options(insecure, ca_file, username, password_stdin)
     progress = (lambda msg: click.echo(f"provenant: {msg}", err=True)) if sys.stderr.isatty() else None
+    runner: Executor = LocalExecutor(workers)
+    if scheduler is not None:
+        from provenant.fleet.executor_dask import DaskExecutor
+
+        runner = DaskExecutor(scheduler)
     settings = ScanSettings(
         registry=registry,
         cache_dir=cache_dir or default_cache_dir(),
-        executor=LocalExecutor(workers),
+        executor=runner,
         policy=policy,
         policy_path=policy_path,
         rescan=rescan,

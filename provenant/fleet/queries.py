@@ -234,14 +234,14 @@ def _built_on(db: Session, base: str) -> set[int]:
     base_image = stored_result(db, base)  # raises "not in the inventory" with what to do
     base_digests = {sbom.manifest_digest for sbom in base_image.images}
     lists = _layer_lists(db)
-    digest_of = dict(db.execute(select(m.Manifest.id, m.Manifest.digest)).tuples())
+    digest_of = dict(db.execute(select(m.Manifest.id, m.Manifest.digest)))
     prefixes = [tuple(lists.get(mid, [])) for mid, d in digest_of.items() if d in base_digests]
     on_base = {
         mid
         for mid, layers in lists.items()
         if digest_of.get(mid) not in base_digests and any(p and tuple(layers[: len(p)]) == p for p in prefixes)
     }
-    images = db.execute(select(m.ImageManifest.image_id, m.ImageManifest.manifest_id)).tuples()
+    images = db.execute(select(m.ImageManifest.image_id, m.ImageManifest.manifest_id))
     return {image_id for image_id, manifest_id in images if manifest_id in on_base} - {
         i for i in db.scalars(select(m.Image.id).where(m.Image.digest == base_image.digest))
     }
