@@ -234,7 +234,7 @@ def _built_on(db: Session, base: str) -> set[int]:
     base_image = stored_result(db, base)  # raises "not in the inventory" with what to do
     base_digests = {sbom.manifest_digest for sbom in base_image.images}
     lists = _layer_lists(db)
-    digest_of = dict(db.execute(select(m.Manifest.id, m.Manifest.digest)))
+    digest_of = {mid: digest for mid, digest in db.execute(select(m.Manifest.id, m.Manifest.digest))}
     prefixes = [tuple(lists.get(mid, [])) for mid, d in digest_of.items() if d in base_digests]
     on_base = {
         mid

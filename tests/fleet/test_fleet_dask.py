@@ -23,7 +23,7 @@ from provenant.fleet.store import open_store
 def scheduler() -> Iterator[str]:
     from distributed import LocalCluster
 
-    with LocalCluster(
+    with LocalCluster(  # type: ignore[no-untyped-call]
         n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None, host="127.0.0.1"
     ) as cluster:
         yield cluster.scheduler_address

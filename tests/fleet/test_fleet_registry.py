@@ -9,15 +9,17 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from fixtures import Registry
+from fixtures import FixtureSet, Registry
 from fixtures.fleet import APPS, BASES, RELEASES, TAGS, FleetImage, app_package
 from fixtures.postgres import Postgres
 from provenant.cache import LayerCache
@@ -240,3 +242,30 @@ def test_signatures_are_recorded_and_verified_with_the_scans_keys(scanned: Scann
 
     assert images(with_key, "--unsigned") == [] and images(with_key, "--unverified") == []
     assert images(without_key, "--unsigned") == [] and images(without_key, "--unverified") == ["1"]
+
+
+def _layer_lists(fixture_set: FixtureSet, ref: str) -> list[list[str]]:
+    fx = fixture_set.image(ref)
+
+    def blob(digest: str) -> dict[str, Any]:
+        doc: dict[str, Any] = json.loads((fx.layout / "blobs/sha256" / digest.split(":")[1]).read_bytes())
+        return doc
+
+    return [[layer["digest"] for layer in blob(d)["layers"]] for d in fx.platforms.values()]
+
+
+def test_images_on_a_base(scanned: Scanned, fixture_set: FixtureSet, tmp_path: Path) -> None:
+    db = tmp_path / "with-base.sqlite"
+    shutil.copy(scanned.db, db)  # the module's inventory plus the base image itself
+    base = f"{scanned.registry.host}/debian-base:12"
+    assert fleet_cli("scan", base, cache=scanned.cache, db=str(db)).code == 0
+    run = fleet_cli("images", "--base", base, "--format", "json", cache=scanned.cache, db=str(db))
+    assert run.code == 0, run.stderr
+    on_base = {(r["repository"].split("/", 1)[1], r["tag"]) for r in json.loads(run.stdout)}
+    # A fleet base counts when one of its platforms starts with all layers of one of debian-base's.
+    prefixes = _layer_lists(fixture_set, "debian-base:12")
+    bases_on = {b for b in BASES if any(ls[: len(p)] == p for ls in _layer_lists(fixture_set, b) for p in prefixes)}
+    assert "debian-base:12" in bases_on
+    assert on_base == {(img.repository, tag) for img in scanned.fleet if img.base in bases_on for tag in img.tags}
+    missing = fleet_cli("images", "--base", f"{scanned.registry.host}/nothing:1", cache=scanned.cache, db=str(db))
+    assert missing.code == 2 and "scan it first" in missing.stderr
