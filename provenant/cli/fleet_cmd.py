@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from provenant.cli.options import build_registry_options, cache_dir_option, public_key_option, registry_options
+from provenant.cli.options import build_registry_options, public_key_option, registry_options
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -164,7 +164,14 @@ def db_upgrade_cmd(db: str | None) -> None:
     help="Also evaluate this policy on every scanned image and record its verdicts.",
 )
 @public_key_option("Public key (PEM) signatures are verified against; repeatable. Without one nothing is 'verified'.")
-@cache_dir_option
+@click.option(
+    "--cache-dir",
+    "cache_location",
+    metavar="DIR|URL",
+    envvar="PROVENANT_CACHE_DIR",
+    help="Layer-scan cache: a directory, or shared storage through fsspec (s3://bucket/prefix; endpoint and "
+    "credentials from the storage library's environment). Default: the usual cache directory.",
+)
 @registry_options
 def scan_cmd(
     targets: tuple[str, ...],
@@ -178,7 +185,7 @@ def scan_cmd(
     rescan: bool,
     policy_path: Path | None,
     keys: tuple[Path, ...],
-    cache_dir: Path | None,
+    cache_location: str | None,
     insecure: bool,
     ca_file: Path | None,
     username: str | None,
@@ -228,7 +235,7 @@ def scan_cmd(
         runner = DaskExecutor(scheduler)
     settings = ScanSettings(
         registry=registry,
-        cache_dir=cache_dir or default_cache_dir(),
+        cache=cache_location or str(default_cache_dir()),
         executor=runner,
         policy=policy,
         policy_path=policy_path,

@@ -8,7 +8,6 @@ executor can run it. Its output is the cache entry; it returns only the digest o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from provenant.limits import Limits
 from provenant.sources.registry import RegistryOptions
@@ -26,7 +25,8 @@ class LayerJob:
     size: int
     media_type: str
     diff_id: str
-    cache_dir: Path
+    #: The layer cache: a directory every worker sees, or an fsspec URL (``s3://bucket/prefix``).
+    cache: str
     limits: Limits
     registry: RegistryOptions
 
@@ -52,9 +52,9 @@ def _client(options: RegistryOptions) -> object:
 def run_layer_job(job: LayerJob) -> LayerOutcome:
     """Scan the layer ``job`` names into the cache (unless already there); errors become the outcome."""
     from provenant import limits as limits_mod
-    from provenant.cache import LayerCache
     from provenant.catalog.registry import default_plan
     from provenant.errors import ProvenantError
+    from provenant.fleet.remotecache import open_layer_cache
     from provenant.image import ImageReader
     from provenant.layers.limitkey import scan_limits_key
     from provenant.layers.scan import scan_layer
@@ -65,7 +65,7 @@ def run_layer_job(job: LayerJob) -> LayerOutcome:
     limits_mod.activate(job.limits, start_deadline=False)
     plan = default_plan()
     scanner = f"{plan.version}-{scan_limits_key(job.limits)}"
-    cache = LayerCache(job.cache_dir)
+    cache = open_layer_cache(job.cache)
     hit = cache.get(scanner, job.digest)
     if hit is not None and hit.diff_id == job.diff_id:
         return LayerOutcome(job.digest)

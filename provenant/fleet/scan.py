@@ -116,7 +116,8 @@ class ScanSettings:
     """How to scan: where the registry and cache are, how many workers, which policy."""
 
     registry: RegistryOptions
-    cache_dir: Path
+    #: The layer cache: a directory, or an fsspec URL shared by every worker.
+    cache: str
     executor: Executor
     policy: ImagePolicy | None = None
     policy_path: Path | None = None
@@ -212,16 +213,16 @@ def scan_fleet(
                         size=layer.desc.size,
                         media_type=layer.desc.media_type,
                         diff_id=layer.diff_id,
-                        cache_dir=cfg.cache_dir,
+                        cache=cfg.cache,
                         limits=lim,
                         registry=cfg.registry,
                     ),
                 )
-    from provenant.cache import LayerCache
     from provenant.catalog.registry import default_plan
+    from provenant.fleet.remotecache import open_layer_cache
     from provenant.layers.limitkey import scan_limits_key
 
-    cache = LayerCache(cfg.cache_dir)
+    cache = open_layer_cache(cfg.cache)
     cache_key = f"{default_plan().version}-{scan_limits_key(lim)}"
     todo = [j for j in jobs.values() if (hit := cache.get(cache_key, j.digest)) is None or hit.diff_id != j.diff_id]
     cached = len(jobs) - len(todo)
@@ -329,13 +330,13 @@ def _attestations(
 
 
 def _verdicts(session: Session, item: _Pending, cfg: ScanSettings) -> list[VerdictRow]:
-    from provenant.cache import LayerCache
+    from provenant.fleet.remotecache import open_layer_cache
     from provenant.policy.engine import check_image
 
     assert cfg.policy is not None and cfg.policy_path is not None
     policy_digest = "sha256:" + hashlib.sha256(cfg.policy_path.read_bytes()).hexdigest()
     report = check_image(
-        session, item.ref.text, cfg.policy, policy_path=cfg.policy_path, cache=LayerCache(cfg.cache_dir), workers=1
+        session, item.ref.text, cfg.policy, policy_path=cfg.policy_path, cache=open_layer_cache(cfg.cache), workers=1
     )
     return [
         VerdictRow(

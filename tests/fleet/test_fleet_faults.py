@@ -29,7 +29,7 @@ def layout(fixture_set: FixtureSet, tmp_path: Path) -> tuple[Path, dict[str, str
 def _scan(store: Store, target: str, cache: Path, progress: object = None) -> ScanSummary:
     cfg = ScanSettings(
         registry=RegistryOptions(),
-        cache_dir=cache,
+        cache=str(cache),
         executor=LocalExecutor(1),
         progress=progress,  # type: ignore[arg-type]
     )
