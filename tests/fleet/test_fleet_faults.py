@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -118,3 +119,33 @@ def test_a_moved_tag_keeps_its_history(layout: tuple[Path, dict[str, str]], tmp_
         )
     assert history == [old, new]
     store.close()
+
+
+def test_policy_verdicts_are_recorded_per_image(layout: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    from provenant.policy.schema import load_policy
+
+    dest, _names = layout
+    policy_path = Path(__file__).parents[2] / "policies" / "default.yaml"
+    store = open_store(str(tmp_path / "inv.sqlite"), migrate=True)
+    cfg = ScanSettings(
+        registry=RegistryOptions(),
+        cache=str(tmp_path / "cache"),
+        executor=LocalExecutor(1),
+        policy=load_policy(policy_path),
+        policy_path=policy_path,
+    )
+    with Session() as session:
+        summary = scan_fleet(session, store, [f"oci:{dest}:debian-base-app1-1.0"], TagFilter(), cfg)
+    assert summary.scanned == 1
+    with store.sessions() as s:
+        rows = s.scalars(select(m.Verdict)).all()
+    store.close()
+    assert rows and {r.policy_digest for r in rows} == {
+        "sha256:" + hashlib.sha256(policy_path.read_bytes()).hexdigest()
+    }
+    checks = {r.check_id for r in rows}
+    assert "user.non-root" in checks and "provenance.present" in checks
+    assert {r.platform for r in rows} >= {"linux/amd64", "linux/arm64/v8"}
+    assert {r.result for r in rows} <= {"pass", "fail", "warn", "no-data", "waived", "off"}
+    # The fixture runs as root: user.non-root fails on each platform (a warn in default.yaml).
+    assert {r.result for r in rows if r.check_id == "user.non-root"} <= {"fail", "warn"}
