@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import create_engine
@@ -17,10 +18,28 @@ HIDE_EXTRA = (
 )
 
 
-def _run(args: list[str], tmp_path: Path, *, hide_extra: bool = False) -> subprocess.CompletedProcess[str]:
+@dataclass
+class Outcome:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _run(args: list[str], tmp_path: Path, *, hide_extra: bool = False) -> Outcome:
+    """The CLI in a subprocess (hiding the extra needs a fresh interpreter), else in-process (fast)."""
     env = {**os.environ, "PROVENANT_CACHE_DIR": str(tmp_path / "cache")}
-    cmd = [sys.executable, "-c", HIDE_EXTRA, *args] if hide_extra else [sys.executable, "-m", "provenant", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60, check=False)
+    if hide_extra:
+        p = subprocess.run(
+            [sys.executable, "-c", HIDE_EXTRA, *args], capture_output=True, text=True, env=env, timeout=60, check=False
+        )
+        return Outcome(p.returncode, p.stdout, p.stderr)
+    from click.testing import CliRunner
+
+    from provenant.cli.main import cli
+
+    # --timeout 0: no watchdog alarm armed in the test process.
+    result = CliRunner().invoke(cli, ["--timeout", "0", *args], env={"PROVENANT_CACHE_DIR": str(tmp_path / "cache")})
+    return Outcome(result.exit_code, result.stdout, result.stderr)
 
 
 def test_without_the_extra_fleet_names_it_and_other_commands_work(tmp_path: Path) -> None:
