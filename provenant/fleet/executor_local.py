@@ -56,6 +56,7 @@ class LocalExecutor:
     def _pool(self, jobs: list[LayerJob], left: list[LayerJob]) -> Iterator[LayerOutcome]:
         ctx = multiprocessing.get_context("forkserver")
         pool = ProcessPoolExecutor(max_workers=min(self.workers, len(jobs)), mp_context=ctx)
+        broken = False
         try:
             pending: dict[Future[LayerOutcome], LayerJob] = {pool.submit(run_layer_job, j): j for j in jobs}
             while pending:
@@ -65,8 +66,14 @@ class LocalExecutor:
                     try:
                         outcome = fut.result()
                     except BrokenProcessPool:
+                        broken = True
                         left.append(job)
                         continue
                     yield outcome
         finally:
+            if broken:
+                # CPython 3.11's pool, once broken, joins its surviving workers without stopping them,
+                # and they wait for work forever: the scan hung. Stop them so shutdown can return.
+                for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                    proc.kill()
             pool.shutdown(wait=True, cancel_futures=True)

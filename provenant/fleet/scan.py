@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from provenant.attest.keys import PublicKey
+    from provenant.cache import LayerCache
     from provenant.image import FetchedManifest, PlatformImage
     from provenant.policy.schema import ImagePolicy
     from provenant.session import Session
@@ -282,12 +283,10 @@ def _pinned(ref: ImageRef, digest: str) -> str:
     return f"oci:{ref.repository}:{digest}"
 
 
-def _analyse(session: Session, item: _Pending, record: ImageRecord, cache: object, cfg: ScanSettings) -> None:
+def _analyse(session: Session, item: _Pending, record: ImageRecord, cache: LayerCache, cfg: ScanSettings) -> None:
     """Fill ``record`` with the image's SBOMs (as ``provenant sbom`` makes them), attachments, verdicts."""
-    from provenant.cache import LayerCache
     from provenant.sbom.generate import analyze
 
-    assert isinstance(cache, LayerCache)
     analysis = analyze(session, item.ref.text, cache=cache, workers=1)
     if str(analysis.top.digest) != record.digest:
         # The tag moved between resolving and scanning: store what was scanned under its own digest.

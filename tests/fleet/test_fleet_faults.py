@@ -149,3 +149,38 @@ def test_policy_verdicts_are_recorded_per_image(layout: tuple[Path, dict[str, st
     assert {r.result for r in rows} <= {"pass", "fail", "warn", "no-data", "waived", "off"}
     # The fixture runs as root: user.non-root fails on each platform (a warn in default.yaml).
     assert {r.result for r in rows if r.check_id == "user.non-root"} <= {"fail", "warn"}
+
+
+def test_a_worker_killed_mid_scan_reruns_its_jobs_without_duplicates(
+    layout: tuple[Path, dict[str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import signal
+    from concurrent.futures import ProcessPoolExecutor
+
+    from provenant.fleet import executor_local
+
+    killed: list[int] = []
+
+    class KillOnePool(ProcessPoolExecutor):
+        """The real pool, except that the first worker is SIGKILLed right after the first job is submitted."""
+
+        def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+            fut = super().submit(fn, *args, **kwargs)
+            if not killed:
+                pid = next(iter(self._processes))  # type: ignore[attr-defined]
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+            return fut
+
+    monkeypatch.setattr(executor_local, "ProcessPoolExecutor", KillOnePool)
+    dest, _names = layout
+    store = open_store(str(tmp_path / "inv.sqlite"), migrate=True)
+    cfg = ScanSettings(registry=RegistryOptions(), cache=str(tmp_path / "cache"), executor=LocalExecutor(2))
+    with Session() as session:
+        summary = scan_fleet(session, store, [f"oci:{dest}"], TagFilter(), cfg)
+    assert killed, "no worker was killed"
+    assert summary.failed == 0 and summary.scanned == 4 and summary.layers_scanned == summary.layers
+    counts = _counts(store)
+    store.close()
+    assert counts["images"] == counts["ok"] == 4 and counts["image_manifests"] == 8
