@@ -168,7 +168,7 @@ def test_a_worker_killed_mid_scan_reruns_its_jobs_without_duplicates(
         def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
             fut = super().submit(fn, *args, **kwargs)
             if not killed:
-                pid = next(iter(self._processes))  # type: ignore[attr-defined]
+                pid = next(iter(self._processes))
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)
             return fut
