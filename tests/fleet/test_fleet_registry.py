@@ -189,6 +189,10 @@ def test_images_filters_and_shared_layers(scanned: Scanned) -> None:
         "images", "--missing-platform", "linux/arm64", "--format", "json", cache=scanned.cache, db=scanned.db
     )
     assert json.loads(run.stdout) == []
+    n_tags = len(BASES) * APPS * len(TAGS)
+    for flag in (["--missing-platform", "linux/s390x"], ["--without-provenance"]):  # none has either
+        run = fleet_cli("images", *flag, "--format", "csv", cache=scanned.cache, db=scanned.db)
+        assert run.code == 0 and len(run.stdout.splitlines()) == 1 + n_tags, run.stderr
     base_repo = scanned.fleet[0].repository
     run = fleet_cli("layers", "--shared", "--top", "3", "--format", "json", cache=scanned.cache, db=scanned.db)
     top = json.loads(run.stdout)
