@@ -58,7 +58,16 @@ class LocalExecutor:
         pool = ProcessPoolExecutor(max_workers=min(self.workers, len(jobs)), mp_context=ctx)
         broken = False
         try:
-            pending: dict[Future[LayerOutcome], LayerJob] = {pool.submit(run_layer_job, j): j for j in jobs}
+            pending: dict[Future[LayerOutcome], LayerJob] = {}
+            for n, job in enumerate(jobs):
+                try:
+                    pending[pool.submit(run_layer_job, job)] = job
+                except (BrokenProcessPool, OSError):
+                    # A worker died while jobs were still being handed out (the pool then refuses more,
+                    # or fails to start a replacement): the rest wait for the fresh pool.
+                    broken = True
+                    left.extend(jobs[n:])
+                    break
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
