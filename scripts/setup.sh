@@ -9,8 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Every tool a test uses is installed here: under CI=true a test that would skip for a missing tool fails.
+# postgresql: the fleet tests start a throw-away server (fixtures/postgres.py) to check it answers as SQLite does.
 APT_PACKAGES=(docker-registry skopeo apache2-utils zstd ca-certificates python3-venv rpm db5.3-util gpg gpgconf
-              golang-go git chromium buildah mmdebstrap)
+              golang-go git chromium buildah mmdebstrap postgresql)
 command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(npm)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

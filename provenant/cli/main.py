@@ -31,6 +31,7 @@ COMMANDS = {
     "compare": "provenant.cli.compare_cmd:compare_cmd",
     "diff": "provenant.cli.diff_cmd:diff_cmd",
     "dockerfile": "provenant.cli.dockerfile_cmd:dockerfile_group",
+    "fleet": "provenant.cli.fleet_cmd:fleet_group",
     "inspect": "provenant.cli.inspect_cmd:inspect_cmd",
     "keygen": "provenant.cli.attest_cmds:keygen_cmd",
     "policy": "provenant.cli.policy_cmd:policy_group",

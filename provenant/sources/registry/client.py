@@ -391,6 +391,24 @@ class RegistryClient:
             tags.extend(page)
         return tags
 
+    def list_repositories(self, registry: str) -> list[str]:
+        """Every repository ``GET /v2/_catalog`` lists on ``registry`` (a host[:port]), following pagination."""
+        host = Reference(registry=registry, repository="_").api_host
+        what = "the repository catalog"
+        url = self._url(host, "/v2/_catalog")
+        names: list[str] = []
+        for resp in self._pages(host, url, "registry:catalog:*", what, {"Accept": "application/json"}):
+            if resp.status_code != 200:
+                self._fail(resp, host, "GET", what)
+            obj = _json_object(resp, host, what)
+            page = obj.get("repositories") or []
+            if not isinstance(page, list) or not all(isinstance(r, str) for r in page):
+                raise RegistryError(
+                    f"registry {host} answered {what} with a 'repositories' field that is not a list of strings"
+                )
+            names.extend(page)
+        return names
+
     def get_referrers(self, ref: Reference, digest: Digest, artifact_type: str | None = None) -> bytes | None:
         """The OCI 1.1 referrers index of ``digest`` (pages merged); None when the API is not supported.
 

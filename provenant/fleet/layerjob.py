@@ -1,0 +1,89 @@
+"""The per-layer unit of fleet work: fetch one layer blob, verify it, scan it, store the scan in the cache.
+
+:func:`run_layer_job` is a pure function of a :class:`LayerJob` (where to read the blob, its descriptor,
+the limits, the cache directory): everything a worker process needs travels in the job, so any
+executor can run it. Its output is the cache entry; it returns only the digest or the one-line error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from provenant.limits import Limits
+from provenant.sources.registry import RegistryOptions
+
+#: One registry client per worker process and options, so connections and tokens are reused across jobs.
+_CLIENTS: dict[str, object] = {}
+
+
+@dataclass(frozen=True)
+class LayerJob:
+    """One layer to scan: ``source`` is a reference ``open_target`` opens (registry ref or ``oci:DIR``)."""
+
+    source: str
+    digest: str
+    size: int
+    media_type: str
+    diff_id: str
+    #: The layer cache: a directory every worker sees, or an fsspec URL (``s3://bucket/prefix``).
+    cache: str
+    limits: Limits
+    registry: RegistryOptions
+
+
+@dataclass(frozen=True)
+class LayerOutcome:
+    """The job's digest and, when the layer could not be scanned, why (one line)."""
+
+    digest: str
+    error: str | None = None
+
+
+def _client(options: RegistryOptions) -> object:
+    from provenant.sources.registry import RegistryClient
+
+    key = repr(options)  # the password is not in the repr; one run has one set of credentials
+    client = _CLIENTS.get(key)
+    if client is None:
+        client = _CLIENTS[key] = RegistryClient(options)
+    return client
+
+
+def run_layer_job(job: LayerJob) -> LayerOutcome:
+    """Scan the layer ``job`` names into the cache (unless already there); errors become the outcome."""
+    from provenant import limits as limits_mod
+    from provenant.catalog.registry import default_plan
+    from provenant.errors import ProvenantError
+    from provenant.fleet.remotecache import open_layer_cache
+    from provenant.image import ImageReader
+    from provenant.layers.limitkey import scan_limits_key
+    from provenant.layers.scan import scan_layer
+    from provenant.oci.models import Descriptor
+    from provenant.sources.open import open_target
+    from provenant.sources.registry import RegistryClient
+
+    limits_mod.activate(job.limits, start_deadline=False)
+    plan = default_plan()
+    scanner = f"{plan.version}-{scan_limits_key(job.limits)}"
+    cache = open_layer_cache(job.cache)
+    hit = cache.get(scanner, job.digest)
+    if hit is not None and hit.diff_id == job.diff_id:
+        return LayerOutcome(job.digest)
+    client = _client(job.registry)  # the limits are this process's, activated above
+    assert isinstance(client, RegistryClient)
+    try:
+        target = open_target(job.source, client)
+        try:
+            reader = ImageReader(target.source)
+            desc = Descriptor.model_validate({"mediaType": job.media_type, "digest": job.digest, "size": job.size})
+            with reader.stream_blob(desc, f"layer {job.digest}") as chunks:
+                scan = scan_layer(chunks, digest=job.digest, diff_id=job.diff_id, plan=plan, limits=job.limits)
+        finally:
+            if target.kind != "registry":  # registry sources share the per-process client
+                target.source.close()
+    except ProvenantError as exc:
+        return LayerOutcome(job.digest, exc.diagnostics())
+    except (OSError, ValueError) as exc:
+        return LayerOutcome(job.digest, f"layer {job.digest}: {type(exc).__name__}: {exc}")
+    cache.put(scanner, scan)
+    return LayerOutcome(job.digest)

@@ -1,0 +1,1 @@
+"""Alembic migrations of the inventory schema, shipped in the package and run programmatically."""
