@@ -169,6 +169,13 @@ CASES = {
         GHA,
         "sha256:" + hashlib.sha256((DATA / "gh-reusable-workflow-artifact").read_bytes()).hexdigest(),
     ),
+    "dsse-0.0.1 (cosign --new-bundle-format attestation)": Case(
+        "cosign-oci-attestation.sigstore.json",
+        ROOTS["prod"],
+        "cody@soyland.com",
+        "https://github.com/login/oauth",
+        "sha256:732112270d7e59418a8c080b134b24cabd67d250d0d0147a97ed95ba5c280aa4",
+    ),
     "hashedrekord v0.1": Case(
         "py-bundle.txt.sigstore", ROOTS["staging"], "a@tny.town", "https://github.com/login/oauth", ""
     ),
