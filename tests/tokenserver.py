@@ -126,7 +126,12 @@ class TokenService:
         return f"http://127.0.0.1:{self._server.server_address[1]}/token"
 
     def stop(self) -> None:
-        """Stop serving."""
+        """Stop serving (bounded: a serving loop that does not answer the shutdown request is left behind)."""
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            server = self._server
+            # shutdown() waits without a timeout for serve_forever to notice; under a loaded machine it was once
+            # seen waiting forever, stalling the suite. The loop's thread is a daemon, so leaving it is safe.
+            waiter = threading.Thread(target=server.shutdown, daemon=True)
+            waiter.start()
+            waiter.join(timeout=10)
+            server.server_close()
