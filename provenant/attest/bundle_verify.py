@@ -15,7 +15,7 @@ sigstore-python (4.x) verifies bundles whose Rekor entry has an inclusion proof 
    (signed note) when present, and each RFC 3161 token (rfc3161-client, against the trusted root's
    ``timestampAuthorities``, message = the signature); at least one is required;
 2. the certificate chains to a ``certificateAuthorities`` entry and is valid at every verified time, has
-   the digitalSignature usage and the codeSigning EKU, and a valid SCT (sigstore-python's ``verify_sct``) when
+   the digitalSignature usage and the codeSigning EKU, and a valid SCT (:mod:`provenant.attest.sct`) when
    the root lists CT logs (GitHub's lists none: its certificates carry no SCT);
 3. identity and issuer (sigstore-python's ``Identity`` policy, the one the sigstore path uses);
 4. the signature over the DSSE PAE (or the artifact digest) with the certificate's key;
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -49,6 +49,9 @@ MAX_PROOF_HASHES = 64
 MAX_TOKEN_BYTES = 64 * 1024
 MAX_BODY_BYTES = 1024 * 1024
 MAX_CHAIN = 8
+
+if TYPE_CHECKING:
+    from provenant.attest.fulcio import TrustRoot
 
 
 class SpecVerifyError(Exception):
@@ -502,7 +505,9 @@ def _chain_at(cert: x509.Certificate, root: SpecRoot, when: datetime) -> list[x5
     )
 
 
-def _check_certificate(cert: x509.Certificate, root: SpecRoot, times: Iterable[datetime], trust_root: Any) -> None:
+def _check_certificate(
+    cert: x509.Certificate, root: SpecRoot, times: Iterable[datetime], trust_root: TrustRoot
+) -> None:
     chain: list[x509.Certificate] = []
     for when in times:
         if not cert.not_valid_before_utc <= when <= cert.not_valid_after_utc:
@@ -520,14 +525,11 @@ def _check_certificate(cert: x509.Certificate, root: SpecRoot, times: Iterable[d
         raise SpecVerifyError("the certificate is not for code signing (key usage / extended key usage)")
     if not root.has_ct_logs:
         return
-    from sigstore._internal.sct import verify_sct
-    from sigstore._internal.trust import KeyringPurpose
-    from sigstore.errors import VerificationError
+    from provenant.attest.sct import issuer_of, verify_embedded_sct
 
-    try:
-        verify_sct(cert, chain, trust_root.ct_keyring(KeyringPurpose.VERIFY))
-    except VerificationError as exc:
-        raise SpecVerifyError(f"the certificate's SCT does not verify: {' '.join(str(exc).split())}") from None
+    why = verify_embedded_sct(cert, issuer_of([cert, *chain]), trust_root)
+    if why is not None:
+        raise SpecVerifyError(why)
 
 
 def _verify_signature(signed: _Signed) -> None:
@@ -589,14 +591,14 @@ def _signed_from(doc: dict[str, Any], artifact_digest: bytes | None) -> _Signed:
 def verify_spec_bundle(
     doc: dict[str, Any],
     root_path: Path,
-    trust_root: Any,
+    trust_root: TrustRoot,
     identity_policy: Any,
     *,
     artifact_digest: bytes | None = None,
 ) -> None:
     """Verify ``doc`` (a parsed bundle) from the specs; raises :class:`SpecVerifyError` with the reason.
 
-    ``trust_root`` is sigstore-python's ``TrustedRoot`` of the same file (for the SCT check) and
+    ``trust_root`` is the same file as :mod:`provenant.attest.fulcio` reads it (for the SCT check) and
     ``identity_policy`` a sigstore ``VerificationPolicy`` (identity and issuer).
     """
     root = load_spec_root(root_path)

@@ -143,7 +143,9 @@ def verify_bundle(bundle_json: bytes, policy: KeylessPolicy, *, artifact_digest:
         from provenant.attest.bundle_verify import SpecVerifyError, verify_spec_bundle
 
         try:
-            verify_spec_bundle(spec_reason[1], policy.trusted_root, root, ident, artifact_digest=artifact_digest)
+            verify_spec_bundle(
+                spec_reason[1], policy.trusted_root, policy.trust, ident, artifact_digest=artifact_digest
+            )
         except SpecVerifyError as exc:
             return f"verification failed ({spec_reason[0]}): {exc}"
         return None

@@ -294,17 +294,17 @@ def test_certificate_expired_at_the_signing_time_is_rejected() -> None:
     from datetime import timedelta
 
     from cryptography import x509
-    from sigstore.models import TrustedRoot
 
     from provenant.attest.bundle_verify import SpecVerifyError, _check_certificate, load_spec_root
+    from provenant.attest.fulcio import load_trust_root
 
     doc = _doc(CASES["intoto-0.0.2 v0.3 (npm provenance)"])
     cert = x509.load_der_x509_certificate(base64.b64decode(doc["verificationMaterial"]["certificate"]["rawBytes"]))
     root_path = DATA / ROOTS["prod"]
-    root, sigstore_root = load_spec_root(root_path), TrustedRoot.from_file(str(root_path))
-    _check_certificate(cert, root, [cert.not_valid_before_utc + timedelta(minutes=5)], sigstore_root)
+    root, ct_root = load_spec_root(root_path), load_trust_root(root_path)
+    _check_certificate(cert, root, [cert.not_valid_before_utc + timedelta(minutes=5)], ct_root)
     with pytest.raises(SpecVerifyError, match="was not valid at the signing time"):
-        _check_certificate(cert, root, [cert.not_valid_before_utc + timedelta(minutes=11)], sigstore_root)
+        _check_certificate(cert, root, [cert.not_valid_before_utc + timedelta(minutes=11)], ct_root)
 
 
 def test_altered_tsa_token_is_rejected() -> None:
