@@ -33,6 +33,8 @@ done
 
 [ "${MUTMUT_KEEP:-}" = 1 ] || rm -rf mutants
 mkdir -p mutants
+# policies/ is a link to the package data (one copy); mutmut would copy it as a directory, so link it as it is.
+[ -e mutants/policies ] || ln -s "$(readlink policies)" mutants/policies
 start=$(date +%s)
 # mutmut draws a progress spinner per mutant; keep it in a log and show its tail only if the run fails.
 if ! "$PY" -m mutmut run --max-children "${MUTMUT_CHILDREN:-$(nproc)}" "${patterns[@]}" >mutants/run.log 2>&1; then
