@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -53,16 +53,14 @@ class ViewFile:
     parsed: ParsedFile
 
 
-class StreamParser:
+class StreamParser(Protocol):
     """Looks at one file as its chunks go by, keeping only what it found (binary classifiers)."""
 
     def feed(self, chunk: bytes) -> None:
         """The next bytes of the file; never raises for odd content."""
-        raise NotImplementedError
 
     def close(self) -> ParsedFile | None:
         """What the file held, once all of it went by; None when it is not this cataloger's."""
-        raise NotImplementedError
 
 
 class Cataloger:

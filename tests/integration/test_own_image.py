@@ -50,7 +50,7 @@ def _base_tar() -> Path:
 def test_dockerfile_builds_non_root_without_build_tooling(registry: Registry, tmp_path: Path) -> None:
     for tool in ("buildah", "mmdebstrap"):
         if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is needed (scripts/setup.sh installs it)")
+            pytest.fail(f"{tool} is needed (scripts/setup.sh installs it)")
     b = ["buildah", "--root", str(tmp_path / "store"), "--runroot", str(tmp_path / "run"), "--storage-driver", "vfs"]
     # The base: the rootfs as one layer, pushed and pinned by digest.
     ctr = _run([*b, "from", "scratch"]).stdout.strip()

@@ -23,7 +23,7 @@ def _git(cwd: Path, *args: str) -> None:
 
 def test_try_repo_flags_unpinned_and_passes_pinned(tmp_path: Path) -> None:
     if shutil.which("git") is None or not (ROOT / ".git").exists():
-        pytest.skip("needs git and the repository's git checkout")
+        pytest.fail("needs git and the repository's git checkout (scripts/setup.sh installs git)")
     work = tmp_path / "work"
     work.mkdir()
     (work / "Dockerfile").write_text("FROM python:3.12\n")

