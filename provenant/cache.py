@@ -20,6 +20,7 @@ import shutil
 import tempfile
 import time
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -60,22 +61,27 @@ class LayerCache:
         if not self.enabled:
             return None
         path = self._path(scanner, digest)
+        scan = self._load(path.read_bytes, str(path), digest)
+        if scan is not None:
+            with contextlib.suppress(OSError):
+                os.utime(path)  # last use, for prune
+        return scan
+
+    def _load(self, read: Callable[[], bytes], where: str, digest: str) -> LayerScan | None:
+        """The scan ``read()`` returns (gzip JSON) if it is layer ``digest``'s; counts the hit or miss."""
         try:
-            data = gzip.decompress(path.read_bytes())
-            scan = LayerScan.from_json(data)
+            scan = LayerScan.from_json(gzip.decompress(read()))
         except FileNotFoundError:
             self.misses += 1
             return None
         except (OSError, EOFError, zlib.error, ValueError, KeyError, TypeError) as exc:
-            log.warning("ignoring unreadable cache entry %s: %s", path, exc)
+            log.warning("ignoring unreadable cache entry %s: %s", where, exc)
             self.misses += 1
             return None
         if scan.digest != digest:
             self.misses += 1
             return None
         self.hits += 1
-        with contextlib.suppress(OSError):
-            os.utime(path)  # last use, for prune
         return scan
 
     def put(self, scanner: str, scan: LayerScan) -> None:

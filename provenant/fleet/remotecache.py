@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import gzip
 import logging
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -52,20 +51,7 @@ class FsspecLayerCache(LayerCache):
     def get(self, scanner: str, digest: str) -> LayerScan | None:
         """The stored scan of layer ``digest``, or None (missing or unreadable)."""
         key = self._key(scanner, digest)
-        try:
-            scan = LayerScan.from_json(gzip.decompress(self.fs.cat_file(key)))
-        except FileNotFoundError:
-            self.misses += 1
-            return None
-        except (OSError, EOFError, zlib.error, ValueError, KeyError, TypeError) as exc:
-            log.warning("ignoring unreadable cache entry %s: %s", key, exc)
-            self.misses += 1
-            return None
-        if scan.digest != digest:
-            self.misses += 1
-            return None
-        self.hits += 1
-        return scan
+        return self._load(lambda: bytes(self.fs.cat_file(key)), key, digest)
 
     def put(self, scanner: str, scan: LayerScan) -> None:
         """Store ``scan`` (one whole-object write); a failure only costs a rescan later."""
