@@ -210,6 +210,12 @@ def _merge(primary: SourceInfo | None, *others: SourceInfo | None) -> SourceInfo
     return out
 
 
+def _completeness(parameters: bool | None, environment: bool | None, materials: bool | None) -> dict[str, bool]:
+    """SLSA v0.x ``metadata.completeness`` claims, the ones stated."""
+    stated = (("parameters", parameters), ("environment", environment), ("materials", materials))
+    return {k: v for k, v in stated if v is not None}
+
+
 def _from_v01(pred: SlsaProvenanceV01) -> ProvenanceSummary:
     """SLSA v0.1 (Google Cloud Build): ``recipe`` instead of ``invocation``, ``arguments`` instead of ``parameters``."""
     recipe = pred.recipe
@@ -228,15 +234,9 @@ def _from_v01(pred: SlsaProvenanceV01) -> ProvenanceSummary:
     source.path = recipe.entry_point if recipe else None
     meta = pred.metadata
     comp = meta.completeness if meta else None
-    completeness = {
-        k: v
-        for k, v in (
-            ("parameters", comp.arguments if comp else None),
-            ("environment", comp.environment if comp else None),
-            ("materials", comp.materials if comp else None),
-        )
-        if v is not None
-    }
+    completeness = _completeness(
+        comp.arguments if comp else None, comp.environment if comp else None, comp.materials if comp else None
+    )
     return ProvenanceSummary(
         slsa_version="v0.1",
         builder_id=pred.builder.id,
@@ -276,15 +276,9 @@ def _from_v02(pred: SlsaProvenanceV02) -> ProvenanceSummary:
         _stages(deps, pred.build_config) if is_bk else ([d for d in deps if d.kind == "base-image"], [], False)
     )
     comp = meta.completeness if meta else None
-    completeness = {
-        k: v
-        for k, v in (
-            ("parameters", comp.parameters if comp else None),
-            ("environment", comp.environment if comp else None),
-            ("materials", comp.materials if comp else None),
-        )
-        if v is not None
-    }
+    completeness = _completeness(
+        comp.parameters if comp else None, comp.environment if comp else None, comp.materials if comp else None
+    )
     return ProvenanceSummary(
         slsa_version="v0.2",
         builder_id=pred.builder.id,
