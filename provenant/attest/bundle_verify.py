@@ -41,6 +41,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from provenant.attest.dsse import pae
 from provenant.attest.keys import PublicKey
+from provenant.structured import DepthError, load_json
 
 #: Bounds on what a bundle may carry (real bundles: 1 entry, 1-2 timestamps, ~30 proof hashes, tokens of a few KiB).
 MAX_TLOG_ENTRIES = 8
@@ -132,8 +133,10 @@ def _authorities(items: object, what: str) -> tuple[_Authority, ...]:
 def parse_trusted_root(data: bytes) -> SpecRoot:
     """A trusted root (or a client trust config holding one) as :class:`SpecRoot`."""
     try:
-        doc = json.loads(data)
-    except (ValueError, RecursionError):
+        doc = load_json(data, "trusted root")
+    except DepthError:
+        raise
+    except ValueError:
         raise SpecVerifyError("trusted root is not JSON") from None
     if isinstance(doc, dict) and isinstance(doc.get("trustedRoot"), dict):
         doc = doc["trustedRoot"]
@@ -161,7 +164,9 @@ def parse_trusted_root(data: bytes) -> SpecRoot:
 
 @lru_cache(maxsize=8)
 def _root_cached(path: str, mtime_ns: int, size: int) -> SpecRoot:
-    return parse_trusted_root(Path(path).read_bytes())
+    from provenant.attest.fulcio import read_trust_root
+
+    return parse_trusted_root(read_trust_root(Path(path)))
 
 
 def load_spec_root(path: Path) -> SpecRoot:

@@ -362,6 +362,10 @@ class _Evaluator:
         except SpecVerifyError as exc:
             self.out.trust = SIGNATURE_INVALID
             self.out.problems.append(f"bundle transparency-log entry or timestamp does not verify: {exc}")
+        except ProvenantError as exc:
+            # The entries could not be checked (e.g. the trusted root is over a limit): fail closed.
+            self.out.trust = SIGNATURE_INVALID
+            self.out.problems.append(f"bundle transparency-log entry or timestamp not checked: {exc.diagnostics()}")
 
     def _keyless_verdict(self, cert: CertificateInfo, reason: str | None) -> None:
         claims = cert.claims.shown()

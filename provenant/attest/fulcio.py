@@ -141,6 +141,12 @@ def parse_trust_root(data: bytes, path: str, limits: Limits | None = None) -> Tr
 def load_trust_root(path: Path, limits: Limits | None = None) -> TrustRoot:
     """Read and parse ``path`` (at most ``policy_bytes``: it is a configuration file the user names)."""
     lim = limits or current()
+    return parse_trust_root(read_trust_root(path, lim), str(path), lim)
+
+
+def read_trust_root(path: Path, limits: Limits | None = None) -> bytes:
+    """The bytes of the trusted root at ``path``, at most ``policy_bytes``; a one-line error otherwise."""
+    lim = limits or current()
     try:
         with path.open("rb") as fh:
             data = fh.read(lim.policy_bytes + 1)  # pragma: no mutate (memory bound: the answer is the same)
@@ -150,7 +156,7 @@ def load_trust_root(path: Path, limits: Limits | None = None) -> TrustRoot:
         from provenant.limits import LimitExceededError
 
         raise LimitExceededError(f"trusted root {path}", "policy_bytes", limits=lim)
-    return parse_trust_root(data, str(path), lim)
+    return data
 
 
 def load_pem_chain(text: str, what: str) -> list[x509.Certificate]:

@@ -464,3 +464,26 @@ def test_sct_is_required_only_when_the_root_lists_ct_logs(tmp_path: Path) -> Non
     other_ct.write_text(json.dumps({**prod, "ctlogs": staging["ctlogs"]}))
     b = _keyless(case, _doc(case), root=str(other_ct))
     assert b.trust == "signature-invalid" and "SCT" in b.problems[0], b.problems
+
+
+def test_key_bundle_trusted_root_is_read_within_the_limits(tmp_path: Path) -> None:
+    """The bundle path reads the trusted root as the keyless path does: at most policy-bytes, json-depth deep."""
+    from provenant import limits
+
+    doc = load("go-public-key-validity.sigstore.json")
+    real = (DATA / "go-public-key-validity.trusted_root.json").read_bytes()
+    padded = tmp_path / "padded.trusted_root.json"
+    padded.write_bytes(real.rstrip() + b" " * 4096)
+    deep = tmp_path / "deep.trusted_root.json"
+    deep.write_bytes(b"[" * 1000 + b"]" * 1000)
+    try:
+        limits.activate(limits.Limits(policy_bytes=len(real) + 100), start_deadline=False)
+        big = _key_bundle(doc, str(padded))
+        assert big.trust == "signature-invalid" and not big.verified, big
+        assert "not checked" in big.problems[0] and "policy-bytes" in big.problems[0], big.problems
+        nested = _key_bundle(doc, str(deep))
+        assert nested.trust == "signature-invalid" and "json-depth" in nested.problems[0], nested.problems
+        ok = _key_bundle(doc, "go-public-key-validity.trusted_root.json")
+        assert ok.verified and ok.problems == [], ok.problems
+    finally:
+        limits.reset()
