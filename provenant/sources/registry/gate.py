@@ -1,0 +1,273 @@
+"""A per-registry-host request budget shared by every worker of a fleet scan, so a 429 storm is backed off once.
+
+Without it each worker process has its own client and its own backoff: a registry answering 429 sees
+the request rate multiplied by the worker count. With a gate, the transport asks :meth:`Gate.admit`
+before each request and reports each 429 (:meth:`Gate.throttled`) and each other answer
+(:meth:`Gate.passed`); the state behind it is one :class:`HostBudget` per registry host:
+
+- a 429 sets the host's *not before* time to ``now + delay`` (its Retry-After, else the backoff delay):
+  every worker holding a request to that host waits until then, not only the one that was told;
+- from the first 429 on, requests to the host are *paced*: one slot per ``interval`` seconds for all
+  workers together (the interval doubles with each 429 window, from :data:`PACE_MIN` up to
+  :data:`PACE_MAX`, and halves with each answer that is not a 429, back to none), so the request rate
+  after a 429 is at most ``1 / interval`` whatever the worker count;
+- a storm that never ends ends the scan: after more throttle windows in a row than the ``retries``
+  limit (with no other answer between), every request to the host is refused at once with a one-line
+  :class:`~provenant.limits.LimitExceededError` instead of each of thousands of jobs waiting its turn.
+
+Three places the budget can live: :class:`LocalGate` (threads of one process), :class:`FileGate` (the
+processes of the local pool: a small JSON file under ``flock``), :class:`DaskGate` (the workers of a
+``dask.distributed`` cluster: a ``Variable`` on the scheduler under a ``Lock``). A client without a gate
+(every single-image command) backs off per request as before.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+#: The first pacing interval after a 429 (seconds between two requests to the host, all workers together).
+PACE_MIN = 0.05
+#: The longest pacing interval.
+PACE_MAX = 2.0
+
+
+@dataclass
+class HostBudget:
+    """The shared state of one registry host. Times are on the gate's clock (seconds)."""
+
+    #: No request before this time (the end of the latest 429 window).
+    until: float = 0.0
+    #: The next free paced slot.
+    slot: float = 0.0
+    #: Seconds between two paced requests; 0: not paced.
+    interval: float = 0.0
+    #: 429 windows in a row without another answer.
+    strikes: int = 0
+
+    @property
+    def clear(self) -> bool:
+        """True when nothing is to be waited for or remembered (the common case: no 429 yet)."""
+        return self.interval == 0.0 and self.strikes == 0
+
+    def admit(self, now: float, retries: int) -> float | None:
+        """Reserve the next slot: the seconds to wait before sending, or None when the host is given up."""
+        if self.strikes > retries:
+            return None
+        start = max(now, self.until, self.slot)
+        if self.interval > 0:
+            self.slot = start + self.interval
+        return start - now
+
+    def throttled(self, now: float, delay: float) -> None:
+        """A 429 arrived; ``delay`` is how long the registry (or the backoff) asks to wait."""
+        if now >= self.until:  # a 429 of a window already open (a request in flight) is the same strike
+            self.strikes += 1
+        self.until = max(self.until, now + delay)
+        self.interval = min(PACE_MAX, max(PACE_MIN, self.interval * 2))
+
+    def passed(self, now: float) -> None:
+        """An answer that is not a 429: the storm may be over; speed up again once the window has ended."""
+        self.strikes = 0
+        if now < self.until:  # an answer to a request sent before the 429: the window still holds
+            return
+        half = self.interval / 2
+        self.interval = half if half >= PACE_MIN else 0.0
+
+
+class Gate(Protocol):
+    """Where the budgets live; what the transport calls around each request."""
+
+    def admit(self, host: str, retries: int) -> float | None:
+        """Seconds to wait before sending to ``host`` (a slot is reserved), None: give up on the host."""
+        ...
+
+    def throttled(self, host: str, delay: float) -> None:
+        """``host`` answered 429 and asks for ``delay`` seconds."""
+        ...
+
+    def passed(self, host: str) -> None:
+        """``host`` gave another answer."""
+        ...
+
+
+class _Budgets:
+    """Gate logic over a ``{host: HostBudget}`` mapping held somewhere; subclasses say where and how it is locked."""
+
+    clock: Callable[[], float]
+
+    @contextmanager
+    def _locked(self) -> Iterator[dict[str, HostBudget]]:
+        raise NotImplementedError  # pragma: no cover - every subclass defines it
+
+    def _peek(self, host: str) -> HostBudget | None:
+        """The host's budget without the lock (may be stale), None when unknown; for the fast path."""
+        return None
+
+    def admit(self, host: str, retries: int) -> float | None:
+        """See :meth:`Gate.admit`."""
+        seen = self._peek(host)
+        if seen is not None and seen.clear and seen.until <= self.clock():
+            return 0.0  # no 429 from this host in force: no lock, no write
+        with self._locked() as budgets:
+            budget = budgets.setdefault(host, HostBudget())
+            return budget.admit(self.clock(), retries)
+
+    def throttled(self, host: str, delay: float) -> None:
+        """See :meth:`Gate.throttled`."""
+        with self._locked() as budgets:
+            budgets.setdefault(host, HostBudget()).throttled(self.clock(), delay)
+
+    def passed(self, host: str) -> None:
+        """See :meth:`Gate.passed`."""
+        seen = self._peek(host)
+        if seen is not None and seen.clear:
+            return
+        with self._locked() as budgets:
+            budget = budgets.get(host)
+            if budget is not None:
+                budget.passed(self.clock())
+
+
+def _decode(text: str) -> dict[str, HostBudget]:
+    """Budgets from their JSON text; an empty or unreadable text is no budgets (a fresh gate)."""
+    try:
+        raw = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    if not isinstance(raw, dict):
+        return {}
+    out = {}
+    for host, fields in raw.items():
+        try:
+            out[str(host)] = HostBudget(**fields)
+        except TypeError:
+            continue
+    return out
+
+
+def _encode(budgets: dict[str, HostBudget]) -> str:
+    return json.dumps({host: asdict(b) for host, b in budgets.items()}, sort_keys=True)
+
+
+class LocalGate(_Budgets):
+    """Budgets shared by the threads of this process."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._budgets: dict[str, HostBudget] = {}
+
+    @contextmanager
+    def _locked(self) -> Iterator[dict[str, HostBudget]]:
+        with self._lock:
+            yield self._budgets
+
+    def _peek(self, host: str) -> HostBudget | None:
+        with self._lock:
+            budget = self._budgets.get(host)
+            return HostBudget(**asdict(budget)) if budget is not None else HostBudget()
+
+
+class FileGate(_Budgets):
+    """Budgets shared by the processes of one machine: a JSON file, replaced under a ``flock`` on ``PATH.lock``.
+
+    Chosen over a ``multiprocessing.Manager`` because the kernel drops a ``flock`` when its process dies:
+    a worker killed while holding the lock cannot block the others (a Manager lock would stay held), and
+    there is no server process to start or stop. It pickles as its path, so jobs carry it to workers.
+    The clock is ``CLOCK_MONOTONIC``, which every process of a Linux machine shares.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.clock = time.monotonic
+
+    def __repr__(self) -> str:
+        return f"FileGate({str(self.path)!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FileGate, (str(self.path),))
+
+    @contextmanager
+    def _locked(self) -> Iterator[dict[str, HostBudget]]:
+        fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                budgets = _decode(self.path.read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                budgets = {}
+            yield budgets
+            # Replaced, never rewritten in place: a reader without the lock sees the old or the new state.
+            tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+            tmp.write_text(_encode(budgets), encoding="utf-8")
+            os.replace(tmp, self.path)
+        finally:
+            os.close(fd)  # closing the descriptor releases the lock
+
+    def _peek(self, host: str) -> HostBudget | None:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return HostBudget()
+        except OSError:
+            return None
+        return _decode(text).get(host, HostBudget())
+
+
+class DaskGate(_Budgets):
+    """Budgets shared by the workers of a ``dask.distributed`` cluster, held by its scheduler.
+
+    One ``distributed.Variable`` (the budgets as JSON) guarded by one ``distributed.Lock``, both named
+    ``name``; the scheduler outlives any worker, so a killed worker loses nothing (a lock it held is
+    released when its lease times out). The clock is the wall clock, the one clock separate machines share.
+    The fast path is one ``Variable.get`` per request; the lock is taken only while a host is throttled.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.clock = time.time
+
+    def __repr__(self) -> str:
+        return f"DaskGate({self.name!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (DaskGate, (self.name,))
+
+    def _variable(self) -> Any:
+        from distributed import Variable
+
+        return Variable(self.name)  # type: ignore[no-untyped-call]
+
+    def _read(self) -> dict[str, HostBudget]:
+        try:
+            text = self._variable().get(timeout=0)
+        except TimeoutError:  # never set: no 429 yet
+            return {}
+        return _decode(text if isinstance(text, str) else "")
+
+    @contextmanager
+    def _locked(self) -> Iterator[dict[str, HostBudget]]:
+        from distributed import Lock
+
+        with Lock(f"{self.name}-lock"):  # type: ignore[no-untyped-call]
+            budgets = self._read()
+            yield budgets
+            self._variable().set(_encode(budgets))
+
+    def _peek(self, host: str) -> HostBudget | None:
+        return self._read().get(host, HostBudget())
+
+    def delete(self, client: Any) -> None:
+        """Remove the variable from the scheduler through ``client`` (at the end of a run)."""
+        from distributed import Variable
+
+        Variable(self.name, client=client).delete()  # type: ignore[no-untyped-call]
