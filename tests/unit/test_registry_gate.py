@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from provenant.limits import LimitExceededError
-from provenant.sources.registry.gate import PACE_MAX, PACE_MIN, FileGate, HostBudget, LocalGate
+from provenant.sources.registry.gate import POLL, PROBE_TIMEOUT, FileGate, HostBudget, LocalGate
 from provenant.sources.registry.options import RegistryOptions
 from provenant.sources.registry.transport import HttpSession
 
@@ -20,52 +20,66 @@ def test_a_fresh_budget_admits_at_once_and_stays_clear() -> None:
     b = HostBudget()
     assert b.clear
     assert b.admit(100.0, retries=5) == 0.0
-    assert b.admit(100.0, retries=5) == 0.0  # not paced: no slot is reserved
+    assert b.admit(100.0, retries=5) == 0.0  # not throttled: no probe is taken
     assert b == HostBudget()
 
 
-def test_a_429_holds_every_request_until_its_window_ends_then_paces_them() -> None:
+def test_a_429_holds_every_request_until_its_window_ends() -> None:
     b = HostBudget()
     b.throttled(10.0, 2.0)
-    assert (b.until, b.interval, b.strikes) == (12.0, PACE_MIN, 1)
-    assert not b.clear
-    # Three workers ask at once during the window: one slot each, PACE_MIN apart, from the window's end.
-    waits = [b.admit(10.5, retries=5) for _ in range(3)]
-    assert waits == pytest.approx([1.5, 1.5 + PACE_MIN, 1.5 + 2 * PACE_MIN])
-    # After the window a request waits only for its slot.
-    assert b.admit(13.0, retries=5) == 0.0
-    assert b.slot == pytest.approx(13.0 + PACE_MIN)
+    assert (b.until, b.strikes) == (12.0, 1) and not b.clear
+    assert b.admit(10.5, retries=5) == 1.5
+    assert b.admit(11.9, retries=5) == pytest.approx(0.1)
 
 
-def test_requests_admitted_over_a_stretch_are_bounded_by_the_interval_not_by_the_callers() -> None:
+def test_after_the_window_one_probe_goes_and_the_others_wait_for_its_answer() -> None:
+    b = HostBudget()
+    b.throttled(0.0, 1.0)
+    assert b.admit(1.0, retries=5) == 0.0  # the probe
+    assert b.probe == 1.0 + PROBE_TIMEOUT
+    assert b.admit(1.0, retries=5) == POLL  # everyone else polls
+    assert b.admit(1.0 + PROBE_TIMEOUT - 0.04, retries=5) == pytest.approx(0.04)
+    b.passed(1.2)  # the probe's answer was not a 429: every worker goes
+    assert b.clear and b.admit(1.2, retries=5) == 0.0 and b.admit(1.2, retries=5) == 0.0
+
+
+def test_a_probe_answered_429_opens_the_next_window() -> None:
+    b = HostBudget()
+    b.throttled(0.0, 1.0)
+    assert b.admit(1.0, retries=5) == 0.0
+    b.throttled(1.1, 2.0)
+    assert (b.until, b.strikes, b.probe) == (3.1, 2, 0.0)
+    assert b.admit(1.2, retries=5) == pytest.approx(1.9)
+
+
+def test_a_probe_never_answered_is_replaced_after_its_timeout() -> None:
+    b = HostBudget()
+    b.throttled(0.0, 1.0)
+    assert b.admit(1.0, retries=5) == 0.0
+    assert b.admit(1.0 + PROBE_TIMEOUT, retries=5) == 0.0  # a new probe
+    assert b.probe == 1.0 + 2 * PROBE_TIMEOUT
+
+
+def test_requests_sent_while_throttled_are_one_per_window_whatever_the_callers() -> None:
     for callers in (1, 2, 4, 16):
         b = HostBudget()
         b.throttled(0.0, 1.0)
-        b.throttled(1.0, 1.0)  # a second window: interval doubles
-        starts = sorted(1.5 + w for _ in range(callers) for w in [b.admit(1.5, retries=9)] if w is not None)
-        assert starts == pytest.approx([2.0 + i * 2 * PACE_MIN for i in range(callers)])
-        # In any one second after the window at most 1/interval requests are sent, whoever asks.
-        in_first_second = [s for s in starts if 2.0 <= s < 3.0]
-        assert len(in_first_second) <= 1 / (2 * PACE_MIN)
+        sent = 0
+        now = 0.0
+        while now < 10.0:  # every caller asks every POLL seconds; every request sent is answered 429
+            for _ in range(callers):
+                if b.admit(now, retries=100) == 0.0:
+                    sent += 1
+                    b.throttled(now, 1.0)
+            now = round(now + POLL, 6)
+        assert sent == 9, (callers, sent)  # one per 1 s window after the first
 
 
-def test_the_interval_doubles_per_429_up_to_its_cap_and_halves_per_answer_after_the_window() -> None:
-    b = HostBudget()
-    for n in range(12):
-        b.throttled(float(n * 10), 1.0)
-    assert b.interval == PACE_MAX and b.strikes == 12
-    b.passed(1000.0)
-    assert b.interval == PACE_MAX / 2 and b.strikes == 0
-    while b.interval:
-        b.passed(1000.0)
-    assert b.clear and b.interval == 0.0
-
-
-def test_an_answer_inside_the_window_resets_strikes_but_keeps_the_pace() -> None:
+def test_an_answer_inside_the_window_keeps_the_host_throttled() -> None:
     b = HostBudget()
     b.throttled(0.0, 5.0)
     b.passed(1.0)  # a request sent before the 429 came back fine
-    assert b.strikes == 0 and b.interval == PACE_MIN and b.until == 5.0
+    assert b.strikes == 1 and b.until == 5.0 and b.admit(1.0, retries=5) == 4.0
 
 
 def test_429s_of_one_window_are_one_strike() -> None:
@@ -89,10 +103,10 @@ def test_a_host_that_throttles_more_windows_in_a_row_than_the_retries_is_given_u
     b = HostBudget()
     for n in range(3):
         b.throttled(float(n * 10), 1.0)
-    assert b.admit(100.0, retries=3) is not None
+    assert b.admit(100.0, retries=3) == 0.0
     assert b.admit(100.0, retries=2) is None
     b.passed(100.0)
-    assert b.admit(100.0, retries=2) is not None
+    assert b.admit(100.0, retries=2) == 0.0
 
 
 def test_local_gate_keeps_one_budget_per_host() -> None:
@@ -116,9 +130,9 @@ def test_file_gate_round_trips_the_budgets_and_pickles_as_its_path(tmp_path: Pat
     assert repr(other) == repr(gate)
     wait = other.admit("r:1", 5)
     assert wait is not None and 29.0 < wait <= 30.0
-    other.passed("r:1")
+    other.passed("r:1")  # inside the window: still throttled
     with gate._locked() as budgets:
-        assert budgets["r:1"].strikes == 0 and budgets["r:1"].interval == PACE_MIN
+        assert budgets["r:1"].strikes == 1 and budgets["r:1"].until > 0
 
 
 def test_file_gate_reads_a_damaged_file_as_no_budgets(tmp_path: Path) -> None:
@@ -145,22 +159,35 @@ def test_file_gate_is_shared_by_processes(tmp_path: Path) -> None:
 
 def test_file_gate_updates_are_not_lost_under_concurrency(tmp_path: Path) -> None:
     gate = FileGate(tmp_path / "gate.json")
-    gate.throttled("h", 1000.0)  # paced from now on: every admit reserves a slot
-    waits: list[float | None] = []
 
-    def admit_many() -> None:
+    def throttle_many() -> None:
+        other = FileGate(gate.path)
         for _ in range(25):
-            waits.append(FileGate(gate.path).admit("h", 5))
+            other.throttled("h", 0.0)  # each one after the (empty) window: a strike each
 
-    threads = [threading.Thread(target=admit_many) for _ in range(4)]
+    threads = [threading.Thread(target=throttle_many) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    # 100 reservations, each PACE_MIN after the one before: none was lost to a race, none skipped the window.
-    assert len(waits) == 100 and all(w is not None and w > 990 for w in waits)
     with gate._locked() as budgets:
-        assert budgets["h"].slot == pytest.approx(budgets["h"].until + 100 * PACE_MIN)
+        assert budgets["h"].strikes == 100  # none lost to a race
+
+
+def test_file_gate_elects_one_probe_among_processes(tmp_path: Path) -> None:
+    gate = FileGate(tmp_path / "gate.json")
+    gate.throttled("h", 0.0)
+    answers: list[float | None] = []
+
+    def ask() -> None:
+        answers.append(FileGate(gate.path).admit("h", 5))
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(answers, key=lambda a: a or 0.0) == [0.0] + [POLL] * 7
 
 
 def _session(gate: LocalGate, handler: object, slept: list[float], now: list[float], **kwargs: object) -> HttpSession:
@@ -193,8 +220,7 @@ def test_the_transport_reports_a_429_to_the_gate() -> None:
     assert resp.status_code == 200
     assert slept == [3.0]  # its own Retry-After; the window had ended when it asked the gate again
     budget = gate._budgets["127.0.0.1:5000"]
-    assert budget.until == 3.0 and budget.strikes == 0  # the 200 after the window: no strike left
-    assert budget.interval == 0.0  # and the pace relaxed
+    assert budget.until == 3.0 and budget.strikes == 0  # the 200 after the window: no longer throttled
 
 
 def test_the_transport_waits_for_a_window_another_worker_opened() -> None:

@@ -7,12 +7,12 @@ before each request and reports each 429 (:meth:`Gate.throttled`) and each other
 
 - a 429 sets the host's *not before* time to ``now + delay`` (its Retry-After, else the backoff delay):
   every worker holding a request to that host waits until then, not only the one that was told;
-- from the first 429 on, requests to the host are *paced*: one slot per ``interval`` seconds for all
-  workers together (the interval doubles with each 429 window, from :data:`PACE_MIN` up to
-  :data:`PACE_MAX`, and halves with each answer that is not a 429, back to none), so the request rate
-  after a 429 is at most ``1 / interval`` whatever the worker count;
-- a storm that never ends ends the scan: after more throttle windows in a row than the ``retries``
-  limit (with no other answer between), every request to the host is refused at once with a one-line
+- when that window ends, one request goes first (the *probe*) and every other waits for its answer
+  (polling every :data:`POLL` seconds, at most :data:`PROBE_TIMEOUT`): a 429 opens the next window, any
+  other answer releases every worker. While a host is throttled it therefore gets one request per
+  window, whatever the worker count (requests already in flight when the first 429 came aside);
+- a storm that never ends ends the scan: after more windows in a row than the ``retries`` limit,
+  every request to the host is refused at once with a one-line
   :class:`~provenant.limits.LimitExceededError` instead of each of thousands of jobs waiting its turn.
 
 Three places the budget can live: :class:`LocalGate` (threads of one process), :class:`FileGate` (the
@@ -34,10 +34,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-#: The first pacing interval after a 429 (seconds between two requests to the host, all workers together).
-PACE_MIN = 0.05
-#: The longest pacing interval.
-PACE_MAX = 2.0
+#: How often a worker waiting for a probe's answer asks again (seconds).
+POLL = 0.1
+#: A probe whose answer was never reported (its worker died, the connection failed) is given up after this.
+PROBE_TIMEOUT = 10.0
 
 
 @dataclass
@@ -46,48 +46,49 @@ class HostBudget:
 
     #: No request before this time (the end of the latest 429 window).
     until: float = 0.0
-    #: The next free paced slot.
-    slot: float = 0.0
-    #: Seconds between two paced requests; 0: not paced.
-    interval: float = 0.0
-    #: 429 windows in a row without another answer.
+    #: A probe is in flight until its answer, or until this time.
+    probe: float = 0.0
+    #: 429 windows since the last answer after a window that was not a 429; 0: not throttled.
     strikes: int = 0
 
     @property
     def clear(self) -> bool:
-        """True when nothing is to be waited for or remembered (the common case: no 429 yet)."""
-        return self.interval == 0.0 and self.strikes == 0
+        """True when no 429 is in force (the common case): requests go without the lock."""
+        return self.strikes == 0
 
     def admit(self, now: float, retries: int) -> float | None:
-        """Reserve the next slot: the seconds to wait before sending, or None when the host is given up."""
+        """0: send now (as the probe, when throttled); > 0: wait that long and ask again; None: give up."""
         if self.strikes > retries:
             return None
-        start = max(now, self.until, self.slot)
-        if self.interval > 0:
-            self.slot = start + self.interval
-        return start - now
+        if now < self.until:
+            return self.until - now
+        if self.strikes == 0:
+            return 0.0
+        if now < self.probe:  # another worker's probe is out: wait for its answer
+            return min(POLL, self.probe - now)
+        self.probe = now + PROBE_TIMEOUT
+        return 0.0
 
     def throttled(self, now: float, delay: float) -> None:
         """A 429 arrived; ``delay`` is how long the registry (or the backoff) asks to wait."""
         if now >= self.until:  # a 429 of a window already open (a request in flight) is the same strike
             self.strikes += 1
         self.until = max(self.until, now + delay)
-        self.interval = min(PACE_MAX, max(PACE_MIN, self.interval * 2))
+        self.probe = 0.0
 
     def passed(self, now: float) -> None:
-        """An answer that is not a 429: the storm may be over; speed up again once the window has ended."""
-        self.strikes = 0
+        """An answer that is not a 429; after the window (the probe's), the host is no longer throttled."""
         if now < self.until:  # an answer to a request sent before the 429: the window still holds
             return
-        half = self.interval / 2
-        self.interval = half if half >= PACE_MIN else 0.0
+        self.strikes = 0
+        self.probe = 0.0
 
 
 class Gate(Protocol):
     """Where the budgets live; what the transport calls around each request."""
 
     def admit(self, host: str, retries: int) -> float | None:
-        """Seconds to wait before sending to ``host`` (a slot is reserved), None: give up on the host."""
+        """0: send to ``host`` now; > 0: wait that many seconds and ask again; None: give up on the host."""
         ...
 
     def throttled(self, host: str, delay: float) -> None:

@@ -366,15 +366,14 @@ class HttpSession:
     def _admit(self, gate: Gate, url: httpx.URL, retries: int, what: str, lim: limits_mod.Limits) -> None:
         """Wait for the shared budget of ``url``'s host; refuse when the host has throttled too long."""
         host = host_of(url)
-        wait = gate.admit(host, retries)
-        if wait is None:
-            raise LimitExceededError(
-                f"{what}: {host} kept answering 429 (Too Many Requests) to every worker after "
-                f"{retries + 1} waits in a row; not sending more",
-                "retries",
-                limits=lim.model_copy(update={"retries": retries}),
-            )
-        if wait > 0:
+        while (wait := gate.admit(host, retries)) != 0:  # each wait is within the command's deadline
+            if wait is None:
+                raise LimitExceededError(
+                    f"{what}: {host} kept answering 429 (Too Many Requests) to the workers after "
+                    f"{retries + 1} waits in a row; not sending more",
+                    "retries",
+                    limits=lim.model_copy(update={"retries": retries}),
+                )
             log.debug("%s: waiting %.2f s for %s's shared rate limit", what, wait, host)
             self.wait(wait, f"{what}: waiting {wait:.2f} s for {host}'s rate limit")
 
