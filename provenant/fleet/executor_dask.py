@@ -55,6 +55,7 @@ class DaskExecutor:
         # every worker wait), named for this run so that concurrent scans do not share it.
         gate = DaskGate(f"provenant-gate-{uuid.uuid4().hex}")
         try:
+            gate.create(client)
             futures = [
                 client.submit(run_layer_job, job, key=f"provenant-layer-{job.digest}", pure=False)
                 for job in with_gate(sorted(jobs, key=lambda j: j.size, reverse=True), gate)

@@ -251,7 +251,7 @@ class DaskGate(_Budgets):
     def _read(self) -> dict[str, HostBudget]:
         try:
             text = self._variable().get(timeout=0)
-        except TimeoutError:  # never set: no 429 yet
+        except TimeoutError:  # not set (deleted at the end of the run while a straggler asked): no 429
             return {}
         return _decode(text if isinstance(text, str) else "")
 
@@ -266,6 +266,13 @@ class DaskGate(_Budgets):
 
     def _peek(self, host: str) -> HostBudget | None:
         return self._read().get(host, HostBudget())
+
+    def create(self, client: Any) -> None:
+        """Set the variable, empty, through ``client`` (at the start of a run): a read of a variable never
+        set waits for it and, with no wait allowed, logs an error on the scheduler for every request."""
+        from distributed import Variable
+
+        Variable(self.name, client=client).set(_encode({}))  # type: ignore[no-untyped-call]
 
     def delete(self, client: Any) -> None:
         """Remove the variable from the scheduler through ``client`` (at the end of a run)."""
