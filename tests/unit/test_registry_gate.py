@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from provenant.errors import ProvenantError
 from provenant.limits import LimitExceededError
 from provenant.sources.registry.gate import POLL, PROBE_TIMEOUT, FileGate, HostBudget, LocalGate
 from provenant.sources.registry.options import RegistryOptions
@@ -269,3 +270,29 @@ def test_without_a_gate_a_429_is_backed_off_per_request_as_before() -> None:
     s = HttpSession(RegistryOptions(transport=httpx.MockTransport(handler), sleep=slept.append, timeout=5))
     assert s.send("GET", httpx.URL("http://127.0.0.1:5000/v2/"), error_host="127.0.0.1:5000").status_code == 200
     assert slept == [2.0, 2.0]
+
+
+def test_a_request_out_of_attempts_still_opens_the_window_for_the_others() -> None:
+    now = [0.0]
+    gate = LocalGate(clock=lambda: now[0])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(429, headers={"Retry-After": "7"})
+
+    s = _session(gate, handler, [], now, max_retries=0)
+    with pytest.raises(ProvenantError, match="after 1 attempts"):
+        s.send("GET", httpx.URL("http://127.0.0.1:5000/v2/"), error_host="127.0.0.1:5000")
+    assert gate.admit("127.0.0.1:5000", 5) == 7.0
+
+
+def test_a_retry_after_over_the_cap_fails_without_touching_the_gate() -> None:
+    now = [0.0]
+    gate = LocalGate(clock=lambda: now[0])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(429, headers={"Retry-After": "999"})
+
+    s = _session(gate, handler, [], now, retry_after_cap=60.0)
+    with pytest.raises(LimitExceededError, match="retry-after-cap"):
+        s.send("GET", httpx.URL("http://127.0.0.1:5000/v2/"), error_host="127.0.0.1:5000")
+    assert "127.0.0.1:5000" not in gate._budgets

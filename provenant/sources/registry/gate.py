@@ -28,8 +28,9 @@ import json
 import os
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -100,23 +101,24 @@ class Gate(Protocol):
         ...
 
 
-class _Budgets:
+class _Budgets(ABC):
     """Gate logic over a ``{host: HostBudget}`` mapping held somewhere; subclasses say where and how it is locked."""
 
     clock: Callable[[], float]
 
-    @contextmanager
-    def _locked(self) -> Iterator[dict[str, HostBudget]]:
-        raise NotImplementedError  # pragma: no cover - every subclass defines it
+    @abstractmethod
+    def _locked(self) -> AbstractContextManager[dict[str, HostBudget]]:
+        """The budgets, locked against every other worker until the context ends (then saved)."""
 
+    @abstractmethod
     def _peek(self, host: str) -> HostBudget | None:
-        """The host's budget without the lock (may be stale), None when unknown; for the fast path."""
-        return None
+        """The host's budget read without the lock (may be stale; a fresh one when the host is unknown),
+        or None when it cannot be read; it decides only whether the lock is needed."""
 
     def admit(self, host: str, retries: int) -> float | None:
         """See :meth:`Gate.admit`."""
         seen = self._peek(host)
-        if seen is not None and seen.clear and seen.until <= self.clock():
+        if seen is not None and seen.clear:
             return 0.0  # no 429 from this host in force: no lock, no write
         with self._locked() as budgets:
             budget = budgets.setdefault(host, HostBudget())

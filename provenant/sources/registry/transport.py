@@ -347,9 +347,12 @@ class HttpSession:
                 opts.gate.passed(host_of(url))
             if resp.status_code not in RETRYABLE_STATUSES:
                 return resp
+            asked = parse_retry_after(resp.headers.get("retry-after"), date=resp.headers.get("date"))
+            delay = asked if asked is not None else backoff_delay(attempts - 1, opts.backoff_base, cap)
+            if opts.gate is not None and resp.status_code == 429 and delay <= cap:
+                opts.gate.throttled(host_of(url), delay)  # every worker waits too, also when this request gives up
             if attempts > retries:
                 raise error_for_exhausted(resp, who, method, url.path, attempts)
-            asked = parse_retry_after(resp.headers.get("retry-after"), date=resp.headers.get("date"))
             what = f"{who} answered {status_text(resp)} for {method} {url.path}"
             if asked is not None and asked > cap:
                 raise LimitExceededError(
@@ -357,10 +360,7 @@ class HttpSession:
                     "retry_after_cap",
                     limits=lim.model_copy(update={"retry_after_cap": float(cap)}),
                 )
-            delay = asked if asked is not None else backoff_delay(attempts - 1, opts.backoff_base, cap)
             log.debug("%s %s answered %s; retrying in %.2f s", method, url.path, resp.status_code, delay)
-            if opts.gate is not None and resp.status_code == 429:
-                opts.gate.throttled(host_of(url), delay)  # every worker sharing the gate waits too
             self.wait(delay, f"{what}; retrying in {delay:g} s")
 
     def _admit(self, gate: Gate, url: httpx.URL, retries: int, what: str, lim: limits_mod.Limits) -> None:
