@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import pickle
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -125,10 +126,15 @@ def test_local_gate_keeps_one_budget_per_host() -> None:
 def test_file_gate_round_trips_the_budgets_and_pickles_as_its_path(tmp_path: Path) -> None:
     gate = FileGate(tmp_path / "gate.json")
     assert gate.admit("r:1", 5) == 0.0
+    gate.passed("r:1")
     assert not list(tmp_path.iterdir())  # the fast path writes nothing
     gate.throttled("r:1", 30.0)
+    gate.admit("r:1", 5)
+    gate.passed("other:2")  # no 429 from that host: nothing to write
+    before = (tmp_path / "gate.json").read_bytes()
+    assert gate.admit("other:2", 5) == 0.0 and (tmp_path / "gate.json").read_bytes() == before
     other = pickle.loads(pickle.dumps(gate))
-    assert repr(other) == repr(gate)
+    assert repr(other) == repr(gate) == f"FileGate({str(tmp_path / 'gate.json')!r})"
     wait = other.admit("r:1", 5)
     assert wait is not None and 29.0 < wait <= 30.0
     other.passed("r:1")  # inside the window: still throttled
@@ -138,9 +144,13 @@ def test_file_gate_round_trips_the_budgets_and_pickles_as_its_path(tmp_path: Pat
 
 def test_file_gate_reads_a_damaged_file_as_no_budgets(tmp_path: Path) -> None:
     path = tmp_path / "gate.json"
-    for text in ("{not json", "[1, 2]", '{"h": {"bogus": 1}}', ""):
+    for text in ("{not json", "[1, 2]", '{"h": {"bogus": 1}}', '{"h": 3}', ""):
         path.write_text(text)
         assert FileGate(path).admit("h", 5) == 0.0
+    # One damaged entry does not lose the others.
+    path.write_text('{"bad": {"bogus": 1}, "h": {"until": 1e18, "probe": 0.0, "strikes": 1}}')
+    wait = FileGate(path).admit("h", 5)
+    assert wait is not None and wait > 1e17
 
 
 def _throttle_in_child(path: str) -> None:
@@ -296,3 +306,39 @@ def test_a_retry_after_over_the_cap_fails_without_touching_the_gate() -> None:
     with pytest.raises(LimitExceededError, match="retry-after-cap"):
         s.send("GET", httpx.URL("http://127.0.0.1:5000/v2/"), error_host="127.0.0.1:5000")
     assert "127.0.0.1:5000" not in gate._budgets
+
+
+def test_dask_gate_is_shared_by_the_client_and_the_workers() -> None:
+    from distributed import Client, LocalCluster
+
+    from provenant.sources.registry.gate import DaskGate
+
+    with (
+        LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=1,
+            processes=False,
+            threads_per_worker=1,
+            dashboard_address=None,  # in-process: no sockets
+        ) as cluster,
+        Client(cluster) as client,  # type: ignore[no-untyped-call]
+    ):
+        gate = DaskGate("provenant-gate-unit")
+        assert repr(pickle.loads(pickle.dumps(gate))) == "DaskGate('provenant-gate-unit')"
+        gate.create(client)
+        assert gate.admit("h:1", 5) == 0.0
+        gate.passed("h:1")
+        assert gate._read() == {}  # the fast paths wrote nothing
+        gate.throttled("h:1", 30.0)
+        # A task on a worker sees the window the client opened, through the scheduler.
+        wait = client.submit(lambda: DaskGate("provenant-gate-unit").admit("h:1", 5), pure=False).result()
+        assert 25.0 < wait <= 30.0
+        client.submit(lambda: DaskGate("provenant-gate-unit").throttled("h:1", 60.0), pure=False).result()
+        wait = gate.admit("h:1", 5)
+        assert wait is not None and 55.0 < wait <= 60.0
+        gate.passed("h:1")  # inside the window: still throttled
+        assert gate._read()["h:1"].strikes == 1
+        gate.delete(client)  # a message to the scheduler, not waited for
+        deadline = time.monotonic() + 10
+        while gate._read() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert gate._read() == {} and gate.admit("h:1", 5) == 0.0  # a straggler after the run: no budget

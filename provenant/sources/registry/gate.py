@@ -81,8 +81,7 @@ class HostBudget:
         """An answer that is not a 429; after the window (the probe's), the host is no longer throttled."""
         if now < self.until:  # an answer to a request sent before the 429: the window still holds
             return
-        self.strikes = 0
-        self.probe = 0.0
+        self.strikes = 0  # admit sends at once from now on; the next 429 clears the probe
 
 
 class Gate(Protocol):
@@ -111,14 +110,13 @@ class _Budgets(ABC):
         """The budgets, locked against every other worker until the context ends (then saved)."""
 
     @abstractmethod
-    def _peek(self, host: str) -> HostBudget | None:
-        """The host's budget read without the lock (may be stale; a fresh one when the host is unknown),
-        or None when it cannot be read; it decides only whether the lock is needed."""
+    def _peek(self, host: str) -> HostBudget:
+        """The host's budget read without the lock (may be stale; a fresh one when the host is unknown):
+        it decides only whether the lock is needed."""
 
     def admit(self, host: str, retries: int) -> float | None:
         """See :meth:`Gate.admit`."""
-        seen = self._peek(host)
-        if seen is not None and seen.clear:
+        if self._peek(host).clear:
             return 0.0  # no 429 from this host in force: no lock, no write
         with self._locked() as budgets:
             budget = budgets.setdefault(host, HostBudget())
@@ -131,8 +129,7 @@ class _Budgets(ABC):
 
     def passed(self, host: str) -> None:
         """See :meth:`Gate.passed`."""
-        seen = self._peek(host)
-        if seen is not None and seen.clear:
+        if self._peek(host).clear:
             return
         with self._locked() as budgets:
             budget = budgets.get(host)
@@ -140,10 +137,10 @@ class _Budgets(ABC):
                 budget.passed(self.clock())
 
 
-def _decode(text: str) -> dict[str, HostBudget]:
+def _decode(text: str | bytes) -> dict[str, HostBudget]:
     """Budgets from their JSON text; an empty or unreadable text is no budgets (a fresh gate)."""
     try:
-        raw = json.loads(text) if text else {}
+        raw = json.loads(text)
     except ValueError:
         return {}
     if not isinstance(raw, dict):
@@ -158,7 +155,7 @@ def _decode(text: str) -> dict[str, HostBudget]:
 
 
 def _encode(budgets: dict[str, HostBudget]) -> str:
-    return json.dumps({host: asdict(b) for host, b in budgets.items()}, sort_keys=True)
+    return json.dumps({host: asdict(b) for host, b in budgets.items()})
 
 
 class LocalGate(_Budgets):
@@ -174,10 +171,9 @@ class LocalGate(_Budgets):
         with self._lock:
             yield self._budgets
 
-    def _peek(self, host: str) -> HostBudget | None:
+    def _peek(self, host: str) -> HostBudget:
         with self._lock:
-            budget = self._budgets.get(host)
-            return HostBudget(**asdict(budget)) if budget is not None else HostBudget()
+            return HostBudget(**asdict(self._budgets.get(host) or HostBudget()))
 
 
 class FileGate(_Budgets):
@@ -205,25 +201,23 @@ class FileGate(_Budgets):
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             try:
-                budgets = _decode(self.path.read_text(encoding="utf-8"))
+                budgets = _decode(self.path.read_bytes())
             except FileNotFoundError:
                 budgets = {}
             yield budgets
             # Replaced, never rewritten in place: a reader without the lock sees the old or the new state.
             tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-            tmp.write_text(_encode(budgets), encoding="utf-8")
+            tmp.write_bytes(_encode(budgets).encode())
             os.replace(tmp, self.path)
         finally:
             os.close(fd)  # closing the descriptor releases the lock
 
-    def _peek(self, host: str) -> HostBudget | None:
+    def _peek(self, host: str) -> HostBudget:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            text = self.path.read_bytes()
         except FileNotFoundError:
             return HostBudget()
-        except OSError:
-            return None
-        return _decode(text).get(host, HostBudget())
+        return _decode(text).get(host) or HostBudget()
 
 
 class DaskGate(_Budgets):
@@ -255,7 +249,7 @@ class DaskGate(_Budgets):
             text = self._variable().get(timeout=0)
         except TimeoutError:  # not set (deleted at the end of the run while a straggler asked): no 429
             return {}
-        return _decode(text if isinstance(text, str) else "")
+        return _decode(text) if isinstance(text, str) else {}
 
     @contextmanager
     def _locked(self) -> Iterator[dict[str, HostBudget]]:
@@ -266,8 +260,8 @@ class DaskGate(_Budgets):
             yield budgets
             self._variable().set(_encode(budgets))
 
-    def _peek(self, host: str) -> HostBudget | None:
-        return self._read().get(host, HostBudget())
+    def _peek(self, host: str) -> HostBudget:
+        return self._read().get(host) or HostBudget()
 
     def create(self, client: Any) -> None:
         """Set the variable, empty, through ``client`` (at the start of a run): a read of a variable never
