@@ -12,6 +12,9 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import os
+import subprocess
+import sys
 import tarfile
 import threading
 import time
@@ -19,12 +22,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from fixtures import FixtureSet
+from fixtures.fleet import write_fleet_layout
 from provenant import limits as limits_mod
+from provenant.fleet import models as m
 from provenant.fleet.executor_dask import DaskExecutor
 from provenant.fleet.executor_local import LocalExecutor
 from provenant.fleet.layerjob import LayerJob, LayerOutcome
+from provenant.fleet.store import open_store
 from provenant.sources.registry import RegistryOptions
+from tests.fleet.served import serve_layout
 from tests.hostile.server import OCI_LAYER_GZIP, HostileServer, Request, hostile_server, response
 
 STORM_SECONDS = 3.0
@@ -160,3 +169,34 @@ def test_a_storm_that_never_ends_fails_the_layers_in_bounded_time(tmp_path: Path
     assert sum("--limit retries=" in (o.error or "") for o in outcomes) >= LAYERS - 2
     # Three 1-second windows for the whole pool, then every waiting job is refused at once.
     assert seconds < 3 * 1.0 + 10, seconds
+
+
+def test_fleet_scan_in_a_storm_that_never_ends_records_each_image_failed(
+    fixture_set: FixtureSet, tmp_path: Path
+) -> None:
+    layout = tmp_path / "layout"
+    write_fleet_layout(fixture_set, layout, bases=1, apps=2)
+    db = tmp_path / "inv.sqlite"
+    with hostile_server() as srv:
+        refs, layers = serve_layout(srv, layout)
+        srv.route("GET", r"/blobs/", Storm(None, only=layers))  # manifests and configs answer; layers never
+        env = {**os.environ, "PROVENANT_CACHE_DIR": str(tmp_path / "cache")}
+        started = time.monotonic()
+        p = subprocess.run(
+            [sys.executable, "-m", "provenant", "--limit", "retries=2", "fleet", "scan", *refs, "--workers", "2",
+             "--db", str(db)],
+            capture_output=True, text=True, env=env, timeout=300, check=False,
+        )  # fmt: skip
+        seconds = time.monotonic() - started
+    print(f"fleet scan, never-ending storm on the layers, 2 workers, retries=2: exit {p.returncode}, {seconds:.1f} s")
+    assert p.returncode == 2, p.stderr
+    failed = [line for line in p.stderr.splitlines() if line.startswith("provenant: failed: ")]
+    assert len(failed) == len(refs) and all("429" in line for line in failed), p.stderr
+    assert "Traceback" not in p.stderr
+    assert seconds < 120, seconds
+    store = open_store(str(db), migrate=False)
+    with store.sessions() as s:
+        images = s.scalars(select(m.Image)).all()
+        assert len(images) == len(refs) and {i.status for i in images} == {"failed"}
+        assert all(i.error and "429" in i.error and "\n" not in i.error for i in images)
+    store.close()
