@@ -342,3 +342,28 @@ def test_dask_gate_is_shared_by_the_client_and_the_workers() -> None:
         while gate._read() and time.monotonic() < deadline:
             time.sleep(0.01)
         assert gate._read() == {} and gate.admit("h:1", 5) == 0.0  # a straggler after the run: no budget
+
+
+def test_a_wait_for_the_shared_window_never_passes_the_deadline() -> None:
+    from provenant import limits as limits_mod
+    from provenant.limits import Limits
+
+    now = [0.0]
+    gate = LocalGate(clock=lambda: now[0])
+    gate.throttled("127.0.0.1:5000", 50.0)  # another worker was told to wait 50 s
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.path)
+        return httpx.Response(200)
+
+    slept: list[float] = []
+    s = _session(gate, handler, slept, now)
+    limits_mod.activate(Limits(timeout=20))
+    try:
+        with pytest.raises(LimitExceededError) as info:
+            s.send("GET", httpx.URL("http://127.0.0.1:5000/v2/"), error_host="127.0.0.1:5000")
+    finally:
+        limits_mod.reset()
+    assert slept == [] and sent == []
+    assert "rate limit would pass the deadline" in info.value.message and "--timeout" in info.value.diagnostics()
