@@ -17,8 +17,9 @@ from provenant.sources.registry import RegistryOptions
 if TYPE_CHECKING:
     from provenant.sources.registry.gate import Gate
 
-#: One registry client per worker process and options, so connections and tokens are reused across jobs.
-_CLIENTS: dict[str, object] = {}
+#: One registry client per worker process and options (with its gate's repr), so connections and tokens
+#: are reused across jobs.
+_CLIENTS: dict[str, tuple[str, object]] = {}
 
 
 @dataclass(frozen=True)
@@ -52,12 +53,13 @@ def with_gate(jobs: Sequence[LayerJob], gate: Gate) -> list[LayerJob]:
 def _client(options: RegistryOptions) -> object:
     from provenant.sources.registry import RegistryClient
 
-    # The password is not in the repr (one run has one set of credentials); the gate is one per run.
-    key = f"{options!r} {options.gate!r}"
-    client = _CLIENTS.get(key)
-    if client is None:
-        client = _CLIENTS[key] = RegistryClient(options)
-    return client
+    # The password is not in the repr (one run has one set of credentials). The gate is one per run: a
+    # new run replaces the client (a long-lived Dask worker keeps one per options, not one per run).
+    key, gate = repr(options), repr(options.gate)
+    cached = _CLIENTS.get(key)
+    if cached is None or cached[0] != gate:
+        cached = _CLIENTS[key] = (gate, RegistryClient(options))
+    return cached[1]
 
 
 def run_layer_job(job: LayerJob) -> LayerOutcome:

@@ -200,3 +200,22 @@ def test_fleet_scan_in_a_storm_that_never_ends_records_each_image_failed(
         assert len(images) == len(refs) and {i.status for i in images} == {"failed"}
         assert all(i.error and "429" in i.error and "\n" not in i.error for i in images)
     store.close()
+
+
+def test_a_worker_keeps_one_client_per_options_and_a_new_run_replaces_it(tmp_path: Path) -> None:
+    from provenant.fleet import layerjob
+    from provenant.sources.registry.gate import FileGate
+
+    first = RegistryOptions(gate=FileGate(tmp_path / "run1"))
+    again = RegistryOptions(gate=FileGate(tmp_path / "run1"))  # the same run, as a job pickled to the worker
+    second = RegistryOptions(gate=FileGate(tmp_path / "run2"))
+    before = dict(layerjob._CLIENTS)
+    try:
+        a = layerjob._client(first)
+        assert layerjob._client(again) is a
+        b = layerjob._client(second)
+        assert b is not a and layerjob._client(second) is b
+        assert len(layerjob._CLIENTS) == len(before | {repr(first): None})  # replaced, not added
+    finally:
+        layerjob._CLIENTS.clear()
+        layerjob._CLIENTS.update(before)
