@@ -12,11 +12,14 @@ credential helpers). ``--password-stdin`` is therefore refused with this executo
 
 from __future__ import annotations
 
+import contextlib
+import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from provenant.errors import UsageError
-from provenant.fleet.layerjob import LayerJob, LayerOutcome, run_layer_job
+from provenant.fleet.layerjob import LayerJob, LayerOutcome, run_layer_job, with_gate
+from provenant.sources.registry.gate import DaskGate
 
 
 class DaskExecutor:
@@ -48,10 +51,14 @@ class DaskExecutor:
             client = dist.Client(self._scheduler) if own else self._scheduler
         except OSError as exc:
             raise UsageError(f"cannot reach the Dask scheduler {self._scheduler}: {exc}") from None
+        # One request budget per registry host for the whole cluster, held by the scheduler (a 429 makes
+        # every worker wait), named for this run so that concurrent scans do not share it.
+        gate = DaskGate(f"provenant-gate-{uuid.uuid4().hex}")
         try:
+            gate.create(client)
             futures = [
                 client.submit(run_layer_job, job, key=f"provenant-layer-{job.digest}", pure=False)
-                for job in sorted(jobs, key=lambda j: j.size, reverse=True)
+                for job in with_gate(sorted(jobs, key=lambda j: j.size, reverse=True), gate)
             ]
             for fut in dist.as_completed(futures):
                 try:
@@ -59,5 +66,7 @@ class DaskExecutor:
                 except dist.KilledWorker as exc:  # the task killed its workers again and again
                     yield LayerOutcome(fut.key.removeprefix("provenant-layer-"), f"worker died scanning it: {exc}")
         finally:
+            with contextlib.suppress(Exception):  # the scheduler may be gone; the variable is small anyway
+                gate.delete(client)
             if own:
                 client.close()

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import tempfile
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
-from provenant.fleet.layerjob import LayerJob, LayerOutcome, run_layer_job
+from provenant.fleet.layerjob import LayerJob, LayerOutcome, run_layer_job, with_gate
+from provenant.sources.registry.gate import FileGate
 
 
 def default_workers() -> int:
@@ -43,15 +45,19 @@ class LocalExecutor:
                 yield run_layer_job(job)
             return
         todo = sorted(jobs, key=lambda j: j.size, reverse=True)  # largest first: the longest starts earliest
-        for attempt in range(2):
-            left: list[LayerJob] = []
-            yield from self._pool(todo, left)
-            if not left:
-                return
-            todo = left
-            if attempt == 1:
-                for job in left:
-                    yield LayerOutcome(job.digest, f"layer {job.digest}: a worker process died twice scanning it")
+        # One request budget per registry host for all the workers (and both pools): a 429 makes every
+        # worker wait, so the registry does not see the rate multiplied by the worker count.
+        with tempfile.TemporaryDirectory(prefix="provenant-gate-") as tmp:
+            todo = with_gate(todo, FileGate(os.path.join(tmp, "gate.json")))
+            for attempt in range(2):
+                left: list[LayerJob] = []
+                yield from self._pool(todo, left)
+                if not left:
+                    return
+                todo = left
+                if attempt == 1:
+                    for job in left:
+                        yield LayerOutcome(job.digest, f"layer {job.digest}: a worker process died twice scanning it")
 
     def _pool(self, jobs: list[LayerJob], left: list[LayerJob]) -> Iterator[LayerOutcome]:
         ctx = multiprocessing.get_context("forkserver")

@@ -7,13 +7,19 @@ executor can run it. Its output is the cache entry; it returns only the digest o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from provenant.limits import Limits
 from provenant.sources.registry import RegistryOptions
 
-#: One registry client per worker process and options, so connections and tokens are reused across jobs.
-_CLIENTS: dict[str, object] = {}
+if TYPE_CHECKING:
+    from provenant.sources.registry.gate import Gate
+
+#: One registry client per worker process and options (with its gate's repr), so connections and tokens
+#: are reused across jobs.
+_CLIENTS: dict[str, tuple[str, object]] = {}
 
 
 @dataclass(frozen=True)
@@ -39,14 +45,21 @@ class LayerOutcome:
     error: str | None = None
 
 
+def with_gate(jobs: Sequence[LayerJob], gate: Gate) -> list[LayerJob]:
+    """``jobs`` whose registry clients share ``gate`` (the executor's request budget per registry host)."""
+    return [replace(job, registry=replace(job.registry, gate=gate)) for job in jobs]
+
+
 def _client(options: RegistryOptions) -> object:
     from provenant.sources.registry import RegistryClient
 
-    key = repr(options)  # the password is not in the repr; one run has one set of credentials
-    client = _CLIENTS.get(key)
-    if client is None:
-        client = _CLIENTS[key] = RegistryClient(options)
-    return client
+    # The password is not in the repr (one run has one set of credentials). The gate is one per run: a
+    # new run replaces the client (a long-lived Dask worker keeps one per options, not one per run).
+    key, gate = repr(options), repr(options.gate)
+    cached = _CLIENTS.get(key)
+    if cached is None or cached[0] != gate:
+        cached = _CLIENTS[key] = (gate, RegistryClient(options))
+    return cached[1]
 
 
 def run_layer_job(job: LayerJob) -> LayerOutcome:

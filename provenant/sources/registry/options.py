@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import httpx
 
     from provenant.limits import Limits
+    from provenant.sources.registry.gate import Gate
 
 #: Resolves a host name to its IP addresses (text); the seam that lets tests resolve without DNS.
 Resolver = Callable[[str], list[str]]
@@ -57,6 +58,9 @@ class RegistryOptions:
     #: Follow redirects and token realms to private, link-local and metadata addresses even when the
     #: registry is not on such a network (``--allow-private-redirects``).
     allow_private_redirects: bool = False
+    #: A request budget per registry host shared with other workers (:mod:`.gate`): asked before each
+    #: request, told of each 429. None (single-image commands): each request backs off on its own.
+    gate: Gate | None = field(default=None, repr=False, compare=False)
     #: Test seam: how host names are resolved for the network policy (default: the system resolver;
     #: with a ``transport`` seam and no resolver, names are not resolved, only address literals checked).
     resolver: Resolver | None = field(default=None, repr=False, compare=False)

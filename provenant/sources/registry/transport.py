@@ -14,6 +14,7 @@ import ssl
 import threading
 import urllib.request
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import certifi
 import httpx
@@ -35,6 +36,9 @@ from provenant.sources.registry.retry import (
 )
 from provenant.sources.registry.stdlib_transport import StdlibTransport
 from provenant.textsafe import printable
+
+if TYPE_CHECKING:
+    from provenant.sources.registry.gate import Gate
 
 log = logging.getLogger("provenant.registry")
 
@@ -294,6 +298,8 @@ class HttpSession:
         while True:
             attempts += 1
             limits_mod.check_deadline(f"{who}: {method} {url.path}")
+            if opts.gate is not None:
+                self._admit(opts.gate, url, retries, f"{who}: {method} {url.path}", lim)
             client = self._client_for(url)
             request = client.build_request(method, url, headers=headers, content=content)
             with self._lock:
@@ -337,11 +343,16 @@ class HttpSession:
                 with self._lock:
                     self._rate_limit.update(rate)
             log.debug("%s %s -> %s", method, url.path, resp.status_code)
+            if opts.gate is not None and resp.status_code != 429:
+                opts.gate.passed(host_of(url))
             if resp.status_code not in RETRYABLE_STATUSES:
                 return resp
+            asked = parse_retry_after(resp.headers.get("retry-after"), date=resp.headers.get("date"))
+            delay = asked if asked is not None else backoff_delay(attempts - 1, opts.backoff_base, cap)
+            if opts.gate is not None and resp.status_code == 429 and delay <= cap:
+                opts.gate.throttled(host_of(url), delay)  # every worker waits too, also when this request gives up
             if attempts > retries:
                 raise error_for_exhausted(resp, who, method, url.path, attempts)
-            asked = parse_retry_after(resp.headers.get("retry-after"), date=resp.headers.get("date"))
             what = f"{who} answered {status_text(resp)} for {method} {url.path}"
             if asked is not None and asked > cap:
                 raise LimitExceededError(
@@ -349,9 +360,22 @@ class HttpSession:
                     "retry_after_cap",
                     limits=lim.model_copy(update={"retry_after_cap": float(cap)}),
                 )
-            delay = asked if asked is not None else backoff_delay(attempts - 1, opts.backoff_base, cap)
             log.debug("%s %s answered %s; retrying in %.2f s", method, url.path, resp.status_code, delay)
             self.wait(delay, f"{what}; retrying in {delay:g} s")
+
+    def _admit(self, gate: Gate, url: httpx.URL, retries: int, what: str, lim: limits_mod.Limits) -> None:
+        """Wait for the shared budget of ``url``'s host; refuse when the host has throttled too long."""
+        host = host_of(url)
+        while (wait := gate.admit(host, retries)) != 0:  # each wait is within the command's deadline
+            if wait is None:
+                raise LimitExceededError(
+                    f"{what}: {host} kept answering 429 (Too Many Requests) to the workers after "
+                    f"{retries + 1} waits in a row; not sending more",
+                    "retries",
+                    limits=lim.model_copy(update={"retries": retries}),
+                )
+            log.debug("%s: waiting %.2f s for %s's shared rate limit", what, wait, host)
+            self.wait(wait, f"{what}: waiting {wait:.2f} s for {host}'s rate limit")
 
     def _guard(self, resp: httpx.Response, what: str, lim: limits_mod.Limits) -> None:
         """Wrap the body so that every read of it is bounded in time and rate."""
