@@ -31,9 +31,9 @@ from provenant.attest.keys import load_private_key, load_public_key
 from provenant.attest.push import attest_image
 from provenant.cache import LayerCache
 from provenant.cli.main import cli
+from provenant.evidence import Evidence, gather
 from provenant.oci.platform import PlatformSpec
 from provenant.policy.engine import check_image, evaluate
-from provenant.policy.evidence import Evidence, gather
 from provenant.policy.model import PolicyReport
 from provenant.policy.schema import ImagePolicy, policy_from_data
 from provenant.session import Session
