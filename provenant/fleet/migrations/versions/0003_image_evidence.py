@@ -19,11 +19,13 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE, not batch mode: on SQLite a batch "move and copy" drops the images table, and with
+# foreign keys on that would cascade to every tag, attestation and verdict of the inventory.
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("images", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("evidence", sa.LargeBinary(), nullable=True))
+    op.add_column("images", sa.Column("evidence", sa.LargeBinary(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("images", schema=None) as batch_op:
-        batch_op.drop_column("evidence")
+    op.drop_column("images", "evidence")
