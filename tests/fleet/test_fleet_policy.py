@@ -15,15 +15,15 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from fixtures import FixtureSet, Registry
-from fixtures.fleet import FleetImage, write_fleet_layout
+from fixtures import FixtureSet
+from fixtures.fleet import write_fleet_layout
 from fixtures.postgres import Postgres
 from provenant.cache import LayerCache
 from provenant.fleet.store import db_url
 from provenant.policy.engine import check_image
 from provenant.policy.schema import load_policy
 from provenant.session import Session
-from tests.fleet.test_fleet_registry import Run, Scanned, fleet_cli
+from tests.fleet.fleetcli import Run, Scanned, fleet_cli
 
 POLICIES = Path(__file__).parents[2] / "policies"
 
@@ -40,15 +40,6 @@ checks:
   licenses: {denied: [AGPL-3.0-only]}
   size: {maxWasted: 100MiB}
 """
-
-
-@pytest.fixture(scope="module")
-def scanned(registry: Registry, fleet: list[FleetImage], tmp_path_factory: pytest.TempPathFactory) -> Scanned:
-    tmp = tmp_path_factory.mktemp("fleet-policy")
-    db = str(tmp / "inventory.sqlite")
-    run = fleet_cli("scan", f"{registry.host}/fleet/*", cache=tmp / "cache", db=db)
-    assert run.code == 0, run.stderr
-    return Scanned(registry, fleet, tmp / "cache", db, run)
 
 
 @pytest.fixture(scope="module")
@@ -220,3 +211,67 @@ def test_inventory_of_revision_0002_is_migrated_and_its_images_not_evaluated(
     p = _cli(["fleet", "policy", "--policy", str(policy), "--format", "json"], db, cache)
     result = json.loads(p.stdout)
     assert result["not_evaluated"] == 0 and len(result["reports"]) == len(names)
+
+
+def test_trusted_bases_are_read_from_the_inventory(scanned: Scanned, tmp_path: Path) -> None:
+    """base-image.allowed matches layer prefixes of a trusted base stored in the inventory, as the live check
+    does against the registry; a trusted base the inventory lacks is named, not fetched."""
+    import shutil
+
+    host = scanned.registry.host
+    db = tmp_path / "with-base.sqlite"
+    shutil.copy(scanned.db, db)
+    assert fleet_cli("scan", f"{host}/debian-base:12", cache=scanned.cache, db=str(db)).code == 0
+    policy_path = tmp_path / "bases.yaml"
+    policy_path.write_text(
+        "apiVersion: provenant/v1\nkind: ImagePolicy\nimages: ['**']\n"
+        f"checks:\n  baseImage: {{trusted: ['{host}/nothing:1', '{host}/debian-base:12']}}\n"
+    )
+    result = _json(_fleet_policy(scanned, policy_path, "--tag", "v1.0", "--format", "json", db=str(db)))
+    reports = {r["reference"]: r for r in result["reports"] if "/fleet/" in r["reference"]}
+    assert len(reports) == len(scanned.fleet) // 2
+    policy = load_policy(policy_path)
+    today = dt.date.fromisoformat(result["evaluated_on"])
+    statuses = set()
+    with Session() as session:
+        for ref, stored in reports.items():
+            live = check_image(
+                session, ref, policy, policy_path=policy_path, cache=LayerCache(scanned.cache), today=today
+            )
+            assert _comparable(stored) == _comparable(live.model_dump(mode="json")), ref
+            statuses |= {
+                (f["status"], f["evidence"].get("source"), f["evidence"].get("base"))
+                for r in stored["results"]
+                for f in r["findings"]
+            }
+    # every fleet base starts with debian-base:12's layers, found in the inventory (the missing one is skipped)
+    assert statuses == {("pass", "layers", f"{host}/debian-base:12")}
+    # Without debian-base in the inventory the check has no trusted base to match: it says why.
+    without = _json(_fleet_policy(scanned, policy_path, "--tag", "v1.0", "--format", "json"))
+    findings = [f for r in without["reports"] for res in r["results"] for f in res["findings"]]
+    assert findings and {f["status"] for f in findings} == {"no-data"}
+    assert all(
+        f["evidence"]["problems"] == [f"{host}/{name}: {host}/{name} is not in the inventory: add it to a fleet scan"
+                                      for name in ("nothing:1", "debian-base:12")]
+        for f in findings
+    )  # fmt: skip
+
+
+def test_policy_keys_other_than_the_scans_are_not_evaluated(scanned: Scanned, tmp_path: Path) -> None:
+    """Trust labels were given against the scan's keys: a policy naming other keys is not judged on them."""
+    from tests.attestdata import crypto
+
+    _, pub = crypto.write_keys(crypto.new_key(), tmp_path, "k")
+    policy_path = tmp_path / "keys.yaml"
+    policy_path.write_text(
+        "apiVersion: provenant/v1\nkind: ImagePolicy\nimages: ['**']\n"
+        f"checks:\n  provenance: {{requireSigned: true, keys: ['{pub.name}']}}\n"
+    )
+    run = _fleet_policy(scanned, policy_path, "--tag", "latest", "--format", "json")
+    result = _json(run)
+    assert run.code == 0 and result["reports"] == [] and result["not_evaluated"] == len(scanned.fleet) // 2
+    assert {r["verdict"] for r in result["rows"]} == {"not-evaluated"}
+    assert all(
+        "verified against other keys" in r["reason"] and "--rescan --policy" in r["reason"] for r in result["rows"]
+    )
+    assert f"0 passed, {len(scanned.fleet) // 2} not evaluated" in run.stderr
