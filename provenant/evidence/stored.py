@@ -77,7 +77,11 @@ def from_facts(
     reference: Reference | None,
     resolver: BaseResolver | None,
 ) -> Evidence:
-    """Evidence for the policy engine from stored ``facts`` and each platform's stored SBOM (by manifest digest)."""
+    """Evidence for the policy engine from stored ``facts`` and each platform's stored SBOM (by manifest digest).
+
+    ``target`` and ``reference`` name the image as it is asked about now: the same digest may have been
+    scanned under another repository, so a registry source is described from ``reference``.
+    """
     by_subject = {s.digest: s.attachments for s in facts.attestations.subjects}
     platforms = [
         PlatformEvidence(
@@ -93,7 +97,7 @@ def from_facts(
     return Evidence(
         target=target,
         reference=reference,
-        source=facts.source,
+        source=f"registry {reference.name}" if reference is not None else facts.source,
         digest=facts.digest,
         is_index=facts.is_index,
         index_platforms=list(facts.index_platforms),

@@ -61,7 +61,8 @@ def _json(run: Run) -> dict[str, Any]:
 
 def _comparable(report: dict[str, Any]) -> dict[str, Any]:
     """What a verdict is made of: every check's findings per subject, the verdict, the checks that ran."""
-    return {k: report[k] for k in ("reference", "digest", "results", "verdict", "exit_code", "checks", "warnings")}
+    keys = ("reference", "source", "digest", "results", "verdict", "exit_code", "checks", "warnings", "notes")
+    return {k: report[k] for k in keys}
 
 
 @pytest.mark.parametrize("name", ["default.yaml", "strict.yaml", "split"])

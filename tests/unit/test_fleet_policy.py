@@ -29,6 +29,7 @@ from provenant.fleet.policy import (
 from provenant.fleet.store import Store, open_store
 from provenant.hygiene import HygieneReport
 from provenant.policy.schema import ImagePolicy, policy_from_data
+from provenant.reference import parse_reference
 from provenant.sbom.model import Package
 from provenant.sbom.result import ImageSbom, LayerInfo
 
@@ -383,6 +384,9 @@ def test_stored_evidence_round_trips() -> None:
     assert p.annotations == {"k": AMD} and p.analysis is None
     with pytest.raises(ProvenantError, match="stored evidence has no layer analysis"):
         _ = ev.live
+    assert ev.source == built.facts.source  # a layout: as stored
+    named = from_facts(built.facts, sboms, target="t", reference=parse_reference(f"{REG}/x/y:1"), resolver=None)
+    assert named.source == f"registry {REG}/x/y"  # the repository asked about, not the one first scanned
     single = Built("one", platforms=(AMD,), index=False)
     one = from_facts(
         single.facts, {s.manifest_digest: s for s in single.sboms}, target="o", reference=None, resolver=None
