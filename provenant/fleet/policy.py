@@ -243,8 +243,7 @@ def evaluate_inventory(
         if registry and not any(matches(g, parse_reference(text)) for g in policy.images):
             not_applicable += 1
             continue
-        facts = ImageFacts.model_validate_json(gzip.decompress(image.evidence)) if image.evidence else None
-        reason = _not_evaluable(image, facts)
+        facts, reason = _facts(image)
         if reason is None:
             assert facts is not None
             reason = _trust_mismatch(facts, all_keys, keyless)
@@ -285,11 +284,21 @@ def evaluate_inventory(
     )
 
 
-def _not_evaluable(image: m.Image, facts: ImageFacts | None) -> str | None:
+def _facts(image: m.Image) -> tuple[ImageFacts | None, str | None]:
+    """The image's stored evidence, or why there is none to evaluate."""
+    from pydantic import ValidationError
+
     if image.status != "ok":
-        return f"its scan failed ({image.error}): fix the image and run provenant fleet scan again"
-    if facts is None:
-        return "no stored evidence (scanned by an older provenant): rescan with provenant fleet scan --rescan"
+        return None, f"its scan failed ({image.error}): fix the image and run provenant fleet scan again"
+    if image.evidence is None:
+        return None, "no stored evidence (scanned by an older provenant): rescan with provenant fleet scan --rescan"
+    try:
+        facts = ImageFacts.model_validate_json(gzip.decompress(image.evidence))
+    except (OSError, EOFError, ValidationError) as exc:  # gzip raises OSError (BadGzipFile) or EOFError
+        return (
+            None,
+            f"its stored evidence is unreadable ({type(exc).__name__}): rescan with provenant fleet scan --rescan",
+        )
     if facts.format != FORMAT:
-        return f"stored evidence format {facts.format}, this provenant reads {FORMAT}: rescan with --rescan"
-    return None
+        return None, f"stored evidence format {facts.format}, this provenant reads {FORMAT}: rescan with --rescan"
+    return facts, None

@@ -4,6 +4,7 @@ from the inventory; the stored evidence model converts both ways."""
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
 import json
 from collections.abc import Iterator
@@ -11,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from provenant.attest.evaluate import Attachment, SubjectCheck
 from provenant.attest.result import AttestationsResult, SubjectResult
 from provenant.errors import ProvenantError
 from provenant.evidence.model import Evidence, PlatformEvidence, TrustedBase
 from provenant.evidence.stored import FORMAT, ImageFacts, PlatformFacts, facts_of, from_facts
+from provenant.fleet import models as m
 from provenant.fleet.ingest import ImageRecord, write_image
 from provenant.fleet.policy import (
     FleetPolicyResult,
@@ -262,9 +265,20 @@ def test_not_evaluated_is_never_a_pass(store: Store, tmp_path: Path) -> None:
     future = Built("future")
     future.facts.format = FORMAT + 1
     future.store(store, f"{REG}/t/future", "1")
+    Built("garbled").store(store, f"{REG}/t/garbled", "1")
+    Built("truncated").store(store, f"{REG}/t/truncated", "1")
+    with store.sessions.begin() as db:
+        garbled = gzip.compress(b'{"format": 1}')  # gzip, but not the model
+        db.execute(update(m.Image).where(m.Image.digest == Built("garbled").digest).values(evidence=garbled))
+        truncated = gzip.compress(Built("truncated").facts.model_dump_json().encode())[:-20]
+        db.execute(update(m.Image).where(m.Image.digest == Built("truncated").digest).values(evidence=truncated))
     result = _run(store, _policy(PINNING_USER), tmp_path)
     reasons = {r.repository.rsplit("/", 1)[1]: r.reason or "" for r in result.rows}
-    assert {r.verdict for r in result.rows} == {"not-evaluated"} and len(result.rows) == 4
+    assert reasons.pop("garbled") == (
+        "its stored evidence is unreadable (ValidationError): rescan with provenant fleet scan --rescan"
+    )
+    assert reasons.pop("truncated").startswith("its stored evidence is unreadable (EOFError)")
+    assert {r.verdict for r in result.rows} == {"not-evaluated"} and len(result.rows) == 6
     assert all(r.subject == "image" and r.digest == r.image_digest and r.failing == [] for r in result.rows)
     assert reasons["old"].startswith("no stored evidence") and "fleet scan --rescan" in reasons["old"]
     assert reasons["broken"] == (
@@ -274,9 +288,9 @@ def test_not_evaluated_is_never_a_pass(store: Store, tmp_path: Path) -> None:
     assert (
         reasons["future"] == f"stored evidence format {FORMAT + 1}, this provenant reads {FORMAT}: rescan with --rescan"
     )
-    assert (result.images, result.not_evaluated, result.reports) == (4, 4, [])
+    assert (result.images, result.not_evaluated, result.reports) == (6, 6, [])
     assert (result.verdict, result.exit_code) == ("pass", 0)
-    assert "4 not evaluated" in result.line()
+    assert "6 not evaluated" in result.line()
 
 
 def test_stored_keys_match_the_policy_keys(store: Store, tmp_path: Path) -> None:
