@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 
     from provenant.attest.keyless import KeylessPolicy
     from provenant.attest.keys import PublicKey
-    from provenant.fleet.targets import ImageRef
     from provenant.policy.schema import ImagePolicy
     from provenant.sbom.result import ImageSbom
 
@@ -93,22 +92,24 @@ def target_of(repository: str, tag: str) -> tuple[str, bool]:
 def evaluate_stored(
     facts: ImageFacts,
     sboms: Sequence[ImageSbom],
-    ref: ImageRef,
+    target: str,
     policy: ImagePolicy,
     policy_path: Path,
     *,
+    registry: bool,
     resolver: BaseResolver | None = None,
     today: dt.date | None = None,
 ) -> PolicyReport:
-    """The policy engine over stored evidence, for the image as ``ref`` names it."""
+    """The policy engine over stored evidence, for the image as ``target`` names it (a registry reference
+    when ``registry``, else a local layout that has no name to match)."""
     from provenant.policy.engine import evaluate
     from provenant.reference import parse_reference
 
     ev = from_facts(
         facts,
         {s.manifest_digest: s for s in sboms},
-        target=ref.text,
-        reference=parse_reference(ref.text) if ref.registry else None,
+        target=target,
+        reference=parse_reference(target) if registry else None,
         resolver=resolver,
     )
     return evaluate(ev, policy, today=today or dt.datetime.now(dt.UTC).date(), policy_path=str(policy_path))
@@ -217,7 +218,6 @@ def evaluate_inventory(
 ) -> FleetPolicyResult:
     """Evaluate ``policy`` on every tagged image of the inventory (filtered by repository and tag globs)."""
     from provenant.fleet.scan import trust_for
-    from provenant.fleet.targets import ImageRef
     from provenant.policy.match import matches
     from provenant.reference import parse_reference
 
@@ -253,8 +253,9 @@ def evaluate_inventory(
                                   digest=image.digest, verdict="not-evaluated", failing=[], reason=reason))  # fmt: skip
             continue
         assert facts is not None
-        ref = ImageRef(repository, tag, text, registry)
-        report = evaluate_stored(facts, _sboms(db, image.id), ref, policy, policy_path, resolver=resolver, today=today)
+        report = evaluate_stored(
+            facts, _sboms(db, image.id), text, policy, policy_path, registry=registry, resolver=resolver, today=today
+        )
         reports.append(report)
         rows.extend(
             PolicyRow(

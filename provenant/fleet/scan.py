@@ -318,9 +318,10 @@ def _analyse(session: Session, item: _Pending, record: ImageRecord, cache: Layer
         report = evaluate_stored(
             record.evidence,
             record.sboms,
-            item.ref,
+            item.ref.text,
             cfg.policy,
             cfg.policy_path,
+            registry=item.ref.registry,
             resolver=lambda _stored, ref, platform: ev.trusted_base(ref, platform),
         )
         record.verdicts = verdict_rows(report, cfg.policy_path)

@@ -25,6 +25,7 @@ from provenant.fleet.policy import (
     FleetPolicyResult,
     InventoryBases,
     evaluate_inventory,
+    evaluate_stored,
     policy_digest,
     target_of,
     verdict_rows,
@@ -110,9 +111,11 @@ class Built:
         index: bool = True,
         keys: tuple[str, ...] = (),
         layers: tuple[str, ...] = ("base",),
+        media_type: str = INDEX,
     ) -> None:
         self.digest = sha("image " + name)
         self.index = index
+        self.media_type = media_type if index else MANIFEST
         self.sboms = []
         plats = []
         subjects = [SubjectResult(kind="index", digest=self.digest, media_type=INDEX, attachments=[])] if index else []
@@ -157,7 +160,7 @@ class Built:
     def store(self, store: Store, repository: str, *tags: str, error: str | None = None, facts: bool = True) -> None:
         record = ImageRecord(
             digest=self.digest,
-            media_type=INDEX if self.index else MANIFEST,
+            media_type=self.media_type,
             source=self.facts.source,
             scanner="test",
             sboms=self.sboms,
@@ -432,7 +435,8 @@ def test_trusted_bases_are_resolved_once_and_need_a_resolver() -> None:
     built = Built("tb")
     calls: list[tuple[str, str]] = []
 
-    def resolver(ev: Evidence, ref: str, platform: str) -> TrustedBase:
+    def resolver(got: Evidence, ref: str, platform: str) -> TrustedBase:
+        assert got is ev
         calls.append((ref, platform))
         return TrustedBase(ref, "sha256:d", ("a",))
 
@@ -457,3 +461,102 @@ def test_attachments_of_a_live_platform() -> None:
     assert ev.attachments(_Image()) == [_attachment(built.facts.platforms[1].digest)]  # type: ignore[arg-type]
     _Image.image.manifest_digest = sha("unknown")
     assert ev.attachments(_Image()) == []  # type: ignore[arg-type]
+
+
+# -- details the verdicts depend on ------------------------------------------------------------------------
+
+
+def test_report_names_the_policy_and_rows_are_sorted(store: Store, tmp_path: Path) -> None:
+    Built("z").store(store, f"{REG}/team/z", "latest", "1")
+    Built("a").store(store, f"{REG}/team/a", "2")
+    result = _run(store, _policy({"user": {}}), tmp_path)
+    assert [(r.repository, r.tag) for r in result.rows[::2]] == [
+        (f"{REG}/team/a", "2"),
+        (f"{REG}/team/z", "1"),
+        (f"{REG}/team/z", "latest"),
+    ]
+    assert result.policy == str(tmp_path / "policy.yaml") and {r.policy for r in result.reports} == {result.policy}
+    unnamed = policy_from_data({"apiVersion": "provenant/v1", "kind": "ImagePolicy", "checks": {"user": {}}}, "u")
+    assert _run(store, unnamed, tmp_path).policy_name == ""
+    none_match = _run(store, _policy({"user": {}}, images=[f"{REG}/other/**"]), tmp_path)
+    assert (none_match.not_applicable, none_match.rows, none_match.verdict) == (3, [], "pass")
+
+
+def test_evaluate_stored_names_the_policy_and_defaults_to_today(tmp_path: Path) -> None:
+    built = Built("s", root=True)
+    path = tmp_path / "p.yaml"
+    report = evaluate_stored(built.facts, built.sboms, f"{REG}/s:1", _policy({"user": {}}), path, registry=True)
+    assert report.policy == str(path) and report.evaluated_on == dt.datetime.now(dt.UTC).date()
+    assert report.source == f"registry {REG}/s" and report.verdict == "deny"
+    local = evaluate_stored(built.facts, built.sboms, "oci:/l:1", _policy({"user": {}}), path, registry=False)
+    assert local.source == built.facts.source and local.reference == "oci:/l:1"
+
+
+def test_verdict_evidence_is_canonical_json(store: Store, tmp_path: Path) -> None:
+    Built("b", root=True).store(store, f"{REG}/team/b", "1")
+    report = _run(store, _policy({"user": {}}), tmp_path).reports[0]
+    report.results[0].findings[0].evidence = {"b": 1, "a": TODAY}
+    row = verdict_rows(report, tmp_path / "policy.yaml")[0]
+    assert row.evidence == '{"a": "2026-06-01", "b": 1}'
+
+
+def test_inventory_bases_edge_cases(store: Store, tmp_path: Path) -> None:
+    solo = Built("solo", layers=(), platforms=(AMD,))  # an index with one platform is still an index
+    solo.store(store, f"{REG}/solo", "1")
+    docker = Built(
+        "docker", layers=(), platforms=(AMD,), media_type="application/vnd.docker.distribution.manifest.list.v2+json"
+    )
+    docker.store(store, f"{REG}/docker", "1")
+    latest = Built("latest", layers=())
+    latest.store(store, f"{REG}/implicit", "latest")
+    Built("failed").store(store, f"{REG}/failed", "1", error="broken")
+    ev = from_facts(solo.facts, {s.manifest_digest: s for s in solo.sboms}, target="t", reference=None, resolver=None)
+    with store.sessions() as db:
+        resolve = InventoryBases(db)
+        for name in ("solo", "docker"):
+            ref = f"{REG}/{name}:1"
+            assert resolve(ev, ref, ARM) == TrustedBase(ref, None, (), f"{ref} has no {ARM} manifest in the inventory")
+            assert resolve(ev, ref, AMD).manifest_digest == sha(f"{name} {AMD}")
+        assert resolve(ev, f"{REG}/implicit", ARM).manifest_digest == sha(f"latest {ARM}")
+        for ref in (f"{REG}/failed:1", f"{REG}/failed@{Built('failed').digest}"):
+            assert resolve(ev, ref, AMD) == TrustedBase(
+                ref, None, (), f"{ref} is not in the inventory: add it to a fleet scan"
+            )
+        bad = resolve(ev, "UPPER/Case:1", AMD)
+        assert (bad.reference, bad.manifest_digest, bad.diff_ids) == ("UPPER/Case:1", None, ())
+        assert bad.error and "UPPER/Case:1" in bad.error
+
+
+def test_trust_mismatch_compares_keys_and_keyless(store: Store, tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from provenant.fleet.policy import _trust_mismatch
+
+    built = Built("k")
+    keyless = SimpleNamespace(match=SimpleNamespace(describe=lambda: "id@issuer"))
+    assert _trust_mismatch(built.facts, [], None) is None
+    assert _trust_mismatch(built.facts, [], keyless) == (  # type: ignore[arg-type]
+        "its signatures were verified against other keys or signers than this policy's: rescan with "
+        "provenant fleet scan --rescan --policy FILE (and the same --key)"
+    )
+    built.facts.attestations.keyless = "id@issuer"
+    assert _trust_mismatch(built.facts, [], keyless) is None  # type: ignore[arg-type]
+    assert _trust_mismatch(built.facts, [], None) is not None
+
+
+def test_policy_keys_count_as_the_scans_keys(store: Store, tmp_path: Path) -> None:
+    """The policy's own provenance.keys (relative to the policy file) join --key, as fleet scan --policy used them."""
+    from tests.attestdata import crypto
+
+    key = crypto.new_key()
+    crypto.write_keys(key, tmp_path, "k")
+    Built("keyed", keys=(crypto.fingerprint(key),)).store(store, f"{REG}/t/keyed", "1")
+    result = _run(store, _policy({"provenance": {"keys": ["k.pub"]}}), tmp_path)
+    assert result.not_evaluated == 0 and len(result.reports) == 1
+
+
+def test_platforms_without_attachments(tmp_path: Path) -> None:
+    built = Built("bare")
+    built.facts.attestations.subjects = []
+    ev = from_facts(built.facts, {s.manifest_digest: s for s in built.sboms}, target="t", reference=None, resolver=None)
+    assert [p.attachments for p in ev.platforms] == [[], []] and ev.image_attachments == []
