@@ -178,7 +178,7 @@ def _image(db: Session, repository: str, tag: str | None, digest: str | None) ->
         select(m.Image)
         .join(m.Tag, m.Tag.image_id == m.Image.id)
         .join(m.Repository, m.Repository.id == m.Tag.repository_id)
-        .where(m.Repository.name == repository, m.Tag.name == (tag or "latest"), m.Image.status == "ok")
+        .where(m.Repository.name == repository, m.Tag.name == tag, m.Image.status == "ok")
     )
 
 
