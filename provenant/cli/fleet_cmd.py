@@ -358,6 +358,61 @@ def images_cmd(
     _emit(rows, fmt, ("repository", "tag", "image_digest", "status", "platforms", "error"))
 
 
+@fleet_group.command("policy")
+@click.option(
+    "--policy",
+    "policy_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The policy file (as for provenant policy check).",
+)
+@click.option("--repository", "repositories", multiple=True, metavar="GLOB", help="Only repositories matching.")
+@click.option("--tag", "tag_globs", multiple=True, metavar="GLOB", help="Only tags matching (repeatable).")
+@public_key_option("Public key the scan verified signatures against (fleet scan --key); repeatable.")
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "sarif"]), default="table", show_default=True)
+def policy_cmd(
+    policy_path: Path,
+    repositories: tuple[str, ...],
+    tag_globs: tuple[str, ...],
+    keys: tuple[Path, ...],
+    db: str | None,
+    fmt: str,
+) -> None:
+    """Evaluate a policy over every tagged image of the inventory, from the evidence the scan stored.
+
+    No rescan, no network: trusted base images must be in the inventory. One row per image and subject
+    (the image as a whole, each platform) with pass/warn/deny and the checks that failed; an image scanned
+    without stored evidence is "not evaluated" with the command that fixes it. Exit code 0 when nothing
+    is denied, 1 when any image is, 2 on error.
+    """
+    _need_extra()
+    from provenant.cli.options import load_public_keys
+    from provenant.fleet.policy import evaluate_inventory
+    from provenant.policy.schema import load_policy
+
+    policy = load_policy(policy_path)
+    public_keys = load_public_keys(keys) if keys else []
+    store = _open(db, migrate=False)
+    try:
+        with store.sessions() as s:
+            result = evaluate_inventory(
+                s, policy, policy_path, repositories=repositories, tags=tag_globs, keys=public_keys
+            )
+    finally:
+        store.close()
+    if fmt == "json":
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+    elif fmt == "sarif":
+        from provenant.policy.reports.sarif import render_many
+
+        sys.stdout.write(render_many(result.reports))
+    else:
+        _emit(result.rows, "table", ("repository", "tag", "subject", "verdict", "failing", "reason"))
+    click.echo(result.line(), err=True)
+    sys.exit(result.exit_code)
+
+
 @fleet_group.command("layers")
 @click.option("--shared", is_flag=True, required=True, help="The layers most platform images share (required).")
 @click.option("--top", type=click.IntRange(min=1), default=20, show_default=True, help="How many layers.")

@@ -15,9 +15,9 @@ from pydantic import BaseModel, Field
 
 from provenant.cache import LayerCache
 from provenant.compare.base_image import BaseImage, find_base_image
-from provenant.compare.evidence import ImageEvidence, RunCache, gather
 from provenant.compare.platforms import package_versions
 from provenant.errors import PlatformNotFoundError
+from provenant.evidence import Evidence, RunCache, gather
 from provenant.inspect import MASK, SECRET_NAME
 from provenant.oci.models import ImageConfig
 from provenant.oci.platform import PlatformSpec
@@ -229,7 +229,7 @@ def config_changes(a: ImageConfig, b: ImageConfig) -> list[ConfigChange]:
     return out
 
 
-def _side(ev: ImageEvidence, image: ImageAnalysis) -> ImageSide:
+def _side(ev: Evidence, image: ImageAnalysis) -> ImageSide:
     return ImageSide(
         manifest_digest=str(image.image.manifest_digest),
         compressed_size=image.image.compressed_size,
@@ -240,7 +240,7 @@ def _side(ev: ImageEvidence, image: ImageAnalysis) -> ImageSide:
     )
 
 
-def diff_pair(ea: ImageEvidence, a: ImageAnalysis, eb: ImageEvidence, b: ImageAnalysis) -> PlatformDiff:
+def diff_pair(ea: Evidence, a: ImageAnalysis, eb: Evidence, b: ImageAnalysis) -> PlatformDiff:
     """Everything that differs between two platform images."""
     side_a, side_b = _side(ea, a), _side(eb, b)
     added, removed, changed = _package_diff(a, b)
@@ -266,10 +266,8 @@ def diff_pair(ea: ImageEvidence, a: ImageAnalysis, eb: ImageEvidence, b: ImageAn
     )
 
 
-def _pairs(
-    ea: ImageEvidence, eb: ImageEvidence
-) -> tuple[list[tuple[ImageAnalysis, ImageAnalysis]], list[str], list[str]]:
-    ia, ib = ea.analysis.images, eb.analysis.images
+def _pairs(ea: Evidence, eb: Evidence) -> tuple[list[tuple[ImageAnalysis, ImageAnalysis]], list[str], list[str]]:
+    ia, ib = ea.live.images, eb.live.images
     if len(ia) == 1 and len(ib) == 1:
         # Two single images (or one platform picked on each side): compare them whatever their platforms.
         return [(ia[0], ib[0])], [], []
@@ -287,16 +285,16 @@ def _pairs(
     return pairs, only_a, only_b
 
 
-def diff_evidence(ea: ImageEvidence, eb: ImageEvidence) -> DiffResult:
+def diff_evidence(ea: Evidence, eb: Evidence) -> DiffResult:
     """The diff of two analysed images."""
     pairs, only_a, only_b = _pairs(ea, eb)
     return DiffResult(
-        a=ea.analysis.target,
-        b=eb.analysis.target,
-        a_source=ea.analysis.source,
-        b_source=eb.analysis.source,
-        a_digest=str(ea.analysis.top.digest),
-        b_digest=str(eb.analysis.top.digest),
+        a=ea.live.target,
+        b=eb.live.target,
+        a_source=ea.live.source,
+        b_source=eb.live.source,
+        a_digest=str(ea.live.top.digest),
+        b_digest=str(eb.live.top.digest),
         platforms=[diff_pair(ea, a, eb, b) for a, b in pairs],
         only_in_a=only_a,
         only_in_b=only_b,

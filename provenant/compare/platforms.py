@@ -25,7 +25,7 @@ from provenant.attest.keyless import KeylessPolicy
 from provenant.attest.keys import PublicKey
 from provenant.cache import LayerCache
 from provenant.compare.base_image import BaseImage, find_base_image
-from provenant.compare.evidence import ImageEvidence, gather
+from provenant.evidence import Evidence, gather
 from provenant.oci.platform import PlatformSpec
 from provenant.sbom.generate import ImageAnalysis
 from provenant.session import Session
@@ -172,7 +172,7 @@ def _others(platforms: list[str], me: str) -> tuple[list[str], int]:
     return listed, len(platforms) - mine
 
 
-def _summary(ev: ImageEvidence, image: ImageAnalysis, shared: dict[str, list[str]]) -> PlatformSummary:
+def _summary(ev: Evidence, image: ImageAnalysis, shared: dict[str, list[str]]) -> PlatformSummary:
     platform = image.sbom.platform
     img = image.image
     rows = []
@@ -196,7 +196,7 @@ def _summary(ev: ImageEvidence, image: ImageAnalysis, shared: dict[str, list[str
     return PlatformSummary(
         platform=platform,
         manifest_digest=str(img.manifest_digest),
-        manifest_size=img.descriptor.size if img.descriptor is not None else len(ev.analysis.top.data),
+        manifest_size=img.descriptor.size if img.descriptor is not None else len(ev.live.top.data),
         config_size=img.manifest.config.size,
         compressed_size=img.compressed_size,
         uncompressed_size=image.uncompressed_size,
@@ -231,9 +231,9 @@ def _package_differences(images: Sequence[ImageAnalysis]) -> tuple[list[PackageP
     return partial, skew
 
 
-def summarize(ev: ImageEvidence, required: Sequence[PlatformSpec] = ()) -> CompareResult:
+def summarize(ev: Evidence, required: Sequence[PlatformSpec] = ()) -> CompareResult:
     """The comparison of every analysed platform of ``ev``."""
-    analysis = ev.analysis
+    analysis = ev.live
     images = analysis.images
     # diff_id -> the platforms having it, sorted once: each layer row then costs O(MAX_SHARED_LISTED).
     having: dict[str, set[str]] = {}

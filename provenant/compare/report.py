@@ -11,8 +11,8 @@ from provenant.attest.evaluate import Attachment
 from provenant.attest.keyless import KeylessPolicy
 from provenant.attest.keys import PublicKey
 from provenant.cache import LayerCache
-from provenant.compare.evidence import ImageEvidence, gather
 from provenant.compare.platforms import CompareResult, summarize
+from provenant.evidence import Evidence, gather
 from provenant.hygiene import WastedFile, assess
 from provenant.inspect import HistoryRow, join_history
 from provenant.oci.platform import PlatformSpec
@@ -58,7 +58,7 @@ class PlatformReport(BaseModel):
     largest_wasted: list[WastedFile] = Field(description=f"the largest wasted files, at most {MAX_WASTED_FILES}")
 
 
-def _platform_report(ev: ImageEvidence, im: ImageAnalysis) -> PlatformReport:
+def _platform_report(ev: Evidence, im: ImageAnalysis) -> PlatformReport:
     hygiene = assess(im)
     by_layer = [0] * len(im.layers)
     for w in hygiene.wasted_files:
@@ -95,7 +95,7 @@ def build_report(
 ) -> ReportData:
     """Library entry point of ``provenant report``: one pass over every platform of ``target``."""
     ev = gather(session, target, cache=cache, keys=keys, keyless=keyless, workers=workers)
-    platforms = [_platform_report(ev, im) for im in ev.analysis.images]
+    platforms = [_platform_report(ev, im) for im in ev.live.images]
     return ReportData(
         compare=summarize(ev, require),
         platforms=platforms,

@@ -21,6 +21,7 @@ from provenant.fleet import models as m
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from provenant.evidence.stored import ImageFacts
     from provenant.sbom.result import ImageSbom
 
 
@@ -61,6 +62,8 @@ class ImageRecord:
     sboms: list[ImageSbom] = field(default_factory=list)
     attestations: list[AttestationRow] = field(default_factory=list)
     verdicts: list[VerdictRow] = field(default_factory=list)
+    #: What ``fleet policy`` evaluates later (None: stored without evidence).
+    evidence: ImageFacts | None = None
     error: str | None = None
 
 
@@ -77,6 +80,11 @@ def purl_base(purl: str | None) -> str | None:
     # The version follows the last '@' of the path (a scoped npm name's '@' is percent-encoded).
     head, at, _version = base.rpartition("@")
     return head if at and "/" in head else base
+
+
+def _compressed(text: str) -> bytes:
+    """Stored JSON: gzip with mtime 0 (the same content gives the same bytes)."""
+    return gzip.compress(text.encode(), compresslevel=6, mtime=0)
 
 
 def _repository(db: Session, name: str) -> m.Repository:
@@ -164,7 +172,7 @@ def _manifest(db: Session, sbom: ImageSbom) -> m.Manifest:
     row.config_digest = sbom.config_digest
     row.created = sbom.created
     row.distro = f"{sbom.distro.id} {sbom.distro.version_id or ''}".strip() if sbom.distro else None
-    row.sbom = gzip.compress(sbom.model_dump_json().encode(), compresslevel=6, mtime=0)
+    row.sbom = _compressed(sbom.model_dump_json())
     db.flush()
     layer_ids = _layers(db, sbom)
     db.add_all(
@@ -196,6 +204,7 @@ def write_image(db: Session, record: ImageRecord, tags: Sequence[tuple[str, str 
     image.scanned_at = now()
     image.status = "failed" if record.error else "ok"
     image.error = record.error
+    image.evidence = _compressed(record.evidence.model_dump_json()) if record.evidence and not record.error else None
     db.flush()
     db.execute(delete(m.ImageManifest).where(m.ImageManifest.image_id == image.id))
     db.execute(delete(m.Attestation).where(m.Attestation.image_id == image.id))

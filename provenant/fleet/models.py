@@ -59,6 +59,9 @@ class Image(Base):
     scanner: Mapped[str] = mapped_column(String(200))
     source: Mapped[str] = mapped_column(String(1100), doc="how the source described itself when scanned")
     scanned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: The image's evidence (provenant.evidence.stored.ImageFacts JSON, gzip-compressed) that ``fleet policy``
+    #: evaluates; NULL for images stored by a scanner before revision 0003 (or failed ones).
+    evidence: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class Tag(Base):

@@ -12,8 +12,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +29,6 @@ from provenant.fleet import models as m
 from provenant.fleet.ingest import (
     AttestationRow,
     ImageRecord,
-    VerdictRow,
     clear_failure,
     record_failure,
     record_tag,
@@ -45,6 +42,7 @@ from provenant.textsafe import one_line
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from provenant.attest.keyless import KeylessPolicy
     from provenant.attest.keys import PublicKey
     from provenant.cache import LayerCache
     from provenant.image import FetchedManifest, PlatformImage
@@ -284,67 +282,57 @@ def _pinned(ref: ImageRef, digest: str) -> str:
 
 
 def _analyse(session: Session, item: _Pending, record: ImageRecord, cache: LayerCache, cfg: ScanSettings) -> None:
-    """Fill ``record`` with the image's SBOMs (as ``provenant sbom`` makes them), attachments, verdicts."""
-    from provenant.sbom.generate import analyze
+    """Fill ``record`` from the one evidence gatherer: SBOMs (as ``provenant sbom`` makes them), attachments,
+    the stored evidence, and the verdicts ``fleet policy`` would give from that same stored evidence."""
+    from provenant.evidence import gather
+    from provenant.evidence.stored import facts_of
 
-    analysis = analyze(session, item.ref.text, cache=cache, workers=1)
-    if str(analysis.top.digest) != record.digest:
+    keys, keyless = trust_for(cfg.policy, cfg.policy_path, cfg.keys)
+    ev = gather(session, item.ref.text, cache=cache, keys=keys, keyless=keyless, workers=4)
+    if ev.digest != record.digest:
         # The tag moved between resolving and scanning: store what was scanned under its own digest.
-        record.digest, record.media_type = str(analysis.top.digest), analysis.top.media_type
-    record.source = analysis.source
-    record.sboms = [a.sbom for a in analysis.images]
-    record.attestations = _attestations(session, item, analysis.reader, analysis.top, cfg.keys)
-    if cfg.policy is not None:
-        record.verdicts = _verdicts(session, item, cfg)
-
-
-def _attestations(
-    session: Session, item: _Pending, reader: object, top: FetchedManifest, keys: Sequence[PublicKey]
-) -> list[AttestationRow]:
-    from provenant.attest.discover import discover
-    from provenant.attest.evaluate import Trust, evaluate
-    from provenant.image import ImageReader
-    from provenant.reference import parse_reference
-
-    assert isinstance(reader, ImageReader)
-    ref = parse_reference(item.ref.text) if item.ref.registry else None
-    found = discover(reader, session.client if ref else None, ref, top=top, workers=4)
-    rows = []
-    for f in found.found:
-        a = evaluate(f, Trust(keys=keys))
-        rows.append(
-            AttestationRow(
-                subject=f.subject,
-                kind=a.kind,
-                format=a.format,
-                source=a.source,
-                predicate_type=a.predicate_type,
-                trust=a.trust,
-                signer=a.signer,
-                verified=a.trust.startswith("signed:"),
-                error=a.error,
-            )
+        record.digest, record.media_type = ev.digest, ev.live.top.media_type
+    record.source = ev.source
+    record.sboms = [a.sbom for a in ev.live.images]
+    record.attestations = [
+        AttestationRow(
+            subject=subject.digest,
+            kind=a.kind,
+            format=a.format,
+            source=a.source,
+            predicate_type=a.predicate_type,
+            trust=a.trust,
+            signer=a.signer,
+            verified=a.trust.startswith("signed:"),
+            error=a.error,
         )
-    return rows
-
-
-def _verdicts(session: Session, item: _Pending, cfg: ScanSettings) -> list[VerdictRow]:
-    from provenant.fleet.remotecache import open_layer_cache
-    from provenant.policy.engine import check_image
-
-    assert cfg.policy is not None and cfg.policy_path is not None
-    policy_digest = "sha256:" + hashlib.sha256(cfg.policy_path.read_bytes()).hexdigest()
-    report = check_image(
-        session, item.ref.text, cfg.policy, policy_path=cfg.policy_path, cache=open_layer_cache(cfg.cache), workers=1
-    )
-    return [
-        VerdictRow(
-            policy_digest=policy_digest,
-            check_id=f.check,
-            platform=None if f.subject == "image" else f.subject,
-            result=f.status,
-            evidence=json.dumps(f.evidence, sort_keys=True, default=str),
-        )
-        for result in report.results
-        for f in result.findings
+        for subject in ev.attestations.subjects
+        for a in subject.attachments
     ]
+    record.evidence = facts_of(ev)
+    if cfg.policy is not None:
+        from provenant.fleet.policy import evaluate_stored, verdict_rows
+
+        assert cfg.policy_path is not None
+        # Trusted bases are resolved live here, as provenant policy check does (fleet policy reads the inventory).
+        report = evaluate_stored(
+            record.evidence,
+            record.sboms,
+            item.ref.text,
+            cfg.policy,
+            cfg.policy_path,
+            registry=item.ref.registry,
+            resolver=lambda _stored, ref, platform: ev.trusted_base(ref, platform),
+        )
+        record.verdicts = verdict_rows(report, cfg.policy_path)
+
+
+def trust_for(
+    policy: ImagePolicy | None, policy_path: Path | None, keys: Sequence[PublicKey]
+) -> tuple[list[PublicKey], KeylessPolicy | None]:
+    """The keys and keyless signers attachments are verified against: ``--key`` plus the policy's own."""
+    if policy is None:
+        return list(keys), None
+    from provenant.policy.engine import policy_keyless, policy_keys
+
+    return [*keys, *policy_keys(policy, policy_path)], policy_keyless(policy, policy_path)

@@ -7,13 +7,14 @@ Public API::
     gather(session, target, ...) -> Evidence;  evaluate(evidence, policy, today=...) -> PolicyReport
 
 Modules: :mod:`.schema` (the policy file), :mod:`.match` (image globs), :mod:`.dockerfile` (FROM lines),
-:mod:`.evidence` (gathered once per run), :mod:`.bases` (base images and which evidence named them),
-:mod:`.checks` (one module per family, registered by id), :mod:`.engine` (actions, missing data,
-waivers), :mod:`.model` (findings, results, report), :mod:`.reports` (one module per output format).
+:mod:`provenant.evidence` (gathered once per run, shared with compare and fleet), :mod:`.bases` (base
+images and which evidence named them), :mod:`.checks` (one module per family, registered by id),
+:mod:`.engine` (actions, missing data, waivers), :mod:`.model` (findings, results, report), :mod:`.reports`
+(one module per output format).
 """
 
+from provenant.evidence import Evidence, gather
 from provenant.policy.engine import check_image, evaluate
-from provenant.policy.evidence import Evidence, gather
 from provenant.policy.model import Finding, PolicyReport, PolicyResult
 from provenant.policy.schema import ImagePolicy, PolicyError, load_policy
 

@@ -13,7 +13,7 @@ import urllib.parse
 from dataclasses import dataclass
 
 from provenant.errors import ProvenantError
-from provenant.policy.evidence import BASE_DIGEST_ANNOTATION, BASE_NAME_ANNOTATION, Evidence, PlatformEvidence
+from provenant.evidence import BASE_DIGEST_ANNOTATION, BASE_NAME_ANNOTATION, Evidence, PlatformEvidence
 from provenant.policy.model import SourceLocation
 from provenant.reference import Reference, parse_reference
 

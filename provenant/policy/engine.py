@@ -14,10 +14,10 @@ from provenant.attest.keyless import KeylessPolicy
 from provenant.attest.keys import PublicKey
 from provenant.cache import LayerCache
 from provenant.errors import ProvenantError, UsageError
+from provenant.evidence import Evidence, gather
 from provenant.oci.platform import PlatformSpec
 from provenant.policy.checks import BY_ID, CHECKS, Check
 from provenant.policy.dockerfile import Dockerfile
-from provenant.policy.evidence import Evidence, gather
 from provenant.policy.match import matches
 from provenant.policy.model import (
     IMAGE_SUBJECT,

@@ -9,6 +9,7 @@ import pytest
 from fixtures import FixtureSet, Registry
 from fixtures.fleet import FleetImage, push_fleet
 from fixtures.postgres import Postgres, available, running_postgres
+from tests.fleet.fleetcli import Scanned, fleet_cli
 
 
 @pytest.fixture(scope="session")
@@ -24,3 +25,13 @@ def postgres() -> Iterator[Postgres]:
         pytest.fail("PostgreSQL is required (scripts/setup.sh installs Debian's postgresql)")
     with running_postgres() as pg:
         yield pg
+
+
+@pytest.fixture(scope="module")
+def scanned(registry: Registry, fleet: list[FleetImage], tmp_path_factory: pytest.TempPathFactory) -> Scanned:
+    """One cold ``fleet scan`` of the fleet into SQLite per test module (subprocess CLI, real process pool)."""
+    tmp = tmp_path_factory.mktemp("fleet-scan")
+    db = str(tmp / "inventory.sqlite")
+    run = fleet_cli("scan", f"{registry.host}/fleet/*", cache=tmp / "cache", db=db)
+    assert run.code == 0, run.stderr
+    return Scanned(registry, fleet, tmp / "cache", db, run)

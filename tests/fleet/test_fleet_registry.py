@@ -8,73 +8,23 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from fixtures import FixtureSet, Registry
-from fixtures.fleet import APPS, BASES, RELEASES, TAGS, FleetImage, app_package
+from fixtures import FixtureSet
+from fixtures.fleet import APPS, BASES, RELEASES, TAGS, app_package
 from fixtures.postgres import Postgres
 from provenant.cache import LayerCache
 from provenant.sbom.generate import generate_sbom
 from provenant.sbom.result import SbomResult
 from provenant.session import Session
-
-SUMMARY = re.compile(
-    r"fleet scan: (?P<refs>\d+) references, (?P<images>\d+) images \((?P<scanned>\d+) scanned, "
-    r"(?P<unchanged>\d+) unchanged, (?P<failed>\d+) failed\), (?P<platforms>\d+) platform manifests, "
-    r"(?P<layers>\d+) unique layers \((?P<layers_scanned>\d+) scanned, (?P<layers_cached>\d+) from the cache\)"
-)
-
-
-@dataclass
-class Run:
-    code: int
-    stdout: str
-    stderr: str
-
-    def summary(self) -> dict[str, int]:
-        m = SUMMARY.search(self.stderr)
-        assert m, self.stderr
-        return {k: int(v) for k, v in m.groupdict().items()}
-
-
-def fleet_cli(*args: str, cache: Path, db: str) -> Run:
-    env = {**os.environ, "PROVENANT_CACHE_DIR": str(cache), "PROVENANT_FLEET_DB": db}
-    p = subprocess.run(
-        [sys.executable, "-m", "provenant", "fleet", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
-    return Run(p.returncode, p.stdout, p.stderr)
-
-
-@dataclass
-class Scanned:
-    registry: Registry
-    fleet: list[FleetImage]
-    cache: Path
-    db: str
-    cold: Run
-
-
-@pytest.fixture(scope="module")
-def scanned(registry: Registry, fleet: list[FleetImage], tmp_path_factory: pytest.TempPathFactory) -> Scanned:
-    tmp = tmp_path_factory.mktemp("fleet-scan")
-    db = str(tmp / "inventory.sqlite")
-    run = fleet_cli("scan", f"{registry.host}/fleet/*", cache=tmp / "cache", db=db)
-    assert run.code == 0, run.stderr
-    return Scanned(registry, fleet, tmp / "cache", db, run)
+from tests.fleet.fleetcli import Scanned, fleet_cli
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from fixtures import FixtureSet, Registry, recipes
 from provenant.cache import LayerCache
 from provenant.cli.main import cli
 from provenant.compare.diff import DiffResult, PlatformDiff, diff_images
-from provenant.compare.evidence import RunCache, gather
+from provenant.evidence import RunCache, gather
 from provenant.oci.platform import PlatformSpec
 from provenant.session import Session
 from tests.layoutfacts import expected_versions, platform_facts

@@ -19,8 +19,8 @@ from fixtures import FixtureSet, Registry
 from fixtures.hygieneimages import SECRET_VALUES, TOOLING, expected_report
 from provenant.cache import LayerCache
 from provenant.cli.main import cli
+from provenant.evidence import Evidence, gather
 from provenant.policy.engine import evaluate
-from provenant.policy.evidence import Evidence, gather
 from provenant.policy.model import PolicyReport
 from provenant.policy.schema import policy_from_data
 from provenant.session import Session

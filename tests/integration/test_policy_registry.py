@@ -31,9 +31,9 @@ from provenant.attest.keys import load_private_key, load_public_key
 from provenant.attest.push import attest_image
 from provenant.cache import LayerCache
 from provenant.cli.main import cli
+from provenant.evidence import Evidence, gather
 from provenant.oci.platform import PlatformSpec
 from provenant.policy.engine import check_image, evaluate
-from provenant.policy.evidence import Evidence, gather
 from provenant.policy.model import PolicyReport
 from provenant.policy.schema import ImagePolicy, policy_from_data
 from provenant.session import Session
@@ -1069,3 +1069,36 @@ def test_sarif_with_dockerfile_locations_is_valid(world: World, tmp_path: Path, 
     # every result has a physical location (GitHub code scanning requires one): the image for the reference
     (digest_loc,) = [loc for rule, loc in physical if rule == "pinning.digest"]
     assert digest_loc == {"artifactLocation": {"uri": image}, "region": {"startLine": 1}}
+
+
+# -- stored evidence (what fleet scan keeps): the same report as the live evidence -------------------------
+
+
+@pytest.mark.parametrize(
+    ("ref", "signed"),
+    [("policy/signed:12", True), ("policy/pinned:12", True), ("policy/mismatch:12", True),
+     ("policy/base:latest", False), ("debian-multiarch:12", False), ("hygiene-bad:1", False)],
+)  # fmt: skip
+def test_stored_evidence_gives_the_live_report(world: World, ev: Evidences, ref: str, signed: bool) -> None:
+    """Every family (strict.yaml, plus a trusted base) over the evidence serialised to JSON and read back."""
+    import yaml
+
+    from provenant.evidence.stored import ImageFacts, facts_of, from_facts
+
+    e = ev(ref, world.pub_a if signed else None)
+    data = yaml.safe_load((ROOT / "policies" / "strict.yaml").read_text())
+    data["checks"]["baseImage"]["trusted"] = [world.ref("debian-base:12")]
+    pol = policy_from_data(data, "strict")
+    facts = ImageFacts.model_validate_json(facts_of(e).model_dump_json())
+    assert e.analysis is not None
+    stored = from_facts(
+        facts,
+        {img.sbom.manifest_digest: img.sbom for img in e.analysis.images},
+        target=e.target,
+        reference=e.reference,
+        resolver=lambda _stored, base, platform: e.trusted_base(base, platform),
+    )
+    live_report = evaluate(e, pol, today=TODAY).model_dump(mode="json")
+    assert evaluate(stored, pol, today=TODAY).model_dump(mode="json") == live_report
+    statuses = {f["status"] for r in live_report["results"] for f in r["findings"]}
+    assert "fail" in statuses and len(live_report["results"]) >= 2

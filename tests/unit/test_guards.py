@@ -16,12 +16,12 @@ from provenant.attest.evaluate import SIGNATURE_INVALID, Attachment, SubjectChec
 from provenant.attest.keys import PublicKey
 from provenant.compare.diff import config_changes
 from provenant.compare.platforms import coverage
+from provenant.evidence import Evidence, PlatformEvidence
 from provenant.inspect import MASK
 from provenant.oci.models import parse_config
 from provenant.policy.checks.pinning import ForbiddenTags
 from provenant.policy.checks.provenance import Subject
 from provenant.policy.dockerfile import parse_dockerfile
-from provenant.policy.evidence import Evidence, PlatformEvidence
 from provenant.policy.schema import policy_from_data
 from provenant.reference import Reference
 from tests.attestdata import artifacts, crypto

@@ -19,9 +19,9 @@ import pytest
 from provenant.attest.keys import PublicKey, load_public_key
 from provenant.cache import LayerCache
 from provenant.errors import ProvenantError, UsageError
+from provenant.evidence import Evidence, gather
 from provenant.policy.dockerfile import parse_dockerfile
 from provenant.policy.engine import check_image, evaluate, policy_keys, rule_for
-from provenant.policy.evidence import Evidence, gather
 from provenant.policy.model import PolicyReport
 from provenant.policy.schema import ImagePolicy, PolicyError, policy_from_data
 from provenant.session import Session

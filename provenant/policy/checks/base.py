@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import ClassVar, Literal
 
-from provenant.policy.evidence import Evidence, PlatformEvidence
+from provenant.evidence import Evidence, PlatformEvidence
 from provenant.policy.model import IMAGE_SUBJECT, Outcome
 from provenant.policy.schema import ImagePolicy
 

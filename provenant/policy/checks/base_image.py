@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from provenant.evidence import Evidence, PlatformEvidence
 from provenant.policy import bases
 from provenant.policy.checks.base import Check, PlatformCheck, failed, no_data, passed
-from provenant.policy.evidence import Evidence, PlatformEvidence
 from provenant.policy.match import matches, matches_registry
 from provenant.policy.model import Outcome
 from provenant.policy.schema import ImagePolicy

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from provenant.evidence import Evidence, PlatformEvidence
 from provenant.hygiene.tooling import OS_PACKAGE_TYPES
 from provenant.policy.checks.base import Check, PlatformCheck, failed, no_data, passed
-from provenant.policy.evidence import Evidence, PlatformEvidence
 from provenant.policy.model import Outcome
 from provenant.policy.schema import ImagePolicy
 
@@ -24,7 +24,7 @@ class BuildTools(PlatformCheck):
     def platform(self, ev: Evidence, p: PlatformEvidence, policy: ImagePolicy) -> list[Outcome]:
         cfg = policy.checks.build_tooling
         assert cfg is not None
-        if not any(pkg.type in OS_PACKAGE_TYPES for pkg in p.analysis.sbom.packages):
+        if not any(pkg.type in OS_PACKAGE_TYPES for pkg in p.packages):
             # Without an OS package database there is nothing to look for tooling in (distroless, scratch).
             return [no_data("no OS package database (dpkg, rpm, apk) found: installed tooling cannot be listed")]
         tooling = p.hygiene().build_tooling

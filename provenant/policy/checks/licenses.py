@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
+from provenant.evidence import Evidence, PlatformEvidence
 from provenant.policy.checks.base import Check, PlatformCheck, failed, no_data, passed
-from provenant.policy.evidence import Evidence, PlatformEvidence
 from provenant.policy.model import Outcome
 from provenant.policy.schema import ImagePolicy
 from provenant.sbom.model import Package
@@ -52,7 +52,7 @@ class Denied(PlatformCheck):
         cfg = policy.checks.licenses
         assert cfg is not None
         denied = set(cfg.denied)
-        packages = p.analysis.sbom.packages
+        packages = p.packages
         hits: dict[str, list[str]] = {}
         for pkg in packages:
             for expr in _expressions(pkg):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from provenant.evidence import Evidence
 from provenant.policy import bases
 from provenant.policy.checks.base import Check, ImageCheck, failed, no_data, passed
-from provenant.policy.evidence import Evidence
 from provenant.policy.model import Outcome, SourceLocation
 from provenant.policy.schema import ImagePolicy, Pinning
 

@@ -3,9 +3,9 @@ and optionally each carries provenance. Nothing defaults to one architecture."""
 
 from __future__ import annotations
 
+from provenant.evidence import Evidence
 from provenant.oci.platform import PlatformSpec
 from provenant.policy.checks.base import Check, ImageCheck, failed, no_data, passed
-from provenant.policy.evidence import Evidence
 from provenant.policy.model import Outcome
 from provenant.policy.schema import ImagePolicy, Platforms
 

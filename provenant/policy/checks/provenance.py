@@ -6,8 +6,8 @@ from __future__ import annotations
 import fnmatch
 
 from provenant.attest.evaluate import Attachment
+from provenant.evidence import Evidence, PlatformEvidence
 from provenant.policy.checks.base import Check, PlatformCheck, failed, no_data, passed
-from provenant.policy.evidence import Evidence, PlatformEvidence
 from provenant.policy.model import Outcome
 from provenant.policy.schema import ImagePolicy, Provenance
 

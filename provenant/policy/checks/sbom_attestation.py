@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from provenant.evidence import Evidence, PlatformEvidence
 from provenant.policy.checks.base import Check, PlatformCheck, failed, passed
-from provenant.policy.evidence import Evidence, PlatformEvidence
 from provenant.policy.model import Outcome
 from provenant.policy.schema import ImagePolicy
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import fnmatch
 
+from provenant.evidence import Evidence, PlatformEvidence
 from provenant.hygiene import SecretFinding
 from provenant.policy.checks.base import Check, PlatformCheck, failed, passed
-from provenant.policy.evidence import Evidence, PlatformEvidence
 from provenant.policy.model import Outcome
 from provenant.policy.schema import ImagePolicy
 

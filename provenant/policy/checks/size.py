@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from provenant.evidence import Evidence, PlatformEvidence
 from provenant.policy.checks.base import Check, PlatformCheck, failed, passed
-from provenant.policy.evidence import Evidence, PlatformEvidence
 from provenant.policy.model import Outcome
 from provenant.policy.schema import ImagePolicy
 
@@ -34,8 +34,8 @@ class Budget(PlatformCheck):
     def platform(self, ev: Evidence, p: PlatformEvidence, policy: ImagePolicy) -> list[Outcome]:
         cfg = policy.checks.size
         assert cfg is not None
-        compressed = p.analysis.image.compressed_size
-        uncompressed = p.analysis.uncompressed_size
+        compressed = p.compressed_size
+        uncompressed = p.uncompressed_size
         evidence: dict[str, object] = {"compressed": compressed, "uncompressed": uncompressed}
         over = []
         if cfg.max_compressed is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import urllib.parse
+from collections.abc import Sequence
 from typing import Any
 
 from provenant import __version__
@@ -136,3 +137,14 @@ def to_sarif(report: PolicyReport) -> dict[str, Any]:
 def render(report: PolicyReport) -> str:
     """SARIF 2.1.0 JSON."""
     return json.dumps(to_sarif(report), indent=2) + "\n"
+
+
+def render_many(reports: Sequence[PolicyReport]) -> str:
+    """One SARIF 2.1.0 log with a run per report (``fleet policy``); each run's automation id ends with
+    its reference, so code scanning keeps the images' alerts apart."""
+    runs = []
+    for report in reports:
+        run = to_sarif(report)["runs"][0]
+        run["automationDetails"]["id"] += f"{report.reference}/"
+        runs.append(run)
+    return json.dumps({"$schema": SCHEMA, "version": "2.1.0", "runs": runs}, indent=2) + "\n"
