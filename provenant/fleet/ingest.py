@@ -107,6 +107,38 @@ def record_tag(db: Session, repository: str, tag: str | None, image: m.Image) ->
     return True
 
 
+def record_tags(db: Session, tags: Sequence[tuple[str, str | None, m.Image]]) -> int:
+    """:func:`record_tag` for many (repository, tag, image) at once, with a few queries; returns how many moved.
+
+    The rescan of an unchanged registry records every tag again: one query for the repositories and one
+    for their tags, instead of two per tag, and a write only for the tags that moved.
+    """
+    wanted = [(r, t, img) for r, t, img in tags if t is not None]
+    names = list(dict.fromkeys(r for r, _t, _img in wanted))
+    repos: dict[str, m.Repository] = {}
+    for start in range(0, len(names), 500):  # bound the IN list (SQLite's host parameters)
+        chunk = names[start : start + 500]
+        repos.update({r.name: r for r in db.scalars(select(m.Repository).where(m.Repository.name.in_(chunk)))})
+    ids = [r.id for r in repos.values()]
+    current: dict[tuple[int, str], m.Tag] = {}
+    for start in range(0, len(ids), 500):
+        chunk_ids = ids[start : start + 500]
+        current.update(
+            {(t.repository_id, t.name): t for t in db.scalars(select(m.Tag).where(m.Tag.repository_id.in_(chunk_ids)))}
+        )
+    moved = 0
+    for repository, tag, image in wanted:
+        assert tag is not None
+        repo = repos.get(repository)
+        row = current.get((repo.id, tag)) if repo is not None else None
+        if row is not None and row.image_id == image.id:
+            continue
+        moved += record_tag(db, repository, tag, image)
+        if repo is None:
+            repos[repository] = _repository(db, repository)
+    return moved
+
+
 def _layers(db: Session, sbom: ImageSbom) -> dict[str, int]:
     digests = [layer.digest for layer in sbom.layers]
     have = {r.digest: r.id for r in db.scalars(select(m.Layer).where(m.Layer.digest.in_(digests)))}
@@ -224,3 +256,10 @@ def record_failure(db: Session, reference: str, error: str) -> None:
 def clear_failure(db: Session, reference: str) -> None:
     """Forget an earlier resolution failure of ``reference`` (it resolved now)."""
     db.execute(delete(m.ScanFailure).where(m.ScanFailure.reference == reference))
+
+
+def clear_failures(db: Session, references: Sequence[str]) -> None:
+    """:func:`clear_failure` of many references, in statements of at most 500."""
+    refs = list(references)
+    for start in range(0, len(refs), 500):
+        db.execute(delete(m.ScanFailure).where(m.ScanFailure.reference.in_(refs[start : start + 500])))
