@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 
 from provenant.fleet import models as m
 
@@ -158,29 +158,30 @@ def _layers(db: Session, sbom: ImageSbom) -> dict[str, int]:
 
 
 def _packages(db: Session, sbom: ImageSbom) -> dict[str, int]:
-    keys = list(dict.fromkeys(p.key() for p in sbom.packages))
+    """Package ids by key, inserting the packages the inventory lacks (Core statements: no ORM objects)."""
+    by_key = {p.key(): p for p in sbom.packages}
+    keys = list(by_key)
     have: dict[str, int] = {}
     for start in range(0, len(keys), 500):  # bound the IN list (SQLite's host parameters)
         chunk = keys[start : start + 500]
-        have.update({r.key: r.id for r in db.scalars(select(m.Package).where(m.Package.key.in_(chunk)))})
-    new = []
-    for p in sbom.packages:
-        if p.key() in have:
-            continue
-        row = m.Package(
-            key=p.key(),
-            purl=p.purl,
-            purl_base=purl_base(p.purl),
-            name=p.name,
-            version=p.version,
-            type=p.type,
-            licenses=json.dumps(p.licenses),
-        )
-        new.append(row)
-        have[p.key()] = -1
-    db.add_all(new)
-    db.flush()
-    have.update({r.key: r.id for r in new})
+        rows = db.execute(select(m.Package.key, m.Package.id).where(m.Package.key.in_(chunk)))
+        have.update((key, pid) for key, pid in rows)
+    new = [
+        {
+            "key": key,
+            "purl": p.purl,
+            "purl_base": purl_base(p.purl),
+            "name": p.name,
+            "version": p.version,
+            "type": p.type,
+            "licenses": json.dumps(p.licenses),
+        }
+        for key, p in by_key.items()
+        if key not in have
+    ]
+    if new:
+        inserted = db.execute(insert(m.Package).returning(m.Package.key, m.Package.id), new)
+        have.update((key, pid) for key, pid in inserted)
     return have
 
 
@@ -199,20 +200,27 @@ def _manifest(db: Session, sbom: ImageSbom) -> m.Manifest:
     row.sbom = gzip.compress(sbom.model_dump_json().encode(), compresslevel=6, mtime=0)
     db.flush()
     layer_ids = _layers(db, sbom)
-    db.add_all(
-        m.ManifestLayer(manifest_id=row.id, position=layer.index, layer_id=layer_ids[layer.digest])
-        for layer in sbom.layers
-    )
+    # Rows without identity of their own go in as executemany statements: the ORM's unit of work per
+    # object was most of the cost of writing an image.
+    if sbom.layers:
+        db.execute(
+            insert(m.ManifestLayer),
+            [
+                {"manifest_id": row.id, "position": layer.index, "layer_id": layer_ids[layer.digest]}
+                for layer in sbom.layers
+            ],
+        )
     package_ids = _packages(db, sbom)
-    seen: set[int] = set()
+    occurrences: dict[int, int | None] = {}
     for p in sbom.packages:
         pid = package_ids[p.key()]
-        if pid in seen:
-            continue
-        seen.add(pid)
-        introduced = layer_ids.get(p.introduced_in.layer_digest) if p.introduced_in else None
-        db.add(m.Occurrence(manifest_id=row.id, package_id=pid, layer_id=introduced))
-    db.flush()
+        if pid not in occurrences:
+            occurrences[pid] = layer_ids.get(p.introduced_in.layer_digest) if p.introduced_in else None
+    if occurrences:
+        db.execute(
+            insert(m.Occurrence),
+            [{"manifest_id": row.id, "package_id": pid, "layer_id": lid} for pid, lid in occurrences.items()],
+        )
     return row
 
 

@@ -69,8 +69,11 @@ class Executor(Protocol):
     def run(self, jobs: Sequence[LayerJob]) -> Iterator[LayerOutcome]: ...
 
 
-#: Threads resolving references and analysing images at once (see ScanSettings.threads).
+#: Threads resolving references and reading manifests at once (see ScanSettings.threads).
 RESOLVE_THREADS = 8
+#: Threads assembling images at once. Cataloguing holds the GIL, so more threads only slow the one
+#: thread writing the database; two overlap one image's registry requests with another's cataloguing.
+ANALYSE_THREADS = 2
 
 
 class Failure(BaseModel):
@@ -346,7 +349,7 @@ class _Run:
     def _scan_layers(self) -> tuple[LayerCache, dict[str, list[str]], dict[str, str]]:
         """Step 2: the unique layers of every new platform manifest, scanned once on the executor."""
         from provenant.catalog.registry import default_plan
-        from provenant.fleet.remotecache import open_layer_cache
+        from provenant.fleet.remotecache import RecentScans, open_layer_cache
         from provenant.layers.limitkey import scan_limits_key
         from provenant.sbom.generate import _layers_of
 
@@ -377,7 +380,7 @@ class _Run:
                             registry=self.cfg.registry,
                         ),
                     )
-        cache = open_layer_cache(self.cfg.cache)
+        cache = RecentScans(open_layer_cache(self.cfg.cache))
         key = f"{default_plan().version}-{scan_limits_key(lim)}"
         todo = [j for j in jobs.values() if (hit := cache.get(key, j.digest)) is None or hit.diff_id != j.diff_id]
         self.layers, self.layers_cached = len(jobs), len(jobs) - len(todo)
@@ -426,13 +429,14 @@ class _Run:
                     record.error = _error(exc)
             return record
 
-        pool = ThreadPoolExecutor(max_workers=min(self.threads, len(items)))
+        workers = min(ANALYSE_THREADS, self.threads)
+        pool = ThreadPoolExecutor(max_workers=min(workers, len(items)))
         try:
             window: deque[tuple[_Pending, Future[ImageRecord]]] = deque()
             ahead = iter(items)
             for n in range(1, len(items) + 1):
                 # A bounded number of analyses run ahead of the writer (each holds its SBOMs in memory).
-                while len(window) < 2 * self.threads and (nxt := next(ahead, None)) is not None:
+                while len(window) < 2 * workers and (nxt := next(ahead, None)) is not None:
                     window.append((nxt[1], pool.submit(analyse, *nxt)))
                 item, future = window.popleft()
                 record = future.result()
