@@ -111,9 +111,9 @@ class ScanSummary(BaseModel):
 
 def scanner_version() -> str:
     """What makes a stored result stale: provenant's version and the layer scanner's."""
-    from provenant.catalog.registry import default_plan
+    from provenant.catalog.scanversion import scanner_version as layer_scanner  # = default_plan().version
 
-    return f"{__version__}+{default_plan().version}"
+    return f"{__version__}+{layer_scanner()}"
 
 
 @dataclass
