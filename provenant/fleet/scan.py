@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -61,6 +61,10 @@ if TYPE_CHECKING:
     from provenant.sources.registry import RegistryOptions
 
 
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
 class Executor(Protocol):
     """Runs layer jobs somewhere and yields their outcomes as they finish."""
 
@@ -71,6 +75,9 @@ class Executor(Protocol):
 
 #: Threads resolving references and reading manifests at once (see ScanSettings.threads).
 RESOLVE_THREADS = 8
+#: References resolved, then recorded in one transaction, at a time: bounds what is held in memory for
+#: a registry of 100,000 tags, and what an interrupt can lose.
+RESOLVE_BATCH = 512
 #: Threads assembling images at once. Cataloguing holds the GIL, so more threads only slow the one
 #: thread writing the database; two overlap one image's registry requests with another's cataloguing.
 ANALYSE_THREADS = 2
@@ -201,6 +208,19 @@ class _Status:
         self.observer.fleet(self.now)
 
 
+def _on_threads(fn: Callable[[_T], _R], items: Sequence[_T], threads: int) -> Iterator[_R]:
+    """``fn`` of each item on up to ``threads`` threads, results in order; leaving early (an interrupt, an
+    error) cancels the calls not started, so Ctrl-C does not wait for the whole list.
+    """
+    if not items:
+        return
+    pool = ThreadPoolExecutor(max_workers=max(1, min(threads, len(items))))
+    try:
+        yield from pool.map(fn, items)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def _resolve(session: Session, ref: ImageRef) -> _Resolved:
     """Open and resolve one reference (run on a thread: one manifest request)."""
     try:
@@ -301,14 +321,22 @@ class _Run:
         return max(1, self.cfg.threads)
 
     def resolve(self, refs: Sequence[ImageRef]) -> None:
-        """Step 1: resolve every reference at once (one manifest request each); in one transaction, record
-        the failures and the tags of images already in the inventory (idempotent: an interrupt loses nothing).
+        """Step 1: resolve the references on threads (one manifest request each), RESOLVE_BATCH at a time; per
+        batch, in one transaction, record the failures and the tags of images already in the inventory
+        (recording a tag again is idempotent: an interrupt loses nothing, and the next run resumes).
         """
-        resolved: list[_Resolved] = []
-        with ThreadPoolExecutor(max_workers=min(self.threads, max(1, len(refs)))) as pool:
-            for n, res in enumerate(pool.map(partial(_resolve, self.session), refs), 1):
-                resolved.append(res)
-                self.status.update(resolved=n, failures=sum(r.error is not None for r in resolved))
+        failed = 0
+        for start in range(0, len(refs), RESOLVE_BATCH):
+            batch: list[_Resolved] = []
+            for res in _on_threads(partial(_resolve, self.session), refs[start : start + RESOLVE_BATCH], self.threads):
+                batch.append(res)
+                failed += res.error is not None
+                self.status.update(resolved=start + len(batch), failures=failed)
+            self._record(batch)
+        self.status.update(images=len(self.pending), unchanged=len(self.unchanged))
+
+    def _record(self, resolved: list[_Resolved]) -> None:
+        """One transaction for a batch: failures, unchanged images' tags; the new images become pending."""
         ok = [r for r in resolved if r.top is not None]
         with self.store.sessions.begin() as db:
             known = _known_images(db, [str(r.top.digest) for r in ok if r.top is not None])
@@ -329,7 +357,6 @@ class _Run:
                 item = self.pending.setdefault(digest, _Pending(r.ref, r.reader, r.top, r.name, r.tag))
                 item.names.append(r.ref)
             self.moved += record_tags(db, same)
-        self.status.update(images=len(self.pending), unchanged=len(self.unchanged))
 
     def scan_new(self) -> None:
         """Steps 2 and 3 for the images the inventory lacks."""
@@ -338,9 +365,9 @@ class _Run:
         # Platform manifests and configs of the new images, and the tag list of each registry repository
         # they are in (attachment discovery then looks up only the cosign and referrers tags that exist).
         repos = sorted({i.ref.repository for i in self.pending.values() if i.ref.registry} - self.listed.keys())
-        with ThreadPoolExecutor(max_workers=self.threads) as pool:
-            tag_lists = dict(zip(repos, pool.map(partial(_list_tags, self.session), repos), strict=True))
-            list(pool.map(_load, self.pending.values()))
+        tag_lists = dict(zip(repos, _on_threads(partial(_list_tags, self.session), repos, self.threads), strict=True))
+        for _ in _on_threads(_load, list(self.pending.values()), self.threads):
+            pass
         self.listed.update({r: t for r, t in tag_lists.items() if t is not None})
         hints = {repo: RepositoryHints(tags=tags) for repo, tags in self.listed.items()}
         cache, layers_of, layer_errors = self._scan_layers()
