@@ -10,6 +10,60 @@ must make it safe (``provenant.textsafe``).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+FleetStage = Literal["resolve", "layers", "images", "done"]
+
+
+def eta(done: float, total: float, elapsed: float) -> float | None:
+    """Seconds left when ``done`` of ``total`` units took ``elapsed`` seconds at a steady rate (None: no rate yet)."""
+    if total <= 0 or done >= total:
+        return 0.0
+    if done <= 0 or elapsed <= 0:
+        return None
+    return elapsed * (total - done) / done
+
+
+@dataclass(frozen=True)
+class FleetStatus:
+    """Where a ``fleet scan`` stands; the scan sends a fresh snapshot at each step.
+
+    Stages run in order: ``resolve`` (each reference to a digest; unchanged images are done here),
+    ``layers`` (the unique layers missing from the cache, scanned on the executor), ``images`` (each new
+    image assembled from the cached scans, its attachments found, written), ``done``.
+    """
+
+    stage: FleetStage
+    references: int
+    resolved: int = 0
+    #: New images to scan, and how many are written.
+    images: int = 0
+    images_done: int = 0
+    unchanged: int = 0
+    #: Unique layers the cache lacked (to scan), how many finished; layers served by the cache.
+    layers: int = 0
+    layers_done: int = 0
+    layers_cached: int = 0
+    #: Compressed bytes of the layers to scan, and of those finished (fetched by the executor).
+    bytes_total: int = 0
+    bytes_done: int = 0
+    failures: int = 0
+    elapsed: float = 0.0
+    #: Seconds since the current stage started (its rate gives the ETA).
+    stage_elapsed: float = 0.0
+
+    def eta(self) -> float | None:
+        """Seconds left in the current stage, at its rate so far (layers: by bytes; None: no rate yet)."""
+        if self.stage == "resolve":
+            return eta(self.resolved, self.references, self.stage_elapsed)
+        if self.stage == "layers":
+            if self.bytes_total > 0:
+                return eta(self.bytes_done, self.bytes_total, self.stage_elapsed)
+            return eta(self.layers_done, self.layers, self.stage_elapsed)
+        if self.stage == "images":
+            return eta(self.images_done, self.images, self.stage_elapsed)
+        return 0.0
 
 
 class Progress:
@@ -29,6 +83,9 @@ class Progress:
 
     def layer_scanned(self, digest: str) -> None:
         """Layer ``digest`` was fetched and scanned."""
+
+    def fleet(self, status: FleetStatus) -> None:
+        """A ``fleet scan`` moved on (called from the scan's own thread, not from workers)."""
 
     def finished(self) -> None:
         """The work is done (or failed): an observer that draws must stop drawing now."""

@@ -87,6 +87,21 @@ class Discovery:
     notes: list[str] = field(default_factory=list)
 
 
+@dataclass
+class RepositoryHints:
+    """What a caller scanning many images of one repository already knows; it saves requests per image.
+
+    ``tags``: every tag the repository listed (``GET /v2/<name>/tags/list``) when the scan started; a cosign
+    or referrers-fallback tag not in it is not looked up (None: not listed, every tag is looked up).
+    ``referrers_api``: False once the registry answered the referrers API with 404 for this repository
+    (the OCI distribution spec reserves 404 for a registry without the API), so later subjects go to the
+    tag fallback directly; :func:`discover` sets it.
+    """
+
+    tags: frozenset[str] | None = None
+    referrers_api: bool | None = None
+
+
 def _format_of(media_type: str) -> Format:
     if media_type == c.IN_TOTO:
         return "in-toto"
@@ -103,12 +118,18 @@ def _format_of(media_type: str) -> Format:
 
 class _Finder:
     def __init__(
-        self, reader: ImageReader, client: RegistryClient | None, ref: Reference | None, artifact_type: str | None
+        self,
+        reader: ImageReader,
+        client: RegistryClient | None,
+        ref: Reference | None,
+        artifact_type: str | None,
+        hints: RepositoryHints | None = None,
     ) -> None:
         self.reader = reader
         self.client = client
         self.ref = ref
         self.artifact_type = artifact_type
+        self.hints = hints or RepositoryHints()
         #: In-index attestation manifests already read (BuildKit ``oci-artifact=true`` ones are referrers too).
         self.seen: set[str] = set()
 
@@ -207,6 +228,8 @@ class _Finder:
         found: list[Found] = []
         for suffix in c.TAG_SUFFIXES:
             tag = c.tag_for(subject.digest, suffix)
+            if self.hints.tags is not None and tag not in self.hints.tags:
+                continue  # the repository's tag list has no such tag: the lookup would answer 404
             where = f"tag {tag}"
             try:
                 fetched = self.reader.fetch_manifest(tag)
@@ -224,11 +247,17 @@ class _Finder:
     def referrers(self, subject: Subject) -> tuple[list[Found], bool | None]:
         """Referrers of one subject: the API, or the ``sha256-<hex>`` tag when the API is missing."""
         assert self.client is not None and self.ref is not None
-        raw = self.client.get_referrers(self.ref, Digest.parse(subject.digest), self.artifact_type)
+        raw = None
+        if self.hints.referrers_api is not False:
+            raw = self.client.get_referrers(self.ref, Digest.parse(subject.digest), self.artifact_type)
+            if raw is None:
+                self.hints.referrers_api = False
         api = raw is not None
         source: Source = "oci-referrers" if api else "oci-referrers-tag"
         if raw is None:
             tag = c.tag_for(subject.digest)
+            if self.hints.tags is not None and tag not in self.hints.tags:
+                return [], False
             try:
                 fetched = self.reader.fetch_manifest(tag)
             except NotFoundError:
@@ -354,16 +383,18 @@ def discover(
     top: FetchedManifest | None = None,
     artifact_type: str | None = None,
     workers: int = 8,
+    hints: RepositoryHints | None = None,
 ) -> Discovery:
     """Everything attached to the image ``reader`` resolves to (registry routes only when ``ref`` is given).
 
     ``artifact_type`` restricts the referrers route to artifacts of that type (the API's ``artifactType``
-    filter; applied by hand to the tag fallback index).
+    filter; applied by hand to the tag fallback index). ``hints``: what the caller knows of the repository
+    (its tags, whether it has the referrers API), shared across the images of one repository.
     """
     top = top or reader.resolve()
     subjects = _subjects(top, platforms)
     by_digest = {s.digest: s for s in subjects}
-    finder = _Finder(reader, client, ref, artifact_type)
+    finder = _Finder(reader, client, ref, artifact_type, hints)
     found: list[Found] = []
     notes: list[str] = []
     if top.is_index:
@@ -385,8 +416,11 @@ def discover(
     for s in subjects:
         jobs.append(partial(_tags_job, finder, s))
         jobs.append(partial(finder.referrers, s))
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(jobs)))) as pool:
-        results = list(pool.map(lambda job: job(), jobs))
+    if workers <= 1:
+        results = [job() for job in jobs]
+    else:
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(jobs)))) as pool:
+            results = list(pool.map(lambda job: job(), jobs))
     api_answers = set()
     for items, api in results:
         found.extend(items)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
-from provenant.attest.discover import Discovery, Subject, discover
+from provenant.attest.discover import Discovery, RepositoryHints, Subject, discover
 from provenant.attest.evaluate import Attachment, Trust, evaluate
 from provenant.attest.keyless import KeylessPolicy
 from provenant.attest.keys import PublicKey
@@ -79,13 +79,14 @@ def _discover(
     top: FetchedManifest | None = None,
     artifact_type: str | None = None,
     workers: int = 8,
+    hints: RepositoryHints | None = None,
 ) -> Discovery:
     """:func:`discover` on ``reader``; the registry routes (cosign tags, referrers) only for a registry source,
     local sources have in-index attestations only."""
     source = reader.source
     ref = source.ref if isinstance(source, RegistrySource) else None
     client = session.client if ref is not None else None
-    return discover(reader, client, ref, platforms, top=top, artifact_type=artifact_type, workers=workers)
+    return discover(reader, client, ref, platforms, top=top, artifact_type=artifact_type, workers=workers, hints=hints)
 
 
 def attestations_for(
@@ -96,10 +97,12 @@ def attestations_for(
     keys: Sequence[PublicKey] = (),
     keyless: KeylessPolicy | None = None,
     workers: int = 8,
+    hints: RepositoryHints | None = None,
 ) -> AttestationsResult:
     """What is attached to an image :func:`~provenant.sbom.generate.analyze` already read, discovered with
-    the same reader and index, so no manifest or blob is read twice."""
-    found = _discover(session, analysis.reader, platforms, top=analysis.top, workers=workers)
+    the same reader and index, so no manifest or blob is read twice (``hints``: what the caller knows of the
+    repository, e.g. its tag list)."""
+    found = _discover(session, analysis.reader, platforms, top=analysis.top, workers=workers, hints=hints)
     return build_result(analysis.target, analysis.source, found, Trust(tuple(keys), keyless))
 
 

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-from functools import cache
-from pathlib import Path
-
-from provenant import __version__
 from provenant.catalog.apk import ApkCataloger
 from provenant.catalog.base import Cataloger
 from provenant.catalog.binary import BinaryCataloger
@@ -22,6 +17,7 @@ from provenant.catalog.python import PythonCataloger
 from provenant.catalog.rpm import RpmCataloger
 from provenant.catalog.ruby import RubyCataloger
 from provenant.catalog.rust import RustCataloger
+from provenant.catalog.scanversion import scanner_version
 from provenant.catalog.secrets import SecretsCataloger
 from provenant.layers.scan import ScanPlan
 
@@ -45,24 +41,6 @@ def all_catalogers() -> tuple[Cataloger, ...]:
         BinaryCataloger(),
         SecretsCataloger(),
     )
-
-
-@cache
-def scanner_version() -> str:
-    """Changes whenever the code that decides a layer scan's result changes (the layer cache key).
-
-    Derived from the sources of the layer scanner and the catalogers, so a changed parser can never
-    be served a stale cached result.
-    """
-    h = hashlib.sha256(__version__.encode())
-    root = Path(__file__).resolve().parent.parent
-    files = [f for sub in ("layers", "catalog") for f in sorted((root / sub).glob("*.py"))]
-    # Also what those import that shapes a cached result: path globs and the package model.
-    files += [root / "globs.py", root / "sbom" / "model.py"]
-    for f in files:
-        h.update(f.relative_to(root).as_posix().encode())
-        h.update(f.read_bytes())
-    return h.hexdigest()[:16]
 
 
 def default_plan() -> ScanPlan:

@@ -31,7 +31,7 @@ def cache_dir_cmd(cache_dir: Path | None) -> None:
 def cache_prune_cmd(cache_dir: Path | None, older_than: float | None, remove_all: bool, output: str) -> None:
     """Remove layer scans and SBOM documents made by other provenant versions (and old or all entries)."""
     from provenant.cache import LayerCache
-    from provenant.catalog.registry import scanner_version
+    from provenant.catalog.scanversion import scanner_version
     from provenant.sbom.doccache import DocumentCache
 
     days = 0 if remove_all else older_than

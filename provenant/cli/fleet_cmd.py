@@ -227,7 +227,6 @@ def scan_cmd(
 
     public_keys = load_public_keys(keys) if keys else []  # cryptography costs half a second to import
     registry = build_registry_options(insecure, ca_file, username, password_stdin)
-    progress = (lambda msg: click.echo(f"provenant: {msg}", err=True)) if sys.stderr.isatty() else None
     runner: Executor = LocalExecutor(workers)
     if scheduler is not None:
         from provenant.fleet.executor_dask import DaskExecutor
@@ -240,7 +239,6 @@ def scan_cmd(
         policy=policy,
         policy_path=policy_path,
         rescan=rescan,
-        progress=progress,
         keys=public_keys,
     )
     try:

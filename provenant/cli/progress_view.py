@@ -21,7 +21,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import IO, TYPE_CHECKING
 
-from provenant.progress import Progress
+from provenant.progress import FleetStatus, Progress
 from provenant.sizes import human_size as format_size
 from provenant.textsafe import one_line
 
@@ -61,6 +61,45 @@ def _safe(text: str) -> str:
     return one_line(text, limit=200)
 
 
+def format_eta(seconds: float | None) -> str:
+    """``ETA 4 s``, ``ETA 2 min 05 s``, ``ETA 1 h 02 min``; ``ETA ?`` before there is a rate."""
+    if seconds is None:
+        return "ETA ?"
+    s = max(0, round(seconds))
+    if s < 60:
+        return f"ETA {s} s"
+    if s < 3600:
+        return f"ETA {s // 60} min {s % 60:02d} s"
+    return f"ETA {s // 3600} h {s % 3600 // 60:02d} min"
+
+
+def fleet_line(st: FleetStatus) -> str:
+    """One line saying where a ``fleet scan`` stands (its stage's counts first, and the stage's ETA)."""
+    failed = f"{st.failures} failed"
+    images = f"{st.images} images to scan, {st.unchanged} unchanged"
+    if st.stage == "resolve":
+        if st.resolved >= st.references and st.images + st.unchanged > 0:
+            return f"references {st.resolved}/{st.references} resolved | {images} | {failed}"
+        return f"resolving references {st.resolved}/{st.references} | {failed} | {format_eta(st.eta())}"
+    fetched = f"{format_size(st.bytes_done)} of {format_size(st.bytes_total)} fetched"
+    if st.stage == "layers":
+        return (
+            f"layers {st.layers_done}/{st.layers} ({fetched}, {st.layers_cached} from the cache) | {images} | "
+            f"{failed} | {format_eta(st.eta())}"
+        )
+    layers = f"layers {st.layers_done} scanned, {st.layers_cached} from the cache, {format_size(st.bytes_done)} fetched"
+    if st.stage == "images":
+        return (
+            f"images {st.images_done}/{st.images} ({st.unchanged} unchanged) | {layers} | {failed} | "
+            f"{format_eta(st.eta())}"
+        )
+    return f"done: images {st.images_done}/{st.images} ({st.unchanged} unchanged) | {layers} | {failed}"
+
+
+#: Seconds between two plain progress lines within a stage (a stage's first and last lines always print).
+PLAIN_EVERY = 2.0
+
+
 class _Plan:
     """Which platforms each layer belongs to, and per-layer byte counts (shared by both displays)."""
 
@@ -90,6 +129,25 @@ class PlainProgress(Progress):
         self._plan = _Plan()
         self._t0 = time.monotonic()
         self._counts = {"cached": 0, "scanned": 0, "bytes": 0}
+        self._fleet: tuple[str, float, str] | None = None  # stage, time and text of the last fleet line
+
+    def fleet(self, status: FleetStatus) -> None:
+        # A line when a stage starts and when it ends, and every PLAIN_EVERY seconds between.
+        if status.stage == "done":
+            return  # the command prints its one summary line
+        now = time.monotonic()
+        last = self._fleet
+        done = {
+            "resolve": status.resolved >= status.references,
+            "layers": status.layers_done >= status.layers,
+            "images": status.images_done >= status.images,
+        }[status.stage]
+        line = fleet_line(status)
+        if last is not None and last[2] == line:
+            return
+        if last is None or last[0] != status.stage or done or now - last[1] >= PLAIN_EVERY:
+            self._fleet = (status.stage, now, line)
+            self._line(line)
 
     def _line(self, text: str) -> None:
         with self._plan.lock:
@@ -154,6 +212,44 @@ class LiveProgress(Progress):
         self._rich: RichProgress | None = None
         self._tasks: dict[str, TaskID] = {}
         self._done: dict[str, set[str]] = {}
+        self._fleet: tuple[RichProgress, TaskID] | None = None
+
+    def fleet(self, status: FleetStatus) -> None:
+        if status.stage == "done":
+            self._stop_fleet()
+            return
+        by_bytes = status.bytes_total > 0  # layers differ in size: bytes say more than a count
+        total, done = {
+            "resolve": (status.references, status.resolved),
+            "layers": (status.bytes_total, status.bytes_done) if by_bytes else (status.layers, status.layers_done),
+            "images": (status.images, status.images_done),
+        }[status.stage]
+        with self._plan.lock:
+            if self._fleet is None:
+                from rich.console import Console
+                from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
+                from rich.progress import Progress as RichProgress
+
+                rich = RichProgress(
+                    TextColumn("{task.description}", markup=False),
+                    BarColumn(),
+                    TimeElapsedColumn(),
+                    console=Console(file=self._stream, stderr=True),
+                    transient=True,
+                    redirect_stdout=False,
+                    redirect_stderr=False,
+                )
+                rich.start()
+                self._fleet = (rich, rich.add_task(fleet_line(status), total=total or None, completed=done))
+            else:
+                rich, task = self._fleet
+                rich.update(task, description=fleet_line(status), total=total or None, completed=done)
+
+    def _stop_fleet(self) -> None:
+        with self._plan.lock:
+            fleet, self._fleet = self._fleet, None
+        if fleet is not None:
+            fleet[0].stop()
 
     def _start(self) -> RichProgress:
         from rich.console import Console
@@ -232,3 +328,4 @@ class LiveProgress(Progress):
             self._tasks, self._done = {}, {}
         if rich is not None:
             rich.stop()
+        self._stop_fleet()

@@ -4,7 +4,7 @@
 gatherer), :mod:`.stored` (the serialisable form the fleet inventory keeps and ``fleet policy`` reads).
 """
 
-from provenant.evidence.gather import RunCache, gather
+from provenant.evidence.gather import RunCache, evidence_of, gather
 from provenant.evidence.model import (
     BASE_DIGEST_ANNOTATION,
     BASE_NAME_ANNOTATION,
@@ -20,5 +20,6 @@ __all__ = [
     "PlatformEvidence",
     "RunCache",
     "TrustedBase",
+    "evidence_of",
     "gather",
 ]

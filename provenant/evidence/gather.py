@@ -17,11 +17,13 @@ from provenant.evidence.model import Evidence, PlatformEvidence, TrustedBase
 from provenant.oci.platform import PlatformSpec, select_platforms
 
 if TYPE_CHECKING:
+    from provenant.attest.discover import RepositoryHints
     from provenant.attest.keyless import KeylessPolicy
     from provenant.attest.keys import PublicKey
     from provenant.image import FetchedManifest, ImageReader
     from provenant.layers.scan import LayerScan
     from provenant.policy.dockerfile import Dockerfile
+    from provenant.sbom.generate import Analysis
     from provenant.session import Session
 
 
@@ -101,14 +103,34 @@ def gather(
     workers: int = 4,
 ) -> Evidence:
     """One pass over ``target``: images, scans and SBOMs, then everything attached to it."""
-    from provenant.attest.result import attestations_for
     from provenant.sbom.generate import analyze
-    from provenant.sources.registry import RegistrySource
 
     analysis = analyze(session, target, platforms, cache=cache, workers=workers)
+    return evidence_of(session, analysis, platforms, keys=keys, keyless=keyless, dockerfile=dockerfile, workers=workers)
+
+
+def evidence_of(
+    session: Session,
+    analysis: Analysis,
+    platforms: list[PlatformSpec] | None = None,
+    *,
+    keys: Sequence[PublicKey] = (),
+    keyless: KeylessPolicy | None = None,
+    dockerfile: Dockerfile | None = None,
+    workers: int = 4,
+    hints: RepositoryHints | None = None,
+) -> Evidence:
+    """:func:`gather` of an image already analysed (``fleet scan`` resolves and scans first): its attachments
+    discovered on the same reader; ``hints`` is what the caller knows of the repository (its tag list)."""
+    from provenant.attest.result import attestations_for
+    from provenant.sources.registry import RegistrySource
+
+    target = analysis.target
     source = analysis.reader.source
     ref = source.ref if isinstance(source, RegistrySource) else None
-    attestations = attestations_for(session, analysis, platforms, keys=keys, keyless=keyless, workers=workers)
+    attestations = attestations_for(
+        session, analysis, platforms, keys=keys, keyless=keyless, workers=workers, hints=hints
+    )
     by_subject = {s.digest: s.attachments for s in attestations.subjects}
     top = analysis.top
     if top.is_index:

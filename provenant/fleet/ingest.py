@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 
 from provenant.fleet import models as m
 
@@ -115,6 +115,38 @@ def record_tag(db: Session, repository: str, tag: str | None, image: m.Image) ->
     return True
 
 
+def record_tags(db: Session, tags: Sequence[tuple[str, str | None, m.Image]]) -> int:
+    """:func:`record_tag` for many (repository, tag, image) at once, with a few queries; returns how many moved.
+
+    The rescan of an unchanged registry records every tag again: one query for the repositories and one
+    for their tags, instead of two per tag, and a write only for the tags that moved.
+    """
+    wanted = [(r, t, img) for r, t, img in tags if t is not None]
+    names = list(dict.fromkeys(r for r, _t, _img in wanted))
+    repos: dict[str, m.Repository] = {}
+    for start in range(0, len(names), 500):  # bound the IN list (SQLite's host parameters)
+        chunk = names[start : start + 500]
+        repos.update({r.name: r for r in db.scalars(select(m.Repository).where(m.Repository.name.in_(chunk)))})
+    ids = [r.id for r in repos.values()]
+    current: dict[tuple[int, str], m.Tag] = {}
+    for start in range(0, len(ids), 500):
+        chunk_ids = ids[start : start + 500]
+        current.update(
+            {(t.repository_id, t.name): t for t in db.scalars(select(m.Tag).where(m.Tag.repository_id.in_(chunk_ids)))}
+        )
+    moved = 0
+    for repository, tag, image in wanted:
+        assert tag is not None
+        repo = repos.get(repository)
+        row = current.get((repo.id, tag)) if repo is not None else None
+        if row is not None and row.image_id == image.id:
+            continue
+        moved += record_tag(db, repository, tag, image)
+        if repo is None:
+            repos[repository] = _repository(db, repository)
+    return moved
+
+
 def _layers(db: Session, sbom: ImageSbom) -> dict[str, int]:
     digests = [layer.digest for layer in sbom.layers]
     have = {r.digest: r.id for r in db.scalars(select(m.Layer).where(m.Layer.digest.in_(digests)))}
@@ -134,29 +166,30 @@ def _layers(db: Session, sbom: ImageSbom) -> dict[str, int]:
 
 
 def _packages(db: Session, sbom: ImageSbom) -> dict[str, int]:
-    keys = list(dict.fromkeys(p.key() for p in sbom.packages))
+    """Package ids by key, inserting the packages the inventory lacks (Core statements: no ORM objects)."""
+    by_key = {p.key(): p for p in sbom.packages}
+    keys = list(by_key)
     have: dict[str, int] = {}
     for start in range(0, len(keys), 500):  # bound the IN list (SQLite's host parameters)
         chunk = keys[start : start + 500]
-        have.update({r.key: r.id for r in db.scalars(select(m.Package).where(m.Package.key.in_(chunk)))})
-    new = []
-    for p in sbom.packages:
-        if p.key() in have:
-            continue
-        row = m.Package(
-            key=p.key(),
-            purl=p.purl,
-            purl_base=purl_base(p.purl),
-            name=p.name,
-            version=p.version,
-            type=p.type,
-            licenses=json.dumps(p.licenses),
-        )
-        new.append(row)
-        have[p.key()] = -1
-    db.add_all(new)
-    db.flush()
-    have.update({r.key: r.id for r in new})
+        rows = db.execute(select(m.Package.key, m.Package.id).where(m.Package.key.in_(chunk)))
+        have.update((key, pid) for key, pid in rows)
+    new = [
+        {
+            "key": key,
+            "purl": p.purl,
+            "purl_base": purl_base(p.purl),
+            "name": p.name,
+            "version": p.version,
+            "type": p.type,
+            "licenses": json.dumps(p.licenses),
+        }
+        for key, p in by_key.items()
+        if key not in have
+    ]
+    if new:
+        inserted = db.execute(insert(m.Package).returning(m.Package.key, m.Package.id), new)
+        have.update((key, pid) for key, pid in inserted)
     return have
 
 
@@ -175,20 +208,27 @@ def _manifest(db: Session, sbom: ImageSbom) -> m.Manifest:
     row.sbom = _compressed(sbom.model_dump_json())
     db.flush()
     layer_ids = _layers(db, sbom)
-    db.add_all(
-        m.ManifestLayer(manifest_id=row.id, position=layer.index, layer_id=layer_ids[layer.digest])
-        for layer in sbom.layers
-    )
+    # Rows without identity of their own go in as executemany statements: the ORM's unit of work per
+    # object was most of the cost of writing an image.
+    if sbom.layers:
+        db.execute(
+            insert(m.ManifestLayer),
+            [
+                {"manifest_id": row.id, "position": layer.index, "layer_id": layer_ids[layer.digest]}
+                for layer in sbom.layers
+            ],
+        )
     package_ids = _packages(db, sbom)
-    seen: set[int] = set()
+    occurrences: dict[int, int | None] = {}
     for p in sbom.packages:
         pid = package_ids[p.key()]
-        if pid in seen:
-            continue
-        seen.add(pid)
-        introduced = layer_ids.get(p.introduced_in.layer_digest) if p.introduced_in else None
-        db.add(m.Occurrence(manifest_id=row.id, package_id=pid, layer_id=introduced))
-    db.flush()
+        if pid not in occurrences:
+            occurrences[pid] = layer_ids.get(p.introduced_in.layer_digest) if p.introduced_in else None
+    if occurrences:
+        db.execute(
+            insert(m.Occurrence),
+            [{"manifest_id": row.id, "package_id": pid, "layer_id": lid} for pid, lid in occurrences.items()],
+        )
     return row
 
 
@@ -233,3 +273,10 @@ def record_failure(db: Session, reference: str, error: str) -> None:
 def clear_failure(db: Session, reference: str) -> None:
     """Forget an earlier resolution failure of ``reference`` (it resolved now)."""
     db.execute(delete(m.ScanFailure).where(m.ScanFailure.reference == reference))
+
+
+def clear_failures(db: Session, references: Sequence[str]) -> None:
+    """:func:`clear_failure` of many references, in statements of at most 500."""
+    refs = list(references)
+    for start in range(0, len(refs), 500):
+        db.execute(delete(m.ScanFailure).where(m.ScanFailure.reference.in_(refs[start : start + 500])))

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import gzip
 import logging
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -67,3 +69,40 @@ def open_layer_cache(location: str) -> LayerCache:
     if is_url(location):
         return FsspecLayerCache(location)
     return LayerCache(Path(location.removeprefix("file://")))
+
+
+class RecentScans(LayerCache):
+    """Another layer cache with the ``size`` scans read last kept decoded, for one ``fleet scan``.
+
+    Images of a fleet share their base layers: without this, the scan of a base layer is read and decoded
+    again for every image built on it (over the network for an object-store cache). The scans are shared,
+    not copied: their readers never change them (a platform view copies a package before setting fields).
+    """
+
+    def __init__(self, inner: LayerCache, size: int = 32) -> None:
+        super().__init__(inner.root, enabled=inner.enabled)
+        self.inner = inner
+        self.size = size
+        self._recent: OrderedDict[tuple[str, str], LayerScan] = OrderedDict()
+        self._lock = threading.Lock()  # images are assembled on several threads
+
+    def get(self, scanner: str, digest: str) -> LayerScan | None:
+        """The scan from memory when read lately, else from the inner cache (then kept)."""
+        key = (scanner, digest)
+        with self._lock:
+            scan = self._recent.get(key)
+            if scan is not None:
+                self._recent.move_to_end(key)
+                self.hits += 1
+                return scan
+        scan = self.inner.get(scanner, digest)
+        if scan is not None:
+            with self._lock:
+                self._recent[key] = scan
+                while len(self._recent) > self.size:
+                    self._recent.popitem(last=False)
+        return scan
+
+    def put(self, scanner: str, scan: LayerScan) -> None:
+        """Stored in the inner cache only (what is put here was just scanned, and is read back from there)."""
+        self.inner.put(scanner, scan)

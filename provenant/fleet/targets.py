@@ -115,9 +115,16 @@ def _layout_refs(text: str, filt: TagFilter) -> list[ImageRef]:
 
 
 def _repo_refs(
-    client: RegistryClient, ref: Reference, filt: TagFilter, created: Callable[[str], datetime | None]
+    client: RegistryClient,
+    ref: Reference,
+    filt: TagFilter,
+    created: Callable[[str], datetime | None],
+    listed: dict[str, frozenset[str]] | None,
 ) -> list[ImageRef]:
-    tags = [t for t in client.list_tags(ref) if not _ATTACHMENT_TAG.match(t)]
+    every = client.list_tags(ref)
+    if listed is not None:
+        listed[ref.name] = frozenset(every)
+    tags = [t for t in every if not _ATTACHMENT_TAG.match(t)]
     keep = filt.select(tags, lambda t: created(f"{ref.name}:{t}"))
     return [ImageRef(ref.name, t, f"{ref.name}:{t}", registry=True) for t in keep]
 
@@ -128,24 +135,32 @@ def expand(
     filt: TagFilter,
     created: Callable[[str], datetime | None],
     *,
+    listed: dict[str, frozenset[str]] | None = None,
     _nested: bool = False,
 ) -> list[ImageRef]:
-    """Every reference the targets name, without duplicates, in target order."""
+    """Every reference the targets name, without duplicates, in target order.
+
+    ``listed`` receives every tag (attachment tags included) of each repository whose tags were listed.
+    """
     out: dict[tuple[str, str | None, str], ImageRef] = {}
     for text in targets:
         if text.startswith("@") and not _nested:
-            found = expand(_file_lines(text[1:]), client, filt, created, _nested=True)
+            found = expand(_file_lines(text[1:]), client, filt, created, listed=listed, _nested=True)
         elif text.startswith("@"):
             raise UsageError(f"{text}: a target file cannot name another target file")
         else:
-            found = _expand_one(text, client, filt, created)
+            found = _expand_one(text, client, filt, created, listed)
         for r in found:
             out.setdefault((r.repository, r.tag, r.text), r)
     return list(out.values())
 
 
 def _expand_one(
-    text: str, client: RegistryClient, filt: TagFilter, created: Callable[[str], datetime | None]
+    text: str,
+    client: RegistryClient,
+    filt: TagFilter,
+    created: Callable[[str], datetime | None],
+    listed: dict[str, frozenset[str]] | None,
 ) -> list[ImageRef]:
     reg = registry_text(text)
     if reg is None:
@@ -160,10 +175,10 @@ def _expand_one(
         out: list[ImageRef] = []
         for repo in client.list_repositories(host):
             if glob_match(pattern, repo):
-                out += _repo_refs(client, parse_reference(f"{host}/{repo}"), filt, created)
+                out += _repo_refs(client, parse_reference(f"{host}/{repo}"), filt, created, listed)
         return out
     ref = parse_reference(reg)
     if _explicit_tag(reg):
         tag = ref.tag if ref.digest is None else None
         return [ImageRef(ref.name, tag, str(ref), registry=True)]
-    return _repo_refs(client, ref, filt, created)
+    return _repo_refs(client, ref, filt, created, listed)

@@ -244,14 +244,49 @@ def analyze(
     workers: int = 4,
 ) -> Analysis:
     """Open ``target``, scan every layer of the selected platforms once and catalog each platform image."""
-    plan = plan or default_plan()
-    cache = cache or LayerCache(enabled=False)
     progress = session.progress
     opened = session.open(target)
     reader = session.reader(opened)
     top = reader.resolve()
     progress.resolved(target, str(top.digest), top.media_type)
     images = reader.load_images(top, platforms)
+    if opened.reference is not None:
+        name, tag = opened.reference.name, opened.reference.tag
+    else:
+        name, tag = reader.source.describe(), None
+    return analyze_loaded(
+        reader,
+        top,
+        images,
+        target=target,
+        name=name,
+        tag=tag,
+        cache=cache,
+        plan=plan,
+        workers=workers,
+        progress=progress,
+    )
+
+
+def analyze_loaded(
+    reader: ImageReader,
+    top: FetchedManifest,
+    images: list[PlatformImage],
+    *,
+    target: str,
+    name: str,
+    tag: str | None,
+    cache: LayerCache | None = None,
+    plan: ScanPlan | None = None,
+    workers: int = 4,
+    progress: Progress = NOOP,
+) -> Analysis:
+    """:func:`analyze` of an image already resolved and loaded (``fleet scan`` resolves first, then scans).
+
+    ``name`` and ``tag`` are what the SBOMs name the image by (the reference's, or the layout's description).
+    """
+    plan = plan or default_plan()
+    cache = cache or LayerCache(enabled=False)
     per_image = [_layers_of(img) for img in images]
     descs = [layer.desc for layers in per_image for layer in layers]
     progress.planned(
@@ -267,10 +302,6 @@ def analyze(
     finally:
         # Catalogers and encoders run next and print nothing; a live display must be gone before output.
         progress.finished()
-    if opened.reference is not None:
-        name, tag = opened.reference.name, opened.reference.tag
-    else:
-        name, tag = reader.source.describe(), None
     out = []
     for img, layers in zip(images, per_image, strict=True):
         scans = [result.scans[layer.desc.digest] for layer in layers]

@@ -16,6 +16,7 @@ from provenant.fleet.executor_local import LocalExecutor
 from provenant.fleet.scan import ScanSettings, ScanSummary, scan_fleet
 from provenant.fleet.store import Store, open_store
 from provenant.fleet.targets import TagFilter
+from provenant.progress import FleetStatus, Progress
 from provenant.session import Session
 from provenant.sources.registry import RegistryOptions
 
@@ -27,13 +28,8 @@ def layout(fixture_set: FixtureSet, tmp_path: Path) -> tuple[Path, dict[str, str
     return dest, names
 
 
-def _scan(store: Store, target: str, cache: Path, progress: object = None) -> ScanSummary:
-    cfg = ScanSettings(
-        registry=RegistryOptions(),
-        cache=str(cache),
-        executor=LocalExecutor(1),
-        progress=progress,  # type: ignore[arg-type]
-    )
+def _scan(store: Store, target: str, cache: Path, progress: Progress | None = None) -> ScanSummary:
+    cfg = ScanSettings(registry=RegistryOptions(), cache=str(cache), executor=LocalExecutor(1), progress=progress)
     with Session() as session:
         return scan_fleet(session, store, [target], TagFilter(), cfg)
 
@@ -76,12 +72,13 @@ def test_interrupt_leaves_whole_images_and_the_next_run_resumes(
     dest, _names = layout
     store = open_store(str(tmp_path / "inv.sqlite"), migrate=True)
 
-    def stop_after_two(msg: str) -> None:
-        if msg == "images 2/4":
-            raise KeyboardInterrupt
+    class StopAfterTwo(Progress):
+        def fleet(self, status: FleetStatus) -> None:
+            if status.stage == "images" and status.images_done == 2:
+                raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        _scan(store, f"oci:{dest}", tmp_path / "cache", stop_after_two)
+        _scan(store, f"oci:{dest}", tmp_path / "cache", StopAfterTwo())
     after_interrupt = _counts(store)
     assert after_interrupt["images"] == after_interrupt["ok"] == 2
     assert after_interrupt["image_manifests"] == 4  # both platforms of each finished image, nothing partial

@@ -188,6 +188,10 @@ def test_signatures_are_recorded_and_verified_with_the_scans_keys(scanned: Scann
     assert run.code == 0, run.stderr
     assert run.summary()["refs"] == 1  # the sha256-<hex>.sig tag is an attachment, not an image
     assert fleet_cli("scan", f"{host}/fleet-signed/app", cache=scanned.cache, db=without_key).code == 0
+    # A tag named explicitly: the scan lists the repository's tags itself to find the signature tag.
+    explicit = str(tmp_path / "explicit.sqlite")
+    run = fleet_cli("scan", ref, "--key", str(tmp_path / "k.pub"), cache=scanned.cache, db=explicit)
+    assert run.code == 0, run.stderr
 
     def images(db: str, flag: str) -> list[str]:
         out = fleet_cli("images", flag, "--format", "json", cache=scanned.cache, db=db)
@@ -196,6 +200,7 @@ def test_signatures_are_recorded_and_verified_with_the_scans_keys(scanned: Scann
 
     assert images(with_key, "--unsigned") == [] and images(with_key, "--unverified") == []
     assert images(without_key, "--unsigned") == [] and images(without_key, "--unverified") == ["1"]
+    assert images(explicit, "--unsigned") == [] and images(explicit, "--unverified") == []
 
 
 def _layer_lists(fixture_set: FixtureSet, ref: str) -> list[list[str]]:

@@ -13,7 +13,8 @@ from fixtures import FixtureSet, Registry
 from fixtures.hygieneimages import SECRET_VALUES, expected_report, hidden_files
 from fixtures.layers import decompress
 from provenant.cache import LayerCache
-from provenant.catalog.registry import all_catalogers, scanner_version
+from provenant.catalog.registry import all_catalogers
+from provenant.catalog.scanversion import scanner_version
 from provenant.hygiene import assess
 from provenant.layers.scan import ScanPlan
 from provenant.sbom.generate import analyze, generate_sbom

@@ -63,7 +63,7 @@ def test_prune(tmp_path: Path) -> None:
 
 
 def test_cli_prune_all(tmp_path: Path) -> None:
-    from provenant.catalog.registry import scanner_version
+    from provenant.catalog.scanversion import scanner_version
 
     LayerCache(tmp_path).put(scanner_version(), _scan(D1))
     out = CliRunner().invoke(cli, ["cache", "prune", "--all", "--cache-dir", str(tmp_path)])
