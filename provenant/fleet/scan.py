@@ -1,13 +1,17 @@
 """``fleet scan``: resolve every target, scan each unique layer once, record each image in one transaction.
 
-1. Expand the targets into (repository, tag) references and resolve each to its digest. A digest the
-   inventory already holds from this scanner version is not scanned again: only the tag is recorded
-   (with history when it moved).
+1. Expand the targets into (repository, tag) references and resolve each to its digest, on threads (one
+   manifest request each). A digest the inventory already holds from this scanner version is not
+   scanned again: only the tag is recorded (with history when it moved), for a batch of references in
+   one transaction. The new images' platform manifests and configs are read once, here.
 2. Collect the layers of every new platform manifest, deduplicated by digest, and run the ones the layer
    cache lacks as layer jobs on the executor: the cost grows with the unique layers, not the images.
-3. Per image, the SBOM ``provenant sbom`` makes (all layers now come from the cache), its attestations
-   and signatures, and optional policy verdicts, written in one transaction. A broken image is stored
-   as failed with its one-line error; the others go on.
+3. Per image, the SBOM ``provenant sbom`` makes (from the manifests read in step 1; all layers now come
+   from the cache), its attestations and signatures (looking up only the attachment tags the
+   repository lists), and optional policy verdicts, written in one transaction. A broken image is
+   stored as failed with its one-line error; the others go on.
+
+Progress goes to a :class:`~provenant.progress.Progress` observer as :class:`~provenant.progress.FleetStatus`.
 """
 
 from __future__ import annotations
@@ -163,8 +167,8 @@ class ScanSettings:
     progress: Progress | None = None
     #: Public keys signatures are verified against (``verified`` is true only for those).
     keys: Sequence[PublicKey] = ()
-    #: Threads resolving references, reading manifests and finding attachments at once (network-bound;
-    #: every request still goes through the one registry client, its limits and its 429 backoff).
+    #: Threads resolving references and reading manifests at once (network-bound; every request still
+    #: goes through the one registry client, its limits and its 429 backoff).
     threads: int = RESOLVE_THREADS
 
 
