@@ -242,7 +242,12 @@ def scan_cmd(
         keys=public_keys,
     )
     try:
-        with Session(registry) as session:
+        from dataclasses import replace
+
+        from provenant.sources.registry.gate import LocalGate
+
+        # The scan's own requests run on threads (resolving, attachments): one budget for all of them.
+        with Session(replace(registry, gate=LocalGate())) as session:
             summary = scan_fleet(session, store, targets, TagFilter(tag_globs, newest, order), settings)
     finally:
         store.close()

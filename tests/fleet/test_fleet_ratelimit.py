@@ -219,3 +219,27 @@ def test_a_worker_keeps_one_client_per_options_and_a_new_run_replaces_it(tmp_pat
     finally:
         layerjob._CLIENTS.clear()
         layerjob._CLIENTS.update(before)
+
+
+def test_fleet_scan_resolving_on_threads_backs_off_once_for_all_of_them(
+    fixture_set: FixtureSet, tmp_path: Path
+) -> None:
+    """The scan's own requests (references resolved on 8 threads) share one budget, as the workers do."""
+    layout = tmp_path / "layout"
+    write_fleet_layout(fixture_set, layout, bases=1, apps=4)
+    with hostile_server() as srv:
+        refs, _ = serve_layout(srv, layout)
+        storm = Storm(STORM_SECONDS, only={"/manifests/"})
+        srv.route("*", r"/manifests/", storm)
+        env = {**os.environ, "PROVENANT_CACHE_DIR": str(tmp_path / "cache")}
+        p = subprocess.run(
+            [sys.executable, "-m", "provenant", "fleet", "scan", *refs, "--workers", "1",
+             "--db", str(tmp_path / "inv.sqlite")],
+            capture_output=True, text=True, env=env, timeout=300, check=False,
+        )  # fmt: skip
+    count = storm.in_storm()
+    print(f"fleet scan resolving {len(refs)} references on threads: {count} manifest requests inside the storm")
+    assert p.returncode == 0, p.stderr
+    assert len(refs) >= 8
+    # One request per 1 s window for the whole process (not one per thread).
+    assert count <= 2 * STORM_SECONDS, count
