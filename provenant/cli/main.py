@@ -12,6 +12,17 @@ import click
 
 from provenant import __version__
 
+# Start-up of the command-line process only (the library leaves both alone); on a small image start-up
+# is most of a cold ``sbom`` run:
+# - httpx's __init__ imports its own command-line client (httpx._main: rich.console, rich.syntax,
+#   pygments; ~60 ms) whenever those are installed, and provenant never runs it. A None entry in
+#   sys.modules makes that import fail, which httpx handles by defining a stub ``main`` instead.
+# - pydantic reads the entry points of every installed distribution on the first model it builds, to
+#   find plugins (~30 ms); no plugin is meant to observe provenant's internal models. A value the user
+#   set is kept.
+sys.modules.setdefault("httpx._main", None)
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
 EXIT_CODES = """\b
 Exit codes:
   0  success (policy: passed, warnings allowed)
