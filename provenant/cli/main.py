@@ -20,7 +20,7 @@ from provenant import __version__
 # - pydantic reads the entry points of every installed distribution on the first model it builds, to
 #   find plugins (~30 ms); no plugin is meant to observe provenant's internal models. A value the user
 #   set is kept.
-sys.modules.setdefault("httpx._main", None)
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]  # None: the import system's "fails" entry
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 EXIT_CODES = """\b
