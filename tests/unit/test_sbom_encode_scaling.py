@@ -621,3 +621,54 @@ def test_encoding_pauses_the_cycle_collector_and_restores_it() -> None:
         gc.enable()
         formats.FORMATS["table"] = original
     assert seen == [False, False]
+
+
+def _reference_table_rows(img: ImageSbom) -> list[str]:
+    """The package rows as the table defines them, spelled plainly (sorted packages, escaped cells)."""
+    from provenant.sbom.table import _created_by
+    from provenant.textsafe import printable
+
+    def cell(text: str) -> str:
+        return printable(" ".join(text.split()))
+
+    rows = [["NAME", "VERSION", "TYPE", "INTRODUCED"]]
+    for p in sorted(img.packages, key=lambda p: (p.type, p.name, p.version, p.key())):
+        where = "-"
+        if p.introduced_in is not None:
+            made = _created_by(p.introduced_in.created_by)
+            where = f"{p.introduced_in.layer_index} {made}".strip() if made else str(p.introduced_in.layer_index)
+        rows.append([cell(p.name), cell(p.version), cell(p.type), where])
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+
+
+def test_table_rows_are_the_plain_definition_for_odd_values() -> None:
+    """Each package read once into a keyed row (then sorted) renders what sorting the packages rendered,
+    including names that need escaping or folding (controls, bidi, runs of blanks, a brace)."""
+    img = _image(40)
+    odd = ["a\x1b[31mb", "  lead", "trail ", "two  spaces", "tab\tname", "bidi\u202eevil", "nbsp\u00a0x", "{0}", "é"]
+    for i, text in enumerate(odd):
+        img.packages[i].name = text
+        img.packages[i + 10].version = text
+    img.packages[20].introduced_in = None
+    img.packages[21].introduced_in = IntroducedIn(layer_index=3, layer_digest=LAYER, diff_id=DIFF, created_by=None)
+    from provenant.sbom.table import render_table
+
+    lines = render_table([img]).splitlines()
+    assert lines[1 : 2 + len(img.packages)] == _reference_table_rows(img)
+
+
+def test_table_makes_each_layers_column_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The INTRODUCED cell is made per layer, not per package (the history line is cut and escaped once)."""
+    from provenant.sbom import table
+
+    calls: list[str | None] = []
+    original = table._created_by
+
+    def counting(line: str | None) -> str:
+        calls.append(line)
+        return original(line)
+
+    monkeypatch.setattr(table, "_created_by", counting)
+    table.render_table([_image(300)])
+    assert calls == ["RUN x"]  # before: 300 calls
