@@ -672,3 +672,28 @@ def test_table_makes_each_layers_column_once(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(table, "_created_by", counting)
     table.render_table([_image(300)])
     assert calls == ["RUN x"]  # before: 300 calls
+
+
+def test_encode_benchmark_prints_times_ratios_and_the_walk() -> None:
+    """benchmarks/encode_formats.py runs end to end: a row per size, the walk beside the formats, a ratio per N."""
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "encode_formats.py"
+    out = subprocess.run(
+        [sys.executable, str(script), "--sizes", "3", "--repeat", "1", "--formats", "table,json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    ).stdout.splitlines()
+    header = next(line for line in out if line.lstrip().startswith("N "))
+    assert header.split()[-3:] == ["table", "json", "walk"]
+    at = out.index("time(2N)/time(N), wall / CPU:")
+    rows = {line.split()[0]: line.split() for line in out[:at] if line.split() and line.split()[0] in ("3", "6")}
+    assert rows["3"][1] == "3" and rows["6"][1] == "6"  # packages found
+    ratio_line = out[at + 1].split()
+    assert ratio_line[0] == "3" and len(ratio_line) == 4  # N, then wall/CPU per format and the walk
+    for cell in ratio_line[1:]:
+        wall, cpu = cell.split("/")
+        assert float(wall) > 0 and float(cpu) >= 0
