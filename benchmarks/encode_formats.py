@@ -77,19 +77,18 @@ def scan(ref: str, dest: Path) -> tuple[float, int]:
 
 
 def instructions(result_file: Path, fmt: str) -> int:
-    """Instructions of one encode: cachegrind's count of load + encode minus that of load alone."""
+    """Instructions of one process that loads ``result_file`` and encodes it as ``fmt`` (cachegrind's count).
 
-    def count(what: str) -> int:
-        err = subprocess.run(
-            [*CACHEGRIND, sys.executable, __file__, "--encode-one", str(result_file), what],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stderr
-        line = next(line for line in err.splitlines() if "I   refs:" in line or "I refs:" in line)
-        return int(line.rsplit(":", 1)[1].replace(",", ""))
-
-    return count(fmt) - count(LOAD_ONLY)
+    With ``fmt`` = :data:`LOAD_ONLY` it only loads: the baseline subtracted from the others.
+    """
+    err = subprocess.run(
+        [*CACHEGRIND, sys.executable, __file__, "--encode-one", str(result_file), fmt],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stderr
+    line = next(line for line in err.splitlines() if "I   refs:" in line or "I refs:" in line)
+    return int(line.rsplit(":", 1)[1].replace(",", ""))
 
 
 def timed_encode(result_file: Path, fmt: str, repeat: int) -> tuple[float, float]:
@@ -136,7 +135,8 @@ def main() -> None:
             cells = " ".join(f"{times[n][f][0]:>8.3f}/{times[n][f][1]:<8.3f}" for f in formats)
             print(f"{n:>7} {found:>7} {scan_s:>8.3f} {cells}", flush=True)
             if args.instructions:
-                counts[n] = {fmt: instructions(result_file, fmt) for fmt in formats}
+                base = instructions(result_file, LOAD_ONLY)
+                counts[n] = {fmt: instructions(result_file, fmt) - base for fmt in formats}
     print("time(2N)/time(N), wall / CPU:")
     for n in sizes:
         ratios = " ".join(
