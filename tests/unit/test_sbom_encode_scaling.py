@@ -697,3 +697,70 @@ def test_encode_benchmark_prints_times_ratios_and_the_walk() -> None:
     for cell in ratio_line[1:]:
         wall, cpu = cell.split("/")
         assert float(wall) > 0 and float(cpu) >= 0
+
+
+def _parser_to_spdx(text: str) -> str | None:
+    """What ``to_spdx`` answers for one symbol through the parser (its last step)."""
+    try:
+        parsed = licenses.spdx_licensing().parse(text, validate=True, strict=False)
+    except license_expression.ExpressionError:
+        return None
+    return None if parsed is None else str(parsed)
+
+
+def _parser_spdx_expression(text: str) -> str | None:
+    """``spdx_expression`` through the parser only (as it was before the fast path)."""
+    licensing = licenses.spdx_licensing()
+    try:
+        parsed = licensing.parse(text)
+    except license_expression.ExpressionError:
+        return None
+    if parsed is None:
+        return None
+    if any(not licenses.LICENSE_REF.fullmatch(s) for s in licensing.validate(parsed).invalid_symbols):
+        return None
+    try:
+        licensing.parse(str(parsed), validate=True, strict=True)
+    except license_expression.ExpressionParseError:
+        return None
+    except license_expression.ExpressionError:
+        pass
+    return str(parsed)
+
+
+def test_flat_license_expressions_read_without_the_parser_as_the_parser_reads_them() -> None:
+    """Every id of the index (any case) and chains of them: the fast path answers as the parser, or defers."""
+    import random
+
+    keys = list(licenses._spdx_keys())
+    assert len(keys) > 2000
+    texts = [v for k in keys for v in (k, k.upper())]
+    rnd = random.Random(16)
+    for _ in range(2000):
+        syms = [rnd.choice([*keys[:400], "LicenseRef-x", "LicenseRef-a.b-1", "licenseref-x", "NotALicense"])]
+        syms += [rnd.choice(keys) for _ in range(rnd.randint(1, 4))]
+        texts.append(f" {rnd.choice(['AND', 'OR', 'and', 'or'])} ".join([*syms, syms[0]]))
+    texts += ["MIT AND Apache-2.0 OR BSD-3-Clause", "MIT WITH Classpath-exception-2.0", "Classpath-exception-2.0"]
+    answered = 0
+    for text in texts:
+        for license_refs, parser in ((False, _parser_to_spdx), (True, _parser_spdx_expression)):
+            fast = licenses._flat(text, license_refs=license_refs)
+            if fast is not None:
+                answered += 1
+                assert fast == parser(text), text
+    assert answered > len(texts)  # most of them did not need the parser
+
+
+def test_flat_expressions_build_no_licensing_index(fresh_licensing: list[int]) -> None:
+    """Cataloging and encoding licenses that are ids joined by AND (most packages' licenses) builds no parser."""
+    result = _result(40)
+    for p in result.images[0].packages:
+        p.license_expression = p.license_expression.replace(" OR ", " AND ") if p.license_expression else None
+    assert licenses.expression(["MIT", "gpl-2+", "BSD-3-Clause AND ISC"]) == (
+        "MIT AND GPL-2.0-or-later AND (BSD-3-Clause AND ISC)"
+    )
+    for fmt in ("cyclonedx-json", "spdx-json"):
+        formats.encode(result, fmt, merge=False)
+    assert fresh_licensing == []  # before: built once per process, ~30 ms of a small image's cold run
+    licenses.to_spdx("(MIT OR Apache-2.0) AND ISC")
+    assert fresh_licensing == [1]  # a grouped expression still goes through the parser
