@@ -764,3 +764,19 @@ def test_flat_expressions_build_no_licensing_index(fresh_licensing: list[int]) -
     assert fresh_licensing == []  # before: built once per process, ~30 ms of a small image's cold run
     licenses.to_spdx("(MIT OR Apache-2.0) AND ISC")
     assert fresh_licensing == [1]  # a grouped expression still goes through the parser
+
+
+def test_one_declared_symbol_read_without_the_parser_as_the_parser_reads_it(fresh_licensing: list[int]) -> None:
+    """A declared license of one word: its id if the index knows it, else None, as the parser says, and no parser
+    built for it (Debian's ``LGPL`` built one only to refuse it). Exceptions alone are left to the parser."""
+    keys = list(licenses._spdx_keys())
+    words = {"LGPL", "GPL-1", "GPL", "BSD", "PD", "MIT/X11", "LicenseRef-foo", "licenseref-x", "none", "GPL-2.0+"}
+    for k in keys[::7]:
+        words.update((k, k.upper(), k + "+", k + "-only", k.replace("-", ""), k + ",", k + "/x"))
+    words = {w for w in words if len(w.split()) == 1 and w.lower() not in licenses._ALIASES}
+    answers = {w: licenses.to_spdx(w) for w in words}
+    assert fresh_licensing == []
+    assert {w for w, a in answers.items() if a} and {w for w, a in answers.items() if a is None}
+    for word, answer in answers.items():
+        assert answer == _parser_to_spdx(word), word
+    assert licenses.to_spdx("Classpath-exception-2.0") == _parser_to_spdx("Classpath-exception-2.0")
