@@ -158,6 +158,8 @@ def test_sbom_loads_neither_the_httpx_cli_nor_pydantic_plugins(tmp_path: Path, f
     assert "musl" in out.read_text()
     loaded = {m.split(".")[0] for m in facts["modules"]}
     assert loaded.isdisjoint({"rich", "pygments"}), sorted(loaded & {"rich", "pygments"})
+    # What only some images need is imported when one needs it (Java poms, Cargo.lock, rpmdb.sqlite).
+    assert loaded.isdisjoint({"xml", "tomllib", "sqlite3"}), sorted(loaded & {"xml", "tomllib", "sqlite3"})
     assert facts["plugins"] is None  # pydantic never looked for plugins
     # The encoders of the other formats are not imported.
     others = {"provenant.sbom.cyclonedx_xml", "provenant.sbom.spdx_json", "provenant.sbom.validate"}
