@@ -196,6 +196,10 @@ def cli(
         logging.getLogger("provenant").setLevel(logging.DEBUG)
     if ctx.resilient_parsing or ctx.invoked_subcommand is None:
         return
+    if ctx.invoked_subcommand not in RESUME_LATE:
+        from provenant.cli import startup
+
+        startup.resume()
     _start_progress(ctx, "quiet" if quiet else progress_mode)
     from provenant import limits as limits_mod
     from provenant.errors import ProvenantError
@@ -234,6 +238,14 @@ def _split_limit(value: str) -> tuple[str, str]:
     return name, text
 
 
+#: Commands that call :func:`provenant.cli.startup.resume` themselves, once their imports are done; every
+#: other command resumes the collector before it runs.
+RESUME_LATE = frozenset({"sbom"})
+
+
 def main() -> None:
     """Console script entry point."""
+    from provenant.cli import startup
+
+    startup.pause()
     cli(prog_name="provenant")
