@@ -50,8 +50,8 @@ def _created_by(line: str | None) -> str:
     return text[:INTRO_WIDTH] + ("…" if len(text) > INTRO_WIDTH else "")
 
 
-def _grid(rows: Sequence[Sequence[str]]) -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+def _grid(rows: Sequence[Sequence[str]], widths: Sequence[int] | None = None) -> list[str]:
+    widths = widths or [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     # One format string for every row (the last column unpadded: lines carry no trailing blanks).
     line = "  ".join([*(f"{{:<{w}}}" for w in widths[:-1]), "{}"])
     return [line.format(*r).rstrip() for r in rows]
@@ -74,10 +74,13 @@ def _block(img: ImageSbom) -> str:
         keyed.append(
             (p.type, p.name, p.version, p.key(), _oneline(p.name), _oneline(p.version), _oneline(p.type), where)
         )
+    header = ("NAME", "VERSION", "TYPE", "INTRODUCED")
+    # The widths before the sort, while the rows are still in the order their strings were made in.
+    widths = [max(len(header[i]), max((len(row[4 + i]) for row in keyed), default=0)) for i in range(4)]
     keyed.sort(key=itemgetter(0, 1, 2, 3))
-    rows: list[Sequence[str]] = [("NAME", "VERSION", "TYPE", "INTRODUCED")]
+    rows: list[Sequence[str]] = [header]
     rows += [row[4:] for row in keyed]
-    lines += _grid(rows)
+    lines += _grid(rows, widths)
     counts = Counter(row[0] for row in keyed)
     summary = ", ".join(f"{n} {t}" for t, n in sorted(counts.items()))
     lines.append(f"{len(img.packages)} packages" + (f": {summary}" if summary else ""))
