@@ -15,11 +15,10 @@ import io
 import lzma
 import posixpath
 import re
-import xml.etree.ElementTree as ET
 import zipfile
 import zlib
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from packageurl import PackageURL
 
@@ -28,6 +27,9 @@ from provenant.catalog.base import Cataloger, CatalogError, MiB, ParsedFile
 from provenant.catalog.licenses import expression
 from provenant.limits import how_to_raise
 from provenant.sbom.model import Package
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
 
 ARCHIVE_SUFFIXES = (".jar", ".war", ".ear", ".jpi", ".hpi", ".par", ".sar", ".nar", ".kar", ".lpkg")
 _MAX_TEXT = 1 * MiB  # pom.properties, pom.xml, MANIFEST.MF
@@ -266,6 +268,8 @@ def _pom_coordinates(pom: str) -> dict[str, str]:
 def _pom_root(pom: str) -> ET.Element | None:
     if "<!DOCTYPE" in pom or "<!ENTITY" in pom:
         return None  # Maven poms never need one; refusing it rules out entity expansion
+    import xml.etree.ElementTree as ET  # only for images with Java archives: not on every run's start-up
+
     try:
         return ET.fromstring(pom)  # noqa: S314 - DTDs refused above, so no entities to expand
     except ET.ParseError:

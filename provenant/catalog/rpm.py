@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import struct
 from typing import ClassVar
 
@@ -155,6 +154,8 @@ def _sqlite_blobs(data: bytes, lim: Limits | None = None) -> list[bytes]:
     # the WAL when it closes the database and only the main file reaches us, so marking the copy as
     # a rollback-journal database reads exactly what the file holds.
     image[18:20] = b"\x01\x01"
+    import sqlite3  # only for images with an rpmdb.sqlite: not on every run's start-up
+
     con = sqlite3.connect(":memory:", isolation_level=None)
     steps = [0]
     every = max(1, min(_PROGRESS_EVERY, lim.sqlite_steps))

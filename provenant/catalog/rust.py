@@ -9,7 +9,6 @@ inflated further, to at most ``max_audit_bytes`` (a compressed bomb stops there,
 from __future__ import annotations
 
 import json
-import tomllib
 import zlib
 from typing import Any, ClassVar
 
@@ -125,6 +124,8 @@ class RustCataloger(Cataloger):
             parser = AuditStream(self.name, min(self.max_audit_bytes, _limits.current().file_bytes))
             parser.feed(data)
             return parser.close() or ParsedFile()
+        import tomllib  # only for images with a Cargo.lock: not on every run's start-up
+
         try:
             doc = tomllib.loads(data.decode("utf-8"))
         except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:

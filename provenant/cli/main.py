@@ -12,6 +12,17 @@ import click
 
 from provenant import __version__
 
+# Start-up of the command-line process only (the library leaves both alone); on a small image start-up
+# is most of a cold ``sbom`` run:
+# - httpx's __init__ imports its own command-line client (httpx._main: rich.console, rich.syntax,
+#   pygments; ~60 ms) whenever those are installed, and provenant never runs it. A None entry in
+#   sys.modules makes that import fail, which httpx handles by defining a stub ``main`` instead.
+# - pydantic reads the entry points of every installed distribution on the first model it builds, to
+#   find plugins (~30 ms); no plugin is meant to observe provenant's internal models. A value the user
+#   set is kept.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]  # None: the import system's "fails" entry
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
 EXIT_CODES = """\b
 Exit codes:
   0  success (policy: passed, warnings allowed)
@@ -185,6 +196,10 @@ def cli(
         logging.getLogger("provenant").setLevel(logging.DEBUG)
     if ctx.resilient_parsing or ctx.invoked_subcommand is None:
         return
+    if ctx.invoked_subcommand not in RESUME_LATE:
+        from provenant.cli import startup
+
+        startup.resume()
     _start_progress(ctx, "quiet" if quiet else progress_mode)
     from provenant import limits as limits_mod
     from provenant.errors import ProvenantError
@@ -223,6 +238,14 @@ def _split_limit(value: str) -> tuple[str, str]:
     return name, text
 
 
+#: Commands that call :func:`provenant.cli.startup.resume` themselves, once their imports are done; every
+#: other command resumes the collector before it runs.
+RESUME_LATE = frozenset({"sbom"})
+
+
 def main() -> None:
     """Console script entry point."""
+    from provenant.cli import startup
+
+    startup.pause()
     cli(prog_name="provenant")

@@ -172,10 +172,13 @@ def _full(
     registry: RegistryOptions,
 ) -> None:
     """Analyse, encode (caching the documents), write, and attest when asked."""
+    from provenant.cli import startup
     from provenant.sbom.doccache import DocumentRequest
     from provenant.sbom.formats import MULTI_IMAGE, encode
     from provenant.sbom.generate import generate_sbom
     from provenant.session import Session
+
+    startup.resume()  # start-up's imports are done (main.RESUME_LATE)
 
     private_key = None
     if key is not None:

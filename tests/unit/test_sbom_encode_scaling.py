@@ -621,3 +621,162 @@ def test_encoding_pauses_the_cycle_collector_and_restores_it() -> None:
         gc.enable()
         formats.FORMATS["table"] = original
     assert seen == [False, False]
+
+
+def _reference_table_rows(img: ImageSbom) -> list[str]:
+    """The package rows as the table defines them, spelled plainly (sorted packages, escaped cells)."""
+    from provenant.sbom.table import _created_by
+    from provenant.textsafe import printable
+
+    def cell(text: str) -> str:
+        return printable(" ".join(text.split()))
+
+    rows = [["NAME", "VERSION", "TYPE", "INTRODUCED"]]
+    for p in sorted(img.packages, key=lambda p: (p.type, p.name, p.version, p.key())):
+        where = "-"
+        if p.introduced_in is not None:
+            made = _created_by(p.introduced_in.created_by)
+            where = f"{p.introduced_in.layer_index} {made}".strip() if made else str(p.introduced_in.layer_index)
+        rows.append([cell(p.name), cell(p.version), cell(p.type), where])
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+
+
+def test_table_rows_are_the_plain_definition_for_odd_values() -> None:
+    """Each package read once into a keyed row (then sorted) renders what sorting the packages rendered,
+    including names that need escaping or folding (controls, bidi, runs of blanks, a brace)."""
+    img = _image(40)
+    odd = ["a\x1b[31mb", "  lead", "trail ", "two  spaces", "tab\tname", "bidi\u202eevil", "nbsp\u00a0x", "{0}", "é"]
+    for i, text in enumerate(odd):
+        img.packages[i].name = text
+        img.packages[i + 10].version = text
+    img.packages[20].introduced_in = None
+    img.packages[21].introduced_in = IntroducedIn(layer_index=3, layer_digest=LAYER, diff_id=DIFF, created_by=None)
+    from provenant.sbom.table import render_table
+
+    lines = render_table([img]).splitlines()
+    assert lines[1 : 2 + len(img.packages)] == _reference_table_rows(img)
+
+
+def test_table_makes_each_layers_column_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The INTRODUCED cell is made per layer, not per package (the history line is cut and escaped once)."""
+    from provenant.sbom import table
+
+    calls: list[str | None] = []
+    original = table._created_by
+
+    def counting(line: str | None) -> str:
+        calls.append(line)
+        return original(line)
+
+    monkeypatch.setattr(table, "_created_by", counting)
+    table.render_table([_image(300)])
+    assert calls == ["RUN x"]  # before: 300 calls
+
+
+def test_encode_benchmark_prints_times_ratios_and_the_walk() -> None:
+    """benchmarks/encode_formats.py runs end to end: a row per size, the walk beside the formats, a ratio per N."""
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "encode_formats.py"
+    out = subprocess.run(
+        [sys.executable, str(script), "--sizes", "3", "--repeat", "1", "--formats", "table,json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    ).stdout.splitlines()
+    header = next(line for line in out if line.lstrip().startswith("N "))
+    assert header.split()[-3:] == ["table", "json", "walk"]
+    at = out.index("time(2N)/time(N), wall / CPU:")
+    rows = {line.split()[0]: line.split() for line in out[:at] if line.split() and line.split()[0] in ("3", "6")}
+    assert rows["3"][1] == "3" and rows["6"][1] == "6"  # packages found
+    ratio_line = out[at + 1].split()
+    assert ratio_line[0] == "3" and len(ratio_line) == 4  # N, then wall/CPU per format and the walk
+    for cell in ratio_line[1:]:
+        wall, cpu = cell.split("/")
+        assert float(wall) > 0 and float(cpu) >= 0
+
+
+def _parser_to_spdx(text: str) -> str | None:
+    """What ``to_spdx`` answers for one symbol through the parser (its last step)."""
+    try:
+        parsed = licenses.spdx_licensing().parse(text, validate=True, strict=False)
+    except license_expression.ExpressionError:
+        return None
+    return None if parsed is None else str(parsed)
+
+
+def _parser_spdx_expression(text: str) -> str | None:
+    """``spdx_expression`` through the parser only (as it was before the fast path)."""
+    licensing = licenses.spdx_licensing()
+    try:
+        parsed = licensing.parse(text)
+    except license_expression.ExpressionError:
+        return None
+    if parsed is None:
+        return None
+    if any(not licenses.LICENSE_REF.fullmatch(s) for s in licensing.validate(parsed).invalid_symbols):
+        return None
+    try:
+        licensing.parse(str(parsed), validate=True, strict=True)
+    except license_expression.ExpressionParseError:
+        return None
+    except license_expression.ExpressionError:
+        pass
+    return str(parsed)
+
+
+def test_flat_license_expressions_read_without_the_parser_as_the_parser_reads_them() -> None:
+    """Every id of the index (any case) and chains of them: the fast path answers as the parser, or defers."""
+    import random
+
+    keys = list(licenses._spdx_keys())
+    assert len(keys) > 2000
+    texts = [v for k in keys for v in (k, k.upper())]
+    rnd = random.Random(16)
+    for _ in range(2000):
+        syms = [rnd.choice([*keys[:400], "LicenseRef-x", "LicenseRef-a.b-1", "licenseref-x", "NotALicense"])]
+        syms += [rnd.choice(keys) for _ in range(rnd.randint(1, 4))]
+        texts.append(f" {rnd.choice(['AND', 'OR', 'and', 'or'])} ".join([*syms, syms[0]]))
+    texts += ["MIT AND Apache-2.0 OR BSD-3-Clause", "MIT WITH Classpath-exception-2.0", "Classpath-exception-2.0"]
+    answered = 0
+    for text in texts:
+        for license_refs, parser in ((False, _parser_to_spdx), (True, _parser_spdx_expression)):
+            fast = licenses._flat(text, license_refs=license_refs)
+            if fast is not None:
+                answered += 1
+                assert fast == parser(text), text
+    assert answered > len(texts)  # most of them did not need the parser
+
+
+def test_flat_expressions_build_no_licensing_index(fresh_licensing: list[int]) -> None:
+    """Cataloging and encoding licenses that are ids joined by AND (most packages' licenses) builds no parser."""
+    result = _result(40)
+    for p in result.images[0].packages:
+        p.license_expression = p.license_expression.replace(" OR ", " AND ") if p.license_expression else None
+    assert licenses.expression(["MIT", "gpl-2+", "BSD-3-Clause AND ISC"]) == (
+        "MIT AND GPL-2.0-or-later AND (BSD-3-Clause AND ISC)"
+    )
+    for fmt in ("cyclonedx-json", "spdx-json"):
+        formats.encode(result, fmt, merge=False)
+    assert fresh_licensing == []  # before: built once per process, ~30 ms of a small image's cold run
+    licenses.to_spdx("(MIT OR Apache-2.0) AND ISC")
+    assert fresh_licensing == [1]  # a grouped expression still goes through the parser
+
+
+def test_one_declared_symbol_read_without_the_parser_as_the_parser_reads_it(fresh_licensing: list[int]) -> None:
+    """A declared license of one word: its id if the index knows it, else None, as the parser says, and no parser
+    built for it (Debian's ``LGPL`` built one only to refuse it). Exceptions alone are left to the parser."""
+    keys = list(licenses._spdx_keys())
+    words = {"LGPL", "GPL-1", "GPL", "BSD", "PD", "MIT/X11", "LicenseRef-foo", "licenseref-x", "none", "GPL-2.0+"}
+    for k in keys[::7]:
+        words.update((k, k.upper(), k + "+", k + "-only", k.replace("-", ""), k + ",", k + "/x"))
+    words = {w for w in words if len(w.split()) == 1 and w.lower() not in licenses._ALIASES}
+    answers = {w: licenses.to_spdx(w) for w in words}
+    assert fresh_licensing == []
+    assert {w for w, a in answers.items() if a} and {w for w, a in answers.items() if a is None}
+    for word, answer in answers.items():
+        assert answer == _parser_to_spdx(word), word
+    assert licenses.to_spdx("Classpath-exception-2.0") == _parser_to_spdx("Classpath-exception-2.0")
