@@ -7,7 +7,7 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 
 import click
 
@@ -25,7 +25,7 @@ from provenant.textsafe import printable
 
 if TYPE_CHECKING:
     from provenant.attest.evaluate import Attachment
-    from provenant.attest.identity import IdentityMatcher
+    from provenant.attest.identity import Expect, IdentityMatcher
     from provenant.attest.keyless import KeylessPolicy
     from provenant.attest.push import Mode
     from provenant.attest.result import AttestationsResult
@@ -106,7 +106,17 @@ def _add_keyless_flags(wrapper: Callable[..., Any]) -> Any:
     )(out)
 
 
-def _signer(
+class _Expected(NamedTuple):
+    """What the keyless-signer flags ask for."""
+
+    identity: Expect | None
+    issuer: Expect | None
+    claims: dict[str, Expect]
+    #: Any GitHub workflow claim flag was given a value.
+    github: bool
+
+
+def _expected(
     certificate_identity: str | None,
     certificate_identity_regexp: str | None,
     certificate_oidc_issuer: str | None,
@@ -114,49 +124,44 @@ def _signer(
     certificate_github_workflow_repository: str | None,
     certificate_github_workflow_ref: str | None,
     certificate_github_workflow_trigger: str | None,
-) -> IdentityMatcher | None:
-    """The keyless signer the flags name (None when they name none); a partial one is a usage error."""
-    from provenant.attest.identity import Expect, IdentityMatcher, expect
-    from provenant.errors import UsageError
+) -> _Expected:
+    from provenant.attest.identity import Expect, expect
 
     github = {
         "repository": certificate_github_workflow_repository,
         "ref": certificate_github_workflow_ref,
         "trigger": certificate_github_workflow_trigger,
     }
-    identity = expect(certificate_identity, certificate_identity_regexp, "--certificate-identity")
-    issuer = expect(certificate_oidc_issuer, certificate_oidc_issuer_regexp, "--certificate-oidc-issuer")
-    if identity is None and issuer is None and not any(github.values()):
+    return _Expected(
+        expect(certificate_identity, certificate_identity_regexp, "--certificate-identity"),
+        expect(certificate_oidc_issuer, certificate_oidc_issuer_regexp, "--certificate-oidc-issuer"),
+        {k: Expect(v) for k, v in github.items() if v is not None},
+        any(github.values()),
+    )
+
+
+def _signer(**flags: str | None) -> IdentityMatcher | None:
+    """The keyless signer the flags name (None when they name none); a partial one is a usage error."""
+    from provenant.attest.identity import IdentityMatcher
+    from provenant.errors import UsageError
+
+    want = _expected(**flags)
+    if want.identity is None and want.issuer is None and not want.github:
         return None
-    if identity is None or issuer is None:
+    if want.identity is None or want.issuer is None:
         raise UsageError(
             "a keyless signer needs --certificate-identity (or -regexp) and --certificate-oidc-issuer (or -regexp)"
         )
-    return IdentityMatcher(identity, issuer, {k: Expect(v) for k, v in github.items() if v is not None})
+    return IdentityMatcher(want.identity, want.issuer, want.claims)
 
 
-def _keyless(
-    trusted_root: Path | None,
-    certificate_identity: str | None,
-    certificate_identity_regexp: str | None,
-    certificate_oidc_issuer: str | None,
-    certificate_oidc_issuer_regexp: str | None,
-    certificate_github_workflow_repository: str | None,
-    certificate_github_workflow_ref: str | None,
-    certificate_github_workflow_trigger: str | None,
-) -> KeylessPolicy | None:
-    from provenant.attest.identity import Expect, IdentityMatcher, expect
+def _keyless(trusted_root: Path | None, **flags: str | None) -> KeylessPolicy | None:
+    from provenant.attest.identity import IdentityMatcher
     from provenant.errors import UsageError
 
-    github = {
-        "repository": certificate_github_workflow_repository,
-        "ref": certificate_github_workflow_ref,
-        "trigger": certificate_github_workflow_trigger,
-    }
-    identity = expect(certificate_identity, certificate_identity_regexp, "--certificate-identity")
-    issuer = expect(certificate_oidc_issuer, certificate_oidc_issuer_regexp, "--certificate-oidc-issuer")
+    identity, issuer, claims, github = _expected(**flags)
     if trusted_root is None:
-        if identity or issuer or any(github.values()):
+        if identity or issuer or github:
             raise UsageError("--certificate-identity/--certificate-oidc-issuer need --trusted-root")
         return None
     if identity is None or issuer is None:
@@ -165,7 +170,6 @@ def _keyless(
         )
     from provenant.attest.keyless import KeylessPolicy
 
-    claims = {k: Expect(v) for k, v in github.items() if v is not None}
     exact = identity.regexp is None and issuer.regexp is None and not claims
     matcher = None if exact else IdentityMatcher(identity, issuer, claims)
     policy = KeylessPolicy(trusted_root, identity.text, issuer.text, matcher)
