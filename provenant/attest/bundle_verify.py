@@ -593,6 +593,17 @@ def _signed_from(doc: dict[str, Any], artifact_digest: bytes | None) -> _Signed:
     return _Signed(_b64(ms.get("signature"), "message signature"), cert, digest=artifact_digest, claimed=digest)
 
 
+def _entries_and_tokens(doc: dict[str, Any]) -> tuple[list[Any], list[Any]]:
+    """The bundle's transparency-log entries and RFC 3161 timestamps, within their counts."""
+    material = doc.get("verificationMaterial") or {}
+    entries = material.get("tlogEntries") or []
+    tokens = (material.get("timestampVerificationData") or {}).get("rfc3161Timestamps") or []
+    if not isinstance(entries, list) or not isinstance(tokens, list):
+        raise SpecVerifyError("tlogEntries and rfc3161Timestamps must be lists")
+    _check_counts(entries, tokens)
+    return entries, tokens
+
+
 def verify_spec_bundle(
     doc: dict[str, Any],
     root_path: Path,
@@ -607,12 +618,7 @@ def verify_spec_bundle(
     ``identity_policy`` a sigstore ``VerificationPolicy`` (identity and issuer).
     """
     root = load_spec_root(root_path)
-    material = doc.get("verificationMaterial") or {}
-    entries = material.get("tlogEntries") or []
-    tokens = (material.get("timestampVerificationData") or {}).get("rfc3161Timestamps") or []
-    if not isinstance(entries, list) or not isinstance(tokens, list):
-        raise SpecVerifyError("tlogEntries and rfc3161Timestamps must be lists")
-    _check_counts(entries, tokens)
+    entries, tokens = _entries_and_tokens(doc)
     signed = _signed_from(doc, artifact_digest)
     tsa_times, tsa_failures = _tsa_times(tokens, root, signed.signature)
     times = _entry_times(entries, root, signed) + tsa_times
@@ -662,12 +668,7 @@ def verify_key_bundle_times(doc: dict[str, Any], root_path: Path, key: PublicKey
             digest=_b64(md.get("digest"), "message digest") if md else None,
             key_der=der,
         )
-    material = doc.get("verificationMaterial") or {}
-    entries = material.get("tlogEntries") or []
-    tokens = (material.get("timestampVerificationData") or {}).get("rfc3161Timestamps") or []
-    if not isinstance(entries, list) or not isinstance(tokens, list):
-        raise SpecVerifyError("tlogEntries and rfc3161Timestamps must be lists")
-    _check_counts(entries, tokens)
+    entries, tokens = _entries_and_tokens(doc)
     tsa_times, failures = _tsa_times(tokens, root, signed.signature)
     if failures and not tsa_times and not entries:
         raise SpecVerifyError("; ".join(failures))
