@@ -1,0 +1,115 @@
+"""The one watchdog thread behind every total read bound (:func:`provenant.sources.registry.watch.cut_after`)."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from provenant.sources.registry import watch
+
+
+@pytest.fixture
+def silent() -> Iterator[str]:
+    """A server that accepts connections and never answers: ``127.0.0.1:PORT``."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                held.append(sock.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"127.0.0.1:{sock.getsockname()[1]}"
+    stop.set()
+    sock.close()
+    for c in held:
+        c.close()
+
+
+@pytest.fixture
+def answering() -> Iterator[str]:
+    """A server answering every request at once with an empty 200 (keep-alive)."""
+    from tests.hostile.server import hostile_server, response
+
+    with hostile_server() as srv:
+        srv.route("GET", "/", lambda req, conn, s: conn.sendall(response(200, b"")))
+        yield srv.host
+
+
+def _blocked_read(host: str, seconds: float) -> tuple[bool, float]:
+    conn = http.client.HTTPConnection(host, timeout=30)
+    conn.request("GET", "/")
+    started = time.monotonic()
+    with watch.cut_after(conn, seconds) as expired, pytest.raises((OSError, http.client.HTTPException)):
+        conn.getresponse()
+    conn.close()
+    return expired.fired, time.monotonic() - started
+
+
+def test_a_read_that_outlasts_its_bound_is_cut(silent: str) -> None:
+    fired, took = _blocked_read(silent, 0.3)
+    assert fired and 0.25 <= took < 3
+
+
+def test_a_sooner_deadline_is_not_kept_waiting_behind_a_later_one(silent: str) -> None:
+    far = http.client.HTTPConnection(silent, timeout=30)
+    far.request("GET", "/")
+    with watch.cut_after(far, 60) as far_state:
+        fired, took = _blocked_read(silent, 0.3)
+    far.close()
+    assert fired and took < 3 and not far_state.fired
+
+
+def test_a_finished_read_is_never_cut_and_its_connection_stays_usable(answering: str) -> None:
+    conn = http.client.HTTPConnection(answering, timeout=10)
+    for _ in range(3):
+        conn.request("GET", "/")
+        with watch.cut_after(conn, 0.2) as expired:
+            resp = conn.getresponse()
+        resp.read()
+        time.sleep(0.3)  # past the bound: a watch that was not cancelled would shut the socket now
+        assert not expired.fired
+    conn.close()
+
+
+def test_cancelled_watches_do_not_pile_up(answering: str) -> None:
+    conn = http.client.HTTPConnection(answering, timeout=10)
+    for _ in range(5000):
+        with watch.cut_after(conn, 600):
+            pass
+    dog = watch._watchdog[0]
+    assert len(dog._heap) <= 200
+
+
+def test_none_or_zero_means_no_bound() -> None:
+    conn = http.client.HTTPConnection("127.0.0.1:9")
+    for seconds in (None, 0):
+        with watch.cut_after(conn, seconds) as expired:
+            pass
+        assert not expired.fired
+
+
+def test_a_forked_child_gets_its_own_watchdog(silent: str) -> None:
+    assert _blocked_read(silent, 0.2)[0]  # the parent's watchdog thread is running now
+    pid = os.fork()
+    if pid == 0:  # the child: the parent's thread does not exist here
+        code = 1
+        try:
+            fired, took = _blocked_read(silent, 0.2)
+            code = 0 if fired and took < 3 else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
