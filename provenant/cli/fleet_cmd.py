@@ -211,11 +211,21 @@ def scan_cmd(
             "--executor dask does not send registry passwords in the task graph; give the workers "
             "credentials in their Docker config instead of --password-stdin"
         )
+    from provenant.fleet.targets import TagFilter
+
+    filt = TagFilter(tag_globs, newest, order)
+    if not (rescan or policy_path or keys or insecure or username or password_stdin):
+        # An unchanged registry is answered without the scan pipeline's imports (its figure: docs/fleet.md).
+        from provenant.fleet.unchanged import unchanged_scan
+
+        quick = unchanged_scan(targets, filt, db, ca_file=ca_file)
+        if quick is not None:
+            click.echo(quick.line(), err=True)
+            return
     store = _open(db, migrate=True)
     from provenant.cachedir import default_cache_dir
     from provenant.fleet.executor_local import LocalExecutor
     from provenant.fleet.scan import Executor, ScanSettings, scan_fleet
-    from provenant.fleet.targets import TagFilter
     from provenant.session import Session
 
     policy = None
@@ -248,7 +258,7 @@ def scan_cmd(
 
         # The scan's own requests run on threads (resolving, attachments): one budget for all of them.
         with Session(replace(registry, gate=LocalGate())) as session:
-            summary = scan_fleet(session, store, targets, TagFilter(tag_globs, newest, order), settings)
+            summary = scan_fleet(session, store, targets, filt, settings)
     finally:
         store.close()
     for f in summary.failures:

@@ -26,10 +26,8 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from pydantic import BaseModel
 from sqlalchemy import select
 
-from provenant import __version__
 from provenant import limits as limits_mod
 from provenant.errors import ProvenantError
 from provenant.fleet import models as m
@@ -44,6 +42,7 @@ from provenant.fleet.ingest import (
 )
 from provenant.fleet.layerjob import LayerJob, LayerOutcome
 from provenant.fleet.store import Store
+from provenant.fleet.summary import Failure, ScanSummary, scanner_version
 from provenant.fleet.targets import ImageRef, TagFilter, expand
 from provenant.progress import FleetStatus, Progress
 from provenant.textsafe import one_line
@@ -83,46 +82,6 @@ RESOLVE_BATCH = 512
 #: Threads assembling images at once. Cataloguing holds the GIL, so more threads only slow the one
 #: thread writing the database; two overlap one image's registry requests with another's cataloguing.
 ANALYSE_THREADS = 2
-
-
-class Failure(BaseModel):
-    """A reference that failed, and why (one line)."""
-
-    reference: str
-    error: str
-
-
-class ScanSummary(BaseModel):
-    """What one ``fleet scan`` did."""
-
-    references: int
-    images: int
-    scanned: int
-    unchanged: int
-    failed: int
-    platforms: int
-    layers: int
-    layers_scanned: int
-    layers_cached: int
-    tags_moved: int
-    seconds: float
-    failures: list[Failure]
-
-    def line(self) -> str:
-        """The one summary line."""
-        return (
-            f"fleet scan: {self.references} references, {self.images} images ({self.scanned} scanned, "
-            f"{self.unchanged} unchanged, {self.failed} failed), {self.platforms} platform manifests, "
-            f"{self.layers} unique layers ({self.layers_scanned} scanned, {self.layers_cached} from the cache), "
-            f"{self.tags_moved} tags new or moved, {self.seconds:.1f} s"
-        )
-
-
-def scanner_version() -> str:
-    """What makes a stored result stale: provenant's version and the layer scanner's."""
-    from provenant.catalog.scanversion import scanner_version as layer_scanner  # = default_plan().version
-
-    return f"{__version__}+{layer_scanner()}"
 
 
 @dataclass

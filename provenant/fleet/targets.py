@@ -18,12 +18,12 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from provenant.errors import UsageError
 from provenant.globs import glob_match
 from provenant.reference import Reference, parse_reference
 from provenant.sources.kind import registry_text, split_kind, split_path
-from provenant.sources.registry import RegistryClient
 
 #: Characters that make a repository path a glob over the catalog.
 _GLOB = re.compile(r"[*?]")
@@ -32,6 +32,18 @@ _GLOB = re.compile(r"[*?]")
 _ATTACHMENT_TAG = re.compile(r"^sha256-[0-9a-f]{64}(?:\.(?:sig|att|sbom))?$")
 #: Lines read from one ``@FILE`` at most (a file of references is input we did not write).
 MAX_FILE_LINES = 100_000
+
+
+class Lister(Protocol):
+    """What expanding a repository or a glob asks a registry (:class:`~provenant.sources.registry.RegistryClient`)."""
+
+    def list_tags(self, ref: Reference) -> list[str]: ...
+
+    def list_repositories(self, registry: str) -> list[str]: ...
+
+
+class NotARegistryTarget(Exception):
+    """Raised by :func:`expand` with ``registry_only`` for a target that is not in a registry (an OCI layout)."""
 
 
 @dataclass(frozen=True)
@@ -115,7 +127,7 @@ def _layout_refs(text: str, filt: TagFilter) -> list[ImageRef]:
 
 
 def _repo_refs(
-    client: RegistryClient,
+    client: Lister,
     ref: Reference,
     filt: TagFilter,
     created: Callable[[str], datetime | None],
@@ -131,25 +143,29 @@ def _repo_refs(
 
 def expand(
     targets: Iterable[str],
-    client: RegistryClient,
+    client: Lister,
     filt: TagFilter,
     created: Callable[[str], datetime | None],
     *,
     listed: dict[str, frozenset[str]] | None = None,
+    registry_only: bool = False,
     _nested: bool = False,
 ) -> list[ImageRef]:
     """Every reference the targets name, without duplicates, in target order.
 
     ``listed`` receives every tag (attachment tags included) of each repository whose tags were listed.
+    ``registry_only``: raise :class:`NotARegistryTarget` at the first target that is not in a registry.
     """
     out: dict[tuple[str, str | None, str], ImageRef] = {}
     for text in targets:
         if text.startswith("@") and not _nested:
-            found = expand(_file_lines(text[1:]), client, filt, created, listed=listed, _nested=True)
+            found = expand(
+                _file_lines(text[1:]), client, filt, created, listed=listed, registry_only=registry_only, _nested=True
+            )
         elif text.startswith("@"):
             raise UsageError(f"{text}: a target file cannot name another target file")
         else:
-            found = _expand_one(text, client, filt, created, listed)
+            found = _expand_one(text, client, filt, created, listed, registry_only=registry_only)
         for r in found:
             out.setdefault((r.repository, r.tag, r.text), r)
     return list(out.values())
@@ -157,13 +173,17 @@ def expand(
 
 def _expand_one(
     text: str,
-    client: RegistryClient,
+    client: Lister,
     filt: TagFilter,
     created: Callable[[str], datetime | None],
     listed: dict[str, frozenset[str]] | None,
+    *,
+    registry_only: bool = False,
 ) -> list[ImageRef]:
     reg = registry_text(text)
     if reg is None:
+        if registry_only:
+            raise NotARegistryTarget(text)
         return _layout_refs(text, filt)
     host, slash, path = reg.partition("/")
     if slash and _GLOB.search(path):

@@ -6,14 +6,10 @@ tests count what a cold scan and an unchanged rescan ask; SQLAlchemy's commit ev
 
 from __future__ import annotations
 
-import gzip
-import io
-import json
 import os
 import re
 import subprocess
 import sys
-import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,39 +25,14 @@ from provenant.fleet.store import Store, open_store
 from provenant.fleet.targets import TagFilter
 from provenant.session import Session
 from provenant.sources.registry import RegistryOptions
-from tests.hostile.server import HostileServer, Request, hostile_server, response, sha256
-
-REPOS = ("team/a", "team/b")
-TAGS = ("v1", "v2", "v3")
-
-
-def _layer(name: str, version: str) -> tuple[bytes, str]:
-    """A gzip tar holding one Python distribution's METADATA (what the python cataloger reads), and its diff_id."""
-    meta = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n".encode()
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        info = tarfile.TarInfo(f"usr/lib/python3/dist-packages/{name}-{version}.dist-info/METADATA")
-        info.size = len(meta)
-        tar.addfile(info, io.BytesIO(meta))
-    return gzip.compress(raw.getvalue(), mtime=0), sha256(raw.getvalue())
+from tests.fleet.scripted import REPOS, TAGS, scripted_fleet
+from tests.hostile.server import HostileServer, Request, response
 
 
 @pytest.fixture
 def registry() -> Iterator[HostileServer]:
     """Two repositories x three tags, each tag its own one-layer image, and a tags/list route."""
-    with hostile_server() as srv:
-        for repo in REPOS:
-            for n, tag in enumerate(TAGS):
-                layer, diff_id = _layer(f"app-{repo[-1]}", f"1.{n}")
-                srv.put_image(repo, tag, [layer], diff_ids=[diff_id])
-
-        def tags(req: Request, conn: object, s: HostileServer) -> None:
-            repo = req.path.split("/v2/", 1)[1].split("/tags/list", 1)[0]
-            names = sorted({k.split(":", 1)[1] for k in s.manifests if k.startswith(f"{repo}:")})
-            body = json.dumps({"name": repo, "tags": names}).encode()
-            conn.sendall(response(200, body, {"Content-Type": "application/json"}))  # type: ignore[attr-defined]
-
-        srv.route("GET", r"/tags/list", tags)
+    with scripted_fleet(REPOS, TAGS) as srv:
         yield srv
 
 

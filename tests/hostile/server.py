@@ -64,6 +64,8 @@ class HostileServer:
     routes: list[tuple[str, re.Pattern[str], Handler]] = field(default_factory=list)
     log: list[Request] = field(default_factory=list)
     stopping: threading.Event = field(default_factory=threading.Event)
+    #: Connections accepted so far (keep-alive tests count them).
+    accepted: int = 0
 
     def __post_init__(self) -> None:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -132,6 +134,7 @@ class HostileServer:
                 conn, _ = self._sock.accept()
             except OSError:
                 return
+            self.accepted += 1
             threading.Thread(target=self._connection, args=(conn,), daemon=True).start()
 
     def _connection(self, conn: socket.socket) -> None:

@@ -318,3 +318,69 @@ def test_tags_over_pages_or_page_bytes_or_malformed_are_left_to_the_full_client(
     for body in (b'{"tags": [1]}', b'{"tags": "1"}', b"[]", b"not json"):
         bad = serve(lambda m, p, h, body=body: (200, {}, body))
         assert list_tags(parse_reference(f"{bad.host}/app"), env={}) is None, body
+
+
+# --- QuickRegistry: many questions, kept connections and kept tokens ---------------------------------
+
+
+def test_one_token_per_repository_sent_again_only_to_that_repository_on_that_host(serve: Callable[..., Server]) -> None:
+    from provenant.sources.registry.quick import QuickRegistry
+
+    tokens = iter(range(100))
+    issued: dict[str, str] = {}
+
+    def remember(method: str, path: str, headers: dict[str, str]) -> Answer:
+        repo = parse_qs(urlparse(path).query)["scope"][0].split(":")[1]
+        token = f"t{next(tokens)}"
+        issued[repo] = f"Bearer {token}"
+        return 200, {}, json.dumps({"token": token}).encode()
+
+    token_srv = serve(remember)
+
+    def registry(method: str, path: str, headers: dict[str, str]) -> Answer:
+        repo = path.split("/v2/", 1)[1].split("/manifests/", 1)[0]
+        if headers.get("authorization") is None or headers["authorization"] != issued.get(repo):
+            challenge = f'Bearer realm="http://{token_srv.host}/token",service="reg"'
+            return 401, {"WWW-Authenticate": challenge}, b""
+        return 200, {"Docker-Content-Digest": DIGEST}, b""
+
+    srv = serve(registry)
+    other = serve(lambda m, p, h: (200, {"Docker-Content-Digest": DIGEST}, b""))
+    refs = [f"{srv.host}/team/a:{n}" for n in range(4)] + [f"{srv.host}/team/b:{n}" for n in range(3)]
+    with QuickRegistry(env={}) as quick:
+        assert [quick.head(parse_reference(r)) for r in refs] == [DIGEST] * len(refs)
+        assert quick.head(parse_reference(f"{other.host}/team/a:0")) == DIGEST
+    assert len(token_srv.requests) == 2  # one per repository
+    by_repo = {(p.split("/")[3], h.get("authorization")) for m, p, h in srv.requests if h.get("authorization")}
+    assert by_repo == {("a", issued["team/a"]), ("b", issued["team/b"])}
+    assert all("authorization" not in h for _, _, h in other.requests)  # never to another host
+
+
+def test_heads_reuse_one_connection_per_thread() -> None:
+    from provenant.sources.registry.quick import QuickRegistry
+    from tests.hostile.server import hostile_server
+
+    with hostile_server() as srv:
+        digests = [srv.put_manifest("team/app", str(n), f'{{"n": {n}}}'.encode()) for n in range(20)]
+        with QuickRegistry(env={}) as quick:
+            got = [quick.head(parse_reference(f"{srv.host}/team/app:{n}")) for n in range(20)]
+        assert got == digests
+        assert srv.accepted == 1 and [r.method for r in srv.log] == ["HEAD"] * 20
+
+
+def test_catalog_pages_are_followed_within_the_limits(serve: Callable[..., Server]) -> None:
+    from provenant.sources.registry.quick import QuickRegistry
+
+    def registry(method: str, path: str, headers: dict[str, str]) -> Answer:
+        if path == "/v2/_catalog":
+            return 200, {"Link": '</v2/_catalog?last=b&n=2>; rel="next"'}, b'{"repositories": ["a", "b"]}'
+        if path == "/v2/_catalog?last=b&n=2":
+            return 200, {}, b'{"repositories": ["c"]}'
+        return 404, {}, b""
+
+    srv = serve(registry)
+    with QuickRegistry(env={}) as quick:
+        assert quick.list_repositories(srv.host) == ["a", "b", "c"]
+    loop = serve(lambda m, p, h: (200, {"Link": '</v2/_catalog>; rel="next"'}, b'{"repositories": ["a"]}'))
+    with QuickRegistry(env={}) as quick:
+        assert quick.list_repositories(loop.host) is None  # a loop: the full client reports it

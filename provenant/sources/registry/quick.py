@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import http.client
 import os
-import ssl
+import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -61,14 +61,8 @@ def resolve_tag(
 
     ``timeout`` bounds connecting and each read (default: the lower of ``connect-timeout`` and ``read-timeout``).
     """
-    if ref.tag is None:
-        return None
-
-    def head(asker: _Asker, resolver: CredentialResolver) -> str:
-        _, answer, _ = _ask(asker, resolver, "HEAD", ref, ref.tag or "")
-        return str(Digest.parse(answer.get("docker-content-digest", "")))
-
-    return _run(ref, head, ca_file=ca_file, timeout=timeout, env=env)
+    with QuickRegistry(ca_file=ca_file, timeout=timeout, env=env) as quick:
+        return quick.resolve_tag(ref)
 
 
 def fetch_manifest(
@@ -84,20 +78,8 @@ def fetch_manifest(
     ``manifest-bytes``, the bytes match the digest asked for, a manifest or index (not schema1, not an
     artifact); anything they would refuse is left to the full client, which reports it.
     """
-    identifier = str(ref.digest) if ref.digest is not None else ref.tag or "latest"
-
-    def get(asker: _Asker, resolver: CredentialResolver) -> bytes:
-        from provenant.oci.detect import detect_media_type
-
-        _, answer, body = _ask(asker, resolver, "GET", ref, identifier, cap="manifest_bytes")
-        if ref.digest is not None and Digest.of(body, ref.digest.algorithm) != ref.digest:
-            raise _GiveUp
-        media_type = detect_media_type(body, (answer.get("content-type") or "").split(";")[0].strip(), identifier)
-        if media_type not in INDEX_TYPES and media_type not in MANIFEST_TYPES:
-            raise _GiveUp
-        return body
-
-    return _run(ref, get, ca_file=ca_file, timeout=timeout, env=env)
+    with QuickRegistry(ca_file=ca_file, timeout=timeout, env=env) as quick:
+        return quick.fetch_manifest(ref)
 
 
 def list_tags(
@@ -113,26 +95,148 @@ def list_tags(
     same host and scheme only, no page twice; a page that is not ``{"tags": [strings]}`` (null allowed)
     or anything else unusual is left to the full client.
     """
+    with QuickRegistry(ca_file=ca_file, timeout=timeout, env=env) as quick:
+        return quick.list_tags(ref)
 
-    def pages(asker: _Asker, resolver: CredentialResolver) -> list[str]:
+
+_T = TypeVar("_T")
+
+
+class QuickRegistry:
+    """Many questions to registries over kept-alive connections, from any number of threads.
+
+    Each answer is None when this path cannot tell (see the module docstring). Every thread has its own
+    connection per host. The Authorization a registry's challenge led to (a bearer token for one
+    repository's pull scope, or Basic) is kept per (registry host, repository or catalog) and sent
+    again only to that registry host, so a thousand tags of one repository cost one token request.
+    """
+
+    def __init__(
+        self, *, ca_file: Path | None = None, timeout: float | None = None, env: Mapping[str, str] | None = None
+    ) -> None:
+        from provenant import limits as limits_mod  # already loaded by the CLI; read only when asked
+
+        environ = os.environ if env is None else env
+        self.usable = not any(environ.get(v) or environ.get(v.upper()) for v in _PROXY_VARIABLES)
+        self.ca_file = ca_file
+        self.limits = limits_mod.current()
+        # Connecting and each read (headers included) within both timeouts: this path gives up sooner than the full one.
+        self.timeout = timeout if timeout is not None else min(self.limits.connect_timeout, self.limits.read_timeout)
+        self._env = env
+        self._resolver: CredentialResolver | None = None
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._askers: list[_Asker] = []
+        self._auth: dict[tuple[str, str], str] = {}
+
+    def __enter__(self) -> QuickRegistry:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close every connection of every thread."""
+        with self._lock:
+            askers, self._askers = self._askers, []
+        for asker in askers:
+            asker.close()
+
+    def resolve_tag(self, ref: Reference) -> str | None:
+        """The digest ``ref``'s tag names now (one HEAD), or None when this path cannot tell."""
+        return None if ref.tag is None else self.head(ref)
+
+    def head(self, ref: Reference) -> str | None:
+        """The digest ``ref`` names now (one HEAD, by digest when it has one), or None when this path cannot tell.
+
+        A digest reference is answered only when the registry has that manifest and names the same digest.
+        """
+
+        def head(asker: _Asker) -> str:
+            _, answer, _ = self._ask(asker, "HEAD", ref.api_host, ref.repository, _manifest_path(ref, ref.identifier))
+            digest = Digest.parse(answer.get("docker-content-digest", ""))
+            if ref.digest is not None and digest != ref.digest:
+                raise _GiveUp
+            return str(digest)
+
+        return self._run(ref.api_host, head)
+
+    def fetch_manifest(self, ref: Reference) -> bytes | None:
+        """The bytes of ``ref``'s manifest or index, checked as :func:`fetch_manifest` says."""
+        identifier = str(ref.digest) if ref.digest is not None else ref.tag or "latest"
+
+        def get(asker: _Asker) -> bytes:
+            from provenant.oci.detect import detect_media_type
+
+            path = _manifest_path(ref, identifier)
+            _, answer, body = self._ask(asker, "GET", ref.api_host, ref.repository, path, cap="manifest_bytes")
+            if ref.digest is not None and Digest.of(body, ref.digest.algorithm) != ref.digest:
+                raise _GiveUp
+            media_type = detect_media_type(body, (answer.get("content-type") or "").split(";")[0].strip(), identifier)
+            if media_type not in INDEX_TYPES and media_type not in MANIFEST_TYPES:
+                raise _GiveUp
+            return body
+
+        return self._run(ref.api_host, get)
+
+    def list_tags(self, ref: Reference) -> list[str] | None:
+        """Every tag of ``ref``'s repository, bounded as :func:`list_tags` says."""
+        path = f"/v2/{ref.repository}/tags/list"
+        return self._run(ref.api_host, lambda asker: self._pages(asker, ref.api_host, ref.repository, path, "tags"))
+
+    def list_repositories(self, registry: str) -> list[str] | None:
+        """Every repository ``GET /v2/_catalog`` lists on ``registry`` (host[:port]), with the same bounds."""
+        host = Reference(registry=registry, repository="_").api_host
+        return self._run(host, lambda asker: self._pages(asker, host, "", "/v2/_catalog", "repositories"))
+
+    def _run(self, host: str, ask: Callable[[_Asker], _T]) -> _T | None:
+        """``ask`` on this thread's connection to ``host``; None when it gives up or anything fails."""
+        if not self.usable:
+            return None  # never connect around a proxy
+        asker = self._asker("http" if is_loopback(host) else "https")
+        try:
+            return ask(asker)
+        except (_GiveUp, OSError, http.client.HTTPException, ValueError, ProvenantError):
+            asker.close()  # whatever the connection was in the middle of, the next question starts afresh
+            return None
+
+    def _asker(self, scheme: str) -> _Asker:
+        askers: dict[str, _Asker] | None = getattr(self._local, "askers", None)
+        if askers is None:
+            askers = self._local.askers = {}
+        asker = askers.get(scheme)
+        if asker is None:
+            asker = askers[scheme] = _Asker(scheme, self.ca_file, self.timeout, self.limits)
+            with self._lock:
+                self._askers.append(asker)
+        return asker
+
+    def _credentials(self) -> CredentialResolver:
+        with self._lock:
+            if self._resolver is None:
+                self._resolver = CredentialResolver(RegistryOptions(), env=self._env)
+            return self._resolver
+
+    def _pages(self, asker: _Asker, host: str, repository: str, first: str, key: str) -> list[str]:
+        """The strings of ``key`` over every page from ``first``, following ``Link`` within the limits."""
         from provenant.structured import load_json
 
-        tags: list[str] = []
-        base = f"{asker.scheme}://{ref.api_host}"
-        target = f"/v2/{ref.repository}/tags/list"
+        names: list[str] = []
+        base = f"{asker.scheme}://{host}"
+        target = first
         seen = {target}
         for _ in range(asker.limits.pages):
-            _, answer, body = _ask(
-                asker, resolver, "GET", ref, "", cap="page_bytes", path=target, accept="application/json"
+            _, answer, body = self._ask(
+                asker, "GET", host, repository, target, cap="page_bytes", accept="application/json"
             )
-            obj = load_json(body, f"tags of {ref.repository}")
-            page = (obj.get("tags") if isinstance(obj, dict) else None) or []
+            obj = load_json(body, f"{key} of {repository or host}")
+            page = (obj.get(key) if isinstance(obj, dict) else None) or []
             if not isinstance(obj, dict) or not isinstance(page, list) or not all(isinstance(t, str) for t in page):
                 raise _GiveUp  # the full client says what is wrong with the answer
-            tags.extend(page)
+            names.extend(page)
             link = next_link(answer.get("link"))
             if not link:
-                return tags
+                return names
             nxt = urlsplit(urljoin(base + target, link))
             if f"{nxt.scheme}://{nxt.netloc}" != base:
                 raise _GiveUp  # another host or scheme: the full client refuses it with a message
@@ -142,76 +246,53 @@ def list_tags(
             seen.add(target)
         raise _GiveUp  # more than `pages` pages: the full client reports the limit
 
-    return _run(ref, pages, ca_file=ca_file, timeout=timeout, env=env)
+    def _ask(
+        self,
+        asker: _Asker,
+        method: str,
+        host: str,
+        repository: str,
+        path: str,
+        *,
+        cap: str = "token_bytes",
+        accept: str = MANIFEST_REQUEST_ACCEPT,
+    ) -> tuple[int, dict[str, str], bytes]:
+        """One request to the registry ``host``, answering one auth challenge; gives up unless 200.
 
-
-_T = TypeVar("_T")
-
-
-def _run(
-    ref: Reference,
-    ask: Callable[[_Asker, CredentialResolver], _T],
-    *,
-    ca_file: Path | None,
-    timeout: float | None,
-    env: Mapping[str, str] | None,
-) -> _T | None:
-    """``ask`` over a fresh connection to ``ref``'s registry; None when it gives up or anything fails."""
-    from provenant import limits as limits_mod  # already loaded by the CLI; read only when asked
-
-    environ = os.environ if env is None else env
-    if any(environ.get(v) or environ.get(v.upper()) for v in _PROXY_VARIABLES):
-        return None
-    host = ref.api_host
-    scheme = "http" if is_loopback(host) else "https"
-    lim = limits_mod.current()
-    # Connecting and each read (headers included) within both timeouts: this path gives up sooner than the full one.
-    wait = timeout if timeout is not None else min(lim.connect_timeout, lim.read_timeout)
-    asker = _Asker(scheme, ca_file, wait, lim)
-    try:
-        resolver = CredentialResolver(RegistryOptions(), env=env)
-        return ask(asker, resolver)
-    except (_GiveUp, OSError, http.client.HTTPException, ValueError, ProvenantError):
-        return None
-    finally:
-        asker.close()
-
-
-def _ask(
-    asker: _Asker,
-    resolver: CredentialResolver,
-    method: str,
-    ref: Reference,
-    identifier: str,
-    *,
-    cap: str = "token_bytes",
-    path: str | None = None,
-    accept: str = MANIFEST_REQUEST_ACCEPT,
-) -> tuple[int, dict[str, str], bytes]:
-    """One request (a manifest unless ``path`` says), answering one auth challenge; gives up unless 200."""
-    host = ref.api_host
-    path = path or f"/v2/{ref.repository}/manifests/{identifier}"
-    headers = {"Accept": accept}
-    status, answer, body = asker.request(method, host, path, headers, cap=cap)
-    if status == 401:
-        challenge = pick_challenge(answer.get("www-authenticate"))
-        if challenge is None:
-            raise _GiveUp
-        cred = resolver.resolve(host)
-        if challenge.scheme == "basic":
-            if not cred.has_basic:
-                raise _GiveUp
-            headers["Authorization"] = basic_header(cred)
-        else:
-            token = _token(asker, host, ref.repository, challenge, cred)
-            headers["Authorization"] = f"Bearer {token}"
+        ``repository`` is the one the request is about ("" for the catalog): it keys the kept
+        Authorization and names the token's scope.
+        """
+        key = (host, repository)
+        headers = {"Accept": accept}
+        kept = self._auth.get(key)
+        if kept is not None:
+            headers["Authorization"] = kept
         status, answer, body = asker.request(method, host, path, headers, cap=cap)
-    if status != 200:
-        raise _GiveUp
-    return status, answer, body
+        if status == 401:
+            challenge = pick_challenge(answer.get("www-authenticate"))
+            if challenge is None:
+                raise _GiveUp
+            cred = self._credentials().resolve(host)
+            if challenge.scheme == "basic":
+                if not cred.has_basic:
+                    raise _GiveUp
+                headers["Authorization"] = basic_header(cred)
+            else:
+                scope = pull_scope(repository) if repository else "registry:catalog:*"
+                headers["Authorization"] = f"Bearer {_token(asker, host, scope, challenge, cred)}"
+            status, answer, body = asker.request(method, host, path, headers, cap=cap)
+            if status == 200:
+                self._auth[key] = headers["Authorization"]
+        if status != 200:
+            raise _GiveUp
+        return status, answer, body
 
 
-def _token(asker: _Asker, host: str, repository: str, challenge: Challenge, cred: Credential) -> str:
+def _manifest_path(ref: Reference, identifier: str) -> str:
+    return f"/v2/{ref.repository}/manifests/{identifier}"
+
+
+def _token(asker: _Asker, host: str, scope: str, challenge: Challenge, cred: Credential) -> str:
     if cred.identity_token is not None or not challenge.realm:
         raise _GiveUp
     realm = urlsplit(urljoin(f"{asker.scheme}://{host}/", challenge.realm))
@@ -222,7 +303,7 @@ def _token(asker: _Asker, host: str, repository: str, challenge: Challenge, cred
     if not _plainly_public_or_same(realm.netloc, host):
         raise _GiveUp  # the full client applies the network policy (and resolves names) properly
     params = [("service", challenge.params["service"])] if challenge.params.get("service") else []
-    params += [("scope", s) for s in token_scopes(challenge, pull_scope(repository))]
+    params += [("scope", s) for s in token_scopes(challenge, scope)]
     query = "&".join(q for q in (realm.query, urlencode(params)) if q)
     headers = {"Authorization": basic_header(cred)} if cred.has_basic else {}
     realm_asker = (
@@ -273,6 +354,8 @@ class _Asker:
                 # The system store only (its CA directory is read lazily, unlike a bundle file): a
                 # certificate it cannot verify sends the caller to the full client, which also trusts
                 # certifi's bundle.
+                import ssl  # only for https: a loopback registry never needs it
+
                 ctx = ssl.create_default_context()
                 if self.ca_file is not None:
                     ctx.load_verify_locations(cafile=str(self.ca_file))
@@ -296,6 +379,8 @@ class _Asker:
         if expired.fired:
             raise _GiveUp
         body = self._read(resp, getattr(self.limits, cap))
+        if method == "HEAD":
+            resp.close()  # a HEAD answer has no body to read: done, and the connection stays open for the next
         if not resp.isclosed():
             conn.close()
         return resp.status, {k.lower(): v for k, v in resp.getheaders()}, body
