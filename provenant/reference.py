@@ -26,6 +26,11 @@ _IPV6 = re.compile(r"^\[[0-9a-fA-F:.]*:[0-9a-fA-F:.]*(?:%[0-9A-Za-z_.-]+)?\]$")
 _MAX_NAME = 255
 
 
+def api_host(registry: str) -> str:
+    """The host to talk ``registry``'s API to (Docker Hub's API lives on another name)."""
+    return DOCKER_HUB_API if registry == DOCKER_HUB else registry
+
+
 @dataclass(frozen=True)
 class Reference:
     """A parsed, normalised image reference."""
@@ -48,7 +53,7 @@ class Reference:
     @property
     def api_host(self) -> str:
         """The host to talk the registry API to (Docker Hub's API lives on another name)."""
-        return DOCKER_HUB_API if self.registry == DOCKER_HUB else self.registry
+        return api_host(self.registry)
 
     @property
     def identifier(self) -> str:

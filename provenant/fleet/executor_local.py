@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
-from provenant.fleet.layerjob import LayerJob, LayerOutcome, run_layer_job, with_gate
+from provenant.fleet.layerjob import LayerJob, LayerOutcome, close_clients, run_layer_job, with_gate
 from provenant.sources.registry.gate import FileGate
 
 
@@ -41,8 +41,11 @@ class LocalExecutor:
         again once in a fresh pool; a second death fails them with a one-line error.
         """
         if len(jobs) <= 1 or self.workers <= 1:
-            for job in jobs:
-                yield run_layer_job(job)
+            try:
+                for job in jobs:
+                    yield run_layer_job(job)
+            finally:
+                close_clients()  # in this process: its connections end with the run, as a worker's would
             return
         todo = sorted(jobs, key=lambda j: j.size, reverse=True)  # largest first: the longest starts earliest
         # One request budget per registry host for all the workers (and both pools): a 429 makes every

@@ -62,6 +62,16 @@ def _client(options: RegistryOptions) -> object:
     return cached[1]
 
 
+def close_clients() -> None:
+    """Close and forget this process's registry clients (after layer jobs run in the scanning process itself)."""
+    from provenant.sources.registry import RegistryClient
+
+    for _gate, client in _CLIENTS.values():
+        if isinstance(client, RegistryClient):
+            client.close()
+    _CLIENTS.clear()
+
+
 def run_layer_job(job: LayerJob) -> LayerOutcome:
     """Scan the layer ``job`` names into the cache (unless already there); errors become the outcome."""
     from provenant import limits as limits_mod

@@ -158,7 +158,7 @@ def _digests(quick: QuickRegistry, refs: Sequence[ImageRef], threads: int) -> li
             found[i] = answer
 
     # Plain threads, not concurrent.futures (it imports logging): this path is timed in tens of milliseconds.
-    workers = [threading.Thread(target=work, daemon=True) for _ in range(max(1, min(threads, len(parsed))))]
+    workers = [threading.Thread(target=work) for _ in range(max(1, min(threads, len(parsed))))]
     for w in workers:
         w.start()
     for w in workers:

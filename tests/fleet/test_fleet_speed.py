@@ -145,3 +145,12 @@ def test_progress_on_a_non_terminal_is_off_by_default_and_plain_when_asked(layou
     # Forced onto a non-terminal, the live display draws nothing that moves the cursor.
     assert not re.search(r"\x1b\[[0-9;]*[ABCDHJK]", live.stderr)
     assert live.stderr.strip().splitlines()[-1].startswith("fleet scan: 4 references, 4 images (0 scanned, 4 unchanged")
+
+
+def test_layer_jobs_run_in_the_scanning_process_leave_no_client_open(registry: HostileServer, tmp_path: Path) -> None:
+    from provenant.fleet import layerjob
+
+    store = open_store(str(tmp_path / "inv.sqlite"), migrate=True)
+    _scan(store, _refs(registry), tmp_path / "cache")  # LocalExecutor(1): the jobs run here
+    store.close()
+    assert layerjob._CLIENTS == {}

@@ -213,3 +213,29 @@ def test_the_cli_answers_an_unchanged_rescan_without_the_scan_pipelines_imports(
     assert not modules & {"sqlalchemy", "httpx", "pydantic", "alembic", "provenant.fleet.scan"}
     assert "6 references, 6 images (0 scanned, 6 unchanged, 0 failed)" in again
     assert _api(srv) == _heads(srv, refs)
+
+
+def test_a_file_that_is_not_an_inventory_is_left_to_the_full_scan(srv: HostileServer, tmp_path: Path) -> None:
+    junk = tmp_path / "inv.sqlite"
+    junk.write_bytes(b"not a database" * 100)
+    assert unchanged_scan(_refs(srv), TagFilter(), str(junk), env={}) is None
+    assert junk.read_bytes() == b"not a database" * 100
+
+
+def test_names_are_asked_in_chunks_that_cover_them_all() -> None:
+    from provenant.fleet.unchanged import _chunks
+
+    values = [f"r{i:04d}" for i in range(1201)]
+    chunks = list(_chunks(reversed(values)))
+    assert [len(c) for c in chunks] == [500, 500, 201] and [v for c in chunks for v in c] == values
+
+
+def test_the_head_threads_end_cleanly(srv: HostileServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    raised: list[object] = []
+    monkeypatch.setattr(threading, "excepthook", raised.append)
+    db, refs = tmp_path / "inv.sqlite", _refs(srv)
+    _full(db, refs, tmp_path / "cache")
+    assert unchanged_scan(refs, TagFilter(), str(db), threads=4, env={}) is not None
+    assert raised == []

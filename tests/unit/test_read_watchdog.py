@@ -14,6 +14,15 @@ import pytest
 from provenant.sources.registry import watch
 
 
+@pytest.fixture(autouse=True)
+def _own_watchdog() -> Iterator[None]:
+    """A watchdog of the test's own, so its thread runs (and is observed) within the test."""
+    before = watch._watchdog[0]
+    watch._watchdog[0] = watch._Watchdog()
+    yield
+    watch._watchdog[0] = before
+
+
 @pytest.fixture
 def silent() -> Iterator[str]:
     """A server that accepts connections and never answers: ``127.0.0.1:PORT``."""
@@ -40,11 +49,15 @@ def silent() -> Iterator[str]:
 
 @pytest.fixture
 def answering() -> Iterator[str]:
-    """A server answering every request at once with an empty 200 (keep-alive)."""
+    """A server answering every request with an empty 200 (keep-alive) after 0.1 s."""
     from tests.hostile.server import hostile_server, response
 
+    def answer(req: object, conn: socket.socket, s: object) -> None:
+        time.sleep(0.1)
+        conn.sendall(response(200, b""))
+
     with hostile_server() as srv:
-        srv.route("GET", "/", lambda req, conn, s: conn.sendall(response(200, b"")))
+        srv.route("GET", "/", answer)
         yield srv.host
 
 
@@ -61,6 +74,8 @@ def _blocked_read(host: str, seconds: float) -> tuple[bool, float]:
 def test_a_read_that_outlasts_its_bound_is_cut(silent: str) -> None:
     fired, took = _blocked_read(silent, 0.3)
     assert fired and 0.25 <= took < 3
+    fired, took = _blocked_read(silent, 1.5)  # the same watchdog thread, asleep between the two
+    assert fired and 1.4 <= took < 4
 
 
 def test_a_sooner_deadline_is_not_kept_waiting_behind_a_later_one(silent: str) -> None:
@@ -74,12 +89,13 @@ def test_a_sooner_deadline_is_not_kept_waiting_behind_a_later_one(silent: str) -
 
 def test_a_finished_read_is_never_cut_and_its_connection_stays_usable(answering: str) -> None:
     conn = http.client.HTTPConnection(answering, timeout=10)
-    for _ in range(3):
+    for bound in (0.5, 1.5, 0.5):
         conn.request("GET", "/")
-        with watch.cut_after(conn, 0.2) as expired:
-            resp = conn.getresponse()
+        with watch.cut_after(conn, bound) as expired:
+            resp = conn.getresponse()  # answered after 0.1 s: well within the bound, never cut early
         resp.read()
-        time.sleep(0.3)  # past the bound: a watch that was not cancelled would shut the socket now
+        assert resp.status == 200
+        time.sleep(bound + 0.2)  # past the bound: a watch that was not cancelled would shut the socket now
         assert not expired.fired
     conn.close()
 
@@ -113,3 +129,16 @@ def test_a_forked_child_gets_its_own_watchdog(silent: str) -> None:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_a_cancelled_watch_does_not_keep_its_connection_alive(answering: str) -> None:
+    import gc
+    import weakref
+
+    conn = http.client.HTTPConnection(answering, timeout=10)
+    with watch.cut_after(conn, 600) as expired:
+        pass
+    ref = weakref.ref(conn)
+    del conn
+    gc.collect()
+    assert ref() is None and not expired.fired and not expired.active

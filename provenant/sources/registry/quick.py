@@ -23,14 +23,14 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypedDict, TypeVar
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from provenant import __version__
 from provenant.digest import Digest
 from provenant.errors import ProvenantError
 from provenant.oci.mediatypes import INDEX_TYPES, MANIFEST_REQUEST_ACCEPT, MANIFEST_TYPES
-from provenant.reference import Reference
+from provenant.reference import Reference, api_host
 from provenant.sources.registry.challenge import Challenge, pick_challenge, pull_scope, read_token, token_scopes
 from provenant.sources.registry.credentials import Credential, CredentialResolver, basic_header
 from provenant.sources.registry.hosts import HostPort, is_loopback
@@ -40,6 +40,8 @@ from provenant.sources.registry.options import RegistryOptions
 from provenant.sources.registry.watch import cut_after
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from provenant.limits import Limits
 
 _PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
@@ -50,52 +52,40 @@ class _GiveUp(Exception):
     """This path cannot answer; the full client will."""
 
 
-def resolve_tag(
-    ref: Reference,
-    *,
-    ca_file: Path | None = None,
-    timeout: float | None = None,
-    env: Mapping[str, str] | None = None,
-) -> str | None:
-    """The digest ``ref``'s tag names now (``sha256:…``), or None when this path cannot tell.
+class QuickOptions(TypedDict, total=False):
+    """What :class:`QuickRegistry` takes: a CA bundle, a timeout, the environment to read credentials from."""
 
-    ``timeout`` bounds connecting and each read (default: the lower of ``connect-timeout`` and ``read-timeout``).
-    """
-    with QuickRegistry(ca_file=ca_file, timeout=timeout, env=env) as quick:
+    ca_file: Path | None
+    #: Bounds connecting and each read (default: the lower of ``connect-timeout`` and ``read-timeout``).
+    timeout: float | None
+    env: Mapping[str, str] | None
+
+
+def resolve_tag(ref: Reference, **options: Unpack[QuickOptions]) -> str | None:
+    """The digest ``ref``'s tag names now (``sha256:…``), or None when this path cannot tell."""
+    with QuickRegistry(**options) as quick:
         return quick.resolve_tag(ref)
 
 
-def fetch_manifest(
-    ref: Reference,
-    *,
-    ca_file: Path | None = None,
-    timeout: float | None = None,
-    env: Mapping[str, str] | None = None,
-) -> bytes | None:
+def fetch_manifest(ref: Reference, **options: Unpack[QuickOptions]) -> bytes | None:
     """The bytes of ``ref``'s manifest or index (by digest when it has one), or None when this path cannot tell.
 
     The same checks as the full path's (:meth:`provenant.image.ImageReader.fetch_manifest`): at most
     ``manifest-bytes``, the bytes match the digest asked for, a manifest or index (not schema1, not an
     artifact); anything they would refuse is left to the full client, which reports it.
     """
-    with QuickRegistry(ca_file=ca_file, timeout=timeout, env=env) as quick:
+    with QuickRegistry(**options) as quick:
         return quick.fetch_manifest(ref)
 
 
-def list_tags(
-    ref: Reference,
-    *,
-    ca_file: Path | None = None,
-    timeout: float | None = None,
-    env: Mapping[str, str] | None = None,
-) -> list[str] | None:
+def list_tags(ref: Reference, **options: Unpack[QuickOptions]) -> list[str] | None:
     """Every tag of ``ref``'s repository, following ``Link`` pagination, or None when this path cannot tell.
 
     The full path's bounds: at most ``pages`` pages of at most ``page-bytes`` each, next pages on the
     same host and scheme only, no page twice; a page that is not ``{"tags": [strings]}`` (null allowed)
     or anything else unusual is left to the full client.
     """
-    with QuickRegistry(ca_file=ca_file, timeout=timeout, env=env) as quick:
+    with QuickRegistry(**options) as quick:
         return quick.list_tags(ref)
 
 
@@ -154,7 +144,10 @@ class QuickRegistry:
 
         def head(asker: _Asker) -> str:
             _, answer, _ = self._ask(asker, "HEAD", ref.api_host, ref.repository, _manifest_path(ref, ref.identifier))
-            digest = Digest.parse(answer.get("docker-content-digest", ""))
+            named = answer.get("docker-content-digest")
+            if named is None:
+                raise _GiveUp
+            digest = Digest.parse(named)
             if ref.digest is not None and digest != ref.digest:
                 raise _GiveUp
             return str(digest)
@@ -186,7 +179,7 @@ class QuickRegistry:
 
     def list_repositories(self, registry: str) -> list[str] | None:
         """Every repository ``GET /v2/_catalog`` lists on ``registry`` (host[:port]), with the same bounds."""
-        host = Reference(registry=registry, repository="_").api_host
+        host = api_host(registry)
         return self._run(host, lambda asker: self._pages(asker, host, "", "/v2/_catalog", "repositories"))
 
     def _run(self, host: str, ask: Callable[[_Asker], _T]) -> _T | None:
@@ -379,10 +372,9 @@ class _Asker:
         if expired.fired:
             raise _GiveUp
         body = self._read(resp, getattr(self.limits, cap))
-        if method == "HEAD":
-            resp.close()  # a HEAD answer has no body to read: done, and the connection stays open for the next
-        if not resp.isclosed():
-            conn.close()
+        # Read to its end (a HEAD answer has no body): closing the answer keeps a kept-alive connection open
+        # for the next request, and closes one the server said it would close.
+        resp.close()
         return resp.status, {k.lower(): v for k, v in resp.getheaders()}, body
 
     def _read(self, resp: http.client.HTTPResponse, cap: int) -> bytes:

@@ -24,20 +24,26 @@ from collections.abc import Iterator
 class Expired:
     """Whether the watch fired (read it after the guarded block)."""
 
-    def __init__(self) -> None:
+    def __init__(self, conn: http.client.HTTPConnection | None = None) -> None:
         self.fired = False
-        self.active = True
+        #: The watched connection while the watch is on; dropped when it ends, so that a cancelled watch
+        #: still waiting in the heap does not keep the connection (and its socket) alive.
+        self.conn = conn
+
+    @property
+    def active(self) -> bool:
+        return self.conn is not None
 
 
-def _cut(conn: http.client.HTTPConnection, state: Expired) -> None:
-    state.fired = True
-    sock = conn.sock
+def _cut(state: Expired) -> None:
+    conn, state.conn, state.fired = state.conn, None, True
+    sock = conn.sock if conn is not None else None
     if sock is not None:
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
 
 
-_Entry = tuple[float, int, http.client.HTTPConnection, Expired]
+_Entry = tuple[float, int, Expired]
 
 
 class _Watchdog:
@@ -51,13 +57,13 @@ class _Watchdog:
         self._thread: threading.Thread | None = None
 
     def watch(self, seconds: float, conn: http.client.HTTPConnection) -> Expired:
-        state = Expired()
+        state = Expired(conn)
         with self._cond:
-            heapq.heappush(self._heap, (time.monotonic() + seconds, next(self._seq), conn, state))
+            heapq.heappush(self._heap, (time.monotonic() + seconds, next(self._seq), state))
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="provenant-read-watchdog", daemon=True)
                 self._thread.start()
-            elif self._heap[0][3] is state:
+            elif self._heap[0][2] is state:
                 self._cond.notify()  # a deadline sooner than the one the watchdog sleeps towards
         return state
 
@@ -65,31 +71,30 @@ class _Watchdog:
         with self._cond:
             if not state.active:
                 return
-            state.active = False
+            state.conn = None
             self._cancelled += 1
             # Cancelled watches wait in the heap until they reach its top; keep them from piling up.
             if self._cancelled > 64 and self._cancelled * 2 > len(self._heap):
-                self._heap = [e for e in self._heap if e[3].active]
+                self._heap = [e for e in self._heap if e[2].active]
                 heapq.heapify(self._heap)
                 self._cancelled = 0
 
     def _run(self) -> None:
         with self._cond:
             while True:
-                while self._heap and not self._heap[0][3].active:
+                while self._heap and not self._heap[0][2].active:
                     heapq.heappop(self._heap)
                     self._cancelled -= 1
                 if not self._heap:
                     self._cond.wait()
                     continue
-                deadline, _, conn, state = self._heap[0]
+                deadline, _, state = self._heap[0]
                 delay = deadline - time.monotonic()
                 if delay > 0:
                     self._cond.wait(delay)
                     continue
                 heapq.heappop(self._heap)
-                state.active = False
-                _cut(conn, state)
+                _cut(state)
 
 
 #: The process's watchdog, made anew in a forked child: the parent's thread does not exist there, and

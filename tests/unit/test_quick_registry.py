@@ -1,0 +1,314 @@
+"""The standard-library registry client's edges: token realms, its read bounds, catalog scopes, manifests.
+
+Each test pins one rule of :mod:`provenant.sources.registry.quick` against a scripted server on
+127.0.0.1 (:class:`tests.hostile.server.HostileServer`, every request and connection counted).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from provenant import limits as limits_mod
+from provenant.limits import Limits
+from provenant.reference import parse_reference
+from provenant.sources.registry.quick import QuickRegistry, fetch_manifest, resolve_tag
+from tests.hostile.server import HostileServer, Request, hostile_server, response, trickle
+
+DIGEST = "sha256:" + "5e" * 32
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+CREDS = {"PROVENANT_REGISTRY_USERNAME": "alice", "PROVENANT_REGISTRY_PASSWORD": "s3cret"}
+
+
+@pytest.fixture
+def registry() -> Iterator[HostileServer]:
+    with hostile_server() as srv:
+        yield srv
+
+
+@pytest.fixture
+def tokens() -> Iterator[HostileServer]:
+    """A token service answering ``{"token": "t0k"}`` to every GET."""
+    with hostile_server() as srv:
+        srv.route("GET", "", lambda req, conn, s: conn.sendall(response(200, b'{"token": "t0k"}')))
+        yield srv
+
+
+@pytest.fixture(autouse=True)
+def _default_limits() -> Iterator[None]:
+    yield
+    limits_mod.reset()
+
+
+def _bearer(registry: HostileServer, realm: str, *, service: str | None = "reg", digest: str = DIGEST) -> None:
+    """The registry asks for a bearer token at ``realm`` until it gets ``t0k``."""
+    params = f',service="{service}"' if service else ""
+
+    def answer(req: Request, conn: socket.socket, s: HostileServer) -> None:
+        if req.headers.get("authorization") == "Bearer t0k":
+            conn.sendall(response(200, b"", {"Docker-Content-Digest": digest}))
+        else:
+            conn.sendall(response(401, b"", {"WWW-Authenticate": f'Bearer realm="{realm}"{params}'}))
+
+    registry.route("*", "/manifests/", answer)
+
+
+def _head(registry: HostileServer, env: dict[str, str] | None = None, **options: object) -> str | None:
+    return resolve_tag(parse_reference(f"{registry.host}/team/app:1"), env=env or {}, **options)  # type: ignore[arg-type]
+
+
+def _token_query(tokens: HostileServer) -> dict[str, list[str]]:
+    (req,) = tokens.log
+    return parse_qs(urlsplit(req.path).query)
+
+
+# --- the token realm ---------------------------------------------------------------------------------
+
+
+def test_a_relative_realm_is_on_the_registry_and_the_token_is_asked_for_without_credentials(
+    registry: HostileServer,
+) -> None:
+    _bearer(registry, "/token")
+    registry.route("GET", "^/token", lambda req, conn, s: conn.sendall(response(200, b'{"token": "t0k"}')))
+    assert _head(registry) == DIGEST
+    token_req = next(r for r in registry.log if r.path.startswith("/token?"))
+    assert "authorization" not in token_req.headers  # no credentials: none invented
+    assert registry.accepted == 1  # the realm on the same host and scheme reuses the connection
+
+
+def test_the_realms_own_query_is_kept_and_service_only_when_the_challenge_names_one(
+    registry: HostileServer, tokens: HostileServer
+) -> None:
+    _bearer(registry, f"http://{tokens.host}/auth?client=x", service=None)
+    assert _head(registry) == DIGEST
+    assert _token_query(tokens) == {"client": ["x"], "scope": ["repository:team/app:pull"]}
+    assert tokens.log[0].path.startswith("/auth?client=x&scope=")
+
+
+def test_a_realm_without_a_path_is_asked_at_the_root(registry: HostileServer, tokens: HostileServer) -> None:
+    _bearer(registry, f"http://{tokens.host}")
+    assert _head(registry) == DIGEST
+    assert tokens.log[0].path.startswith("/?service=reg&scope=")
+
+
+def test_the_registry_connection_survives_a_token_from_another_host(
+    registry: HostileServer, tokens: HostileServer
+) -> None:
+    _bearer(registry, f"http://{tokens.host}/token")
+    with QuickRegistry(env={}) as quick:
+        for tag in ("1", "2", "3"):
+            assert quick.head(parse_reference(f"{registry.host}/team/app:{tag}")) == DIGEST
+    assert registry.accepted == 1 and tokens.accepted == 1 and len(tokens.log) == 1
+
+
+def test_a_realm_by_name_is_asked(registry: HostileServer, tokens: HostileServer) -> None:
+    _bearer(registry, f"http://localhost:{tokens.port}/token")
+    assert _head(registry) == DIGEST and len(tokens.log) == 1
+
+
+@pytest.mark.parametrize("realm", ["ftp://{token}/token", "http:///token", "file:///etc/passwd"])
+def test_a_realm_that_is_not_http_is_never_asked(registry: HostileServer, tokens: HostileServer, realm: str) -> None:
+    _bearer(registry, realm.format(token=tokens.host))
+    assert _head(registry) is None
+    assert tokens.accepted == 0
+
+
+def test_an_https_realm_is_asked_over_tls_even_from_a_plain_http_registry(
+    registry: HostileServer, tokens: HostileServer
+) -> None:
+    _bearer(registry, f"https://{tokens.host}/token")
+    assert _head(registry, timeout=5) is None  # the token service speaks plain HTTP: no token over it
+    assert tokens.accepted == 1 and tokens.log == []  # a TLS hello arrived, never a plain request
+
+
+def test_an_https_realm_that_never_answers_is_given_up_within_the_timeout(registry: HostileServer) -> None:
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(4)
+    try:
+        _bearer(registry, f"https://127.0.0.1:{silent.getsockname()[1]}/token")
+        started = time.monotonic()
+        assert _head(registry, timeout=1) is None
+        assert time.monotonic() - started < 10
+    finally:
+        silent.close()
+
+
+def test_credentials_never_go_to_a_plain_http_realm_off_this_machine(
+    registry: HostileServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    attempts: list[object] = []
+    real = socket.create_connection
+
+    def loopback_only(address: tuple[str, int], *args: object, **kwargs: object) -> socket.socket:
+        if not str(address[0]).startswith("127."):
+            attempts.append(address)
+            raise ConnectionRefusedError("test: only loopback")
+        return real(address, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "create_connection", loopback_only)
+    _bearer(registry, "http://93.184.216.34/token")
+    assert _head(registry, env=CREDS) is None
+    assert attempts == []
+    assert _head(registry) is None and attempts == [("93.184.216.34", 80)]  # anonymous: asked (and refused here)
+
+
+def test_an_identity_token_is_left_to_the_full_client(
+    registry: HostileServer, tokens: HostileServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "config.json").write_text(json.dumps({"auths": {registry.host: {"identitytoken": "refresh-me"}}}))
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    _bearer(registry, f"http://{tokens.host}/token")
+    assert _head(registry) is None
+    assert tokens.accepted == 0
+
+
+@pytest.mark.parametrize("answer", [response(500, b"{}"), response(200, b'{"nothing": 1}'), response(200, b"not json")])
+def test_a_token_service_that_gives_no_token_is_left_to_the_full_client(registry: HostileServer, answer: bytes) -> None:
+    with hostile_server() as tokens:
+        tokens.route("GET", "", lambda req, conn, s: conn.sendall(answer))
+        _bearer(registry, f"http://{tokens.host}/token")
+        assert _head(registry) is None
+
+
+def test_the_catalog_token_is_asked_for_the_catalog_scope(registry: HostileServer, tokens: HostileServer) -> None:
+    def catalog(req: Request, conn: socket.socket, s: HostileServer) -> None:
+        if req.headers.get("authorization") == "Bearer t0k":
+            conn.sendall(response(200, b'{"repositories": ["a"]}'))
+        else:
+            conn.sendall(response(401, b"", {"WWW-Authenticate": f'Bearer realm="http://{tokens.host}/t"'}))
+
+    registry.route("GET", "^/v2/_catalog", catalog)
+    with QuickRegistry(env={}) as quick:
+        assert quick.list_repositories(registry.host) == ["a"]
+        assert quick.list_repositories(registry.host) == ["a"]  # the kept token: no second token request
+    assert _token_query(tokens) == {"scope": ["registry:catalog:*"]}
+
+
+def test_a_manifest_behind_a_token_asks_for_its_repositorys_pull_scope(
+    registry: HostileServer, tokens: HostileServer
+) -> None:
+    body = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": {}, "layers": []}).encode()
+
+    def answer(req: Request, conn: socket.socket, s: HostileServer) -> None:
+        if req.headers.get("authorization") == "Bearer t0k":
+            conn.sendall(response(200, body, {"Content-Type": OCI_MANIFEST}))
+        else:
+            conn.sendall(response(401, b"", {"WWW-Authenticate": f'Bearer realm="http://{tokens.host}/t"'}))
+
+    registry.route("GET", "/manifests/", answer)
+    assert fetch_manifest(parse_reference(f"{registry.host}/team/app"), env={}) == body
+    assert _token_query(tokens) == {"scope": ["repository:team/app:pull"]}
+    assert [r.path for r in registry.log][-1] == "/v2/team/app/manifests/latest"  # no tag: latest
+
+
+# --- answers ---------------------------------------------------------------------------------------------
+
+
+def test_a_digest_reference_is_not_a_tag_to_resolve(registry: HostileServer) -> None:
+    with QuickRegistry(env={}) as quick:
+        assert quick.resolve_tag(parse_reference(f"{registry.host}/app@{DIGEST}")) is None
+    assert registry.log == []
+
+
+def test_head_by_digest_needs_the_registry_to_name_the_same_digest(registry: HostileServer) -> None:
+    other = "sha256:" + "ab" * 32
+    registry.route(
+        "HEAD", "/manifests/", lambda req, conn, s: conn.sendall(response(200, b"", {"Docker-Content-Digest": other}))
+    )
+    with QuickRegistry(env={}) as quick:
+        assert quick.head(parse_reference(f"{registry.host}/app@{DIGEST}")) is None
+        assert quick.head(parse_reference(f"{registry.host}/app@{other}")) == other
+        assert quick.head(parse_reference(f"{registry.host}/app:1")) == other
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "kept"),
+    [
+        (OCI_INDEX + "; charset=utf-8", {"schemaVersion": 2, "manifests": []}, True),
+        (
+            "application/vnd.docker.distribution.manifest.v2+json",
+            {"schemaVersion": 2, "config": {}, "layers": []},
+            True,
+        ),
+        ("text/plain", {"schemaVersion": 2, "manifests": []}, True),
+        ("application/vnd.example.artifact+json", {"schemaVersion": 2, "layers": []}, False),
+    ],
+)
+def test_a_manifest_without_its_own_media_type_is_read_by_the_content_type(
+    registry: HostileServer, content_type: str, body: dict[str, object], kept: bool
+) -> None:
+    raw = json.dumps(body).encode()
+    registry.route(
+        "GET", "/manifests/", lambda req, conn, s: conn.sendall(response(200, raw, {"Content-Type": content_type}))
+    )
+    got = fetch_manifest(parse_reference(f"{registry.host}/app:1"), env={})
+    assert (got == raw) if kept else (got is None)
+
+
+def test_a_sha512_digest_reference_is_checked_with_sha512(registry: HostileServer) -> None:
+    raw = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": []}).encode()
+    digest = "sha512:" + hashlib.sha512(raw).hexdigest()
+    registry.route(
+        "GET", "/manifests/", lambda req, conn, s: conn.sendall(response(200, raw, {"Content-Type": OCI_INDEX}))
+    )
+    assert fetch_manifest(parse_reference(f"{registry.host}/app@{digest}"), env={}) == raw
+
+
+# --- the read bounds ----------------------------------------------------------------------------------------
+
+
+def _serve_body(registry: HostileServer, body: bytes, every: float = 0.0) -> None:
+    def answer(req: Request, conn: socket.socket, s: HostileServer) -> None:
+        conn.sendall(response(200, b"", {"Content-Length": str(len(body)), "Content-Type": OCI_INDEX}))
+        if every:
+            trickle(body, every, s, conn)
+        else:
+            conn.sendall(body)
+
+    registry.route("GET", "/manifests/", answer)
+
+
+def _index(size: int) -> bytes:
+    head = b'{"schemaVersion": 2, "mediaType": "' + OCI_INDEX.encode() + b'", "manifests": [], "annotations": {"p": "'
+    return head + b"x" * (size - len(head) - 3) + b'"}}'
+
+
+def test_a_body_of_exactly_the_limit_is_read_and_one_byte_more_is_not(registry: HostileServer) -> None:
+    limits_mod.activate(Limits(manifest_bytes=200_000), start_deadline=False)
+    for size, kept in ((200_000, True), (200_001, False)):
+        body = _index(size)
+        _serve_body(registry, body)
+        got = fetch_manifest(parse_reference(f"{registry.host}/app:1"), env={})
+        assert (got == body) if kept else (got is None), size
+
+
+def test_a_body_slower_than_min_rate_is_given_up_and_a_quick_one_is_not(registry: HostileServer) -> None:
+    limits_mod.activate(Limits(min_rate=1000, rate_window=0.5), start_deadline=False)
+    body = _index(400)
+    _serve_body(registry, body)
+    assert fetch_manifest(parse_reference(f"{registry.host}/app:1"), env={}) == body  # 400 bytes at once: fine
+    _serve_body(registry, body, every=0.01)  # ~100 bytes a second
+    started = time.monotonic()
+    assert fetch_manifest(parse_reference(f"{registry.host}/app:1"), env={}) is None
+    assert time.monotonic() - started < 3
+
+
+def test_the_commands_deadline_ends_a_read(registry: HostileServer) -> None:
+    body = _index(400)
+    _serve_body(registry, body, every=0.01)
+    limits_mod.activate(Limits(timeout=0.5))
+    started = time.monotonic()
+    assert fetch_manifest(parse_reference(f"{registry.host}/app:1"), env={}) is None
+    assert time.monotonic() - started < 2.5
+    _serve_body(registry, body)
+    limits_mod.activate(Limits(timeout=0.8))  # time left, under a second: a quick answer is still read
+    assert fetch_manifest(parse_reference(f"{registry.host}/app:1"), env={}) == body
