@@ -31,18 +31,19 @@ from provenant.digest import Digest
 from provenant.errors import ProvenantError
 from provenant.oci.mediatypes import INDEX_TYPES, MANIFEST_REQUEST_ACCEPT, MANIFEST_TYPES
 from provenant.reference import Reference, api_host
-from provenant.sources.registry.challenge import Challenge, pick_challenge, pull_scope, read_token, token_scopes
-from provenant.sources.registry.credentials import Credential, CredentialResolver, basic_header
 from provenant.sources.registry.hosts import HostPort, is_loopback
 from provenant.sources.registry.links import next_link
-from provenant.sources.registry.netpolicy import RESTRICTED, address_class
-from provenant.sources.registry.options import RegistryOptions
 from provenant.sources.registry.watch import cut_after
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from provenant.limits import Limits
+    from provenant.sources.registry.challenge import Challenge
+    from provenant.sources.registry.credentials import Credential, CredentialResolver
+
+# Challenges, credentials and the network policy are imported when a registry first asks for
+# authentication: an anonymous registry (the nightly rescan of a local one) never needs them.
 
 _PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
 _READ_SIZE = 64 << 10
@@ -205,6 +206,9 @@ class QuickRegistry:
         return asker
 
     def _credentials(self) -> CredentialResolver:
+        from provenant.sources.registry.credentials import CredentialResolver
+        from provenant.sources.registry.options import RegistryOptions
+
         with self._lock:
             if self._resolver is None:
                 self._resolver = CredentialResolver(RegistryOptions(), env=self._env)
@@ -262,6 +266,9 @@ class QuickRegistry:
             headers["Authorization"] = kept
         status, answer, body = asker.request(method, host, path, headers, cap=cap)
         if status == 401:
+            from provenant.sources.registry.challenge import pick_challenge, pull_scope
+            from provenant.sources.registry.credentials import basic_header
+
             challenge = pick_challenge(answer.get("www-authenticate"))
             if challenge is None:
                 raise _GiveUp
@@ -286,6 +293,9 @@ def _manifest_path(ref: Reference, identifier: str) -> str:
 
 
 def _token(asker: _Asker, host: str, scope: str, challenge: Challenge, cred: Credential) -> str:
+    from provenant.sources.registry.challenge import read_token, token_scopes
+    from provenant.sources.registry.credentials import basic_header
+
     if cred.identity_token is not None or not challenge.realm:
         raise _GiveUp
     realm = urlsplit(urljoin(f"{asker.scheme}://{host}/", challenge.realm))
@@ -321,6 +331,8 @@ def _plainly_public_or_same(realm: str, registry: str) -> bool:
     A realm given as a name is not resolved here (that takes the full client's resolver seam); only an
     address literal in a private, link-local or metadata range makes this path give up.
     """
+    from provenant.sources.registry.netpolicy import RESTRICTED, address_class
+
     realm_host = HostPort.parse(realm).host
     if realm_host == HostPort.parse(registry).host:
         return True
