@@ -196,7 +196,8 @@ def scan_cmd(
     TARGET: REGISTRY/REPO (every tag), REGISTRY/REPO:TAG, REGISTRY/team/* (a glob over the registry's
     catalog), oci:DIR or DIR (every image of an OCI layout), @FILE (targets, one a line). Every platform
     of every index; each unique layer is scanned once (and cached by digest); an image already in the
-    inventory is not scanned again. A broken image is recorded as failed and the others go on.
+    inventory is not scanned again; a registry that has not changed since costs one manifest HEAD per
+    reference. A broken image is recorded as failed and the others go on.
     Exit code 0 when every image was scanned, 2 when some failed (listed on stderr).
     """
     _need_extra()
