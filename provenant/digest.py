@@ -108,7 +108,8 @@ class StreamHash:
 
     def _run(self, q: queue.Queue[list[bytes] | None]) -> None:
         while (batch := q.get()) is not None:
-            self._hash.update(b"".join(batch) if len(batch) > 1 else batch[0])
+            for chunk in batch:  # one by one (tens of KiB or more: hashlib releases the GIL); a join copies them
+                self._hash.update(chunk)
 
     def close(self) -> None:
         """Wait for the queued updates and stop the thread (idempotent)."""
