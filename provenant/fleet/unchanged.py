@@ -20,6 +20,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -171,24 +172,18 @@ def _all_stored(path: Path, refs: Sequence[ImageRef], digests: Sequence[str], sc
     scanned by ``scanner`` without error, and no reference has a resolution failure to clear.
     """
     try:
-        conn = sqlite3.connect(f"file:{quote(str(path.absolute()))}?mode=ro", uri=True)
+        with closing(sqlite3.connect(f"file:{quote(str(path.absolute()))}?mode=ro", uri=True)) as conn:
+            if [row[0] for row in conn.execute("SELECT version_num FROM alembic_version")] != [HEAD]:
+                return False
+            images = dict(_images(conn, set(digests)))
+            if any(images.get(d) != ("ok", scanner) for d in digests):
+                return False
+            tagged = {(repo, tag): digest for repo, tag, digest in _tags(conn, {r.repository for r in refs if r.tag})}
+            if any(r.tag is not None and tagged.get((r.repository, r.tag)) != digests[i] for i, r in enumerate(refs)):
+                return False
+            return not _any_failure(conn, [r.text for r in refs])
     except sqlite3.Error:
         return False
-    try:
-        if [row[0] for row in conn.execute("SELECT version_num FROM alembic_version")] != [HEAD]:
-            return False
-        images = dict(_images(conn, set(digests)))
-        if any(images.get(d) != ("ok", scanner) for d in digests):
-            return False
-        tagged = {(repo, tag): digest for repo, tag, digest in _tags(conn, {r.repository for r in refs if r.tag})}
-        pairs = zip(refs, digests, strict=True)
-        if any(r.tag is not None and tagged.get((r.repository, r.tag)) != d for r, d in pairs):
-            return False
-        return not _any_failure(conn, [r.text for r in refs])
-    except sqlite3.Error:
-        return False
-    finally:
-        conn.close()
 
 
 def _chunks(values: Iterable[str]) -> Iterable[list[str]]:

@@ -74,7 +74,7 @@ def test_unchanged_registry_is_the_full_scans_answer_from_one_head_per_reference
     srv.log.clear()
     srv.accepted = 0
     got = unchanged_scan(refs, TagFilter(), str(db), threads=1, env={})
-    assert got is not None
+    assert got is not None and 0 < got.seconds < 3
     assert _api(srv) == _heads(srv, refs)
     assert srv.accepted == 1  # one kept-alive connection for every HEAD of the thread
     assert _dump(db) == before  # read only
@@ -171,13 +171,16 @@ def test_what_it_does_not_handle_returns_none_without_asking_or_writing(srv: Hos
     assert not missing.parent.exists()  # nothing created: the full scan makes the database
     _full(db, refs, tmp_path / "cache")
     srv.log.clear()
-    layout = tmp_path / "layout"
+    layout = tmp_path / "layout"  # a valid, empty OCI layout: the full scan reads it (it names no image)
     layout.mkdir()
+    (layout / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
+    (layout / "index.json").write_text('{"schemaVersion": 2, "manifests": []}')
     assert unchanged_scan([*refs, f"oci:{layout}"], TagFilter(), str(db), env={}) is None
     assert unchanged_scan(refs, TagFilter(newest=1, order="created"), str(db), env={}) is None
     assert unchanged_scan(refs, TagFilter(), str(db), env={"HTTPS_PROXY": "http://proxy.test:3128"}) is None
     assert unchanged_scan(refs, TagFilter(), "postgresql+psycopg://u@127.0.0.1:9/x", env={}) is None
     assert _api(srv) == []
+    assert unchanged_scan(refs, TagFilter(order="created"), str(db), env={}) is not None  # no --newest: no dates
 
 
 def test_sqlite_file_reads_the_db_option_as_the_store_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -240,7 +240,7 @@ def test_head_by_digest_needs_the_registry_to_name_the_same_digest(registry: Hos
             True,
         ),
         ("text/plain", {"schemaVersion": 2, "manifests": []}, True),
-        ("application/vnd.example.artifact+json", {"schemaVersion": 2, "layers": []}, False),
+        ("application/vnd.example.artifact+json", {"schemaVersion": 2, "config": {}, "layers": []}, False),
     ],
 )
 def test_a_manifest_without_its_own_media_type_is_read_by_the_content_type(
@@ -312,3 +312,65 @@ def test_the_commands_deadline_ends_a_read(registry: HostileServer) -> None:
     _serve_body(registry, body)
     limits_mod.activate(Limits(timeout=0.8))  # time left, under a second: a quick answer is still read
     assert fetch_manifest(parse_reference(f"{registry.host}/app:1"), env={}) == body
+
+
+def test_tags_behind_a_token_ask_for_the_repositorys_pull_scope(registry: HostileServer, tokens: HostileServer) -> None:
+    def tags(req: Request, conn: socket.socket, s: HostileServer) -> None:
+        if req.headers.get("authorization") == "Bearer t0k":
+            conn.sendall(response(200, b'{"name": "team/app", "tags": ["1"]}'))
+        else:
+            conn.sendall(response(401, b"", {"WWW-Authenticate": f'Bearer realm="http://{tokens.host}/t"'}))
+
+    registry.route("GET", "/tags/list", tags)
+    with QuickRegistry(env={}) as quick:
+        assert quick.list_tags(parse_reference(f"{registry.host}/team/app")) == ["1"]
+    assert _token_query(tokens) == {"scope": ["repository:team/app:pull"]}
+
+
+def test_a_pagination_loop_past_the_first_page_is_seen_at_once(registry: HostileServer) -> None:
+    first = "/v2/app/tags/list"
+    links = {first: f"{first}?p=2", f"{first}?p=2": f"{first}?p=3", f"{first}?p=3": f"{first}?p=2"}
+
+    def pages(req: Request, conn: socket.socket, s: HostileServer) -> None:
+        conn.sendall(response(200, b'{"tags": ["x"]}', {"Link": f'<{links[req.path]}>; rel="next"'}))
+
+    registry.route("GET", "/tags/list", pages)
+    with QuickRegistry(env={}) as quick:
+        assert quick.list_tags(parse_reference(f"{registry.host}/app")) is None
+    assert len(registry.log) == 3  # p3 links back to p2: not asked again (the page limit is far)
+
+
+def test_an_https_realm_is_verified_with_the_ca_file_and_read_within_the_limits(
+    registry: HostileServer, certificate: tuple[Path, Path]
+) -> None:
+    import ssl
+    import threading
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(*certificate)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    served: list[str] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                raw, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                with ctx.wrap_socket(raw, server_side=True) as tls:
+                    served.append(tls.recv(4096).decode("latin-1").split(" ")[1])
+                    tls.sendall(response(200, b'{"token": "t0k"}'))
+            except (OSError, IndexError):
+                continue
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        _bearer(registry, f"https://127.0.0.1:{listener.getsockname()[1]}/token")
+        assert _head(registry, timeout=5) is None  # not trusted without the CA
+        assert _head(registry, timeout=5, ca_file=certificate[0]) == DIGEST
+        assert served and served[-1].startswith("/token?service=reg&scope=")
+    finally:
+        listener.close()

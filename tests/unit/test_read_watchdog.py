@@ -142,3 +142,15 @@ def test_a_cancelled_watch_does_not_keep_its_connection_alive(answering: str) ->
     del conn
     gc.collect()
     assert ref() is None and not expired.fired and not expired.active
+
+
+def test_a_cancelled_watch_on_top_of_the_heap_does_not_stop_the_next_one(
+    silent: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raised: list[object] = []
+    monkeypatch.setattr(threading, "excepthook", raised.append)
+    first = http.client.HTTPConnection(silent, timeout=30)
+    with watch.cut_after(first, 0.2):
+        pass  # cancelled at once: its entry waits on top of the heap until its deadline
+    fired, took = _blocked_read(silent, 0.8)  # the watchdog wakes at 0.2 s, drops the first, then cuts this one
+    assert fired and took < 3 and raised == []

@@ -118,7 +118,7 @@ class QuickRegistry:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._askers: list[_Asker] = []
-        self._auth: dict[tuple[str, str], str] = {}
+        self._auth: dict[tuple[str, str | None], str] = {}
 
     def __enter__(self) -> QuickRegistry:
         return self
@@ -157,7 +157,7 @@ class QuickRegistry:
 
     def fetch_manifest(self, ref: Reference) -> bytes | None:
         """The bytes of ``ref``'s manifest or index, checked as :func:`fetch_manifest` says."""
-        identifier = str(ref.digest) if ref.digest is not None else ref.tag or "latest"
+        identifier = ref.identifier
 
         def get(asker: _Asker) -> bytes:
             from provenant.oci.detect import detect_media_type
@@ -181,7 +181,7 @@ class QuickRegistry:
     def list_repositories(self, registry: str) -> list[str] | None:
         """Every repository ``GET /v2/_catalog`` lists on ``registry`` (host[:port]), with the same bounds."""
         host = api_host(registry)
-        return self._run(host, lambda asker: self._pages(asker, host, "", "/v2/_catalog", "repositories"))
+        return self._run(host, lambda asker: self._pages(asker, host, None, "/v2/_catalog", "repositories"))
 
     def _run(self, host: str, ask: Callable[[_Asker], _T]) -> _T | None:
         """``ask`` on this thread's connection to ``host``; None when it gives up or anything fails."""
@@ -214,7 +214,7 @@ class QuickRegistry:
                 self._resolver = CredentialResolver(RegistryOptions(), env=self._env)
             return self._resolver
 
-    def _pages(self, asker: _Asker, host: str, repository: str, first: str, key: str) -> list[str]:
+    def _pages(self, asker: _Asker, host: str, repository: str | None, first: str, key: str) -> list[str]:
         """The strings of ``key`` over every page from ``first``, following ``Link`` within the limits."""
         from provenant.structured import load_json
 
@@ -237,7 +237,7 @@ class QuickRegistry:
             nxt = urlsplit(urljoin(base + target, link))
             if f"{nxt.scheme}://{nxt.netloc}" != base:
                 raise _GiveUp  # another host or scheme: the full client refuses it with a message
-            target = (nxt.path or "/") + (f"?{nxt.query}" if nxt.query else "")
+            target = nxt.path + (f"?{nxt.query}" if nxt.query else "")  # urljoin always leaves a path
             if target in seen:
                 raise _GiveUp  # a loop: the full client reports it
             seen.add(target)
@@ -248,7 +248,7 @@ class QuickRegistry:
         asker: _Asker,
         method: str,
         host: str,
-        repository: str,
+        repository: str | None,
         path: str,
         *,
         cap: str = "token_bytes",
@@ -256,7 +256,7 @@ class QuickRegistry:
     ) -> tuple[int, dict[str, str], bytes]:
         """One request to the registry ``host``, answering one auth challenge; gives up unless 200.
 
-        ``repository`` is the one the request is about ("" for the catalog): it keys the kept
+        ``repository`` is the one the request is about (None for the catalog): it keys the kept
         Authorization and names the token's scope.
         """
         key = (host, repository)
@@ -278,7 +278,7 @@ class QuickRegistry:
                     raise _GiveUp
                 headers["Authorization"] = basic_header(cred)
             else:
-                scope = pull_scope(repository) if repository else "registry:catalog:*"
+                scope = "registry:catalog:*" if repository is None else pull_scope(repository)
                 headers["Authorization"] = f"Bearer {_token(asker, host, scope, challenge, cred)}"
             status, answer, body = asker.request(method, host, path, headers, cap=cap)
             if status == 200:
