@@ -242,3 +242,20 @@ def test_the_head_threads_end_cleanly(srv: HostileServer, tmp_path: Path, monkey
     _full(db, refs, tmp_path / "cache")
     assert unchanged_scan(refs, TagFilter(), str(db), threads=4, env={}) is not None
     assert raised == []
+
+
+def test_the_ca_file_reaches_the_registry_client(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from provenant.fleet import unchanged
+
+    seen: list[object] = []
+
+    class Recording(unchanged.QuickRegistry):
+        def __init__(self, **options: object) -> None:
+            seen.append(options.get("ca_file"))
+            super().__init__(**options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(unchanged, "QuickRegistry", Recording)
+    db = tmp_path / "inv.sqlite"
+    db.write_bytes(b"")
+    unchanged_scan(["127.0.0.1:9/app:1"], TagFilter(), str(db), ca_file=tmp_path / "ca.pem", env={})
+    assert seen == [tmp_path / "ca.pem"]

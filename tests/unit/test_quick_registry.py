@@ -374,3 +374,61 @@ def test_an_https_realm_is_verified_with_the_ca_file_and_read_within_the_limits(
         assert served and served[-1].startswith("/token?service=reg&scope=")
     finally:
         listener.close()
+
+
+# --- transport edges -------------------------------------------------------------------------------------
+
+
+def test_a_registry_off_this_machine_is_asked_over_tls_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[tuple[str, int]] = []
+
+    def nowhere(address: tuple[str, int], *args: object, **kwargs: object) -> socket.socket:
+        asked.append(address)
+        raise ConnectionRefusedError("test: no network")
+
+    monkeypatch.setattr(socket, "create_connection", nowhere)
+    with QuickRegistry(env={}) as quick:
+        assert quick.head(parse_reference("registry.example.test/team/app:1")) is None
+    assert asked == [("registry.example.test", 443)]  # https's port: never plain HTTP off loopback
+
+
+def test_headers_that_trickle_past_the_timeout_are_cut(registry: HostileServer) -> None:
+    head = b"HTTP/1.1 200 X\r\nDocker-Content-Digest: " + DIGEST.encode() + b"\r\nContent-Length: 0\r\n\r\n"
+    registry.route("HEAD", "/manifests/", lambda req, conn, s: trickle(head, 0.2, s, conn))
+    started = time.monotonic()
+    assert _head(registry, timeout=1) is None  # every byte within the per-read timeout, the whole far past it
+    assert time.monotonic() - started < 4
+
+
+def test_a_body_that_stops_is_given_up_after_the_limits_timeouts(registry: HostileServer) -> None:
+    def stall(req: Request, conn: socket.socket, s: HostileServer) -> None:
+        conn.sendall(response(200, b"", {"Content-Length": "100", "Content-Type": OCI_INDEX}) + b'{"schema')
+        s.stopping.wait(20)
+
+    registry.route("GET", "/manifests/", stall)
+    limits_mod.activate(Limits(connect_timeout=1, read_timeout=1), start_deadline=False)
+    started = time.monotonic()
+    assert fetch_manifest(parse_reference(f"{registry.host}/app:1"), env={}) is None
+    assert time.monotonic() - started < 5
+
+
+def test_a_large_manifest_behind_a_token_is_read_within_manifest_bytes(
+    registry: HostileServer, tokens: HostileServer
+) -> None:
+    body = _index(50_000)  # well over token-bytes, the cap of a token answer
+
+    def answer(req: Request, conn: socket.socket, s: HostileServer) -> None:
+        if req.headers.get("authorization") == "Bearer t0k":
+            conn.sendall(response(200, body, {"Content-Type": OCI_INDEX}))
+        else:
+            conn.sendall(response(401, b"", {"WWW-Authenticate": f'Bearer realm="http://{tokens.host}/t"'}))
+
+    registry.route("GET", "/manifests/", answer)
+    assert fetch_manifest(parse_reference(f"{registry.host}/app:1"), env={}) == body
+    assert all(r.headers.get("user-agent", "").startswith("provenant/") for r in registry.log)
+
+
+def test_a_manifest_without_media_type_or_content_type_is_read_by_its_shape(registry: HostileServer) -> None:
+    raw = json.dumps({"schemaVersion": 2, "manifests": []}).encode()
+    registry.route("GET", "/manifests/", lambda req, conn, s: conn.sendall(response(200, raw)))
+    assert fetch_manifest(parse_reference(f"{registry.host}/app:1"), env={}) == raw

@@ -154,3 +154,43 @@ def test_a_cancelled_watch_on_top_of_the_heap_does_not_stop_the_next_one(
         pass  # cancelled at once: its entry waits on top of the heap until its deadline
     fired, took = _blocked_read(silent, 0.8)  # the watchdog wakes at 0.2 s, drops the first, then cuts this one
     assert fired and took < 3 and raised == []
+
+
+def test_cutting_a_socket_that_is_already_gone_is_quiet(monkeypatch: pytest.MonkeyPatch) -> None:
+    raised: list[object] = []
+    monkeypatch.setattr(threading, "excepthook", raised.append)
+    conn = http.client.HTTPConnection("127.0.0.1:9")
+    conn.sock = socket.socket()  # never connected: shutdown() fails with ENOTCONN
+    try:
+        with watch.cut_after(conn, 0.1) as expired:
+            time.sleep(0.4)
+        assert expired.fired and raised == []
+        with watch.cut_after(conn, 0.1) as again:  # and the watchdog is still there for the next one
+            time.sleep(0.4)
+        assert again.fired and raised == []
+    finally:
+        conn.sock.close()
+
+
+def test_one_named_daemon_watchdog_thread_serves_every_watch(answering: str) -> None:
+    conn = http.client.HTTPConnection(answering, timeout=10)
+    for _ in range(5):
+        with watch.cut_after(conn, 5):
+            pass
+    dogs = [t for t in threading.enumerate() if t.name == "provenant-read-watchdog" and t.is_alive()]
+    mine = watch._watchdog[0]._thread
+    assert mine in dogs and mine is not None and mine.daemon
+
+
+def test_a_process_that_used_the_watchdog_exits_promptly() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import http.client; from provenant.sources.registry.watch import cut_after\n"
+        "c = http.client.HTTPConnection('127.0.0.1:9')\n"
+        "with cut_after(c, 600): pass\n"
+    )
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=20)
+    assert time.monotonic() - started < 10
