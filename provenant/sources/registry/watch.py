@@ -52,7 +52,6 @@ class _Watchdog:
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._heap: list[_Entry] = []
-        self._cancelled = 0
         self._seq = itertools.count()
         self._thread: threading.Thread | None = None
 
@@ -69,22 +68,17 @@ class _Watchdog:
 
     def cancel(self, state: Expired) -> None:
         with self._cond:
-            if not state.active:
-                return
+            if state.conn is None:
+                return  # it fired
             state.conn = None
-            self._cancelled += 1
-            # Cancelled watches wait in the heap until they reach its top; keep them from piling up.
-            if self._cancelled > 64 and self._cancelled * 2 > len(self._heap):
-                self._heap = [e for e in self._heap if e[2].active]
-                heapq.heapify(self._heap)
-                self._cancelled = 0
+            # Out of the heap at once: it holds only the requests in flight (tens), so this is cheap, and no
+            # ended watch (nor its connection) waits in it.
+            self._heap = [e for e in self._heap if e[2] is not state]
+            heapq.heapify(self._heap)
 
     def _run(self) -> None:
         with self._cond:
             while True:
-                while self._heap and not self._heap[0][2].active:
-                    heapq.heappop(self._heap)
-                    self._cancelled -= 1
                 if not self._heap:
                     self._cond.wait()
                     continue
