@@ -61,6 +61,18 @@ def _bearer(registry: HostileServer, realm: str, *, service: str | None = "reg",
     registry.route("*", "/manifests/", answer)
 
 
+def _behind_token(registry: HostileServer, tokens: HostileServer, method: str, path: str, answer: bytes) -> None:
+    """``path`` answers ``answer`` to ``Bearer t0k`` and otherwise challenges for a token from ``tokens``."""
+
+    def handler(req: Request, conn: socket.socket, s: HostileServer) -> None:
+        if req.headers.get("authorization") == "Bearer t0k":
+            conn.sendall(answer)
+        else:
+            conn.sendall(response(401, b"", {"WWW-Authenticate": f'Bearer realm="http://{tokens.host}/t"'}))
+
+    registry.route(method, path, handler)
+
+
 def _head(registry: HostileServer, env: dict[str, str] | None = None, **options: object) -> str | None:
     return resolve_tag(parse_reference(f"{registry.host}/team/app:1"), env=env or {}, **options)  # type: ignore[arg-type]
 
@@ -180,13 +192,7 @@ def test_a_token_service_that_gives_no_token_is_left_to_the_full_client(registry
 
 
 def test_the_catalog_token_is_asked_for_the_catalog_scope(registry: HostileServer, tokens: HostileServer) -> None:
-    def catalog(req: Request, conn: socket.socket, s: HostileServer) -> None:
-        if req.headers.get("authorization") == "Bearer t0k":
-            conn.sendall(response(200, b'{"repositories": ["a"]}'))
-        else:
-            conn.sendall(response(401, b"", {"WWW-Authenticate": f'Bearer realm="http://{tokens.host}/t"'}))
-
-    registry.route("GET", "^/v2/_catalog", catalog)
+    _behind_token(registry, tokens, "GET", "^/v2/_catalog", response(200, b'{"repositories": ["a"]}'))
     with QuickRegistry(env={}) as quick:
         assert quick.list_repositories(registry.host) == ["a"]
         assert quick.list_repositories(registry.host) == ["a"]  # the kept token: no second token request
@@ -198,13 +204,7 @@ def test_a_manifest_behind_a_token_asks_for_its_repositorys_pull_scope(
 ) -> None:
     body = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": {}, "layers": []}).encode()
 
-    def answer(req: Request, conn: socket.socket, s: HostileServer) -> None:
-        if req.headers.get("authorization") == "Bearer t0k":
-            conn.sendall(response(200, body, {"Content-Type": OCI_MANIFEST}))
-        else:
-            conn.sendall(response(401, b"", {"WWW-Authenticate": f'Bearer realm="http://{tokens.host}/t"'}))
-
-    registry.route("GET", "/manifests/", answer)
+    _behind_token(registry, tokens, "GET", "/manifests/", response(200, body, {"Content-Type": OCI_MANIFEST}))
     assert fetch_manifest(parse_reference(f"{registry.host}/team/app"), env={}) == body
     assert _token_query(tokens) == {"scope": ["repository:team/app:pull"]}
     assert [r.path for r in registry.log][-1] == "/v2/team/app/manifests/latest"  # no tag: latest
@@ -315,13 +315,7 @@ def test_the_commands_deadline_ends_a_read(registry: HostileServer) -> None:
 
 
 def test_tags_behind_a_token_ask_for_the_repositorys_pull_scope(registry: HostileServer, tokens: HostileServer) -> None:
-    def tags(req: Request, conn: socket.socket, s: HostileServer) -> None:
-        if req.headers.get("authorization") == "Bearer t0k":
-            conn.sendall(response(200, b'{"name": "team/app", "tags": ["1"]}'))
-        else:
-            conn.sendall(response(401, b"", {"WWW-Authenticate": f'Bearer realm="http://{tokens.host}/t"'}))
-
-    registry.route("GET", "/tags/list", tags)
+    _behind_token(registry, tokens, "GET", "/tags/list", response(200, b'{"name": "team/app", "tags": ["1"]}'))
     with QuickRegistry(env={}) as quick:
         assert quick.list_tags(parse_reference(f"{registry.host}/team/app")) == ["1"]
     assert _token_query(tokens) == {"scope": ["repository:team/app:pull"]}
@@ -417,13 +411,7 @@ def test_a_large_manifest_behind_a_token_is_read_within_manifest_bytes(
 ) -> None:
     body = _index(50_000)  # well over token-bytes, the cap of a token answer
 
-    def answer(req: Request, conn: socket.socket, s: HostileServer) -> None:
-        if req.headers.get("authorization") == "Bearer t0k":
-            conn.sendall(response(200, body, {"Content-Type": OCI_INDEX}))
-        else:
-            conn.sendall(response(401, b"", {"WWW-Authenticate": f'Bearer realm="http://{tokens.host}/t"'}))
-
-    registry.route("GET", "/manifests/", answer)
+    _behind_token(registry, tokens, "GET", "/manifests/", response(200, body, {"Content-Type": OCI_INDEX}))
     assert fetch_manifest(parse_reference(f"{registry.host}/app:1"), env={}) == body
     assert all(r.headers.get("user-agent", "").startswith("provenant/") for r in registry.log)
 
