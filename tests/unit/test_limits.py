@@ -82,7 +82,7 @@ def test_deadline_starts_on_activation_and_expires() -> None:
 
 def test_cli_flags_activate_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[Limits] = []
-    monkeypatch.setattr("provenant.cli.main._arm_watchdog", lambda seconds: None)
+    monkeypatch.setattr("provenant.cli.deadline.arm", lambda seconds: None)
     original = limits.activate
     monkeypatch.setattr(limits, "activate", lambda lim, **kw: seen.append(lim) or original(lim, **kw))
     result = CliRunner().invoke(cli, ["--timeout", "7", "--limit", "pages=3", "tags", "oci:/nonexistent"])

@@ -1,0 +1,130 @@
+"""``provenant fleet scan`` of an unchanged registry, answered before click is imported.
+
+A nightly rescan of a registry that did not change costs one manifest HEAD per reference
+(:func:`provenant.fleet.unchanged.unchanged_scan`); at ten references the rest of such a run is the
+process start-up, and importing click is the largest part of it that the answer does not need.
+:func:`parse` recognises the plain shape of the command (targets, ``--db``, ``--tag``, ``--newest``,
+``--ca-file``) and nothing else: any other option, a repeated single option or a value that looks
+like an option makes it step aside, and click parses the command line as always. What it accepts,
+click parses to the same values (tested token for token against click's own parser).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+#: Options this path reads, each taking one value; any other option is left to click.
+_SINGLE = ("--db", "--newest", "--ca-file")
+_REPEATABLE = ("--tag",)
+
+
+#: Whether :func:`run` asked the registry in this process (click's ``fleet scan`` then does not ask again).
+_asked = [False]
+
+
+def asked() -> bool:
+    """Whether this process already tried the unchanged answer (and is running the full scan because of it)."""
+    return _asked[0]
+
+
+@dataclass(frozen=True)
+class ScanArgs:
+    """The arguments of ``fleet scan`` this path answers: what click would pass for them."""
+
+    targets: tuple[str, ...]
+    db: str | None
+    tag_globs: tuple[str, ...]
+    newest: int | None
+    ca_file: Path | None
+
+
+def parse(argv: Sequence[str], environ: Mapping[str, str]) -> ScanArgs | None:
+    """``argv`` (without the program name) as ``fleet scan`` arguments, or None when click must read it."""
+    if list(argv[:2]) != ["fleet", "scan"]:
+        return None
+    targets: list[str] = []
+    values: dict[str, list[str]] = {}
+    rest = iter(argv[2:])
+    for token in rest:
+        if not token.startswith("-"):
+            targets.append(token)
+            continue
+        name, eq, value = token.partition("=")
+        if name not in _SINGLE + _REPEATABLE:
+            return None
+        if not eq:
+            value = next(rest, "")
+        if not value or value.startswith("-"):
+            return None  # click's own reading of these (an error, or an option taken as a value) decides
+        values.setdefault(name, []).append(value)
+    if not targets or any(len(values.get(name, ())) > 1 for name in _SINGLE):
+        return None
+    newest = values.get("--newest", [None])[0]
+    if newest is not None and not (newest.isascii() and newest.isdigit() and int(newest) >= 1):
+        return None
+    ca_file = values.get("--ca-file", [None])[0]
+    if ca_file is not None and not (os.path.isfile(ca_file) and os.access(ca_file, os.R_OK)):
+        return None
+    return ScanArgs(
+        targets=tuple(targets),
+        db=values.get("--db", [environ.get("PROVENANT_FLEET_DB") or None])[0],
+        tag_globs=tuple(values.get("--tag", ())),
+        newest=None if newest is None else int(newest),
+        ca_file=None if ca_file is None else Path(ca_file),
+    )
+
+
+def run(argv: Sequence[str], environ: Mapping[str, str]) -> int | None:
+    """Answer ``argv`` when it is ``fleet scan`` of an unchanged registry: the exit code, else None (ask click)."""
+    args = parse(argv, environ)
+    if args is None:
+        return None
+    from provenant import limits
+    from provenant.errors import ProvenantError
+    from provenant.fleet import EXTRA_MODULES
+
+    if not _installed(EXTRA_MODULES):
+        return None  # click's command says which extra to install
+    try:
+        active = limits.activate(limits.Limits.from_env(environ))
+    except ProvenantError:
+        return None  # a bad PROVENANT_LIMIT_* value: the full command reports it
+    from provenant.cli import deadline
+    from provenant.fleet.targets import TagFilter
+    from provenant.fleet.unchanged import unchanged_scan
+
+    deadline.arm(active.timeout)
+    _asked[0] = True
+    try:
+        found = unchanged_scan(
+            args.targets, TagFilter(args.tag_globs, args.newest), args.db, ca_file=args.ca_file, env=environ
+        )
+    except deadline.DeadlineReached as exc:
+        return _fail(exc.diagnostics())
+    except KeyboardInterrupt:
+        return _fail("interrupted", prefix="provenant: ")
+    except Exception as exc:  # a bug ends as one line and exit 2, as in every click command
+        return _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback and report it)")
+    finally:
+        deadline.disarm()
+    if found is None:
+        return None
+    sys.stderr.write(found.line() + "\n")
+    return 0
+
+
+def _installed(modules: Sequence[str]) -> bool:
+    from importlib.util import find_spec
+
+    return all(find_spec(m) is not None for m in modules)
+
+
+def _fail(message: str, *, prefix: str = "provenant: error: ") -> int:
+    from provenant.textsafe import one_line
+
+    sys.stderr.write(prefix + one_line(message, limit=2000) + "\n")
+    return 2
