@@ -420,3 +420,51 @@ def test_a_manifest_without_media_type_or_content_type_is_read_by_its_shape(regi
     raw = json.dumps({"schemaVersion": 2, "manifests": []}).encode()
     registry.route("GET", "/manifests/", lambda req, conn, s: conn.sendall(response(200, raw)))
     assert fetch_manifest(parse_reference(f"{registry.host}/app:1"), env={}) == raw
+
+
+def test_threads_that_meet_the_same_challenge_ask_for_one_token(registry: HostileServer) -> None:
+    import threading
+
+    with hostile_server() as tokens:
+
+        def slow_token(req: Request, conn: socket.socket, s: HostileServer) -> None:
+            time.sleep(0.2)  # every thread has met the challenge before the first token comes back
+            conn.sendall(response(200, b'{"token": "t0k"}'))
+
+        tokens.route("GET", "", slow_token)
+        _bearer(registry, f"http://{tokens.host}/t")
+        refs = [parse_reference(f"{registry.host}/team/app:{n}") for n in range(16)]
+        got: list[str | None] = []
+        with QuickRegistry(env={}) as quick:
+            threads = [threading.Thread(target=lambda r=r: got.append(quick.head(r))) for r in refs]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        assert got == [DIGEST] * 16
+        assert len(tokens.log) == 1
+        # Another repository is another scope: its own token.
+        with QuickRegistry(env={}) as quick:
+            assert quick.head(parse_reference(f"{registry.host}/team/other:1")) == DIGEST
+            assert quick.head(parse_reference(f"{registry.host}/team/other:2")) == DIGEST
+        assert len(tokens.log) == 2
+
+
+def test_a_token_service_that_never_answers_costs_one_timeout_not_one_per_thread(registry: HostileServer) -> None:
+    import threading
+
+    with hostile_server() as tokens:
+        tokens.route("GET", "", lambda req, conn, s: time.sleep(3))
+        _bearer(registry, f"http://{tokens.host}/t")
+        refs = [parse_reference(f"{registry.host}/team/app:{n}") for n in range(8)]
+        got: list[str | None] = []
+        started = time.monotonic()
+        with QuickRegistry(env={}, timeout=0.3) as quick:
+            threads = [threading.Thread(target=lambda r=r: got.append(quick.head(r))) for r in refs]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        assert got == [None] * 8
+        assert time.monotonic() - started < 1.5  # 8 threads one after another would take 8 x 0.3 s
+        assert len(tokens.log) == 1

@@ -119,6 +119,8 @@ class QuickRegistry:
         self._lock = threading.Lock()
         self._askers: list[_Asker] = []
         self._auth: dict[tuple[str, str | None], str] = {}
+        self._challenge_locks: dict[tuple[str, str | None], threading.Lock] = {}
+        self._unanswered: set[tuple[str, str | None]] = set()
 
     def __enter__(self) -> QuickRegistry:
         return self
@@ -266,26 +268,49 @@ class QuickRegistry:
             headers["Authorization"] = kept
         status, answer, body = asker.request(method, host, path, headers, cap=cap)
         if status == 401:
-            from provenant.sources.registry.challenge import pick_challenge, pull_scope
-            from provenant.sources.registry.credentials import basic_header
-
-            challenge = pick_challenge(answer.get("www-authenticate"))
-            if challenge is None:
-                raise _GiveUp
-            cred = self._credentials().resolve(host)
-            if challenge.scheme == "basic":
-                if not cred.has_basic:
+            # Threads that meet the same challenge at once answer it one at a time: the first asks for the
+            # token, the others find it kept when their turn comes (one token request, not one per thread).
+            # A challenge one thread could not answer (no token, a token service that never answers, a
+            # token refused) ends the others' turns at once rather than one timeout after another.
+            with self._challenge_lock(key):
+                if key in self._unanswered:
                     raise _GiveUp
-                headers["Authorization"] = basic_header(cred)
-            else:
-                scope = "registry:catalog:*" if repository is None else pull_scope(repository)
-                headers["Authorization"] = f"Bearer {_token(asker, host, scope, challenge, cred)}"
-            status, answer, body = asker.request(method, host, path, headers, cap=cap)
-            if status == 200:
+                try:
+                    newer = self._auth.get(key)
+                    if newer is not None and newer != kept:
+                        headers["Authorization"] = newer
+                    else:
+                        headers["Authorization"] = self._authorization(asker, host, repository, answer)
+                    status, answer, body = asker.request(method, host, path, headers, cap=cap)
+                    if status != 200:
+                        raise _GiveUp
+                except BaseException:
+                    self._unanswered.add(key)
+                    raise
                 self._auth[key] = headers["Authorization"]
         if status != 200:
             raise _GiveUp
         return status, answer, body
+
+    def _challenge_lock(self, key: tuple[str, str | None]) -> threading.Lock:
+        with self._lock:
+            return self._challenge_locks.setdefault(key, threading.Lock())
+
+    def _authorization(self, asker: _Asker, host: str, repository: str | None, answer: Mapping[str, str]) -> str:
+        """The Authorization header that answers the 401 ``answer`` (basic, or a bearer token), else _GiveUp."""
+        from provenant.sources.registry.challenge import pick_challenge, pull_scope
+        from provenant.sources.registry.credentials import basic_header
+
+        challenge = pick_challenge(answer.get("www-authenticate"))
+        if challenge is None:
+            raise _GiveUp
+        cred = self._credentials().resolve(host)
+        if challenge.scheme == "basic":
+            if not cred.has_basic:
+                raise _GiveUp
+            return basic_header(cred)
+        scope = "registry:catalog:*" if repository is None else pull_scope(repository)
+        return f"Bearer {_token(asker, host, scope, challenge, cred)}"
 
 
 def _manifest_path(ref: Reference, identifier: str) -> str:
