@@ -84,6 +84,7 @@ def ca(tmp_path: Path) -> str:
         (["--db=inv.sqlite", "r/a"], {}),
         (["r/a", "--tag", "v*", "--tag=1.*", "--newest", "3"], {}),
         (["r/a", "--newest=12", "--tag=a=b"], {}),
+        (["r/a", "--newest", "1"], {}),
         (["r/a"], {"PROVENANT_FLEET_DB": "env.sqlite"}),
         (["r/a", "--db", "flag.sqlite"], {"PROVENANT_FLEET_DB": "env.sqlite"}),
         (["r/a"], {"PROVENANT_FLEET_DB": ""}),
@@ -250,6 +251,11 @@ def test_the_deadline_ends_it_with_one_line(
             "provenant: error: internal error: RuntimeError: boom second line "
             "(run with --debug for the traceback and report it)\n",
         ),
+        (  # as long as click's commands let an error line be
+            RuntimeError("x" * 1800),
+            f"provenant: error: internal error: RuntimeError: {'x' * 1800} "
+            "(run with --debug for the traceback and report it)\n",
+        ),
     ],
 )
 def test_an_interrupt_or_a_bug_is_one_line_and_exit_2(
@@ -288,3 +294,28 @@ def test_what_the_full_command_must_report_is_left_to_it(
     assert run(argv, {}) is None
     assert len(called) == 1 and fleet_unchanged.asked()
     assert capsys.readouterr().err == ""
+
+
+def test_it_asks_with_what_the_command_line_says_and_prints_the_answer(
+    tmp_path: Path, ca: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from provenant.fleet.targets import TagFilter
+    from provenant.fleet.unchanged import UnchangedScan
+
+    calls: list[tuple[object, ...]] = []
+
+    def answered(targets: object, filt: object, db: object, **options: object) -> UnchangedScan:
+        calls.append((targets, filt, db, options))
+        return UnchangedScan(references=4, images=3, seconds=0.25)
+
+    monkeypatch.setattr("provenant.fleet.unchanged.unchanged_scan", answered)
+    monkeypatch.setattr(fleet_unchanged, "_asked", [False])
+    environ = {"PROVENANT_FLEET_DB": "ignored.sqlite"}
+    argv = ["fleet", "scan", "reg/team/*", "--tag", "v*", "--newest", "2", "--db", "inv.sqlite", "--ca-file", ca]
+    assert run(argv, environ) == 0
+    assert calls == [(("reg/team/*",), TagFilter(("v*",), 2), "inv.sqlite", {"ca_file": Path(ca), "env": environ})]
+    assert capsys.readouterr().err == (
+        "fleet scan: 4 references, 3 images (0 scanned, 3 unchanged, 0 failed), 0 platform manifests, "
+        "0 unique layers (0 scanned, 0 from the cache), 0 tags new or moved, 0.2 s\n"
+    )
+    assert fleet_unchanged.asked()

@@ -409,7 +409,8 @@ def test_a_body_that_stops_is_given_up_after_the_limits_timeouts(registry: Hosti
 def test_a_large_manifest_behind_a_token_is_read_within_manifest_bytes(
     registry: HostileServer, tokens: HostileServer
 ) -> None:
-    body = _index(50_000)  # well over token-bytes, the cap of a token answer
+    limits_mod.activate(Limits(token_bytes=16 * 1024), start_deadline=False)
+    body = _index(50_000)  # well over token-bytes, the cap of a token answer, and within manifest-bytes
 
     _behind_token(registry, tokens, "GET", "/manifests/", response(200, body, {"Content-Type": OCI_INDEX}))
     assert fetch_manifest(parse_reference(f"{registry.host}/app:1"), env={}) == body
@@ -468,3 +469,50 @@ def test_a_token_service_that_never_answers_costs_one_timeout_not_one_per_thread
         assert got == [None] * 8
         assert time.monotonic() - started < 1.5  # 8 threads one after another would take 8 x 0.3 s
         assert len(tokens.log) == 1
+
+
+def test_a_kept_token_is_sent_from_the_first_request_and_an_expired_one_is_replaced(registry: HostileServer) -> None:
+    accepted = ["Bearer t1"]
+
+    def manifests(req: Request, conn: socket.socket, s: HostileServer) -> None:
+        if req.headers.get("authorization") in accepted:
+            conn.sendall(response(200, b"", {"Docker-Content-Digest": DIGEST}))
+        else:
+            conn.sendall(response(401, b"", {"WWW-Authenticate": f'Bearer realm="http://{tokens.host}/t"'}))
+
+    with hostile_server() as tokens:
+        issued = iter([b'{"token": "t1"}', b'{"token": "t2"}'])
+        tokens.route("GET", "", lambda req, conn, s: conn.sendall(response(200, next(issued))))
+        registry.route("HEAD", "/manifests/", manifests)
+        with QuickRegistry(env={}) as quick:
+            assert [quick.head(parse_reference(f"{registry.host}/team/app:{n}")) for n in range(3)] == [DIGEST] * 3
+            sent = [r.headers.get("authorization") for r in registry.log]
+            assert sent == [None, "Bearer t1", "Bearer t1", "Bearer t1"]  # one challenge, then the kept token
+            accepted[:] = ["Bearer t2"]  # t1 expired
+            assert quick.head(parse_reference(f"{registry.host}/team/app:9")) == DIGEST
+            assert [r.headers.get("authorization") for r in registry.log][len(sent) :] == ["Bearer t1", "Bearer t2"]
+        assert len(tokens.log) == 2
+
+
+def test_challenges_of_different_repositories_are_answered_at_the_same_time(registry: HostileServer) -> None:
+    import threading
+
+    with hostile_server() as tokens:
+
+        def slow_token(req: Request, conn: socket.socket, s: HostileServer) -> None:
+            time.sleep(0.4)
+            conn.sendall(response(200, b'{"token": "t0k"}'))
+
+        tokens.route("GET", "", slow_token)
+        _bearer(registry, f"http://{tokens.host}/t")
+        refs = [parse_reference(f"{registry.host}/team/app{n}:1") for n in range(3)]
+        got: list[str | None] = []
+        started = time.monotonic()
+        with QuickRegistry(env={}) as quick:
+            threads = [threading.Thread(target=lambda r=r: got.append(quick.head(r))) for r in refs]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        assert got == [DIGEST] * 3 and len(tokens.log) == 3
+        assert time.monotonic() - started < 1.0  # one after another would take 3 x 0.4 s
