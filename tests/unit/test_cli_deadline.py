@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -53,10 +54,8 @@ def test_a_command_that_swallows_the_deadline_is_ended_five_seconds_later_with_e
         try:
             deadline.arm(0.05)
             while True:
-                try:
+                with contextlib.suppress(deadline.DeadlineReached):
                     time.sleep(10)
-                except deadline.DeadlineReached:
-                    pass
         finally:
             os._exit(99)  # only if the hard stop did not end the process first
     _, status = os.waitpid(pid, 0)
