@@ -69,6 +69,15 @@ def _as_click(args: ScanArgs) -> dict[str, Any]:
     }
 
 
+@pytest.fixture(autouse=True)
+def _default_limits() -> Iterator[None]:
+    """run() activates the limits its environment says (a 0.2 s deadline here and there): not for later tests."""
+    yield
+    from provenant import limits
+
+    limits.reset()
+
+
 @pytest.fixture
 def ca(tmp_path: Path) -> str:
     path = tmp_path / "ca.pem"
