@@ -516,3 +516,28 @@ def test_challenges_of_different_repositories_are_answered_at_the_same_time(regi
                 t.join()
         assert got == [DIGEST] * 3 and len(tokens.log) == 3
         assert time.monotonic() - started < 1.0  # one after another would take 3 x 0.4 s
+
+
+def test_a_tag_missing_behind_a_token_fails_alone_and_a_refused_token_ends_the_repository(
+    registry: HostileServer, tokens: HostileServer
+) -> None:
+    def manifests(req: Request, conn: socket.socket, s: HostileServer) -> None:
+        if req.headers.get("authorization") != "Bearer t0k":
+            conn.sendall(response(401, b"", {"WWW-Authenticate": f'Bearer realm="http://{tokens.host}/t"'}))
+        elif req.path.endswith("/gone"):
+            conn.sendall(response(404, b"{}"))
+        elif "/locked/" in req.path:
+            conn.sendall(response(403, b"{}"))
+        else:
+            conn.sendall(response(200, b"", {"Docker-Content-Digest": DIGEST}))
+
+    registry.route("HEAD", "/manifests/", manifests)
+    with QuickRegistry(env={}) as quick:
+        assert quick.head(parse_reference(f"{registry.host}/team/app:gone")) is None
+        assert quick.head(parse_reference(f"{registry.host}/team/app:1")) == DIGEST  # the token answered
+        assert len(tokens.log) == 1
+        assert quick.head(parse_reference(f"{registry.host}/team/locked:1")) is None
+        asked = len(registry.log)
+        assert quick.head(parse_reference(f"{registry.host}/team/locked:2")) is None
+        assert len(tokens.log) == 2  # a token the registry refused is not asked for again
+        assert [r.headers.get("authorization") for r in registry.log[asked:]] == [None]

@@ -275,19 +275,20 @@ class QuickRegistry:
             with self._challenge_lock(key):
                 if key in self._unanswered:
                     raise _GiveUp
-                try:
-                    newer = self._auth.get(key)
-                    if newer is not None and newer != kept:
-                        headers["Authorization"] = newer
-                    else:
+                newer = self._auth.get(key)
+                if newer is not None and newer != kept:
+                    headers["Authorization"] = newer
+                else:
+                    try:
                         headers["Authorization"] = self._authorization(asker, host, repository, answer)
-                    status, answer, body = asker.request(method, host, path, headers, cap=cap)
-                    if status != 200:
-                        raise _GiveUp
-                except BaseException:
+                    except BaseException:
+                        self._unanswered.add(key)
+                        raise
+                status, answer, body = asker.request(method, host, path, headers, cap=cap)
+                if status in (401, 403):
                     self._unanswered.add(key)
-                    raise
-                self._auth[key] = headers["Authorization"]
+                    raise _GiveUp
+                self._auth[key] = headers["Authorization"]  # answered (a 404 is about the tag, not the token)
         if status != 200:
             raise _GiveUp
         return status, answer, body
