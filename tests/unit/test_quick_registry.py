@@ -528,6 +528,8 @@ def test_a_tag_missing_behind_a_token_fails_alone_and_a_refused_token_ends_the_r
             conn.sendall(response(404, b"{}"))
         elif "/locked/" in req.path:
             conn.sendall(response(403, b"{}"))
+        elif "/never/" in req.path:
+            conn.sendall(response(401, b"", {"WWW-Authenticate": f'Bearer realm="http://{tokens.host}/t"'}))
         else:
             conn.sendall(response(200, b"", {"Docker-Content-Digest": DIGEST}))
 
@@ -541,3 +543,6 @@ def test_a_tag_missing_behind_a_token_fails_alone_and_a_refused_token_ends_the_r
         assert quick.head(parse_reference(f"{registry.host}/team/locked:2")) is None
         assert len(tokens.log) == 2  # a token the registry refused is not asked for again
         assert [r.headers.get("authorization") for r in registry.log[asked:]] == [None]
+        assert quick.head(parse_reference(f"{registry.host}/team/never:1")) is None
+        assert quick.head(parse_reference(f"{registry.host}/team/never:2")) is None
+        assert len(tokens.log) == 3  # challenged again with the token: the same
