@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,6 +76,31 @@ def _behind_token(registry: HostileServer, tokens: HostileServer, method: str, p
 
 def _head(registry: HostileServer, env: dict[str, str] | None = None, **options: object) -> str | None:
     return resolve_tag(parse_reference(f"{registry.host}/team/app:1"), env=env or {}, **options)  # type: ignore[arg-type]
+
+
+def _head_all(quick: QuickRegistry, refs: list[str]) -> list[str | None]:
+    """``quick.head`` of each reference, each on its own thread, all at once; the answers in order."""
+    got: list[str | None] = [None] * len(refs)
+
+    def head(i: int) -> None:
+        got[i] = quick.head(parse_reference(refs[i]))
+
+    threads = [threading.Thread(target=head, args=(i,)) for i in range(len(refs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return got
+
+
+def _slow_tokens(tokens: HostileServer, seconds: float) -> None:
+    """``tokens`` gives ``t0k`` after ``seconds``."""
+
+    def slow(req: Request, conn: socket.socket, s: HostileServer) -> None:
+        time.sleep(seconds)
+        conn.sendall(response(200, b'{"token": "t0k"}'))
+
+    tokens.route("GET", "", slow)
 
 
 def _token_query(tokens: HostileServer) -> dict[str, list[str]]:
@@ -338,7 +364,6 @@ def test_an_https_realm_is_verified_with_the_ca_file_and_read_within_the_limits(
     registry: HostileServer, certificate: tuple[Path, Path]
 ) -> None:
     import ssl
-    import threading
 
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(*certificate)
@@ -424,25 +449,11 @@ def test_a_manifest_without_media_type_or_content_type_is_read_by_its_shape(regi
 
 
 def test_threads_that_meet_the_same_challenge_ask_for_one_token(registry: HostileServer) -> None:
-    import threading
-
     with hostile_server() as tokens:
-
-        def slow_token(req: Request, conn: socket.socket, s: HostileServer) -> None:
-            time.sleep(0.2)  # every thread has met the challenge before the first token comes back
-            conn.sendall(response(200, b'{"token": "t0k"}'))
-
-        tokens.route("GET", "", slow_token)
+        _slow_tokens(tokens, 0.2)  # every thread has met the challenge before the first token comes back
         _bearer(registry, f"http://{tokens.host}/t")
-        refs = [parse_reference(f"{registry.host}/team/app:{n}") for n in range(16)]
-        got: list[str | None] = []
         with QuickRegistry(env={}) as quick:
-            threads = [threading.Thread(target=lambda r=r: got.append(quick.head(r))) for r in refs]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-        assert got == [DIGEST] * 16
+            assert _head_all(quick, [f"{registry.host}/team/app:{n}" for n in range(16)]) == [DIGEST] * 16
         assert len(tokens.log) == 1
         # Another repository is another scope: its own token.
         with QuickRegistry(env={}) as quick:
@@ -452,35 +463,27 @@ def test_threads_that_meet_the_same_challenge_ask_for_one_token(registry: Hostil
 
 
 def test_a_token_service_that_never_answers_costs_one_timeout_not_one_per_thread(registry: HostileServer) -> None:
-    import threading
-
     with hostile_server() as tokens:
-        tokens.route("GET", "", lambda req, conn, s: time.sleep(3))
+        _slow_tokens(tokens, 3)
         _bearer(registry, f"http://{tokens.host}/t")
-        refs = [parse_reference(f"{registry.host}/team/app:{n}") for n in range(8)]
-        got: list[str | None] = []
         started = time.monotonic()
         with QuickRegistry(env={}, timeout=0.3) as quick:
-            threads = [threading.Thread(target=lambda r=r: got.append(quick.head(r))) for r in refs]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-        assert got == [None] * 8
+            assert _head_all(quick, [f"{registry.host}/team/app:{n}" for n in range(8)]) == [None] * 8
         assert time.monotonic() - started < 1.5  # 8 threads one after another would take 8 x 0.3 s
         assert len(tokens.log) == 1
 
 
 def test_a_kept_token_is_sent_from_the_first_request_and_an_expired_one_is_replaced(registry: HostileServer) -> None:
     accepted = ["Bearer t1"]
-
-    def manifests(req: Request, conn: socket.socket, s: HostileServer) -> None:
-        if req.headers.get("authorization") in accepted:
-            conn.sendall(response(200, b"", {"Docker-Content-Digest": DIGEST}))
-        else:
-            conn.sendall(response(401, b"", {"WWW-Authenticate": f'Bearer realm="http://{tokens.host}/t"'}))
-
     with hostile_server() as tokens:
+        challenge = {"WWW-Authenticate": f'Bearer realm="http://{tokens.host}/t"'}
+
+        def manifests(req: Request, conn: socket.socket, s: HostileServer) -> None:
+            if req.headers.get("authorization") in accepted:
+                conn.sendall(response(200, b"", {"Docker-Content-Digest": DIGEST}))
+            else:
+                conn.sendall(response(401, b"", challenge))
+
         issued = iter([b'{"token": "t1"}', b'{"token": "t2"}'])
         tokens.route("GET", "", lambda req, conn, s: conn.sendall(response(200, next(issued))))
         registry.route("HEAD", "/manifests/", manifests)
@@ -495,26 +498,13 @@ def test_a_kept_token_is_sent_from_the_first_request_and_an_expired_one_is_repla
 
 
 def test_challenges_of_different_repositories_are_answered_at_the_same_time(registry: HostileServer) -> None:
-    import threading
-
     with hostile_server() as tokens:
-
-        def slow_token(req: Request, conn: socket.socket, s: HostileServer) -> None:
-            time.sleep(0.4)
-            conn.sendall(response(200, b'{"token": "t0k"}'))
-
-        tokens.route("GET", "", slow_token)
+        _slow_tokens(tokens, 0.4)
         _bearer(registry, f"http://{tokens.host}/t")
-        refs = [parse_reference(f"{registry.host}/team/app{n}:1") for n in range(3)]
-        got: list[str | None] = []
         started = time.monotonic()
         with QuickRegistry(env={}) as quick:
-            threads = [threading.Thread(target=lambda r=r: got.append(quick.head(r))) for r in refs]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-        assert got == [DIGEST] * 3 and len(tokens.log) == 3
+            assert _head_all(quick, [f"{registry.host}/team/app{n}:1" for n in range(3)]) == [DIGEST] * 3
+        assert len(tokens.log) == 3
         assert time.monotonic() - started < 1.0  # one after another would take 3 x 0.4 s
 
 
