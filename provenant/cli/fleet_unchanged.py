@@ -85,15 +85,14 @@ def run(argv: Sequence[str], environ: Mapping[str, str]) -> int | None:
         return None
     from provenant import limits
     from provenant.errors import ProvenantError
-    from provenant.fleet import EXTRA_MODULES
+    from provenant.fleet import require_extra
 
-    if not _installed(EXTRA_MODULES):
-        return None  # click's command says which extra to install
     try:
+        require_extra()
         active = limits.activate(limits.Limits.from_env(environ))
     except ProvenantError:
-        return None  # a bad PROVENANT_LIMIT_* value: the full command reports it
-    from provenant.cli import deadline
+        return None  # a missing extra or a bad PROVENANT_LIMIT_* value: click's command reports it
+    from provenant.cli import deadline, errorline
     from provenant.fleet.targets import TagFilter
     from provenant.fleet.unchanged import unchanged_scan
 
@@ -106,11 +105,11 @@ def run(argv: Sequence[str], environ: Mapping[str, str]) -> int | None:
             args.targets, TagFilter(args.tag_globs, args.newest), args.db, ca_file=args.ca_file, env=environ
         )
     except deadline.DeadlineReached as exc:
-        return _fail(exc.diagnostics())
+        return _fail(errorline.line(exc.diagnostics()))
     except KeyboardInterrupt:
-        return _fail("interrupted", prefix="provenant: ")
+        return _fail(errorline.line("interrupted", prefix="provenant: "))
     except Exception as exc:  # a bug ends as one line and exit 2, as in every click command
-        return _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback and report it)")
+        return _fail(errorline.line(errorline.internal_error(exc)))
     finally:
         deadline.disarm()
     if found is None:
@@ -119,14 +118,6 @@ def run(argv: Sequence[str], environ: Mapping[str, str]) -> int | None:
     return 0
 
 
-def _installed(modules: Sequence[str]) -> bool:
-    from importlib.util import find_spec
-
-    return all(find_spec(m) is not None for m in modules)
-
-
-def _fail(message: str, *, prefix: str = "provenant: error: ") -> int:
-    from provenant.textsafe import one_line
-
-    sys.stderr.write(prefix + one_line(message, limit=2000) + "\n")
+def _fail(line: str) -> int:
+    sys.stderr.write(line + "\n")
     return 2

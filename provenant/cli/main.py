@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 import click
 
 from provenant import __version__
-from provenant.cli import deadline
+from provenant.cli import deadline, errorline
 from provenant.cli.deadline import DeadlineReached
 
 # Start-up of the command-line process only (the library leaves both alone); on a small image start-up
@@ -99,7 +99,7 @@ class ProvenantGroup(click.Group):
         except Exception as exc:  # a bug must still end as one line and exit 2, not a traceback and exit 1
             if _debug(ctx):
                 raise
-            fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback and report it)")
+            fail(errorline.internal_error(exc))
 
 
 def _debug(ctx: click.Context) -> bool:
@@ -107,13 +107,12 @@ def _debug(ctx: click.Context) -> bool:
     return bool(ctx.obj and ctx.obj.get("debug"))
 
 
-def fail(message: str, *, prefix: str = "provenant: error: ") -> NoReturn:
+def fail(message: str, *, prefix: str = errorline.ERROR) -> NoReturn:
     """One sanitised line on stderr, then exit 2."""
     from provenant.progress import current
-    from provenant.textsafe import one_line
 
     current().finished()  # a live display must be gone before the error line is written under it
-    click.echo(prefix + one_line(message, limit=2000), err=True)
+    click.echo(errorline.line(message, prefix=prefix), err=True)
     sys.exit(2)
 
 

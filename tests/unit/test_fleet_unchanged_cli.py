@@ -295,11 +295,13 @@ def test_what_the_full_command_must_report_is_left_to_it(
     monkeypatch.setattr(fleet_unchanged, "_asked", [False])
     # A bad limit in the environment, and a missing fleet extra: click's command says what is wrong.
     assert run(argv, {"PROVENANT_LIMIT_PAGES": "lots"}) is None
-    monkeypatch.setattr(fleet_unchanged, "_installed", lambda modules: False)
+    monkeypatch.setattr("provenant.fleet.EXTRA_MODULES", ("sqlalchemy", "no_such_module_provenant_needs"))
     assert run(argv, {}) is None
     assert called == [] and not fleet_unchanged.asked()
     # A registry it cannot answer for (unchanged_scan gave None): click runs the full scan, told not to ask again.
-    monkeypatch.setattr(fleet_unchanged, "_installed", lambda modules: True)
+    monkeypatch.undo()
+    monkeypatch.setattr("provenant.fleet.unchanged.unchanged_scan", lambda *a, **k: called.append(a))
+    monkeypatch.setattr(fleet_unchanged, "_asked", [False])
     assert run(argv, {}) is None
     assert len(called) == 1 and fleet_unchanged.asked()
     assert capsys.readouterr().err == ""
