@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from provenant.ci import envfiles, markdown
+from provenant.sources.kind import registry_text, split_kind
 from provenant.textsafe import one_line
 
 FailOn = Literal["deny", "warn", "never"]
@@ -204,14 +205,21 @@ def _sboms(inputs: Inputs, runner: _Runner) -> None:
 
 
 def _pinned(image: str, digest: str) -> str:
-    """``image`` by the digest the policy checked, so every step looks at the same bytes."""
-    if not digest or "@" in image:
+    """``image`` by the digest the policy checked, so every step looks at the same bytes.
+
+    Only a registry reference is pinned: a tag can move between steps, while an OCI layout or a
+    tarball in the workspace cannot, and has no ``@digest`` form (``oci:DIR@sha256:…`` names no file).
+    """
+    if not digest or registry_text(image) is None:
         return image
-    name = image
-    last = image.rsplit("/", 1)[-1]
+    _, rest = split_kind(image)
+    if "@" in rest:
+        return image
+    prefix, name = image[: len(image) - len(rest)], rest  # "registry:" or "docker://" stays
+    last = rest.rsplit("/", 1)[-1]
     if ":" in last:  # drop the tag; a registry port lives before the last "/"
-        name = image[: len(image) - len(last)] + last.split(":", 1)[0]
-    return f"{name}@{digest}"
+        name = rest[: len(rest) - len(last)] + last.split(":", 1)[0]
+    return f"{prefix}{name}@{digest}"
 
 
 def summary(inputs: Inputs, out: Outcome) -> str:

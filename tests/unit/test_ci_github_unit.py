@@ -58,3 +58,23 @@ def test_inputs_helpers() -> None:
     assert _pinned("127.0.0.1:5000/app:1", d) == f"127.0.0.1:5000/app@{d}"
     assert _pinned("127.0.0.1:5000/app", d) == f"127.0.0.1:5000/app@{d}"
     assert _pinned(f"r/app@{d}", "sha256:other") == f"r/app@{d}"
+    assert _pinned("registry:app:1", d) == f"registry:app@{d}"
+    assert _pinned("docker://ghcr.io/o/app:1", d) == f"docker://ghcr.io/o/app@{d}"
+
+
+def test_local_sources_are_not_pinned(tmp_path: Path) -> None:
+    """A layout or tarball has no @digest form: pinning one made every later step fail to open it."""
+    d = "sha256:" + "b" * 64
+    layout = tmp_path / "layout"
+    layout.mkdir()
+    archive = tmp_path / "image.tar"
+    archive.write_bytes(b"")
+    for image in (
+        f"oci:{layout}:v1",
+        f"oci:{layout}",
+        str(layout),
+        f"oci-archive:{archive}",
+        f"docker-archive:{archive}",
+    ):
+        assert _pinned(image, d) == image
+    assert _pinned("app:1", d) == f"app@{d}"  # not a path here: a registry reference
