@@ -82,6 +82,43 @@ def load_json(data: bytes | str, what: str, limits: Limits | None = None) -> Any
     return json.loads(data)
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def load_json_text(data: bytes | str, what: str, limits: Limits | None = None) -> Any:
+    """:func:`load_json` for documents whose strings become package names, versions and purls: a lone
+    surrogate the JSON spells (``"\\ud800"``, which no UTF-8 text holds) is read as U+FFFD."""
+    doc = load_json(data, what, limits)
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    return _text_only(doc) if _SURROGATE_ESCAPE.search(raw) else doc
+
+
+def text_only(text: str) -> str:
+    """``text`` with each lone surrogate (a byte of a file name that was not UTF-8, an escape) as U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
+
+
+def _text_only(doc: Any) -> Any:
+    # Iterative: a document may nest up to json-depth, past the interpreter's recursion limit.
+    root: list[Any] = [doc]
+    stack: list[tuple[Any, Any]] = [(root, 0)]
+    while stack:
+        parent, key = stack.pop()
+        value = parent[key]
+        if isinstance(value, str):
+            parent[key] = text_only(value)
+        elif isinstance(value, list):
+            stack.extend((value, i) for i in range(len(value)))
+        elif isinstance(value, dict):
+            if any(_SURROGATE.search(k) for k in value):
+                renamed = {text_only(k): v for k, v in value.items()}  # in order; later duplicates win, as in JSON
+                value.clear()
+                value.update(renamed)
+            stack.extend((value, k) for k in value)
+    return root[0]
+
+
 def load_yaml(text: str, what: str, loader: type[Any] | None = None, limits: Limits | None = None) -> Any:
     """One YAML document, read by ``loader`` (default ``SafeLoader``) once its event stream has been checked.
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 
-# C0 and C1 controls, DEL, and the Unicode line/paragraph separators and bidi overrides that can
-# disguise what a line says; tab is kept only where the caller allows it.
-_UNSAFE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_UNSAFE_TAB = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# C0 and C1 controls, DEL, the Unicode line/paragraph separators and bidi overrides that can disguise
+# what a line says, and lone surrogates (no stream can write them); tab is kept only where the caller allows it.
+_UNSAFE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_UNSAFE_TAB = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -23,6 +23,8 @@ def _escape(m: re.Match[str]) -> str:
     if named:
         return named
     code = ord(ch)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (a file name read with surrogateescape): that byte
+        return f"\\x{code - 0xDC00:02x}"
     return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
@@ -32,6 +34,17 @@ def printable(text: str, *, keep_tabs: bool = False) -> str:
     if pattern.search(text) is None:
         return text
     return pattern.sub(_escape, text)
+
+
+_SURROGATES = "[\ud800-\udfff]"  # compiled on first use (re's cache): start-up imports this module
+
+
+def writable(text: str) -> str:
+    """``text`` with lone surrogates shown escaped (``\\xe9`` for a byte that was not UTF-8), nothing else
+    changed: for output whose format escapes the rest itself (HTML)."""
+    if re.search(_SURROGATES, text) is None:
+        return text
+    return re.sub(_SURROGATES, _escape, text)
 
 
 def one_line(text: str, *, limit: int = 300) -> str:

@@ -10,7 +10,7 @@ from packageurl import PackageURL
 from provenant.catalog.base import Cataloger, CatalogError, MiB, ParsedFile
 from provenant.catalog.licenses import expression
 from provenant.sbom.model import Package
-from provenant.structured import DepthError, load_json
+from provenant.structured import DepthError, load_json_text
 
 
 def _str(value: Any) -> str | None:
@@ -27,14 +27,14 @@ class ComposerCataloger(Cataloger):
 
     def parse(self, path: str, data: bytes) -> ParsedFile:
         try:
-            doc = load_json(data, "installed.json")
+            doc = load_json_text(data, "installed.json")
         except (UnicodeDecodeError, json.JSONDecodeError, DepthError) as exc:
             raise CatalogError(f"installed.json is not valid JSON: {exc}") from exc
         # Composer 1 wrote a list; Composer 2 an object with "packages" (and "dev-package-names").
         entries = doc.get("packages") if isinstance(doc, dict) else doc
         if not isinstance(entries, list):
             raise CatalogError("installed.json holds no package list")
-        dev = set(doc.get("dev-package-names") or []) if isinstance(doc, dict) else set()
+        dev = set(_strings(doc.get("dev-package-names"))) if isinstance(doc, dict) else set()
         parsed = ParsedFile()
         for i, entry in enumerate(entries):
             if not isinstance(entry, dict) or not _str(entry.get("name")) or not _str(entry.get("version")):
@@ -46,8 +46,13 @@ class ComposerCataloger(Cataloger):
     def _package(self, entry: dict[str, Any], dev: set[str]) -> Package:
         name, version = str(entry["name"]).strip(), str(entry["version"]).strip()
         vendor, _, bare = name.rpartition("/")
-        licenses = [lic for lic in entry.get("license") or [] if isinstance(lic, str)]
-        authors = [a.get("name") for a in entry.get("authors") or [] if isinstance(a, dict) and _str(a.get("name"))]
+        licenses = _strings(entry.get("license"))  # composer.json allows one string; installed.json a list
+        raw_authors = entry.get("authors")
+        authors = (
+            [a.get("name") for a in raw_authors if isinstance(a, dict) and _str(a.get("name"))]
+            if isinstance(raw_authors, list)
+            else []
+        )
         raw_source = entry.get("source")
         source: dict[str, Any] = raw_source if isinstance(raw_source, dict) else {}
         metadata = {
@@ -70,3 +75,10 @@ class ComposerCataloger(Cataloger):
             metadata=metadata,
             found_by=self.name,
         )
+
+
+def _strings(value: object) -> list[str]:
+    """The strings of a JSON value that should be a list of strings (one string counts as a list of one)."""
+    if isinstance(value, str):
+        return [value]
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []

@@ -11,12 +11,15 @@ from packageurl import PackageURL
 from provenant.catalog.base import Cataloger, CatalogError, MiB, ParsedFile
 from provenant.catalog.licenses import expression
 from provenant.sbom.model import Package
-from provenant.structured import DepthError, load_json
+from provenant.structured import DepthError, load_json_text
 
 
 def _channel(url: str) -> str:
     """``https://conda.anaconda.org/conda-forge/`` -> ``conda-forge`` (the purl's channel)."""
     return url.rstrip("/").rsplit("/", 1)[-1] if url else ""
+
+
+_REQUIRED = ("name", "version")
 
 
 class CondaCataloger(Cataloger):
@@ -29,13 +32,14 @@ class CondaCataloger(Cataloger):
 
     def parse(self, path: str, data: bytes) -> ParsedFile:
         try:
-            doc = load_json(data, "conda-meta JSON")
+            doc = load_json_text(data, "conda-meta JSON")
         except (UnicodeDecodeError, json.JSONDecodeError, DepthError) as exc:
             raise CatalogError(f"conda-meta file is not valid JSON: {exc}") from exc
-        if not isinstance(doc, dict) or not isinstance(doc.get("name"), str) or not isinstance(doc.get("version"), str):
+        if not isinstance(doc, dict) or not all(isinstance(doc.get(k), str) and doc[k].strip() for k in _REQUIRED):
             raise CatalogError("conda-meta file without a name and version")
         prefix = posixpath.dirname(posixpath.dirname(path))  # the environment the files are relative to
-        files = [posixpath.join(prefix, f) for f in doc.get("files") or [] if isinstance(f, str)]
+        listed = doc.get("files")
+        files = [posixpath.join(prefix, f) for f in listed if isinstance(f, str)] if isinstance(listed, list) else []
         return ParsedFile(packages=[self._package(doc, files)])
 
     def _package(self, doc: dict[str, Any], files: list[str]) -> Package:

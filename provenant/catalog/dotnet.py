@@ -9,7 +9,7 @@ from packageurl import PackageURL
 
 from provenant.catalog.base import Cataloger, CatalogError, MiB, ParsedFile
 from provenant.sbom.model import Package
-from provenant.structured import DepthError, load_json
+from provenant.structured import DepthError, load_json_text
 
 #: Library kinds that are NuGet packages or the application's own projects (reference assemblies are not).
 _KINDS = ("package", "project")
@@ -26,7 +26,7 @@ class DotnetCataloger(Cataloger):
 
     def parse(self, path: str, data: bytes) -> ParsedFile:
         try:
-            doc = load_json(data.removeprefix(b"\xef\xbb\xbf"), "deps.json")
+            doc = load_json_text(data.removeprefix(b"\xef\xbb\xbf"), "deps.json")
         except (UnicodeDecodeError, json.JSONDecodeError, DepthError) as exc:
             raise CatalogError(f"deps.json is not valid JSON: {exc}") from exc
         libraries = doc.get("libraries") if isinstance(doc, dict) else None

@@ -27,6 +27,7 @@ from packageurl import PackageURL
 from provenant.catalog.base import Cataloger, MiB, ParsedFile
 from provenant.catalog.golegacy import LegacyResolver
 from provenant.sbom.model import Package
+from provenant.structured import text_only
 
 MAGIC = b"\xff Go buildinf:"
 _ALIGN = 16
@@ -256,7 +257,7 @@ def _setting(text: str) -> tuple[str, str]:
         key, _, value = text.partition("=")
     if value.startswith('"'):
         with contextlib.suppress(ValueError):  # a Go escape JSON lacks (\a, \x..): keep it as written
-            value = json.loads(value)
+            value = text_only(json.loads(value))
     return key, value
 
 

@@ -27,6 +27,7 @@ from provenant.catalog.base import Cataloger, CatalogError, MiB, ParsedFile
 from provenant.catalog.licenses import expression
 from provenant.limits import how_to_raise
 from provenant.sbom.model import Package
+from provenant.structured import text_only
 
 if TYPE_CHECKING:
     import xml.etree.ElementTree as ET
@@ -90,7 +91,8 @@ class _Walk:
     issues: list[str] = field(default_factory=list)
 
     def archive(self, zf: zipfile.ZipFile, label: str, depth: int) -> None:
-        entries = {i.filename: i for i in zf.infolist() if not i.is_dir()}
+        # A damaged central directory can name an entry "" (ZipInfo.is_dir would raise on it).
+        entries = {i.filename: i for i in zf.infolist() if i.filename and not i.is_dir()}
         nested_label = label if depth else None
         found = self._from_poms(zf, entries, label)
         if not found:
@@ -181,7 +183,7 @@ class _Walk:
 
     def _from_manifest(self, zf: zipfile.ZipFile, entries: dict[str, zipfile.ZipInfo], label: str) -> Package | None:
         manifest = _manifest(self._text(zf, entries, "META-INF/MANIFEST.MF", label) or "")
-        stem = posixpath.basename(label).rsplit(".", 1)[0]
+        stem = text_only(posixpath.basename(label).rsplit(".", 1)[0])  # a file name may not be UTF-8
         m = _VERSIONED_NAME.fullmatch(stem)
         group = next((manifest[k] for k in _MANIFEST_GROUPS if manifest.get(k)), None)
         name = next((manifest[k] for k in _MANIFEST_NAMES if manifest.get(k)), None)

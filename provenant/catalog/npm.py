@@ -10,12 +10,13 @@ from packageurl import PackageURL
 from provenant.catalog.base import Cataloger, CatalogError, MiB, ParsedFile
 from provenant.catalog.licenses import expression
 from provenant.sbom.model import Package
-from provenant.structured import DepthError, load_json
+from provenant.structured import DepthError, load_json_text
 
 
 def _licenses(doc: dict[str, Any]) -> list[str]:
     raw = doc.get("license")
-    items: list[Any] = [raw] if raw is not None else list(doc.get("licenses") or [])
+    legacy = doc.get("licenses")  # a list of {"type": ...} (or of ids), or one of them alone
+    items: list[Any] = [raw] if raw is not None else legacy if isinstance(legacy, list) else [legacy]
     out = []
     for item in items:
         value = item.get("type") if isinstance(item, dict) else item  # legacy {"type": "MIT", "url": ...}
@@ -25,9 +26,10 @@ def _licenses(doc: dict[str, Any]) -> list[str]:
 
 
 def _person(value: Any) -> str | None:
+    """``author``: "Name <email>" as written, or the legacy {"name": ..., "email": ...} joined."""
     if isinstance(value, dict):
-        value = " ".join(str(value[k]) for k in ("name", "email") if value.get(k))
-    return str(value).strip() or None if value else None
+        value = " ".join(v for k in ("name", "email") if isinstance(v := value.get(k), str) and v)
+    return value.strip() or None if isinstance(value, str) else None
 
 
 class NpmCataloger(Cataloger):
@@ -44,13 +46,15 @@ class NpmCataloger(Cataloger):
         if path.startswith("usr/share/nodejs/"):
             return ParsedFile()  # Debian's node-* packages: dpkg owns them
         try:
-            doc = load_json(data, "package.json")
+            doc = load_json_text(data, "package.json")
         except (UnicodeDecodeError, json.JSONDecodeError, DepthError) as exc:
             raise CatalogError(f"package.json is not valid JSON: {exc}") from exc
         if not isinstance(doc, dict) or not isinstance(doc.get("name"), str) or not isinstance(doc.get("version"), str):
             raise CatalogError("package.json without a name and version")
         name, version = doc["name"], doc["version"]
         scope, _, bare = name.rpartition("/")
+        if not bare.strip() or not version.strip():
+            raise CatalogError(f"package.json with an empty name or version ({name!r}@{version!r})")
         licenses = _licenses(doc)
         homepage = doc.get("homepage")
         return ParsedFile(

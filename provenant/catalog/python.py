@@ -24,7 +24,7 @@ from packageurl import PackageURL
 from provenant.catalog.base import Cataloger, CatalogError, Distro, MiB, ParsedFile, ViewFile
 from provenant.catalog.licenses import expression
 from provenant.sbom.model import Package
-from provenant.structured import DepthError, load_json
+from provenant.structured import DepthError, load_json_text
 
 _CLASSIFIER = "License :: OSI Approved :: "
 _CLASSIFIER_SPDX = {
@@ -74,16 +74,20 @@ def _record_files(path: str, data: bytes) -> list[str]:
     """The installed files a wheel's ``RECORD`` lists, as image paths (they are relative to site-packages)."""
     site = posixpath.dirname(posixpath.dirname(path))
     out = []
-    for row in csv.reader(io.StringIO(data.decode("utf-8", "replace"))):
-        if row and row[0]:
-            out.append(posixpath.normpath(posixpath.join(site, row[0])).lstrip("/"))
+    rows = csv.reader(io.StringIO(data.decode("utf-8", "replace")))
+    try:
+        for row in rows:
+            if row and row[0]:
+                out.append(posixpath.normpath(posixpath.join(site, row[0])).lstrip("/"))
+    except csv.Error as exc:
+        raise CatalogError(f"RECORD is not valid CSV at line {rows.line_num}; its file list is not read") from exc
     return out
 
 
 def _direct_url(data: bytes) -> dict[str, str]:
     """PEP 610 ``direct_url.json``: where pip installed it from (a VCS URL and commit, or an archive)."""
     try:
-        doc = load_json(data, "direct_url.json")
+        doc = load_json_text(data, "direct_url.json")
     except (UnicodeDecodeError, json.JSONDecodeError, DepthError) as exc:
         raise CatalogError(f"direct_url.json is not valid JSON: {exc}") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("url"), str):

@@ -194,6 +194,8 @@ def _sqlite_blobs(data: bytes, lim: Limits | None = None) -> list[bytes]:
                 f"({how_to_raise('sqlite_steps')})"
             ) from exc
         raise CatalogError(f"sqlite rpm database unreadable: {exc}") from exc
+    except UnicodeDecodeError as exc:  # a damaged schema's text (or SQLite's message quoting it) is not UTF-8
+        raise CatalogError("sqlite rpm database unreadable: its schema is damaged (not UTF-8 text)") from exc
     finally:
         con.close()
     return blobs

@@ -17,7 +17,7 @@ from packageurl import PackageURL
 from provenant import limits as _limits
 from provenant.catalog.base import Cataloger, CatalogError, MiB, ParsedFile, StreamParser
 from provenant.sbom.model import Package
-from provenant.structured import DepthError, load_json
+from provenant.structured import DepthError, load_json_text
 
 _ZLIB_HEADERS = (b"\x78\x01", b"\x78\x5e", b"\x78\x9c", b"\x78\xda")
 _AUDIT_START = b'{"packages"'
@@ -91,7 +91,7 @@ class AuditStream(StreamParser):
         if not self._out or not self._done or self._inflater is None:
             return None
         try:
-            doc = load_json(bytes(self._out), "cargo-auditable data")
+            doc = load_json_text(bytes(self._out), "cargo-auditable data")
         except (UnicodeDecodeError, json.JSONDecodeError, DepthError) as exc:
             return ParsedFile(issues=[f"cargo-auditable data is not valid JSON: {exc}"])
         entries = doc.get("packages") if isinstance(doc, dict) else None
@@ -99,7 +99,7 @@ class AuditStream(StreamParser):
             return ParsedFile(issues=["cargo-auditable data without a package list"])
         packages = []
         for e in entries:
-            if isinstance(e, dict) and isinstance(e.get("name"), str) and isinstance(e.get("version"), str):
+            if isinstance(e, dict) and all(isinstance(e.get(k), str) and e[k].strip() for k in ("name", "version")):
                 meta = {"source": str(e.get("source") or ""), "kind": str(e.get("kind") or "runtime")}
                 packages.append(_crate(e["name"], e["version"], self._found_by, {k: v for k, v in meta.items() if v}))
         return ParsedFile(packages=packages)
@@ -131,11 +131,12 @@ class RustCataloger(Cataloger):
         except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
             raise CatalogError(f"Cargo.lock is not valid TOML: {exc}") from exc
         parsed = ParsedFile()
-        for i, entry in enumerate(doc.get("package") or []):
-            if (
-                not isinstance(entry, dict)
-                or not isinstance(entry.get("name"), str)
-                or not isinstance(entry.get("version"), str)
+        listed = doc.get("package", [])
+        if not isinstance(listed, list):
+            raise CatalogError("Cargo.lock: [[package]] is not an array of tables")
+        for i, entry in enumerate(listed):
+            if not isinstance(entry, dict) or not all(
+                isinstance(entry.get(k), str) and entry[k].strip() for k in ("name", "version")
             ):
                 parsed.issues.append(f"package {i}: no name and version; skipped")
                 continue

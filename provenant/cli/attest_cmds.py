@@ -319,7 +319,9 @@ def attestations_cmd(
         )
     result.notes.extend(key_notes)
     if output == "json":
-        click.echo(result.model_dump_json(indent=2))
+        from provenant.jsontext import model_json
+
+        click.echo(model_json(result, indent=2))
         return
     for line in render_attestations(result):
         click.echo(line)
@@ -372,7 +374,9 @@ def verify_cmd(
         )
     result.notes.extend(key_notes)
     if output == "json":
-        click.echo(result.model_dump_json(indent=2))
+        from provenant.jsontext import model_json
+
+        click.echo(model_json(result, indent=2))
     else:
         for line in render_verify(result):
             click.echo(line)
@@ -453,7 +457,9 @@ def attest_cmd(
             session, ref, obj, predicate_type, private, cast("Mode", mode), parse_platforms(platforms)
         )
     if output == "json":
-        click.echo(result.model_dump_json(indent=2))
+        from provenant.jsontext import model_json
+
+        click.echo(model_json(result, indent=2))
         return
     for item in result.items:
         where = item.location if item.mode == "tag" else f"referrer {item.location}"
@@ -503,7 +509,9 @@ def sign_cmd(
     with Session(build_registry_options(insecure, ca_file, username, password_stdin)) as session:
         result = sign_image(session, ref, private, platforms=parse_platforms(platforms), annotations=claims or None)
     if output == "json":
-        click.echo(result.model_dump_json(indent=2))
+        from provenant.jsontext import model_json
+
+        click.echo(model_json(result, indent=2))
         return
     for item in result.items:
         click.echo(

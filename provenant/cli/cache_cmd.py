@@ -46,7 +46,9 @@ def cache_prune_cmd(cache_dir: Path | None, older_than: float | None, remove_all
         }
     )
     if output == "json":
-        click.echo(result.model_dump_json(indent=2))
+        from provenant.jsontext import model_json
+
+        click.echo(model_json(result, indent=2))
         return
     click.echo(
         f"{result.cache_dir}: removed {result.removed_entries} entries ({result.removed_bytes} bytes), "

@@ -79,7 +79,9 @@ def compare_cmd(
             workers=workers,
         )
     if output == "json":
-        click.echo(result.model_dump_json(indent=2))
+        from provenant.jsontext import model_json
+
+        click.echo(model_json(result, indent=2))
     elif output == "markdown":
         from provenant.cli.render import echo_text
         from provenant.compare.markdown import compare_markdown

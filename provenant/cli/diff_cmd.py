@@ -64,7 +64,9 @@ def diff_cmd(
             session, a, b, platforms=parse_platforms(platforms), cache=open_cache(cache_dir, no_cache), workers=workers
         )
     if output == "json":
-        click.echo(result.model_dump_json(indent=2))
+        from provenant.jsontext import model_json
+
+        click.echo(model_json(result, indent=2))
     elif output == "markdown":
         from provenant.cli.render import echo_text
         from provenant.compare.markdown import diff_markdown

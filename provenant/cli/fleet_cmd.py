@@ -419,7 +419,9 @@ def policy_cmd(
     finally:
         store.close()
     if fmt == "json":
-        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+        from provenant.jsontext import model_json
+
+        sys.stdout.write(model_json(result, indent=2) + "\n")
     elif fmt == "sarif":
         from provenant.policy.reports.sarif import render_many
 

@@ -51,7 +51,9 @@ def inspect_cmd(
             return
         result = inspect(session, ref, wanted)
     if output == "json":
-        click.echo(result.model_dump_json(indent=2))
+        from provenant.jsontext import model_json
+
+        click.echo(model_json(result, indent=2))
         return
     from provenant.cli.inspect_view import render_inspect
     from provenant.cli.render import console

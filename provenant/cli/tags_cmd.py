@@ -32,7 +32,9 @@ def tags_cmd(
         with Session(build_registry_options(insecure, ca_file, username, password_stdin)) as session:
             result = list_tags(session, repository)
         if output == "json":
-            click.echo(result.model_dump_json(indent=2))
+            from provenant.jsontext import model_json
+
+            click.echo(model_json(result, indent=2))
             return
         lean = result.tags
     for t in lean:

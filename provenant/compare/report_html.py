@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from provenant.compare.platforms import AttestationCoverage, CompareResult, PlatformSummary
 from provenant.compare.report import AttachmentRow, PlatformReport, ReportData
 from provenant.sizes import human_size
+from provenant.textsafe import writable
 
 #: Colours of the layer segments in the stacked bars (cycled).
 PALETTE = ("#3b6ea5", "#e07b39", "#5a9e5a", "#b04f6f", "#7d64b0", "#4aa3a3", "#a58a3b", "#6b7280")
@@ -41,7 +42,7 @@ h1,p{overflow-wrap:anywhere}
 
 def e(value: object) -> str:
     """Escaped text (quotes too: values also go into attributes)."""
-    return html.escape(str(value), quote=True)
+    return html.escape(writable(str(value)), quote=True)
 
 
 def size(n: int) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from provenant.errors import UsageError
 from provenant.fleet import models as m
+from provenant.jsontext import model_from_json
 from provenant.sbom.result import ImageSbom, SbomResult, ToolInfo
 
 #: Document formats export encodes (table and json describe a run, not a stored document).
@@ -65,7 +66,7 @@ def stored_result(db: Session, ref: str) -> SbomResult:
     )
     images = []
     for row in rows:
-        sbom = ImageSbom.model_validate_json(gzip.decompress(row.sbom))
+        sbom = model_from_json(ImageSbom, gzip.decompress(row.sbom), "stored SBOM")
         if registry:  # the name and tag of the reference asked for, as a fresh provenant sbom would put them
             sbom = sbom.model_copy(update={"name": repository, "tag": tag})
         images.append(sbom)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, insert, select
 
 from provenant.fleet import models as m
+from provenant.jsontext import model_json
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -205,7 +206,7 @@ def _manifest(db: Session, sbom: ImageSbom) -> m.Manifest:
     row.config_digest = sbom.config_digest
     row.created = sbom.created
     row.distro = f"{sbom.distro.id} {sbom.distro.version_id or ''}".strip() if sbom.distro else None
-    row.sbom = _compressed(sbom.model_dump_json())
+    row.sbom = _compressed(model_json(sbom))
     db.flush()
     layer_ids = _layers(db, sbom)
     # Rows without identity of their own go in as executemany statements: the ORM's unit of work per
@@ -244,7 +245,7 @@ def write_image(db: Session, record: ImageRecord, tags: Sequence[tuple[str, str 
     image.scanned_at = now()
     image.status = "failed" if record.error else "ok"
     image.error = record.error
-    image.evidence = _compressed(record.evidence.model_dump_json()) if record.evidence and not record.error else None
+    image.evidence = _compressed(model_json(record.evidence)) if record.evidence and not record.error else None
     db.flush()
     db.execute(delete(m.ImageManifest).where(m.ImageManifest.image_id == image.id))
     db.execute(delete(m.Attestation).where(m.Attestation.image_id == image.id))

@@ -26,6 +26,7 @@ from provenant.evidence.stored import FORMAT, ImageFacts, from_facts
 from provenant.fleet import models as m
 from provenant.fleet.ingest import VerdictRow
 from provenant.globs import glob_match
+from provenant.jsontext import model_from_json
 from provenant.policy.model import PolicyReport, exit_code_of, verdict_of
 
 if TYPE_CHECKING:
@@ -190,7 +191,7 @@ def _sboms(db: Session, image_id: int) -> list[ImageSbom]:
         .join(m.ImageManifest, m.ImageManifest.manifest_id == m.Manifest.id)
         .where(m.ImageManifest.image_id == image_id)
     )
-    return [ImageSbom.model_validate_json(gzip.decompress(b)) for b in rows]
+    return [model_from_json(ImageSbom, gzip.decompress(b), "stored SBOM") for b in rows]
 
 
 def _trust_mismatch(facts: ImageFacts, keys: Sequence[PublicKey], keyless: KeylessPolicy | None) -> str | None:
@@ -287,15 +288,13 @@ def evaluate_inventory(
 
 def _facts(image: m.Image) -> tuple[ImageFacts | None, str | None]:
     """The image's stored evidence, or why there is none to evaluate."""
-    from pydantic import ValidationError
-
     if image.status != "ok":
         return None, f"its scan failed ({image.error}): fix the image and run provenant fleet scan again"
     if image.evidence is None:
         return None, "no stored evidence (scanned by an older provenant): rescan with provenant fleet scan --rescan"
     try:
-        facts = ImageFacts.model_validate_json(gzip.decompress(image.evidence))
-    except (OSError, EOFError, ValidationError) as exc:  # gzip raises OSError (BadGzipFile) or EOFError
+        facts = model_from_json(ImageFacts, gzip.decompress(image.evidence), "stored evidence")
+    except (OSError, EOFError, ValueError) as exc:  # gzip: OSError (BadGzipFile) or EOFError; JSON: ValueError
         return (
             None,
             f"its stored evidence is unreadable ({type(exc).__name__}): rescan with provenant fleet scan --rescan",

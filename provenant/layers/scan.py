@@ -24,6 +24,7 @@ from provenant import limits as _limits
 from provenant.catalog.base import Cataloger, CatalogError, ParsedFile, StreamParser, compile_globs
 from provenant.digest import Digest, StreamHash
 from provenant.errors import DigestMismatchError
+from provenant.jsontext import model_from_json, model_json
 from provenant.layers.decompress import LayerFormatError
 from provenant.layers.tarwalk import DIRECTORY, HARDLINK, REGULAR, SYMLINK, TarEntry, TarWalker
 from provenant.limits import Limits, how_to_raise
@@ -126,12 +127,12 @@ class LayerScan:
             captured=captured,
             issues=self.issues,
         )
-        return entry.model_dump_json().encode()
+        return model_json(entry).encode()
 
     @classmethod
     def from_json(cls, data: bytes) -> LayerScan:
         """Load what :meth:`to_json` wrote (a ``ValueError`` for anything else)."""
-        entry = _CacheEntry.model_validate_json(data)
+        entry = model_from_json(_CacheEntry, data, "layer cache entry")
         captured: list[CapturedFile] = []
         for c in entry.captured:
             if c.same_as is not None:
@@ -202,20 +203,19 @@ def _parse(cataloger: Cataloger, path: str, data: bytes, scan: LayerScan) -> Par
         scan.issues.append(ScanIssue(reason=str(exc), path=path, layer_digest=scan.digest, cataloger=cataloger.name))
         return None
     except Exception as exc:  # a cataloger bug on odd input must not end the scan
-        log.debug("cataloger %s failed on %s", cataloger.name, path, exc_info=True)
-        scan.issues.append(
-            ScanIssue(
-                reason=f"{cataloger.name} could not parse it ({type(exc).__name__}: {exc})",
-                path=path,
-                layer_digest=scan.digest,
-                cataloger=cataloger.name,
-            )
-        )
+        _cataloger_bug(cataloger, path, exc, scan)
         return None
     scan.captured.append(CapturedFile(path, cataloger.name, parsed))
     for problem in parsed.issues:
         scan.issues.append(ScanIssue(reason=problem, path=path, layer_digest=scan.digest, cataloger=cataloger.name))
     return parsed
+
+
+def _cataloger_bug(cataloger: Cataloger, path: str, exc: Exception, scan: LayerScan) -> None:
+    """Record what a cataloger raised on odd input (other than its own CatalogError) as a scan issue."""
+    log.debug("cataloger %s failed on %s", cataloger.name, path, exc_info=True)
+    reason = f"{cataloger.name} could not parse it ({type(exc).__name__}: {exc})"
+    scan.issues.append(ScanIssue(reason=reason, path=path, layer_digest=scan.digest, cataloger=cataloger.name))
 
 
 def _stream(
@@ -277,6 +277,9 @@ def _stream(
         except CatalogError as exc:
             scan.issues.append(ScanIssue(reason=str(exc), path=entry.path, layer_digest=scan.digest, cataloger=c.name))
             continue
+        except Exception as exc:  # as for parsed files: one file's odd content is an issue, not the scan's end
+            _cataloger_bug(c, entry.path, exc, scan)
+            continue
         if parsed is not None:
             found.append((c.name, parsed))
     for name, parsed in found:
@@ -287,11 +290,38 @@ def _stream(
     return found
 
 
+class _Watched:
+    """An entry's chunks, noting whether reading them failed (a plain iterator: a sniffer that stops
+    early must not close the stream, which the caller still drains to stay on the tar stream)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self.failed = False
+
+    def __iter__(self) -> _Watched:
+        return self
+
+    def __next__(self) -> bytes:
+        try:
+            return next(self._chunks)
+        except StopIteration:
+            raise
+        except Exception:
+            self.failed = True
+            raise
+
+
 def _sniffed(sniffer: Cataloger, path: str, chunks: Iterator[bytes], scan: LayerScan) -> ParsedFile | None:
+    source = _Watched(chunks)
     try:
-        return sniffer.sniff(path, chunks)
+        return sniffer.sniff(path, source)
     except CatalogError as exc:
         scan.issues.append(ScanIssue(reason=str(exc), path=path, layer_digest=scan.digest, cataloger=sniffer.name))
+        return None
+    except Exception as exc:
+        if source.failed:
+            raise  # the layer itself failed (its digest, its compression, a limit): never one file's issue
+        _cataloger_bug(sniffer, path, exc, scan)  # the caller drains the entry: the tar stream stays in step
         return None
 
 

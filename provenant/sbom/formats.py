@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from provenant.errors import UsageError
+from provenant.jsontext import model_json
 
 if TYPE_CHECKING:
     from provenant.sbom.result import ImageSbom, SbomResult
@@ -50,7 +51,7 @@ def _table(result: SbomResult, images: Sequence[ImageSbom], merged: bool) -> str
 
 
 def _json(result: SbomResult, images: Sequence[ImageSbom], merged: bool) -> str:
-    return result.model_copy(update={"images": list(images)}).model_dump_json(indent=2)
+    return model_json(result.model_copy(update={"images": list(images)}), indent=2)
 
 
 @contextmanager

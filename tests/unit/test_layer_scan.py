@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import random
 import tarfile
 from collections.abc import Iterable, Iterator
 from typing import ClassVar
@@ -12,7 +13,7 @@ from typing import ClassVar
 import pytest
 import zstandard
 
-from provenant.catalog.base import Cataloger, CatalogError, ParsedFile
+from provenant.catalog.base import Cataloger, CatalogError, ParsedFile, StreamParser
 from provenant.digest import Digest
 from provenant.errors import DigestMismatchError
 from provenant.layers.decompress import LayerFormatError
@@ -329,3 +330,75 @@ def test_first_always_present_edges() -> None:
     assert first_always_present(key, []) is None
     assert first_always_present(key, [{key}, set(), {key}, {key}]) == 2
     assert first_always_present(key, [{key}, {key}, set()]) is None
+
+
+class BuggySniffer(Cataloger):
+    """Reads part of an executable, then fails as a cataloger bug would (not with CatalogError)."""
+
+    name: ClassVar[str] = "buggy"
+    sniffs_executables: ClassVar[bool] = True
+
+    def sniff(self, path: str, chunks: Iterable[bytes]) -> ParsedFile | None:
+        next(iter(chunks), b"")
+        raise IndexError("index out of range")
+
+
+class BuggyCloser(Cataloger):
+    """A streaming cataloger whose parser fails when closed, for files named ``*.odd``."""
+
+    name: ClassVar[str] = "closer"
+    patterns: ClassVar[tuple[str, ...]] = ("**/*.odd",)
+    streams: ClassVar[bool] = True
+
+    def stream(self, path: str, size: int) -> StreamParser | None:
+        return _FailingClose()
+
+
+class _FailingClose:
+    def feed(self, chunk: bytes) -> None:
+        pass
+
+    def close(self) -> ParsedFile | None:
+        raise KeyError("missing")
+
+
+def _scan_with(plan: ScanPlan, tar: bytes, chunk: int = 1000) -> LayerScan:
+    blob = gzip.compress(tar)
+    diff_id = "sha256:" + hashlib.sha256(tar).hexdigest()
+    return scan_layer(_chunks(blob, chunk), digest=str(Digest.of(blob)), diff_id=diff_id, plan=plan)
+
+
+def test_a_sniffer_bug_is_an_issue_and_the_walk_goes_on() -> None:
+    tar = make_tar(
+        [
+            ("bin/a", "exe", b"\x7fELF" + b"z" * 50_000),
+            ("x/pkgs.txt", "file", b"after 1\n"),
+            ("bin/b", "exe", b"\x7fELF" + b"y" * 5000),
+        ]
+    )
+    result = _scan_with(ScanPlan((ListCataloger(), BuggySniffer()), "test"), tar)
+    assert [c.path for c in result.captured] == ["x/pkgs.txt"]
+    assert [(i.path, i.cataloger, i.reason) for i in result.issues] == [
+        ("bin/a", "buggy", "buggy could not parse it (IndexError: index out of range)"),
+        ("bin/b", "buggy", "buggy could not parse it (IndexError: index out of range)"),
+    ]
+
+
+def test_a_stream_parser_failing_on_close_is_an_issue() -> None:
+    tar = make_tar([("data/a.odd", "file", b"q" * 3000), ("x/pkgs.txt", "file", b"after 1\n")])
+    result = _scan_with(ScanPlan((ListCataloger(), BuggyCloser()), "test"), tar)
+    assert [c.path for c in result.captured] == ["x/pkgs.txt"]
+    reasons = [(i.path, i.reason) for i in result.issues]
+    assert reasons == [("data/a.odd", "closer could not parse it (KeyError: 'missing')")]
+
+
+@pytest.mark.parametrize("sniffer", [MagicSniffer(), BuggySniffer(), EarlyStopSniffer()])
+def test_a_layer_failing_under_a_sniffer_is_the_layer_error(sniffer: Cataloger) -> None:
+    """The layer's own failure while a sniffer reads (here: a truncated stream) is never one file's issue."""
+    noise = random.Random(7).randbytes(200_000)  # incompressible: the cut falls inside the executable
+    tar = make_tar([("bin/a", "exe", b"\x7fELF" + noise), ("x/pkgs.txt", "file", b"after 1\n")])
+    blob = gzip.compress(tar)
+    diff_id = "sha256:" + hashlib.sha256(tar).hexdigest()
+    plan = ScanPlan((ListCataloger(), sniffer), "test")
+    with pytest.raises(LayerFormatError, match=r"gzip stream ended early \(truncated layer\)$"):
+        scan_layer(_chunks(blob[:100_000], 1000), digest=str(Digest.of(blob)), diff_id=diff_id, plan=plan)

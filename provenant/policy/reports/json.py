@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from provenant.jsontext import model_json
 from provenant.policy.model import PolicyReport
 
 
 def render(report: PolicyReport) -> str:
     """The report as indented JSON."""
-    return report.model_dump_json(indent=2) + "\n"
+    return model_json(report, indent=2) + "\n"

@@ -1,0 +1,72 @@
+"""JSON text of models whose strings may hold lone surrogates, written and read back exactly.
+
+A tar entry name that is not UTF-8 (``caf\\xe9`` from a Latin-1 system) keeps its bytes as lone
+surrogates (``surrogateescape``), and a JSON document from a registry may spell one as ``\\udXXX``.
+pydantic-core writes and reads UTF-8 only: it refuses both, which used to end ``sbom`` (the layer
+cache), ``inspect -o json`` and every other JSON output of such an image in an internal error. These
+helpers keep pydantic-core's fast path and, only when it refuses, fall back to the standard library:
+a lone surrogate is written as its ``\\udce9`` escape (JSON's own way to spell it; the document stays
+valid UTF-8) and read back as the same character, so a cache entry round-trips exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:  # pydantic is imported by the callers' models; ``--help`` imports this module without it
+    from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound="BaseModel")
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def escape_surrogates(text: str) -> str:
+    """``text`` (JSON) with every lone surrogate written as its ``\\uXXXX`` escape.
+
+    In JSON text from :func:`json.dumps` a surrogate can only stand inside a string, where the escape
+    means the same character.
+    """
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text) if _SURROGATE.search(text) else text
+
+
+def model_json(model: BaseModel, *, indent: int | None = None, by_alias: bool = False) -> str:
+    """``model.model_dump_json(indent=…)``, also for a model holding lone surrogates (see the module)."""
+    from pydantic_core import PydanticSerializationError, to_jsonable_python
+
+    try:
+        return model.model_dump_json(indent=indent, by_alias=by_alias)
+    except PydanticSerializationError:
+        pass  # pydantic-core could not write a string as UTF-8
+    # Python mode keeps dict keys as they are (JSON mode would replace a key's surrogates with U+FFFD);
+    # what is not JSON already (datetimes, enums) is converted by pydantic-core as in the fast path.
+    data = model.model_dump(mode="python", by_alias=by_alias)
+    separators = (",", ":") if indent is None else (",", ": ")
+    text = json.dumps(data, indent=indent, separators=separators, ensure_ascii=False, default=to_jsonable_python)
+    return escape_surrogates(text)
+
+
+def model_from_json(cls: type[M], data: bytes | str, what: str) -> M:
+    """``cls.model_validate_json(data)``, also for what :func:`model_json` wrote with surrogate escapes."""
+    from pydantic import ValidationError
+
+    try:
+        return cls.model_validate_json(data)
+    except ValidationError as exc:
+        if not _surrogate_refused(exc, data):
+            raise
+    from provenant.structured import load_json
+
+    doc: Any = load_json(data, what)
+    return cls.model_validate(doc)
+
+
+def _surrogate_refused(exc: ValidationError, data: bytes | str) -> bool:
+    """Whether pydantic-core refused ``data`` as JSON while it spells a surrogate (its message varies)."""
+    if not any(e["type"] == "json_invalid" for e in exc.errors()):
+        return False
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    return _SURROGATE_ESCAPE.search(raw) is not None
