@@ -15,7 +15,9 @@ printed once and its input written to ``--out``; replay one with ``--replay FILE
 Exit 0 when nothing escaped, 1 otherwise.
 
 Run: ``.venv/bin/python scripts/fuzz_catalogers.py [--seconds 60 | --runs N] [--seed K] [--only NAME]``
-(``--only @exe`` for the executable path alone, ``--only @layer`` for whole damaged layers).
+(``--only @exe`` for the executable path alone, ``@layer`` for whole damaged layers, ``@image`` for OCI
+layouts through ``inspect`` and ``sbom``, ``@policy`` for policy files through ``policy check``,
+``@archive`` for ``docker save`` tarballs).
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ DATA = ROOT / "tests" / "data" / "catalog"
 EXE = "@exe"  # the executable path: the sniffer and every cataloger that streams executables
 LAYER = "@layer"  # a whole uncompressed layer through the real scan plan (tar walk, view, catalogers)
 IMAGE = "@image"  # one JSON document of an OCI layout, then `inspect` and `sbom` through the CLI
+POLICY = "@policy"  # a policy file (policies/*.yaml), then `policy check` through the CLI
+ARCHIVE = "@archive"  # a `docker save` tarball's manifest.json or whole tar, then `inspect` and `sbom`
 PLAN = default_plan()
 CHUNK = 64 * 1024
 
@@ -134,8 +138,10 @@ def layer_tar(fmt: int) -> bytes:
     return buf.getvalue()
 
 
-def image_layout() -> tuple[dict[str, bytes], dict[str, str]]:
-    """A two-platform OCI layout (files by relative path) and the digest of each JSON document in it."""
+def image_layout() -> tuple[dict[str, bytes], dict[str, str], dict[str, dict[str, bytes]]]:
+    """A two-platform OCI layout (files by relative path), the digest of each JSON document in it, and the
+    files of its first image as ``docker save`` writes them (``legacy`` before Docker 25, ``modern`` since)."""
+    from fixtures.dockersave import docker_archive, legacy_docker_archive
     from fixtures.layers import File, build_layer
     from fixtures.ociimage import ImageSpec, IndexEntry, Platform, Step, build_image, build_index, layout_files
 
@@ -152,10 +158,14 @@ def image_layout() -> tuple[dict[str, bytes], dict[str, str]]:
     index = build_index([IndexEntry(image, image.platform) for image in images], {"org.example": "fuzz"})
     files = layout_files([("v1", index.blob)], index.blobs())
     docs = {"index": index.blob.digest, "manifest": images[0].manifest.digest, "config": images[0].config.digest}
-    return files, docs
+    saved = {
+        "legacy": legacy_docker_archive(images[0], "fuzz/app:v1"),
+        "modern": docker_archive(images[0], "fuzz/app:v1"),
+    }
+    return files, docs, saved
 
 
-IMAGE_FILES, IMAGE_DOCS = image_layout()
+IMAGE_FILES, IMAGE_DOCS, SAVED = image_layout()
 #: Which document refers to which, up to the layout's own index.json.
 _PARENT = {"config": "manifest", "manifest": "index", "index": "index.json"}
 
@@ -199,17 +209,73 @@ def check_commands(role: str, data: bytes) -> None:
         write_files(Path(tmp), relinked(role, data))
         for argv in (["inspect", "-o", "json"], ["sbom", "--no-cache", "-o", "json"]):
             result = CliRunner().invoke(cli, ["-q", *argv, f"oci:{tmp}:v1"], catch_exceptions=True)
-            lines = [line for line in result.stderr.splitlines() if line.strip()]
-            if result.exit_code == 0 and not any("internal error" in line for line in lines):
-                continue
-            if result.exit_code == 2 and len(lines) == 1 and "internal error" not in lines[0]:
-                continue
-            said = " | ".join(lines)[:300] or repr(result.exception)
-            raise CommandFailed(f"{argv[0]}: exit {result.exit_code}: {said}")
+            _judge(argv, result.exit_code, result.stderr, result.exception, (0,))
+
+
+def _judge(
+    argv: list[str], exit_code: int, stderr: str, exception: BaseException | None, codes: tuple[int, ...]
+) -> None:
+    """Raise :class:`CommandFailed` unless the run ended in one of ``codes``, or in exit 2 with one line."""
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    if exit_code in codes and not any("internal error" in line for line in lines):
+        return
+    if exit_code == 2 and len(lines) == 1 and "internal error" not in lines[0]:
+        return
+    said = " | ".join(lines)[:300] or repr(exception)
+    raise CommandFailed(f"{argv[0]}: exit {exit_code}: {said}")
+
+
+_GOOD_LAYOUT: list[str] = []  # one layout for every policy run, written on first use
+
+
+def check_policy(path: str, data: bytes) -> None:
+    """``policy check`` with the damaged policy file on a good layout: exit 0/1, or exit 2 with one line."""
+    from click.testing import CliRunner
+
+    from fixtures.ociimage import write_files
+    from provenant.cli.main import cli
+
+    if not _GOOD_LAYOUT:
+        layout = tempfile.mkdtemp(prefix="fuzz-policy-layout-")
+        write_files(Path(layout), IMAGE_FILES)
+        _GOOD_LAYOUT.append(layout)
+    with tempfile.TemporaryDirectory(prefix="fuzz-policy-") as tmp:
+        policy = Path(tmp) / Path(path).name
+        policy.write_bytes(data)
+        for fmt in ("text", "json"):
+            argv = ["policy", "check", "--no-cache", "--policy", str(policy), "--format", fmt]
+            result = CliRunner().invoke(cli, ["-q", *argv, f"oci:{_GOOD_LAYOUT[0]}:v1"], catch_exceptions=True)
+            _judge(argv[:2], result.exit_code, result.stderr, result.exception, (0, 1))
+
+
+def check_archive(role: str, data: bytes) -> None:
+    """``inspect`` and ``sbom`` of a ``docker save`` tarball whose ``manifest.json`` (``legacy/manifest.json``,
+    ``modern/manifest.json``) or whole tar (``legacy.tar``) is damaged: exit 0, or exit 2 with one line."""
+    from click.testing import CliRunner
+
+    from fixtures.dockersave import write_tar
+    from provenant.cli.main import cli
+
+    with tempfile.TemporaryDirectory(prefix="fuzz-archive-") as tmp:
+        archive = Path(tmp) / "image.tar"
+        if role == "legacy.tar":
+            archive.write_bytes(data)
+        else:
+            kind, _, name = role.partition("/")
+            write_tar(archive, {**SAVED[kind], name: data})
+        for argv in (["inspect", "-o", "json"], ["sbom", "--no-cache", "-o", "json"]):
+            result = CliRunner().invoke(cli, ["-q", *argv, f"docker-archive:{archive}"], catch_exceptions=True)
+            _judge(argv, result.exit_code, result.stderr, result.exception, (0,))
 
 
 class CommandFailed(Exception):
     """A command gave a traceback, an internal error, several error lines or an unexpected exit code."""
+
+
+def _tar_of(files: dict[str, bytes]) -> bytes:
+    from fixtures.layers import File, build_tar
+
+    return build_tar({name: File(data) for name, data in files.items()})
 
 
 def seeds() -> list[tuple[str, str, bytes]]:
@@ -219,6 +285,9 @@ def seeds() -> list[tuple[str, str, bytes]]:
     out.append(("apk", "lib/apk/db/installed", APK))
     out += [(LAYER, f"layer-{fmt}.tar", layer_tar(fmt)) for fmt in (tarfile.PAX_FORMAT, tarfile.GNU_FORMAT)]
     out.append((IMAGE, "index.json", IMAGE_FILES["index.json"]))
+    out += [(POLICY, f"policies/{p.name}", p.read_bytes()) for p in sorted((ROOT / "policies").glob("*.yaml"))]
+    out += [(ARCHIVE, f"{kind}/manifest.json", files["manifest.json"]) for kind, files in SAVED.items()]
+    out.append((ARCHIVE, "legacy.tar", _tar_of(SAVED["legacy"])))
     out += [(IMAGE, role, IMAGE_FILES[_blob_path(digest)]) for role, digest in IMAGE_DOCS.items()]
     return out
 
@@ -284,8 +353,15 @@ def mutate_json(doc: object, rng: random.Random) -> object:
     return doc
 
 
-def mutate(data: bytes, rng: random.Random) -> bytes:
-    """``data`` with one to four random damages (half the time, to a JSON document's values instead)."""
+def mutate(data: bytes, rng: random.Random, *, yaml_doc: bool = False) -> bytes:
+    """``data`` with one to four random damages (half the time, to a JSON or YAML document's values instead)."""
+    if yaml_doc and rng.random() < 0.5:
+        import yaml
+
+        doc = yaml.safe_load(data)
+        for _ in range(rng.randint(1, 3)):
+            doc = mutate_json(doc, rng)
+        return yaml.safe_dump(doc, allow_unicode=True).encode("utf-8", "surrogatepass")
     if data[:1] in (b"{", b"[") and rng.random() < 0.5:
         try:
             doc = json.loads(data)
@@ -336,6 +412,10 @@ def runner(catalogers: dict[str, Cataloger], name: str) -> Callable[[str, bytes]
         return scan_whole_layer
     if name == IMAGE:
         return check_commands
+    if name == POLICY:
+        return check_policy
+    if name == ARCHIVE:
+        return check_archive
     if name != EXE:
         return catalogers[name].parse
 
@@ -383,7 +463,7 @@ def fuzz(args: argparse.Namespace) -> int:
     runs = 0
     while (runs < args.runs) if args.runs else (time.monotonic() < end):
         name, path, data = rng.choice(pool)
-        damaged = mutate(data, rng)
+        damaged = mutate(data, rng, yaml_doc=name == POLICY)
         runs += 1
         signal.setitimer(signal.ITIMER_REAL, args.timeout)
         try:
@@ -413,7 +493,7 @@ def fuzz(args: argparse.Namespace) -> int:
 
 def replay(args: argparse.Namespace) -> int:
     if args.only is None or args.path is None:
-        raise SystemExit("--replay needs --only NAME and --path IMAGE-PATH")
+        raise SystemExit("--replay needs --only NAME and --path PATH, both as the finding line names them")
     catalogers = {c.name: c for c in all_catalogers()}
     try:
         result = runner(catalogers, args.only)(args.path, Path(args.replay).read_bytes())
@@ -433,7 +513,7 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=3.0, help="seconds one run may take (default 3)")
     parser.add_argument("--out", default="fuzz-findings", help="where inputs of findings go")
     parser.add_argument("--replay", help="run one saved input (with --only and --path) and show what it gave")
-    parser.add_argument("--path", help="the image path to replay the input as")
+    parser.add_argument("--path", help="the image path (or @image/@archive/@policy role) a finding line names")
     args = parser.parse_args()
     return replay(args) if args.replay else fuzz(args)
 

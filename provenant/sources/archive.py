@@ -48,7 +48,7 @@ class DockerArchiveSource:
         try:
             raw = load_json(store.read("manifest.json", MAX_JSON), f"{store.describe()}: manifest.json")
             entries = [_SavedImage.model_validate(e) for e in raw]
-        except (json.JSONDecodeError, TypeError, ValidationError) as exc:
+        except (UnicodeDecodeError, json.JSONDecodeError, TypeError, ValidationError) as exc:
             raise SourceError(f"{store.describe()}: manifest.json is not a docker save manifest: {exc}") from exc
         if not entries:
             raise SourceError(f"{store.describe()}: manifest.json lists no images")
