@@ -33,23 +33,23 @@ def escape_surrogates(text: str) -> str:
     return _SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text) if _SURROGATE.search(text) else text
 
 
-def model_json(model: BaseModel, *, indent: int | None = None, by_alias: bool = False) -> str:
+def model_json(model: BaseModel, *, indent: int | None = None) -> str:
     """``model.model_dump_json(indent=…)``, also for a model holding lone surrogates (see the module)."""
     from pydantic_core import PydanticSerializationError, to_jsonable_python
 
     try:
-        return model.model_dump_json(indent=indent, by_alias=by_alias)
+        return model.model_dump_json(indent=indent)
     except PydanticSerializationError:
         pass  # pydantic-core could not write a string as UTF-8
     # Python mode keeps dict keys as they are (JSON mode would replace a key's surrogates with U+FFFD);
     # what is not JSON already (datetimes, enums) is converted by pydantic-core as in the fast path.
-    data = model.model_dump(mode="python", by_alias=by_alias)
+    data = model.model_dump()
     separators = (",", ":") if indent is None else (",", ": ")
     text = json.dumps(data, indent=indent, separators=separators, ensure_ascii=False, default=to_jsonable_python)
     return escape_surrogates(text)
 
 
-def model_from_json(cls: type[M], data: bytes | str, what: str) -> M:
+def model_from_json(cls: type[M], data: bytes, what: str) -> M:
     """``cls.model_validate_json(data)``, also for what :func:`model_json` wrote with surrogate escapes."""
     from pydantic import ValidationError
 
@@ -64,9 +64,6 @@ def model_from_json(cls: type[M], data: bytes | str, what: str) -> M:
     return cls.model_validate(doc)
 
 
-def _surrogate_refused(exc: ValidationError, data: bytes | str) -> bool:
+def _surrogate_refused(exc: ValidationError, data: bytes) -> bool:
     """Whether pydantic-core refused ``data`` as JSON while it spells a surrogate (its message varies)."""
-    if not any(e["type"] == "json_invalid" for e in exc.errors()):
-        return False
-    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
-    return _SURROGATE_ESCAPE.search(raw) is not None
+    return any(e["type"] == "json_invalid" for e in exc.errors()) and _SURROGATE_ESCAPE.search(data) is not None

@@ -189,6 +189,12 @@ def test_escape_surrogates_only_touches_surrogates() -> None:
     assert escape_surrogates(text) is text
 
 
+def test_model_from_json_fallback_keeps_the_depth_limit() -> None:
+    deep = b'{"name": "\\udce9", "labels": {}, "sizes": ' + b"[" * 300 + b"]" * 300 + b"}"
+    with pytest.raises(ValueError, match=r"^stored thing: over the json-depth limit"):
+        model_from_json(_Doc, deep, "stored thing")
+
+
 def test_model_from_json_still_refuses_invalid_json() -> None:
     with pytest.raises(ValueError, match="Invalid JSON"):
         model_from_json(_Doc, b'{"name": "x"', "test")

@@ -16,7 +16,7 @@ from provenant.policy.reports import render as render_policy
 from provenant.sbom.model import Package
 from provenant.sbom.result import ImageSbom, ScanIssue
 from provenant.sbom.table import render_table
-from provenant.textsafe import lines, markup
+from provenant.textsafe import lines, markup, one_line, printable, writable, xml_safe
 
 EVIL = "a\x1b]0;title\x07b\x1b[2J\x9b31m[link=http://evil]x[/link][/]"
 _RAW = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -106,3 +106,31 @@ def test_sbom_table_escapes_and_stays_aligned() -> None:
 
 def test_lines_keeps_newlines_and_tabs_only() -> None:
     assert lines("a\tb\nc\x1bd\re") == "a\tb\nc\\x1bd\\re"
+
+
+def test_printable_escapes_tabs_unless_kept() -> None:
+    assert printable("a\tb") == "a\\tb"
+    assert printable("a\tb", keep_tabs=True) == "a\tb"
+    assert printable("plain ✓ café") == "plain ✓ café"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("caf\udce9", "caf\\xe9"),  # a byte that was not UTF-8 (surrogateescape): the byte itself
+        ("\udc80\udcff", "\\x80\\xff"),  # the first and last such bytes
+        ("\udc7f", "\\udc7f"),  # other lone surrogates (a JSON escape) as their code point
+        ("\udd00\ud800", "\\udd00\\ud800"),
+    ],
+)
+def test_lone_surrogates_are_shown_escaped(text: str, shown: str) -> None:
+    assert printable(text) == shown
+    assert writable(text) == shown
+    assert xml_safe(text) == shown
+    assert writable("tab\t\x1b") == "tab\t\x1b"  # writable leaves everything else to the format's own escaping
+
+
+def test_one_line_cuts_at_the_limit() -> None:
+    assert one_line("x" * 300) == "x" * 300
+    assert one_line("x" * 301) == "x" * 297 + "..."
+    assert one_line("a  b\n c") == "a b c"
