@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import json
 import random
 import tarfile
 from collections.abc import Iterable, Iterator
@@ -127,17 +128,30 @@ def test_walk_matches_tarfile(compress: str, fmt: int) -> None:
 def test_diff_id_mismatch_is_an_error() -> None:
     tar = make_tar([("a", "file", b"x")])
     blob = gzip.compress(tar)
-    with pytest.raises(DigestMismatchError, match="uncompressed"):
-        scan_layer(iter([blob]), digest=str(Digest.of(blob)), diff_id="sha256:" + "0" * 64, plan=PLAN)
+    wrong = "sha256:" + "0" * 64
+    actual = "sha256:" + hashlib.sha256(tar).hexdigest()
+    with pytest.raises(DigestMismatchError) as caught:
+        scan_layer(iter([blob]), digest=str(Digest.of(blob)), diff_id=wrong, plan=PLAN)
+    assert (caught.value.expected, caught.value.got) == (wrong, actual)
+    assert caught.value.message == (
+        f"layer {Digest.of(blob)} (uncompressed): content does not match its digest: expected {wrong}, got {actual}"
+    )
 
 
 def test_truncated_and_corrupt_streams() -> None:
     tar = make_tar([("a", "file", b"x" * 5000)])
     blob = gzip.compress(tar)
-    with pytest.raises(LayerFormatError):
+    with pytest.raises(LayerFormatError) as caught:
         scan_layer(iter([blob[: len(blob) // 2]]), digest="sha256:" + "1" * 64, diff_id="sha256:" + "2" * 64, plan=PLAN)
+    assert caught.value.message == f"layer sha256:{'1' * 64}: gzip stream ended early (truncated layer)"
     with pytest.raises(LayerFormatError):
         list(TarWalker(iter([b"garbage!" * 64])))
+    raw = make_tar([("a", "file", b"x")])
+    bad_header = raw[:148] + b"zzzzzzzz" + raw[156:257] + b"xxxxx" + raw[262:]  # no magic: the checksum is read
+    with pytest.raises(LayerFormatError) as caught:
+        scan_layer(iter([bad_header]), digest="sha256:" + "1" * 64, diff_id="sha256:" + "2" * 64, plan=PLAN)
+    assert caught.value.message.startswith(f"layer sha256:{'1' * 64}: invalid tar header: checksum field")
+    assert caught.value.hint == "the layer is corrupt or forged"  # the tar walker gives none of its own
 
 
 def test_corrupt_file_and_size_cap_are_issues_not_crashes() -> None:
@@ -159,11 +173,55 @@ def test_unsafe_names_are_not_used() -> None:
 
 
 def test_cache_round_trip() -> None:
-    tar = make_tar([("usr/pkgs.txt", "file", b"a 1\n"), ("x", "sym", "/usr")])
+    tar = make_tar(
+        [
+            ("usr/pkgs.txt", "file", b"a 1\n"),
+            ("x", "sym", "/usr"),
+            ("etc/pkgs.txt", "hard", "usr/pkgs.txt"),
+            ("etc/.wh.gone", "file", b""),
+            ("opt/.wh..wh..opq", "file", b""),
+            ("bad/pkgs.txt", "file", b"CORRUPT"),
+        ]
+    )
     result = scan(tar)
+    assert result.whiteouts and result.opaque_dirs and result.issues  # each part below is really there
     again = LayerScan.from_json(result.to_json())
-    assert again.rows == result.rows
-    assert [(c.path, c.parsed) for c in again.captured] == [(c.path, c.parsed) for c in result.captured]
+    assert (again.digest, again.diff_id, again.uncompressed_size) == (
+        result.digest,
+        result.diff_id,
+        result.uncompressed_size,
+    )
+    assert (again.rows, again.whiteouts, again.opaque_dirs) == (result.rows, result.whiteouts, result.opaque_dirs)
+    assert again.issues == result.issues
+    assert [(c.path, c.cataloger, c.parsed) for c in again.captured] == [
+        (c.path, c.cataloger, c.parsed) for c in result.captured
+    ]
+    # The hardlink's parse is written once and shared again after loading.
+    assert [c.path for c in again.captured] == ["usr/pkgs.txt", "etc/pkgs.txt"]
+    assert again.captured[0].parsed is again.captured[1].parsed
+
+
+@pytest.mark.parametrize(
+    ("captured", "says"),
+    [
+        ([{"path": "a", "cataloger": "list", "same_as": 0}], "captured file refers to entry 0, not an earlier one"),
+        ([{"path": "a", "cataloger": "list", "same_as": -1}], "captured file refers to entry -1, not an earlier one"),
+        ([{"path": "a", "cataloger": "list"}], "captured file without a parse"),
+    ],
+)
+def test_cache_entry_that_does_not_hold_together_is_refused(captured: list[object], says: str) -> None:
+    entry = {
+        "digest": "sha256:" + "1" * 64,
+        "diff_id": "sha256:" + "2" * 64,
+        "uncompressed_size": 0,
+        "rows": [],
+        "whiteouts": [],
+        "opaque_dirs": [],
+        "captured": captured,
+        "issues": [],
+    }
+    with pytest.raises(ValueError, match=f"^cache entry: {says}$"):
+        LayerScan.from_json(json.dumps(entry).encode())
 
 
 def _view(*layers: list[Item]) -> ImageView:
@@ -402,3 +460,114 @@ def test_a_layer_failing_under_a_sniffer_is_the_layer_error(sniffer: Cataloger) 
     plan = ScanPlan((ListCataloger(), sniffer), "test")
     with pytest.raises(LayerFormatError, match=r"gzip stream ended early \(truncated layer\)$"):
         scan_layer(_chunks(blob[:100_000], 1000), digest=str(Digest.of(blob)), diff_id=diff_id, plan=plan)
+
+
+# Every way a cataloger's trouble becomes a scan issue, each field checked (which file, which layer, who said it).
+
+
+class TroubledList(Cataloger):
+    """``*.list`` files: CORRUPT is its own error, BUG a cataloger bug, WARN a parse with a problem."""
+
+    name: ClassVar[str] = "troubled"
+    patterns: ClassVar[tuple[str, ...]] = ("**/*.list",)
+
+    def parse(self, path: str, data: bytes) -> ParsedFile:
+        if data.startswith(b"CORRUPT"):
+            raise CatalogError(f"{path} is corrupt")
+        if data.startswith(b"BUG"):
+            raise ValueError("bad line 1")
+        pkg = Package(name=path.rsplit("/", 1)[-1], version="1", type="generic", found_by=self.name)
+        return ParsedFile(packages=[pkg], issues=["odd line 2"] if data.startswith(b"WARN") else [])
+
+
+class _Recorder:
+    """A stream parser keeping what it was fed; fails where the content says so."""
+
+    def __init__(self, owner: str, path: str, size: int) -> None:
+        self.owner, self.path, self.size, self.data = owner, path, size, b""
+
+    def feed(self, chunk: bytes) -> None:
+        self.data += chunk
+        if self.owner == "first" and b"FEEDBUG" in self.data:
+            raise RuntimeError("lost track")
+
+    def close(self) -> ParsedFile | None:
+        if self.owner == "first" and b"CLOSECE" in self.data:
+            raise CatalogError("no end marker")
+        if self.owner == "first" and b"CLOSEBUG" in self.data:
+            raise KeyError("end")
+        pkg = Package(name=self.path, version=f"{self.size}-{len(self.data)}", type="generic", found_by=self.owner)
+        notes = ["a note"] if self.owner == "second" and b"NOTE" in self.data else []
+        return ParsedFile(packages=[pkg], issues=notes)
+
+
+class FirstStream(Cataloger):
+    name: ClassVar[str] = "first"
+    patterns: ClassVar[tuple[str, ...]] = ("**/*.odd",)
+    streams: ClassVar[bool] = True
+
+    def stream(self, path: str, size: int) -> StreamParser | None:
+        return _Recorder(self.name, path, size)
+
+
+class SecondStream(FirstStream):
+    name: ClassVar[str] = "second"
+
+
+class TroubledSniffer(Cataloger):
+    """Executables: SNIFFCE is its own error, SNIFFBUG a bug naming the file."""
+
+    name: ClassVar[str] = "sniffer"
+    sniffs_executables: ClassVar[bool] = True
+
+    def sniff(self, path: str, chunks: Iterable[bytes]) -> ParsedFile | None:
+        data = b"".join(chunks)
+        if b"SNIFFCE" in data:
+            raise CatalogError("truncated build info")
+        if b"SNIFFBUG" in data:
+            raise KeyError(path)
+        return None
+
+
+def test_every_trouble_is_an_issue_naming_file_layer_and_cataloger() -> None:
+    tar = make_tar(
+        [
+            ("a/x.list", "file", b"CORRUPT"),
+            ("b/y.list", "file", b"BUG"),
+            ("c/z.list", "file", b"WARN"),
+            ("d/feed.odd", "file", b"FEEDBUG" + b"." * 3_000_000),  # many chunks after the failing one
+            ("d/close.odd", "file", b"CLOSECE" + b"." * 10),
+            ("d/bug.odd", "file", b"CLOSEBUG NOTE"),
+            ("bin/ce", "exe", b"\x7fELF SNIFFCE" + b"." * 2000),
+            ("bin/bug", "exe", b"\x7fELF SNIFFBUG" + b"." * 2000),
+            ("e/last.list", "file", b"ok"),
+        ]
+    )
+    plan = ScanPlan((TroubledList(), FirstStream(), SecondStream(), TroubledSniffer()), "test")
+    result = _scan_with(plan, tar, chunk=700)
+    assert [(i.path, i.cataloger, i.layer_digest, i.reason) for i in result.issues] == [
+        ("a/x.list", "troubled", result.digest, "a/x.list is corrupt"),
+        ("b/y.list", "troubled", result.digest, "troubled could not parse it (ValueError: bad line 1)"),
+        ("c/z.list", "troubled", result.digest, "odd line 2"),
+        ("d/feed.odd", "first", result.digest, "first could not read it"),
+        ("d/close.odd", "first", result.digest, "no end marker"),
+        ("d/bug.odd", "first", result.digest, "first could not parse it (KeyError: 'end')"),
+        ("d/bug.odd", "second", result.digest, "a note"),
+        ("bin/ce", "sniffer", result.digest, "truncated build info"),
+        ("bin/bug", "sniffer", result.digest, "sniffer could not parse it (KeyError: 'bin/bug')"),
+    ]
+    # Whatever failed, the other parsers of the same file and every later file were still read, in full.
+    assert [(c.path, c.cataloger, [p.version for p in c.parsed.packages]) for c in result.captured] == [
+        ("c/z.list", "troubled", ["1"]),
+        ("d/feed.odd", "second", ["3000007-3000007"]),
+        ("d/close.odd", "second", ["17-17"]),
+        ("d/bug.odd", "second", ["13-13"]),
+        ("e/last.list", "troubled", ["1"]),
+    ]
+
+
+def test_cache_entry_nested_too_deep_names_itself() -> None:
+    """The fallback reader of entries with non-UTF-8 names keeps the depth limit, and says what it read."""
+    deep = b'{"digest": "sha256:\\udce9", "rows": ' + b"[" * 300 + b"]" * 300 + b"}"
+    with pytest.raises(ValueError, match=r"^layer cache entry: over the json-depth limit"):
+        LayerScan.from_json(deep)
