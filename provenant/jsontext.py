@@ -12,16 +12,14 @@ valid UTF-8) and read back as the same character, so a cache entry round-trips e
 from __future__ import annotations
 
 import json
-import re
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from provenant.structured import LONE_SURROGATE, SURROGATE_ESCAPE, load_json
 
 if TYPE_CHECKING:  # pydantic is imported by the callers' models; ``--help`` imports this module without it
     from pydantic import BaseModel, ValidationError
 
 M = TypeVar("M", bound="BaseModel")
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 def escape_surrogates(text: str) -> str:
@@ -30,7 +28,7 @@ def escape_surrogates(text: str) -> str:
     In JSON text from :func:`json.dumps` a surrogate can only stand inside a string, where the escape
     means the same character.
     """
-    return _SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text) if _SURROGATE.search(text) else text
+    return LONE_SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text) if LONE_SURROGATE.search(text) else text
 
 
 def model_json(model: BaseModel, *, indent: int | None = None) -> str:
@@ -58,12 +56,10 @@ def model_from_json(cls: type[M], data: bytes, what: str) -> M:
     except ValidationError as exc:
         if not _surrogate_refused(exc, data):
             raise
-    from provenant.structured import load_json
-
     doc: Any = load_json(data, what)
     return cls.model_validate(doc)
 
 
 def _surrogate_refused(exc: ValidationError, data: bytes) -> bool:
     """Whether pydantic-core refused ``data`` as JSON while it spells a surrogate (its message varies)."""
-    return any(e["type"] == "json_invalid" for e in exc.errors()) and _SURROGATE_ESCAPE.search(data) is not None
+    return any(e["type"] == "json_invalid" for e in exc.errors()) and SURROGATE_ESCAPE.search(data) is not None

@@ -82,8 +82,10 @@ def load_json(data: bytes | str, what: str, limits: Limits | None = None) -> Any
     return json.loads(data)
 
 
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+#: A JSON escape of a surrogate code point (a pair, or a lone one no UTF-8 text holds).
+SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+#: A lone surrogate in a str: a byte of a name that was not UTF-8 (surrogateescape), or an escape's.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def load_json_text(data: bytes | str, what: str, limits: Limits | None = None) -> Any:
@@ -91,12 +93,12 @@ def load_json_text(data: bytes | str, what: str, limits: Limits | None = None) -
     surrogate the JSON spells (``"\\ud800"``, which no UTF-8 text holds) is read as U+FFFD."""
     doc = load_json(data, what, limits)
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
-    return _text_only(doc) if _SURROGATE_ESCAPE.search(raw) else doc
+    return _text_only(doc) if SURROGATE_ESCAPE.search(raw) else doc
 
 
 def text_only(text: str) -> str:
     """``text`` with each lone surrogate (a byte of a file name that was not UTF-8, an escape) as U+FFFD."""
-    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
+    return LONE_SURROGATE.sub("\ufffd", text) if LONE_SURROGATE.search(text) else text
 
 
 def _text_only(doc: Any) -> Any:
@@ -111,7 +113,7 @@ def _text_only(doc: Any) -> Any:
         elif isinstance(value, list):
             stack.extend((value, i) for i in range(len(value)))
         elif isinstance(value, dict):
-            if any(_SURROGATE.search(k) for k in value):
+            if any(LONE_SURROGATE.search(k) for k in value):
                 renamed = {text_only(k): v for k, v in value.items()}  # in order; later duplicates win, as in JSON
                 value.clear()
                 value.update(renamed)
