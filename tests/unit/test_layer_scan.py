@@ -18,9 +18,10 @@ from provenant.catalog.base import Cataloger, CatalogError, ParsedFile, StreamPa
 from provenant.digest import Digest
 from provenant.errors import DigestMismatchError
 from provenant.layers.decompress import LayerFormatError
-from provenant.layers.scan import LayerScan, ScanPlan, scan_layer
+from provenant.layers.scan import MIN_SNIFF_SIZE, LayerScan, ScanPlan, scan_layer
 from provenant.layers.tarwalk import TarWalker
 from provenant.layers.view import ImageView, first_always_present, package_key
+from provenant.limits import Limits
 from provenant.sbom.model import Package
 
 Item = tuple[str, str, bytes | str]  # (path, kind, content or link target); kind: file, dir, sym, hard, exe
@@ -571,3 +572,72 @@ def test_cache_entry_nested_too_deep_names_itself() -> None:
     deep = b'{"digest": "sha256:\\udce9", "rows": ' + b"[" * 300 + b"]" * 300 + b"}"
     with pytest.raises(ValueError, match=r"^layer cache entry: over the json-depth limit"):
         LayerScan.from_json(deep)
+
+
+# What the walk hands to whom, at the edges of its rules.
+
+
+def _padded(head: bytes, size: int) -> bytes:
+    return head + b"." * (size - len(head))
+
+
+def test_only_executables_of_sniffable_size_are_sniffed() -> None:
+    tar = make_tar(
+        [
+            ("bin/small", "exe", _padded(b"MAGIC:small1", MIN_SNIFF_SIZE - 1)),
+            ("bin/exact", "exe", _padded(b"MAGIC:exact1", MIN_SNIFF_SIZE)),
+            ("lib/plain", "file", _padded(b"MAGIC:plain1", 4 * MIN_SNIFF_SIZE)),  # not executable
+        ]
+    )
+    result = scan(tar)
+    assert [(c.path, [p.name for p in c.parsed.packages]) for c in result.captured] == [("bin/exact", ["exact1"])]
+
+
+def test_size_cap_is_inclusive_and_its_issue_says_who_and_where() -> None:
+    tar = make_tar([("a/pkgs.txt", "file", b"x 1\n" * 250), ("b/pkgs.txt", "file", b"x 1\n" * 251)])
+    result = scan(tar)
+    assert [c.path for c in result.captured] == ["a/pkgs.txt"]  # exactly max_size (1000 bytes) is read
+    assert [(i.path, i.cataloger, i.layer_digest, i.reason) for i in result.issues] == [
+        ("b/pkgs.txt", "list", result.digest, "file of 1004 bytes is over the size cap of 1000 bytes; not parsed")
+    ]
+
+
+class ListStream(FirstStream):
+    """A streaming cataloger of the same files ListCataloger parses whole."""
+
+    name: ClassVar[str] = "liststream"
+    patterns: ClassVar[tuple[str, ...]] = ("**/pkgs.txt",)
+
+
+def test_a_file_read_whole_is_also_fed_to_its_streaming_cataloger() -> None:
+    tar = make_tar([("a/pkgs.txt", "file", b"x 1\ny 2\n")])
+    result = _scan_with(ScanPlan((ListCataloger(), ListStream()), "test"), tar)
+    assert [(c.path, c.cataloger, [(p.name, p.version) for p in c.parsed.packages]) for c in result.captured] == [
+        ("a/pkgs.txt", "list", [("x", "1"), ("y", "2")]),
+        ("a/pkgs.txt", "liststream", [("a/pkgs.txt", "8-8")]),  # its size, and all of it in one chunk
+    ]
+
+
+def test_a_name_leaving_the_root_is_an_issue_naming_it() -> None:
+    result = scan(make_tar([("../../etc/pkgs.txt", "file", b"evil 1\n")]))
+    assert [(i.path, i.layer_digest, i.reason) for i in result.issues] == [
+        ("etc/pkgs.txt", result.digest, "entry name leaves the root (..); ignored")  # the name as resolved
+    ]
+
+
+def test_hardlinks_past_the_limit_are_one_issue_on_the_target() -> None:
+    links = [(f"l{i}/pkgs.txt", "hard", "a/pkgs.txt") for i in range(5)]
+    tar = make_tar([("a/pkgs.txt", "file", b"x 1\n"), *links])
+    blob = gzip.compress(tar)
+    diff_id = "sha256:" + hashlib.sha256(tar).hexdigest()
+    result = scan_layer(
+        _chunks(blob), digest=str(Digest.of(blob)), diff_id=diff_id, plan=PLAN, limits=Limits(hardlinks=3)
+    )
+    assert [c.path for c in result.captured] == ["a/pkgs.txt", "l0/pkgs.txt", "l1/pkgs.txt", "l2/pkgs.txt"]
+    assert [(i.path, i.layer_digest, i.reason) for i in result.issues] == [
+        (
+            "a/pkgs.txt",
+            result.digest,
+            "more than 3 hardlinks to this file; the rest are not cataloged (raise it with --limit hardlinks=N)",
+        )
+    ]
