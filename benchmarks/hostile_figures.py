@@ -27,6 +27,7 @@ def main(argv: list[str]) -> int:
             cwd=ROOT,
             env=env,
             check=False,
+            stdout=sys.stderr,  # pytest's progress to stderr: stdout is the table alone, ready for the docs
         )
         rows = [json.loads(line) for line in report.read_text().splitlines()] if report.exists() else []
     print("| case | command | exit | seconds | peak RSS | stderr |")

@@ -459,3 +459,35 @@ def test_docker_archive_with_a_huge_long_name(sandbox: Sandbox, tmp_path: Path) 
     out = run_cli(["inspect", f"docker-archive:{path}"], sandbox)
     out.assert_bounded(exit_code=2, error="name-bytes")
     assert out.peak_rss_mb < 150, out.summary()
+
+
+# --- names that are not UTF-8 -----------------------------------------------------------------------------
+
+
+def test_names_that_are_not_utf8_survive_the_cache_and_every_output(sandbox: Sandbox, tmp_path: Path) -> None:
+    """Latin-1 file names (one a package's dist-info): cold, cached and as text; they used to end every
+    command that wrote the layer cache in an internal error."""
+    metadata = b"Metadata-Version: 2.1\nName: cafe\nVersion: 1.0\n"
+    site = b"usr/lib/python3/dist-packages/"
+
+    def latin1(name: bytes, data: bytes) -> tuple[tarfile.TarInfo, bytes]:
+        return file_info(name.decode("utf-8", "surrogateescape"), data)
+
+    tar = make_tar(
+        [latin1(site + b"caf\xe9-1.0.dist-info/METADATA", metadata), latin1(b"etc/r\xe9sum\xe9\xff", b"x")],
+        fmt=tarfile.GNU_FORMAT,
+    )
+    assert b"caf\xe9-1.0.dist-info" in tar
+    ref = write_layout(tmp_path / "l", [gz_layer(tar)])
+    cold = sbom_json(ref, sandbox)
+    cold.assert_bounded(exit_code=0)
+    cached = sbom_json(ref, sandbox)
+    cached.assert_bounded(exit_code=0)
+    (pkg,) = [p for img in json.loads(cold.stdout)["images"] for p in img["packages"]]
+    assert [loc["path"] for loc in pkg["locations"]] == [
+        "usr/lib/python3/dist-packages/caf\udce9-1.0.dist-info/METADATA"
+    ]
+    assert json.loads(cached.stdout)["images"][0]["packages"] == json.loads(cold.stdout)["images"][0]["packages"]
+    text = run_cli(["sbom", ref], sandbox)
+    text.assert_bounded(exit_code=0)
+    assert "cafe" in text.stdout
