@@ -98,6 +98,10 @@ class LayerScan:
     captured: list[CapturedFile] = field(default_factory=list)
     issues: list[ScanIssue] = field(default_factory=list)
 
+    def note(self, path: str, cataloger: str, reason: str) -> None:
+        """Record a problem ``cataloger`` had with the file at ``path`` in this layer (a scan issue)."""
+        self.issues.append(ScanIssue(reason=reason, path=path, layer_digest=self.digest, cataloger=cataloger))
+
     @property
     def file_count(self) -> int:
         """Regular files in the layer."""
@@ -200,14 +204,14 @@ def _parse(cataloger: Cataloger, path: str, data: bytes, scan: LayerScan) -> Par
     try:
         parsed = cataloger.parse(path, data)
     except CatalogError as exc:
-        scan.issues.append(ScanIssue(reason=str(exc), path=path, layer_digest=scan.digest, cataloger=cataloger.name))
+        scan.note(path, cataloger.name, str(exc))
         return None
     except Exception as exc:  # a cataloger bug on odd input must not end the scan
         _cataloger_bug(cataloger, path, exc, scan)
         return None
     scan.captured.append(CapturedFile(path, cataloger.name, parsed))
     for problem in parsed.issues:
-        scan.issues.append(ScanIssue(reason=problem, path=path, layer_digest=scan.digest, cataloger=cataloger.name))
+        scan.note(path, cataloger.name, problem)
     return parsed
 
 
@@ -215,7 +219,7 @@ def _cataloger_bug(cataloger: Cataloger, path: str, exc: Exception, scan: LayerS
     """Record what a cataloger raised on odd input (other than its own CatalogError) as a scan issue."""
     log.debug("cataloger %s failed on %s", cataloger.name, path, exc_info=True)
     reason = f"{cataloger.name} could not parse it ({type(exc).__name__}: {exc})"
-    scan.issues.append(ScanIssue(reason=reason, path=path, layer_digest=scan.digest, cataloger=cataloger.name))
+    scan.note(path, cataloger.name, reason)
 
 
 def _stream(
@@ -266,16 +270,12 @@ def _stream(
             pass
     for i, (c, parser) in enumerate(parsers):
         if i in broken:
-            scan.issues.append(
-                ScanIssue(
-                    reason=f"{c.name} could not read it", path=entry.path, layer_digest=scan.digest, cataloger=c.name
-                )
-            )
+            scan.note(entry.path, c.name, f"{c.name} could not read it")
             continue
         try:
             parsed = parser.close()
         except CatalogError as exc:
-            scan.issues.append(ScanIssue(reason=str(exc), path=entry.path, layer_digest=scan.digest, cataloger=c.name))
+            scan.note(entry.path, c.name, str(exc))
             continue
         except Exception as exc:  # as for parsed files: one file's odd content is an issue, not the scan's end
             _cataloger_bug(c, entry.path, exc, scan)
@@ -286,7 +286,7 @@ def _stream(
         scan.captured.append(CapturedFile(entry.path, name, parsed))
         # What a streaming cataloger could not read is said, as for parsed files (it used to vanish here).
         for problem in parsed.issues:
-            scan.issues.append(ScanIssue(reason=problem, path=entry.path, layer_digest=scan.digest, cataloger=name))
+            scan.note(entry.path, name, problem)
     return found
 
 
@@ -316,7 +316,7 @@ def _sniffed(sniffer: Cataloger, path: str, chunks: Iterator[bytes], scan: Layer
     try:
         return sniffer.sniff(path, source)
     except CatalogError as exc:
-        scan.issues.append(ScanIssue(reason=str(exc), path=path, layer_digest=scan.digest, cataloger=sniffer.name))
+        scan.note(path, sniffer.name, str(exc))
         return None
     except Exception as exc:
         if source.failed:
