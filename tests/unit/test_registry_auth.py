@@ -349,6 +349,21 @@ def test_a_failing_or_empty_token_service() -> None:
     assert info.value.hint == "the registry's token service is misconfigured"
 
 
+@pytest.mark.parametrize("token", ["t\u00f6ken", "tok\\ud800en", "two words", "tab\\tbed", ""])
+def test_a_token_that_cannot_go_in_a_header_is_one_line(token: str) -> None:
+    fake = FakeRegistry()
+    fake.require_bearer()
+    _image(fake)
+    client = _bearer_client(fake)
+    fake.inject("/token", Canned(200, body=b'{"token": "' + token.encode() + b'"}'))
+    with pytest.raises(AuthenticationError) as info:
+        client.get_manifest(ref(fake, "team/app:v1"), "v1")
+    said = "without a token" if not token else "a token that cannot be sent in an HTTP header"
+    assert info.value.message.startswith(f"token service {AUTH_HOST} for registry {HOST} answered {said}")
+    assert info.value.hint == "the registry's token service is misconfigured"
+    assert not [r for r in fake.requests if r.headers.get("authorization", "").startswith("Bearer")]
+
+
 def test_challenges_without_a_realm_or_with_an_odd_one() -> None:
     fake = FakeRegistry()
     client = _bearer_client(fake)
@@ -362,6 +377,12 @@ def test_challenges_without_a_realm_or_with_an_odd_one() -> None:
     with pytest.raises(AuthenticationError) as info:
         _bearer_client(fake).get_manifest(ref(fake, "team/app:v1"), "v1")
     assert info.value.message == f"registry {HOST} named a token realm with unsupported scheme 'ftp'"
+    # a control character httpx will not put in a URL (the header's bytes as a server can send them)
+    fake.inject(path, Canned(401, headers={"www-authenticate": b'Bearer realm="https://a\x1c.test/t"'}))  # type: ignore[dict-item]
+    with pytest.raises(AuthenticationError) as info:
+        _bearer_client(fake).get_manifest(ref(fake, "team/app:v1"), "v1")
+    assert info.value.message == f"registry {HOST} named a token realm that is not a URL: https://a\\x1c.test/t"
+    assert (info.value.hint, info.value.status) == ("the registry is misconfigured", 401)
     fake.inject(path, Canned(401))
     with pytest.raises(AuthenticationError) as info:
         _bearer_client(fake).get_manifest(ref(fake, "team/app:v1"), "v1")

@@ -203,11 +203,13 @@ def test_broken_config_names_the_file_not_the_secret(tmp_path: Path) -> None:
     with pytest.raises(CredentialError) as info:
         _resolver(path).resolve("a.test")
     assert str(path) in info.value.message and "not valid JSON" in info.value.message
-    path.write_text(json.dumps({"auths": {"a.test": {"auth": "!!not-base64-super-secret!!"}}}))
-    with pytest.raises(CredentialError) as info:
-        _resolver(path).resolve("a.test")
-    assert str(path) in info.value.message
-    assert "super-secret" not in info.value.diagnostics()
+    # not base64; outside ASCII (base64's own ValueError); base64 of bytes that are not UTF-8
+    for auth in ("!!not-base64-super-secret!!", "super-secr\u00e9t", "/3N1cGVyLXNlY3JldA=="):
+        path.write_text(json.dumps({"auths": {"a.test": {"auth": auth}}}))
+        with pytest.raises(CredentialError) as info:
+            _resolver(path).resolve("a.test")
+        assert str(path) in info.value.message and "that is not base64 of user:password" in info.value.message
+        assert "super-secr" not in info.value.diagnostics()
 
 
 def test_verbose_credential_source_through_the_client(tmp_path: Path) -> None:

@@ -232,6 +232,11 @@ def test_parse_retry_after() -> None:
     now = datetime(2015, 10, 21, 7, 28, 0, tzinfo=UTC)
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now=now) == 30.0
     assert parse_retry_after("Wed, 21 Oct 2015 07:27:00 GMT", now=now) == 0.0
+    # digits past any real wait (int() refuses over 4,300 of them, float() makes them inf) and digits that
+    # are not ASCII ("²".isdigit() is true)
+    assert parse_retry_after("9" * 15) == 999_999_999_999_999.0
+    assert parse_retry_after("9" * 5000) == parse_retry_after("1" + "0" * 400) == 1e16
+    assert parse_retry_after("\u00b2") is None and parse_retry_after("\u0663") is None
 
 
 def test_backoff_delay_bounds() -> None:

@@ -15,12 +15,13 @@ from urllib.parse import urlencode
 import httpx
 
 from provenant.errors import AuthenticationError, RegistryError
-from provenant.sources.registry.challenge import Challenge, pick_challenge, read_token, token_scopes
+from provenant.sources.registry.challenge import Challenge, pick_challenge, read_token, sendable_token, token_scopes
 from provenant.sources.registry.credentials import Credential, CredentialResolver, basic_header
 from provenant.sources.registry.failures import auth_hint, parse_error_body, status_text
 from provenant.sources.registry.hosts import is_loopback
 from provenant.sources.registry.redact import remember
 from provenant.sources.registry.transport import HttpSession, host_of
+from provenant.textsafe import printable
 
 DEFAULT_TOKEN_LIFETIME = 60.0
 CLIENT_ID = "provenant"
@@ -152,7 +153,14 @@ class Authenticator:
                 status=401,
             )
         base = self._session.base_url(host)
-        realm_url = base.join(realm)
+        try:
+            realm_url = base.join(realm)
+        except httpx.InvalidURL:
+            raise AuthenticationError(
+                f"registry {host} named a token realm that is not a URL: {printable(realm)[:200]}",
+                hint="the registry is misconfigured",
+                status=401,
+            ) from None
         if realm_url.scheme not in ("http", "https"):
             raise AuthenticationError(
                 f"registry {host} named a token realm with unsupported scheme {realm_url.scheme!r}"
@@ -263,6 +271,12 @@ class Authenticator:
                 hint="the registry's token service is misconfigured",
             )
         value, expires_in = token
+        if not sendable_token(value):
+            raise AuthenticationError(
+                f"token service {realm_host} for registry {host} answered a token that cannot be sent in an HTTP "
+                "header (it holds characters other than printable ASCII)",
+                hint="the registry's token service is misconfigured",
+            )
         remember(value)  # a service that refuses it later and quotes it will not show it
         lifetime = expires_in or DEFAULT_TOKEN_LIFETIME
         margin = min(5.0, lifetime / 10)

@@ -144,6 +144,12 @@ def token_scopes(challenge: Challenge, scope: str) -> list[str]:
     return scopes
 
 
+def sendable_token(token: str) -> bool:
+    """Whether ``token`` can go in an ``Authorization: Bearer`` header: printable ASCII, no spaces
+    (RFC 6750's b64token is narrower; registries' tokens are JWTs)."""
+    return token.isascii() and token.isprintable() and " " not in token
+
+
 def read_token(body: bytes) -> tuple[str, float | None] | None:
     """The token (``token`` or ``access_token``) of a token service's answer and its ``expires_in``, if any."""
     try:

@@ -8,7 +8,6 @@ environment variables; Docker's ``config.json`` (``credHelpers[host]``, then ``c
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import os
 import shutil
@@ -232,7 +231,7 @@ class CredentialResolver:
             if isinstance(auth, str) and auth:
                 try:
                     decoded = base64.b64decode(auth, validate=True).decode("utf-8")
-                except (binascii.Error, UnicodeDecodeError):
+                except ValueError:  # binascii.Error, a character outside ASCII, or bytes that are not UTF-8
                     raise CredentialError(
                         f"docker config {shown}: auths entry for {key!r} has an 'auth' value that is not "
                         "base64 of user:password",

@@ -319,7 +319,7 @@ def _manifest_path(ref: Reference, identifier: str) -> str:
 
 
 def _token(asker: _Asker, host: str, scope: str, challenge: Challenge, cred: Credential) -> str:
-    from provenant.sources.registry.challenge import read_token, token_scopes
+    from provenant.sources.registry.challenge import read_token, sendable_token, token_scopes
     from provenant.sources.registry.credentials import basic_header
 
     if cred.identity_token is not None or not challenge.realm:
@@ -346,8 +346,8 @@ def _token(asker: _Asker, host: str, scope: str, challenge: Challenge, cred: Cre
     if status != 200:
         raise _GiveUp
     token = read_token(body)
-    if token is None:
-        raise _GiveUp
+    if token is None or not sendable_token(token[0]):
+        raise _GiveUp  # the full client says what is wrong with the answer
     return token[0]
 
 

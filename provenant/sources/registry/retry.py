@@ -17,6 +17,10 @@ _RATE_LIMIT_PREFIXES = ("ratelimit-", "x-ratelimit-")
 _RATE_LIMIT_NAMES = frozenset({"docker-ratelimit-source"})
 
 
+#: A delta-seconds beyond any real wait (float() of a longer run of digits is inf): said as this many seconds.
+_LONGEST_WAIT = 1e16
+
+
 def parse_retry_after(value: str | None, *, date: str | None = None, now: datetime | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` value: delta-seconds or an HTTP-date.
 
@@ -29,8 +33,8 @@ def parse_retry_after(value: str | None, *, date: str | None = None, now: dateti
     text = value.strip()
     if not text:
         return None
-    if text.isdigit():
-        return float(int(text))
+    if text.isascii() and text.isdigit():  # "²".isdigit() too; and int() refuses thousands of digits
+        return min(float(text), _LONGEST_WAIT)
     try:
         when = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
