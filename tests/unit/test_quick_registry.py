@@ -217,6 +217,23 @@ def test_a_token_service_that_gives_no_token_is_left_to_the_full_client(registry
         assert _head(registry) is None
 
 
+@pytest.mark.parametrize("token", [b"two words", b"t\\u00f6ken", b"tok\\ud800en"])
+def test_a_token_that_cannot_go_in_a_header_is_never_sent_and_left_to_the_full_client(
+    registry: HostileServer, token: bytes
+) -> None:
+    sent: list[str] = []
+
+    def answer(req: Request, conn: socket.socket, s: HostileServer) -> None:
+        sent.append(req.headers.get("authorization", ""))
+        conn.sendall(response(401, b"", {"WWW-Authenticate": f'Bearer realm="http://{tokens.host}/token"'}))
+
+    with hostile_server() as tokens:
+        tokens.route("GET", "", lambda req, conn, s: conn.sendall(response(200, b'{"token": "' + token + b'"}')))
+        registry.route("*", "/manifests/", answer)
+        assert _head(registry) is None
+    assert sent == [""]  # asked once without a token; the full client says what is wrong with the answer
+
+
 def test_the_catalog_token_is_asked_for_the_catalog_scope(registry: HostileServer, tokens: HostileServer) -> None:
     _behind_token(registry, tokens, "GET", "^/v2/_catalog", response(200, b'{"repositories": ["a"]}'))
     with QuickRegistry(env={}) as quick:
