@@ -29,6 +29,17 @@ class DepthError(LimitExceededError, ValueError):
     """
 
 
+def as_object(value: object) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one: reading an optional member of untyped JSON
+    (``as_object(doc.get("spec")).get("data")``) whatever type the document gave it."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_array(value: object) -> list[Any]:
+    """``value`` when it is a JSON array, else an empty one."""
+    return value if isinstance(value, list) else []
+
+
 def _too_deep(what: str, lim: Limits) -> DepthError:
     return DepthError(what, "json_depth", limits=lim, got=f"nested more than {lim.json_depth} deep")
 

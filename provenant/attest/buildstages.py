@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from provenant.structured import as_array, as_object
+
 DOCKER_IMAGE = "docker-image://"
 
 
@@ -39,18 +41,18 @@ def _step_ref(ref: object) -> tuple[str, int] | None:
     if not isinstance(ref, str) or ":" not in ref:
         return None
     step, _, out = ref.rpartition(":")
-    return (step, int(out)) if out.isdigit() else None
+    return (step, int(out)) if out.isascii() and out.isdigit() else None
 
 
 def _exec_input(op: dict[str, Any], output: int) -> int | None:
-    mounts = [m for m in op.get("mounts") or [] if isinstance(m, dict)]
+    mounts = [m for m in as_array(op.get("mounts")) if isinstance(m, dict)]
     mount = next((m for m in mounts if _int(m.get("output"), -1) == output), None)
     mount = mount or next((m for m in mounts if m.get("dest") == "/"), None)
     return _int(mount.get("input")) if mount is not None else None
 
 
 def _file_input(op: dict[str, Any], output: int, n_inputs: int) -> int | None:
-    actions = [a for a in op.get("actions") or [] if isinstance(a, dict)]
+    actions = [a for a in as_array(op.get("actions")) if isinstance(a, dict)]
     action = next((a for a in actions if _int(a.get("output"), -1) == output), None)
     for _ in range(len(actions) + 1):  # an action may build on an earlier action's result
         if action is None:
@@ -67,30 +69,30 @@ def runtime_base(build_config: object) -> RuntimeBase | None:
     steps = build_config.get("llbDefinition") if isinstance(build_config, dict) else None
     if not isinstance(steps, list) or not steps or not all(isinstance(s, dict) for s in steps):
         return None
-    by_id = {s.get("id"): s for s in steps}
+    by_id = {s["id"]: s for s in steps if isinstance(s.get("id"), str)}
     result = steps[-1]
-    inputs = result.get("inputs") or []
-    if (result.get("op") or {}).get("Op") or len(inputs) != 1:
+    inputs = as_array(result.get("inputs"))
+    if as_object(result.get("op")).get("Op") or len(inputs) != 1:
         return None  # not BuildKit's result vertex
     ref = _step_ref(inputs[0])
     for _ in range(len(steps) + 1):  # each hop visits another step; a cycle ends the walk
         if ref is None or ref[0] not in by_id:
             return None
         step = by_id[ref[0]]
-        op = (step.get("op") or {}).get("Op") or {}
-        inputs = step.get("inputs") or []
+        op = as_object(as_object(step.get("op")).get("Op"))
+        inputs = as_array(step.get("inputs"))
         if "source" in op:
-            ident = str((op.get("source") or {}).get("identifier") or "")
+            ident = str(as_object(op.get("source")).get("identifier") or "")
             return RuntimeBase(ident if ident.startswith(DOCKER_IMAGE) else None)
         if "exec" in op:
-            idx = _exec_input(op["exec"] or {}, ref[1])
+            idx = _exec_input(as_object(op["exec"]), ref[1])
         elif "file" in op:
-            idx = _file_input(op["file"] or {}, ref[1], len(inputs))
+            idx = _file_input(as_object(op["file"]), ref[1], len(inputs))
         elif "merge" in op:
-            merged = (op["merge"] or {}).get("inputs") or [{}]
+            merged = as_array(as_object(op["merge"]).get("inputs")) or [{}]
             idx = _int(merged[0].get("input")) if isinstance(merged[0], dict) else None
         elif "diff" in op:
-            idx = _int(((op["diff"] or {}).get("lower") or {}).get("input"), -1)
+            idx = _int(as_object(as_object(op["diff"]).get("lower")).get("input"), -1)
         else:
             return None  # a nested build or an op this reader does not know: no claim
         if idx is None:

@@ -41,7 +41,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from provenant.attest.dsse import pae
 from provenant.attest.keys import PublicKey
-from provenant.structured import DepthError, load_json
+from provenant.structured import DepthError, as_array, as_object, load_json
 
 #: Bounds on what a bundle may carry (real bundles: 1 entry, 1-2 timestamps, ~30 proof hashes, tokens of a few KiB).
 MAX_TLOG_ENTRIES = 8
@@ -102,7 +102,7 @@ def _time(text: object, what: str) -> datetime:
 
 
 def _valid_for(obj: dict[str, Any], what: str) -> tuple[datetime, datetime | None]:
-    vf = obj.get("validFor") or {}
+    vf = as_object(obj.get("validFor"))
     start = _time(vf.get("start"), f"{what} validFor.start") if "start" in vf else datetime.min.replace(tzinfo=UTC)
     end = _time(vf.get("end"), f"{what} validFor.end") if vf.get("end") else None
     return start, end
@@ -120,9 +120,9 @@ def _b64(text: object, what: str) -> bytes:
 def _authorities(items: object, what: str) -> tuple[_Authority, ...]:
     out = []
     for i, item in enumerate(items if isinstance(items, list) else []):
-        certs = ((item.get("certChain") or {}).get("certificates") or []) if isinstance(item, dict) else []
+        certs = as_array(as_object(as_object(item).get("certChain")).get("certificates"))
         try:
-            chain = tuple(x509.load_der_x509_certificate(_b64(c.get("rawBytes"), what)) for c in certs)
+            chain = tuple(x509.load_der_x509_certificate(_b64(as_object(c).get("rawBytes"), what)) for c in certs)
         except ValueError:
             raise SpecVerifyError(f"trusted root: {what}[{i}] holds a certificate that is not DER") from None
         if chain:
@@ -143,16 +143,16 @@ def parse_trusted_root(data: bytes) -> SpecRoot:
     if not isinstance(doc, dict):
         raise SpecVerifyError("trusted root is not a JSON object")
     logs: dict[bytes, _Log] = {}
-    for i, tlog in enumerate(doc.get("tlogs") or []):
+    for i, tlog in enumerate(as_array(doc.get("tlogs"))):
         if not isinstance(tlog, dict):
             continue
-        pk = tlog.get("publicKey") or {}
+        pk = as_object(tlog.get("publicKey"))
         raw = _b64(pk.get("rawBytes"), f"trusted root tlogs[{i}] key")
         try:
             key = PublicKey(serialization.load_der_public_key(raw), f"tlog {i}")  # type: ignore[arg-type]
         except ValueError:
             raise SpecVerifyError(f"trusted root tlogs[{i}] key is not a DER public key") from None
-        key_id = _b64((tlog.get("logId") or {}).get("keyId"), f"trusted root tlogs[{i}] logId")
+        key_id = _b64(as_object(tlog.get("logId")).get("keyId"), f"trusted root tlogs[{i}] logId")
         logs[key_id] = _Log(key, *_valid_for(pk, f"tlogs[{i}]"))
     return SpecRoot(
         logs,
@@ -183,15 +183,16 @@ _SIGSTORE_KINDS = {("hashedrekord", "0.0.1"), ("dsse", "0.0.1"), ("hashedrekord"
 
 def spec_path_reason(doc: dict[str, Any]) -> str | None:
     """Why sigstore-python cannot verify this bundle (so this module does), or None when it can."""
-    material = doc.get("verificationMaterial") or {}
+    material = as_object(doc.get("verificationMaterial"))
     entries = material.get("tlogEntries") or []
     if not entries:
         return "timestamp-only bundle (no transparency-log entry)"
     if not (material.get("certificate") or material.get("x509CertificateChain") or material.get("publicKey")):
         return "certificate carried in the DSSE signature (signatures[].cert)"
     for e in entries if isinstance(entries, list) else []:
-        kv = (e.get("kindVersion") or {}) if isinstance(e, dict) else {}
-        if (kv.get("kind"), kv.get("version")) not in _SIGSTORE_KINDS:
+        kv = as_object(e.get("kindVersion")) if isinstance(e, dict) else {}
+        kind, version = kv.get("kind"), kv.get("version")
+        if not (isinstance(kind, str) and isinstance(version, str)) or (kind, version) not in _SIGSTORE_KINDS:
             return f"Rekor entry of kind {kv.get('kind')} {kv.get('version')}"
         proof = e.get("inclusionProof") if isinstance(e, dict) else None
         if not isinstance(proof, dict) or not proof.get("checkpoint"):
@@ -210,13 +211,13 @@ def _int(value: object, what: str) -> int:
 
 
 def _verify_set(entry: dict[str, Any], log: _Log) -> datetime:
-    promise = entry.get("inclusionPromise") or {}
+    promise = as_object(entry.get("inclusionPromise"))
     set_sig = _b64(promise.get("signedEntryTimestamp"), "signedEntryTimestamp")
     integrated = _int(entry.get("integratedTime"), "integratedTime")
     payload = {
         "body": entry.get("canonicalizedBody"),
         "integratedTime": integrated,
-        "logID": _b64((entry.get("logId") or {}).get("keyId"), "logId").hex(),
+        "logID": _b64(as_object(entry.get("logId")).get("keyId"), "logId").hex(),
         "logIndex": _int(entry.get("logIndex"), "logIndex"),
     }
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
@@ -266,6 +267,8 @@ def _verify_checkpoint(text: str, log_id: bytes, log: _Log, root: bytes, size: i
     lines = body.split("\n")
     if len(lines) < 3 or _int(lines[1], "checkpoint size") != size or _b64(lines[2], "checkpoint root") != root:
         raise SpecVerifyError("checkpoint names another tree than the inclusion proof")
+    if not body.isascii():  # a note is ASCII text; a JSON string may hold anything, even lone surrogates
+        raise SpecVerifyError("checkpoint is not ASCII text")
     message = (body + "\n").encode()
     for line in sigs.strip("\n").split("\n"):
         parts = line.split(" ")
@@ -287,7 +290,7 @@ def _verify_proof(entry: dict[str, Any], body: bytes, log_id: bytes, log: _Log) 
     root = merkle_root(_int(proof.get("logIndex"), "inclusion proof logIndex"), size, _leaf_hash(body), path)
     if root != _b64(proof.get("rootHash"), "rootHash"):
         raise SpecVerifyError("inclusion proof does not lead to its root hash (entry altered)")
-    checkpoint = (proof.get("checkpoint") or {}).get("envelope")
+    checkpoint = as_object(proof.get("checkpoint")).get("envelope")
     if checkpoint:
         if not isinstance(checkpoint, str) or len(checkpoint) > 16384:
             raise SpecVerifyError("checkpoint is not a short text")
@@ -338,36 +341,38 @@ def _same_cert(pem_b64: object, signed: _Signed, what: str) -> None:
 
 def _check_body(body: dict[str, Any], kind: str, version: str, signed: _Signed) -> None:
     """The entry must record this very signature, certificate and payload (CVE-2022-36056 and the like)."""
-    spec = body.get("spec") or {}
+    spec = as_object(body.get("spec"))
     if body.get("kind") != kind or body.get("apiVersion") != version:
         raise SpecVerifyError(f"the Rekor entry body is {body.get('kind')} {body.get('apiVersion')}, not {kind}")
     payload_hash = hashlib.sha256(signed.payload).hexdigest() if signed.payload is not None else None
     if kind == "hashedrekord" and version == "0.0.1" and signed.digest is not None:
-        sig = spec.get("signature") or {}
+        sig = as_object(spec.get("signature"))
         if _b64(sig.get("content"), "entry signature") != signed.signature:
             raise SpecVerifyError("the Rekor entry records another signature")
-        _same_cert((sig.get("publicKey") or {}).get("content"), signed, "entry certificate")
-        if str(((spec.get("data") or {}).get("hash") or {}).get("value")) != signed.digest.hex():
+        _same_cert(as_object(sig.get("publicKey")).get("content"), signed, "entry certificate")
+        if str(as_object(as_object(spec.get("data")).get("hash")).get("value")) != signed.digest.hex():
             raise SpecVerifyError("the Rekor entry records another artifact digest")
     elif kind == "dsse" and version == "0.0.1" and payload_hash is not None:
-        sigs = spec.get("signatures") or []
-        if len(sigs) != 1 or _b64(sigs[0].get("signature"), "entry signature") != signed.signature:
+        sigs = as_array(spec.get("signatures"))
+        first = as_object(sigs[0] if sigs else None)
+        if len(sigs) != 1 or _b64(first.get("signature"), "entry signature") != signed.signature:
             raise SpecVerifyError("the Rekor entry records another signature")
-        _same_cert(sigs[0].get("verifier"), signed, "entry certificate")
-        if str((spec.get("payloadHash") or {}).get("value")) != payload_hash:
+        _same_cert(first.get("verifier"), signed, "entry certificate")
+        if str(as_object(spec.get("payloadHash")).get("value")) != payload_hash:
             raise SpecVerifyError("the Rekor entry records another DSSE payload")
     elif kind == "intoto" and version == "0.0.2" and payload_hash is not None:
-        content = spec.get("content") or {}
-        sigs = (content.get("envelope") or {}).get("signatures") or []
+        content = as_object(spec.get("content"))
+        sigs = as_array(as_object(content.get("envelope")).get("signatures"))
+        first = as_object(sigs[0] if sigs else None)
         # intoto 0.0.2 stores the signature base64-encoded twice
         if (
             len(sigs) != 1
-            or _b64(_b64(sigs[0].get("sig"), "entry signature").decode("ascii", "replace"), "entry signature")
+            or _b64(_b64(first.get("sig"), "entry signature").decode("ascii", "replace"), "entry signature")
             != signed.signature
         ):
             raise SpecVerifyError("the Rekor entry records another signature")
-        _same_cert(sigs[0].get("publicKey"), signed, "entry certificate")
-        if str((content.get("payloadHash") or {}).get("value")) != payload_hash:
+        _same_cert(first.get("publicKey"), signed, "entry certificate")
+        if str(as_object(content.get("payloadHash")).get("value")) != payload_hash:
             raise SpecVerifyError("the Rekor entry records another DSSE payload")
     else:
         raise SpecVerifyError(f"Rekor entries of kind {kind} {version} are not supported for this bundle")
@@ -391,7 +396,7 @@ def _entry_times(entries: list[Any], root: SpecRoot, signed: _Signed) -> list[da
     for entry in entries:
         if not isinstance(entry, dict):
             raise SpecVerifyError("a transparency-log entry is not an object")
-        log_id = _b64((entry.get("logId") or {}).get("keyId"), "logId")
+        log_id = _b64(as_object(entry.get("logId")).get("keyId"), "logId")
         log = root.logs.get(log_id)
         if log is None:
             raise SpecVerifyError(f"the entry's log {log_id.hex()[:16]}... is not in the trusted root")
@@ -402,7 +407,7 @@ def _entry_times(entries: list[Any], root: SpecRoot, signed: _Signed) -> list[da
             body = json.loads(raw_body)
         except (ValueError, RecursionError):
             raise SpecVerifyError("the Rekor entry body is not JSON") from None
-        kv = entry.get("kindVersion") or {}
+        kv = as_object(entry.get("kindVersion"))
         _check_body(body if isinstance(body, dict) else {}, str(kv.get("kind")), str(kv.get("version")), signed)
         if isinstance(entry.get("inclusionProof"), dict):
             _verify_proof(entry, raw_body, log_id, log)
@@ -553,15 +558,17 @@ def _verify_signature(signed: _Signed) -> None:
 
 
 def _signed_from(doc: dict[str, Any], artifact_digest: bytes | None) -> _Signed:
-    material = doc.get("verificationMaterial") or {}
-    raw_cert = (material.get("certificate") or {}).get("rawBytes")
+    material = as_object(doc.get("verificationMaterial"))
+    raw_cert = as_object(material.get("certificate")).get("rawBytes")
     if raw_cert is None:
-        chain = (material.get("x509CertificateChain") or {}).get("certificates") or []
-        raw_cert = chain[0].get("rawBytes") if chain and isinstance(chain[0], dict) else None
+        chain = as_object(material.get("x509CertificateChain")).get("certificates")
+        first = chain[0] if isinstance(chain, list) and chain else None
+        raw_cert = first.get("rawBytes") if isinstance(first, dict) else None
     envelope = doc.get("dsseEnvelope")
     if raw_cert is None and isinstance(envelope, dict):  # DSSE signatures[].cert (PEM)
-        sigs = envelope.get("signatures") or []
-        cert_pem = sigs[0].get("cert") if sigs and isinstance(sigs[0], dict) else None
+        sigs = envelope.get("signatures")
+        first = sigs[0] if isinstance(sigs, list) and sigs else None
+        cert_pem = first.get("cert") if isinstance(first, dict) else None
         if isinstance(cert_pem, str):
             try:
                 cert = x509.load_pem_x509_certificate(cert_pem.encode())
@@ -576,7 +583,7 @@ def _signed_from(doc: dict[str, Any], artifact_digest: bytes | None) -> _Signed:
         raise SpecVerifyError("the bundle certificate is not DER") from None
     if isinstance(envelope, dict):
         sigs = envelope.get("signatures") or []
-        if len(sigs) != 1 or not isinstance(sigs[0], dict):
+        if not isinstance(sigs, list) or len(sigs) != 1 or not isinstance(sigs[0], dict):
             raise SpecVerifyError(f"a keyless DSSE envelope must hold exactly one signature (got {len(sigs)})")
         payload = _b64(envelope.get("payload"), "DSSE payload")
         return _Signed(
@@ -585,8 +592,9 @@ def _signed_from(doc: dict[str, Any], artifact_digest: bytes | None) -> _Signed:
             payload=payload,
             payload_type=str(envelope.get("payloadType")),
         )
-    ms = doc.get("messageSignature") or {}
-    digest = _b64((ms.get("messageDigest") or {}).get("digest"), "message digest") if ms.get("messageDigest") else None
+    ms = as_object(doc.get("messageSignature"))
+    claimed = as_object(ms.get("messageDigest")).get("digest")
+    digest = _b64(claimed, "message digest") if ms.get("messageDigest") else None
     if artifact_digest is None:
         raise SpecVerifyError("message signature without the artifact digest")
     # a messageDigest naming another artifact fails in the end (the signature is checked over this one)
@@ -595,9 +603,9 @@ def _signed_from(doc: dict[str, Any], artifact_digest: bytes | None) -> _Signed:
 
 def _entries_and_tokens(doc: dict[str, Any]) -> tuple[list[Any], list[Any]]:
     """The bundle's transparency-log entries and RFC 3161 timestamps, within their counts."""
-    material = doc.get("verificationMaterial") or {}
+    material = as_object(doc.get("verificationMaterial"))
     entries = material.get("tlogEntries") or []
-    tokens = (material.get("timestampVerificationData") or {}).get("rfc3161Timestamps") or []
+    tokens = as_object(material.get("timestampVerificationData")).get("rfc3161Timestamps") or []
     if not isinstance(entries, list) or not isinstance(tokens, list):
         raise SpecVerifyError("tlogEntries and rfc3161Timestamps must be lists")
     _check_counts(entries, tokens)
@@ -649,7 +657,7 @@ def verify_key_bundle_times(doc: dict[str, Any], root_path: Path, key: PublicKey
     der = key.der
     envelope = doc.get("dsseEnvelope")
     if isinstance(envelope, dict):
-        sigs = envelope.get("signatures") or []
+        sigs = as_array(envelope.get("signatures"))
         if not sigs or not isinstance(sigs[0], dict):
             raise SpecVerifyError("the DSSE envelope has no signature")
         signed = _Signed(
@@ -660,8 +668,8 @@ def verify_key_bundle_times(doc: dict[str, Any], root_path: Path, key: PublicKey
             key_der=der,
         )
     else:
-        ms = doc.get("messageSignature") or {}
-        md = ms.get("messageDigest") or {}
+        ms = as_object(doc.get("messageSignature"))
+        md = as_object(ms.get("messageDigest"))
         signed = _Signed(
             _b64(ms.get("signature"), "message signature"),
             None,

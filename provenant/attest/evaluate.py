@@ -164,7 +164,7 @@ def _cert_outcome(info: CertificateInfo, ok: bool, what: str) -> _Sig:
 def _signature_cert(env: Envelope) -> CertificateInfo | None:
     """The certificate a DSSE signature carries in ``signatures[].cert`` (PEM), if any."""
     pem = next((s.cert for s in env.signatures if s.cert), None)
-    return certificate_info(pem.encode(), "DSSE signature certificate") if pem else None
+    return certificate_info(pem, "DSSE signature certificate") if pem else None
 
 
 def _subject_check(expected: str, found: list[str]) -> SubjectCheck:
@@ -272,7 +272,7 @@ class _Evaluator:
     def dsse(self, data: bytes) -> None:
         self.out.kind = "attestation"
         cert_pem = self.item.annotations.get(c.COSIGN_CERTIFICATE_ANNOTATION)
-        cert = certificate_info(cert_pem.encode(), "attestation certificate") if cert_pem else None
+        cert = certificate_info(cert_pem, "attestation certificate") if cert_pem else None
         self._envelope(parse_envelope(data, "DSSE envelope"), "DSSE envelope", cert, data if cert else None)
 
     def simplesigning(self, data: bytes) -> None:
@@ -286,7 +286,7 @@ class _Evaluator:
         else:
             signature = b64decode(sig_text, "cosign signature annotation")
             cert_pem = ann.get(c.COSIGN_CERTIFICATE_ANNOTATION)
-            info = certificate_info(cert_pem.encode(), "signature certificate") if cert_pem else None
+            info = certificate_info(cert_pem, "signature certificate") if cert_pem else None
             verified = verify_payload(data, signature, self.trust.keys)
             if info is not None and not verified:
                 # no given key signed it: judge it by the certificate it carries

@@ -71,8 +71,13 @@ class CertificateInfo:
     claims: Claims
 
 
-def certificate_info(der: bytes, what: str = "certificate") -> CertificateInfo:
-    """Parse a DER (or PEM) certificate and read its SAN identity and Fulcio issuer."""
+def certificate_info(der: bytes | str, what: str = "certificate") -> CertificateInfo:
+    """Parse a DER (or PEM: bytes, or the text of an annotation or JSON field) certificate and read its SAN
+    identity and Fulcio issuer."""
+    if isinstance(der, str):
+        if not der.isascii():  # PEM is ASCII (RFC 7468); a JSON string may hold anything, even lone surrogates
+            raise SignatureFormatError(f"{what} is not an X.509 certificate: its PEM text is not ASCII")
+        der = der.encode()
     try:
         cert = (
             x509.load_pem_x509_certificate(der)

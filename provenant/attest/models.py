@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from provenant.attest import constants as c
 from provenant.attest.errors import SignatureFormatError
 from provenant.oci.models import first_error
-from provenant.structured import load_json
+from provenant.structured import load_json_text
 
 
 class _Model(BaseModel):
@@ -41,8 +41,10 @@ def b64decode(text: str, what: str) -> bytes:
 
 
 def _json_object(data: bytes, what: str) -> dict[str, Any]:
+    # A lone surrogate the JSON spells ("\ud800") is read as U+FFFD, as Go's encoding/json (cosign, the
+    # Sigstore and in-toto tools) reads it: such a string could not have been signed as UTF-8 either way.
     try:
-        obj = load_json(data, what)
+        obj = load_json_text(data, what)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SignatureFormatError(f"{what} is not valid JSON: {exc}") from exc
     if not isinstance(obj, dict):
@@ -105,7 +107,7 @@ def parse_statement(data: bytes, what: str) -> Statement:
     """Parse an in-toto Statement (v0.1 or v1); anything else raises :class:`SignatureFormatError`."""
     obj = _json_object(data, what)
     kind = obj.get("_type")
-    if kind not in c.STATEMENT_TYPES:
+    if not isinstance(kind, str) or kind not in c.STATEMENT_TYPES:
         raise SignatureFormatError(
             f"{what} is not an in-toto Statement: _type is {kind!r}, expected {c.STATEMENT_V01} or {c.STATEMENT_V1}"
         )

@@ -89,9 +89,11 @@ def parse_bundle_annotation(text: str, limits: Limits | None = None) -> LogEntry
     body, log_id, set_b64 = payload.get("body"), payload.get("logID"), doc.get("SignedEntryTimestamp")
     if not isinstance(body, str) or not isinstance(log_id, str) or not isinstance(set_b64, str):
         raise SetError("the bundle annotation lacks body, logID or SignedEntryTimestamp strings")
+    if not (body.isascii() and log_id.isascii()):  # base64 and hex: anything else was never signed by a log
+        raise SetError("the bundle annotation's body or logID holds characters other than ASCII")
     try:
         sig = base64.b64decode(set_b64, validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or a character outside ASCII
         raise SetError("SignedEntryTimestamp is not base64") from None
     return LogEntry(
         body,
@@ -174,7 +176,7 @@ def check_body(
             raise SetError("the Rekor entry records no signature")
         try:
             logged_sig = base64.b64decode(content, validate=True)
-        except binascii.Error:
+        except ValueError:  # binascii.Error, or a character outside ASCII
             raise SetError("the Rekor entry's signature is not base64") from None
         if signature is None or logged_sig != signature:
             raise SetError("the Rekor entry records another signature")
@@ -219,5 +221,5 @@ def _b64_text(value: Any) -> str | None:
         return None
     try:
         return base64.b64decode(value, validate=True).decode("ascii")
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # binascii.Error, a character outside ASCII, or bytes that are not ASCII
         return None

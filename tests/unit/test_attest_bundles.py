@@ -487,3 +487,30 @@ def test_key_bundle_trusted_root_is_read_within_the_limits(tmp_path: Path) -> No
         assert ok.verified and ok.problems == [], ok.problems
     finally:
         limits.reset()
+
+
+@pytest.mark.parametrize(
+    ("material", "reason"),
+    [
+        (["certificate"], "timestamp-only bundle (no transparency-log entry)"),
+        (
+            {
+                "certificate": {"rawBytes": "QQ=="},
+                "tlogEntries": [{"kindVersion": {"kind": {"a": 1}, "version": "0.0.1"}}],
+            },
+            "Rekor entry of kind {'a': 1} 0.0.1",
+        ),
+        (
+            {"certificate": {"rawBytes": "QQ=="}, "tlogEntries": [{"kindVersion": ["dsse", "0.0.1"]}]},
+            "Rekor entry of kind None None",
+        ),
+        (
+            {"certificate": {"rawBytes": "QQ=="}, "tlogEntries": [{"kindVersion": "dsse"}]},
+            "Rekor entry of kind None None",
+        ),
+    ],
+)
+def test_which_verifier_a_bundle_needs_is_read_from_any_json_types(material: object, reason: str) -> None:
+    from provenant.attest.bundle_verify import spec_path_reason
+
+    assert spec_path_reason({"verificationMaterial": material}) == reason

@@ -91,6 +91,10 @@ def test_hashedrekord_body_about_another_payload_or_signature_is_refused() -> No
         (lambda b: b["spec"].__setitem__("signature", [1]), "hashedrekord signature is not an object"),
         (lambda b: b["spec"]["signature"].__setitem__("content", "%%"), "the Rekor entry's signature is not base64"),
         (
+            lambda b: b["spec"]["signature"].__setitem__("content", "QU\u00e9J"),
+            "the Rekor entry's signature is not base64",
+        ),
+        (
             lambda b: b["spec"]["signature"]["publicKey"].__setitem__("content", "QUJD"),
             "the signature's certificate in the Rekor entry is not a PEM certificate",
         ),
@@ -286,6 +290,19 @@ def _ann(rest: str) -> str:
             "the bundle annotation lacks body, logID or SignedEntryTimestamp strings",
         ),
         ('{"SignedEntryTimestamp": "%", "Payload": {"body": "", "logID": ""}}', "SignedEntryTimestamp is not base64"),
+        (
+            '{"SignedEntryTimestamp": "\u00e9", "Payload": {"body": "", "logID": ""}}',
+            "SignedEntryTimestamp is not base64",
+        ),
+        # valid JSON that no log signed: a lone surrogate (not even UTF-8) and a letter outside ASCII
+        (
+            '{"SignedEntryTimestamp": "QQ==", "Payload": {"body": "Ym9\\udcffkQ==", "logID": "ab"}}',
+            "the bundle annotation's body or logID holds characters other than ASCII",
+        ),
+        (
+            '{"SignedEntryTimestamp": "QQ==", "Payload": {"body": "Ym9keQ==", "logID": "\u00e9"}}',
+            "the bundle annotation's body or logID holds characters other than ASCII",
+        ),
         (
             _ann('"integratedTime": -1, "logIndex": 0'),
             "integratedTime is not a non-negative integer",
@@ -580,6 +597,8 @@ def test_base64_in_entries_is_strict() -> None:
 
     assert _b64_text("QUJD") == "ABC"
     assert _b64_text("QUJD*") is None
+    assert _b64_text("QU\u00e9J") is None  # outside ASCII: base64's own ValueError, not binascii.Error
+    assert _b64_text("/w==") is None  # decodes, but not to ASCII
     assert _b64_text(5) is None
     with pytest.raises(SetError, match=r"^the Rekor entry body is not base64 JSON"):
         LogEntry("e30=*", 0, 0, "", b"").decoded_body()

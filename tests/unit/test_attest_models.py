@@ -43,6 +43,9 @@ def test_v1_statement_is_checked_by_the_in_toto_library() -> None:
         parse_statement(b'{"_type": "https://example.com/other"}', "stmt")
     with pytest.raises(SignatureFormatError, match="not valid JSON"):
         parse_statement(b"{", "stmt")
+    for kind in (b"[]", b"{}", b"1"):  # a _type of another JSON type is the same reason, not a TypeError
+        with pytest.raises(SignatureFormatError, match=r"^stmt is not an in-toto Statement: _type is "):
+            parse_statement(b'{"_type": ' + kind + b"}", "stmt")
 
 
 def test_simple_signing_reads_the_spec_example_capitalisation() -> None:
@@ -148,3 +151,17 @@ def test_predicate_types() -> None:
     assert c.predicate_family("https://spdx.dev/Document/v2.3") == "spdx"
     assert c.predicate_family(c.SLSA_V1) == "slsa-provenance"
     assert c.tag_for(DIGEST, "sig") == "sha256-" + "d" * 64 + ".sig"
+
+
+def test_a_lone_surrogate_escape_reads_as_go_reads_it() -> None:
+    """``"\\ud800"`` is valid JSON but no UTF-8 text: read as U+FFFD (as Go's encoding/json does), so a DSSE
+    envelope spelling it in its payloadType is an envelope that does not verify, not an encoding error."""
+    from provenant.attest.dsse import pae
+    from provenant.attest.models import parse_envelope
+
+    env = parse_envelope(b'{"payloadType": "application/\\ud800json", "payload": "e30=", "signatures": []}', "env")
+    assert env.payload_type == "application/\ufffdjson"
+    assert pae(env.payload_type, b"{}") == b"DSSEv1 19 application/\xef\xbf\xbdjson 2 {}"
+    raw = artifacts.statement(DIGEST, c.SPDX, {"name": "N"}).replace(b'"N"', b'"\\ud83d\\ude00 \\udcff"')
+    stmt = parse_statement(raw, "s")
+    assert stmt.predicate == {"name": "\U0001f600 \ufffd"}  # a pair is one character; only a lone one is replaced

@@ -295,3 +295,34 @@ def test_mode_min_keeps_every_image_and_says_stages_are_unknown() -> None:
 def test_malformed_graphs_make_no_claim(llb: Any) -> None:
     p = extract_provenance(c.SLSA_V02, _max_v02(llb))
     assert p is not None and not p.stages_known and len(p.base_images) == 2
+
+
+def _node_paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """The path to every member and element below ``node``."""
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    out = []
+    for key, value in items:
+        out.append((*path, key))
+        out += _node_paths(value, (*path, key))
+    return out
+
+
+@pytest.mark.parametrize("odd", [None, True, 7, -1, "x", "step0:\u00b2", [], [["a"]], {}, {"a": 1}])
+def test_any_member_of_the_graph_of_another_json_type_makes_no_claim_and_no_error(odd: Any) -> None:
+    """The graph is what the registry served, unsigned or signed by anyone: every member of the genuine one
+    replaced in turn by a value of another type reads as a base, scratch, or no claim; never an exception."""
+    import copy
+
+    from provenant.attest.buildstages import RuntimeBase, runtime_base
+
+    genuine = _multistage_llb(f"docker-image://docker.io/library/alpine:3.20@{ALPINE}")
+    paths = _node_paths(genuine)
+    assert len(paths) > 60
+    for path in paths:
+        llb = copy.deepcopy(genuine)
+        parent = llb
+        for key in path[:-1]:
+            parent = parent[key]
+        parent[path[-1]] = copy.deepcopy(odd)
+        found = runtime_base({"llbDefinition": llb})
+        assert found is None or isinstance(found, RuntimeBase), path
