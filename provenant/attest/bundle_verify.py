@@ -41,6 +41,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from provenant.attest.dsse import pae
 from provenant.attest.keys import PublicKey
+from provenant.attest.rekor_set import LAST_SECOND
 from provenant.structured import DepthError, as_array, as_object, load_json
 
 #: Bounds on what a bundle may carry (real bundles: 1 entry, 1-2 timestamps, ~30 proof hashes, tokens of a few KiB).
@@ -214,6 +215,8 @@ def _verify_set(entry: dict[str, Any], log: _Log) -> datetime:
     promise = as_object(entry.get("inclusionPromise"))
     set_sig = _b64(promise.get("signedEntryTimestamp"), "signedEntryTimestamp")
     integrated = _int(entry.get("integratedTime"), "integratedTime")
+    if integrated > LAST_SECOND:
+        raise SpecVerifyError(f"integratedTime {str(integrated)[:20]} is after the year 9999")
     payload = {
         "body": entry.get("canonicalizedBody"),
         "integratedTime": integrated,

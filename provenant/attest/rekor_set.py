@@ -77,6 +77,10 @@ def _int(value: Any, what: str) -> int:
     return value
 
 
+#: The last second a datetime holds (9999-12-31T23:59:59Z): a later integratedTime is no time at all.
+LAST_SECOND = 253_402_300_799
+
+
 def parse_bundle_annotation(text: str, limits: Limits | None = None) -> LogEntry:
     """The :class:`LogEntry` of a ``dev.sigstore.cosign/bundle`` annotation; SetError when malformed."""
     try:
@@ -95,9 +99,12 @@ def parse_bundle_annotation(text: str, limits: Limits | None = None) -> LogEntry
         sig = base64.b64decode(set_b64, validate=True)
     except ValueError:  # binascii.Error, or a character outside ASCII
         raise SetError("SignedEntryTimestamp is not base64") from None
+    integrated = _int(payload.get("integratedTime"), "integratedTime")
+    if integrated > LAST_SECOND:  # before it reaches datetime.fromtimestamp
+        raise SetError(f"integratedTime {str(integrated)[:20]} is after the year 9999")
     return LogEntry(
         body,
-        _int(payload.get("integratedTime"), "integratedTime"),
+        integrated,
         _int(payload.get("logIndex"), "logIndex"),
         log_id,
         sig,

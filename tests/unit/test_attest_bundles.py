@@ -514,3 +514,23 @@ def test_which_verifier_a_bundle_needs_is_read_from_any_json_types(material: obj
     from provenant.attest.bundle_verify import spec_path_reason
 
     assert spec_path_reason({"verificationMaterial": material}) == reason
+
+
+@pytest.mark.parametrize("origin", ["rekor.example \ud800", "rekor.\u00e9xample"])
+def test_a_checkpoint_that_is_not_ascii_is_refused_before_it_is_encoded(origin: str) -> None:
+    from provenant.attest.bundle_verify import SpecVerifyError, _verify_checkpoint
+
+    root = bytes(32)
+    note = f"{origin}\n5\n{base64.b64encode(root).decode()}\n\n\u2014 rekor AAAA\n"
+    with pytest.raises(SpecVerifyError, match=r"^checkpoint is not ASCII text$"):
+        _verify_checkpoint(note, b"abcd", None, root, 5)  # type: ignore[arg-type]
+
+
+def test_an_integrated_time_past_what_a_datetime_holds_is_refused() -> None:
+    from provenant.attest.bundle_verify import SpecVerifyError, _verify_set
+    from provenant.attest.rekor_set import LAST_SECOND, LogEntry
+
+    assert LogEntry("", LAST_SECOND, 0, "", b"").time.year == 9999
+    entry = {"inclusionPromise": {"signedEntryTimestamp": "QQ=="}, "integratedTime": str(LAST_SECOND + 1)}
+    with pytest.raises(SpecVerifyError, match=r"^integratedTime 253402300800 is after the year 9999$"):
+        _verify_set(entry, None)  # type: ignore[arg-type]

@@ -311,6 +311,11 @@ def _ann(rest: str) -> str:
             _ann('"integratedTime": true, "logIndex": 0'),
             "integratedTime is not a non-negative integer",
         ),
+        (  # datetime.fromtimestamp would raise OverflowError
+            _ann('"integratedTime": 253402300800, "logIndex": 0'),
+            "integratedTime 253402300800 is after the year 9999",
+        ),
+        (_ann('"integratedTime": 1' + "0" * 40 + ', "logIndex": 0'), "integratedTime 10000000000000000000 is after"),
         (
             _ann('"integratedTime": 1, "logIndex": "0"'),
             "logIndex is not a non-negative integer",
@@ -556,6 +561,16 @@ def _policy(identity: str = "^https://github.com/slsa-framework/") -> KeylessPol
 
     matcher = IdentityMatcher(Expect("x", compile_bounded(identity, "-")), Expect(GITHUB_ISSUER))
     return KeylessPolicy(PROD_ROOT, "x", GITHUB_ISSUER, matcher)
+
+
+def test_a_certificate_annotation_is_read_as_text_and_must_be_ascii() -> None:
+    from provenant.attest.errors import SignatureFormatError
+
+    ann, _, _, _ = _att(V120)
+    assert certificate_info(ann[CERT]).identity == certificate_info(ann[CERT].encode()).identity
+    for odd in ("\ud800", "\u00e9"):  # a JSON escape of a lone surrogate cannot even be encoded
+        with pytest.raises(SignatureFormatError, match=r"^signature certificate is not an X.509 certificate: its PEM"):
+            certificate_info(ann[CERT].replace("MII", "MII" + odd, 1), "signature certificate")
 
 
 def test_verify_tag_keyless_reasons() -> None:
