@@ -17,17 +17,26 @@ Exit 0 when nothing escaped, 1 otherwise.
 Run: ``.venv/bin/python scripts/fuzz_catalogers.py [--seconds 60 | --runs N] [--seed K] [--only NAME]``
 (``--only @exe`` for the executable path alone, ``@layer`` for whole damaged layers, ``@image`` for OCI
 layouts through ``inspect`` and ``sbom``, ``@policy`` for policy files through ``policy check``,
-``@archive`` for ``docker save`` tarballs).
+``@archive`` for ``docker save`` tarballs, ``@cosign`` for the real keyless ``cosign save`` layouts of
+``tests/data/cosign`` through ``attestations`` and ``verify``, ``@attest`` for every artifact the
+attestation tests write to a registry, with two real Sigstore bundles, through ``list_attestations``
+and ``verify_image``; ``@registry`` for one header or body a registry answers with, through ``inspect``,
+``list_tags`` and ``list_attestations``). For ``@cosign`` and ``@attest``, half the damage goes to a
+document held inside a string (a DSSE payload, a bundle in an annotation, a certificate, a signature)
+and is encoded back as it was.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import binascii
 import copy
 import io
 import json
 import os
 import random
+import re
 import resource
 import signal
 import sys
@@ -37,8 +46,11 @@ import time
 import traceback
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -49,12 +61,23 @@ from provenant.digest import Digest  # noqa: E402
 from provenant.errors import ProvenantError  # noqa: E402
 from provenant.layers.scan import scan_layer  # noqa: E402
 
+if TYPE_CHECKING:
+    import httpx
+    from pydantic import BaseModel
+
+    from provenant.attest.keyless import KeylessPolicy
+    from provenant.attest.keys import PublicKey
+    from tests.fakeregistry import FakeRegistry
+
 DATA = ROOT / "tests" / "data" / "catalog"
 EXE = "@exe"  # the executable path: the sniffer and every cataloger that streams executables
 LAYER = "@layer"  # a whole uncompressed layer through the real scan plan (tar walk, view, catalogers)
 IMAGE = "@image"  # one JSON document of an OCI layout, then `inspect` and `sbom` through the CLI
 POLICY = "@policy"  # a policy file (policies/*.yaml), then `policy check` through the CLI
 ARCHIVE = "@archive"  # a `docker save` tarball's manifest.json or whole tar, then `inspect` and `sbom`
+COSIGN = "@cosign"  # a real `cosign save` layout's attestation manifest or envelope, then `attestations`/`verify`
+ATTEST = "@attest"  # one artifact in a registry (.sig/.att/.sbom, referrers, bundles), then the library calls
+REGISTRY = "@registry"  # one answer of a registry (a header or a body), then inspect, tags and attestations
 PLAN = default_plan()
 CHUNK = 64 * 1024
 
@@ -268,6 +291,426 @@ def check_archive(role: str, data: bytes) -> None:
             _judge(argv, result.exit_code, result.stderr, result.exception, (0,))
 
 
+_KEYLESS_FLAGS: list[str] = []  # --trusted-root and the signer of the real layouts, set on first use
+
+
+def _relink_layout(layout: Path, old: str, data: bytes) -> None:
+    """Blob ``old`` of ``layout`` replaced by ``data``, and every document that names it (a manifest's config,
+    layers or subject, an index's manifests, up to index.json) re-pointed, so the damage reaches the parser."""
+    from tests import cosigndata as cd
+
+    moved = {old: (cd.put_blob(layout, data), len(data))}
+    written = {moved[old][0]}
+
+    def relinked(raw: bytes) -> bytes | None:
+        if not any(digest.encode() in raw for digest in moved):
+            return None
+        doc = json.loads(raw)
+        for desc in [doc.get("config"), doc.get("subject"), *doc.get("layers", []), *doc.get("manifests", [])]:
+            if isinstance(desc, dict) and desc.get("digest") in moved:
+                desc["digest"], desc["size"] = moved[desc["digest"]]
+        return json.dumps(doc, separators=(",", ":")).encode()
+
+    for _ in range(8):  # index -> manifest -> layer is the deepest chain; each round goes one level up
+        for path in sorted((layout / "blobs" / "sha256").iterdir()):
+            digest = f"sha256:{path.name}"
+            if digest in moved or digest in written or path.stat().st_size > _COSIGN_DOC_BYTES:
+                continue
+            raw = path.read_bytes()
+            new = relinked(raw) if raw[:1] == b"{" else None
+            if new is not None:
+                moved[digest] = (cd.put_blob(layout, new), len(new))
+                written.add(moved[digest][0])
+    (layout / "index.json").write_bytes(relinked((layout / "index.json").read_bytes()) or b"{}")
+
+
+#: Documents of the real layouts that are damaged (every JSON blob up to this size; layers are not).
+_COSIGN_DOC_BYTES = 64 * 1024
+
+
+#: The provenance checks of a policy (no SBOM: a scan per run would be most of the run's time).
+_PROVENANCE_POLICY = """apiVersion: provenant/v1
+kind: ImagePolicy
+images: ["**"]
+checks:
+  provenance:
+    requireSigned: true
+    builders: ["https://github.com/slsa-framework/*"]
+    sources: ["https://github.com/slsa-framework/*"]
+    requireSubjectMatch: true
+  platforms:
+    requireProvenance: true
+"""
+
+
+def check_cosign(role: str, data: bytes) -> None:
+    """``attestations``, ``verify`` and ``policy check`` (keyless, against the real trusted root) of a real
+    ``cosign save`` layout (``NAME/DIGEST``) whose JSON document DIGEST (index, manifest, config, DSSE
+    envelope, BuildKit provenance) is replaced by ``data``, with every document above it re-pointed at it:
+    exit 0 (or 1 for ``verify`` and ``policy check``), or exit 2 with one line."""
+    from click.testing import CliRunner
+
+    from provenant.cli.main import cli
+    from tests import cosigndata as cd
+
+    if not _KEYLESS_FLAGS:
+        _KEYLESS_FLAGS.extend(["--trusted-root", str(cd.PROD_ROOT), "--certificate-identity-regexp", cd.GENERATOR])
+        _KEYLESS_FLAGS.extend(["--certificate-oidc-issuer", cd.GITHUB_ISSUER])
+    name, _, digest = role.partition("/")
+    with tempfile.TemporaryDirectory(prefix="fuzz-cosign-") as tmp:
+        layout = cd.copy_layout(name, Path(tmp))
+        _relink_layout(layout, digest, data)
+        policy = Path(tmp) / "provenance.yaml"
+        policy.write_text(_PROVENANCE_POLICY)
+        for argv, codes in (
+            (["attestations", "-o", "json"], (0,)),
+            (["attestations"], (0,)),
+            (["verify", "-o", "json"], (0, 1)),
+            (["verify"], (0, 1)),
+            (["policy", "check", "--policy", str(policy), "--format", "json"], (0, 1)),
+        ):
+            result = CliRunner().invoke(cli, ["-q", *argv, f"oci:{layout}", *_KEYLESS_FLAGS], catch_exceptions=True)
+            _judge(argv, result.exit_code, result.stderr, result.exception, codes)
+
+
+def _cosign_seeds() -> list[tuple[str, str, bytes]]:
+    from tests import cosigndata as cd
+
+    out = []
+    for name in (cd.V120, cd.V210):
+        for path in sorted((cd.DATA / name / "blobs" / "sha256").iterdir()):
+            data = path.read_bytes()
+            if data[:1] == b"{" and len(data) <= _COSIGN_DOC_BYTES:
+                out.append((COSIGN, f"{name}/sha256:{path.name}", data))
+    return out
+
+
+class _Put:
+    """One write of the attestation fixtures to a registry: a blob, or a manifest under a tag (or none)."""
+
+    def __init__(self, data: bytes, media_type: str | None = None, tag: str | None = None) -> None:
+        self.data, self.media_type, self.tag = data, media_type, tag
+
+
+class _RecordingStore:
+    """A :class:`tests.attestdata.artifacts.Store` that only records what the fixtures write."""
+
+    def __init__(self) -> None:
+        self.puts: list[_Put] = []
+
+    def put_blob(self, data: bytes) -> str:
+        self.puts.append(_Put(data))
+        return str(Digest.of(data))
+
+    def put_manifest(self, data: bytes, media_type: str, ref: str) -> str:
+        self.puts.append(_Put(data, media_type, None if ref.startswith("sha256:") else ref))
+        return str(Digest.of(data))
+
+    def get_manifest(self, ref: str) -> bytes | None:
+        return next((p.data for p in reversed(self.puts) if p.tag == ref), None)
+
+
+_ATTEST_REPO = "team/app"
+_PEM_CERT = ("-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----")
+_OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+
+
+@dataclass(frozen=True)
+class _AttestSetup:
+    """The recorded writes, and the key and keyless policy the library calls are given."""
+
+    puts: list[_Put]
+    keys: list[PublicKey]
+    keyless: KeylessPolicy
+
+
+def _attest_base(fake: FakeRegistry) -> tuple[str, list[dict[str, Any]]]:
+    """The two-platform image the artifacts are about (the same digests in every registry): the index's
+    digest and the descriptors of the index and its two images."""
+    amd = fake.put_image(_ATTEST_REPO, layers=[b"amd"], architecture="amd64")
+    arm = fake.put_image(_ATTEST_REPO, layers=[b"arm"], architecture="arm64", variant="v8")
+    index = fake.put_index(_ATTEST_REPO, [amd, arm], tag="v1")
+    stored = fake.manifest(_ATTEST_REPO, index)
+    assert stored is not None
+    descs: list[dict[str, Any]] = [{"mediaType": stored[1], "digest": index, "size": len(stored[0])}]
+    descs += [{"mediaType": _OCI_MANIFEST, "digest": i.digest, "size": i.size} for i in (amd, arm)]
+    return index, descs
+
+
+@cache
+def _attest_setup() -> _AttestSetup:
+    """Every kind of artifact the attestation tests write, about the index and its platforms, recorded."""
+    from provenant.attest import constants as c
+    from provenant.attest.keyless import KeylessPolicy
+    from provenant.attest.keys import PublicKey
+    from tests.attestdata import artifacts as a
+    from tests.attestdata import crypto
+    from tests.fakeregistry import FakeRegistry
+
+    key, rsa = crypto.new_key(), crypto.new_key("rsa")
+    cert = crypto.fulcio_like_cert(key, "dev@example.com", "https://accounts.example.com")
+    pem = crypto.public_pem(key)
+    index, (index_desc, amd, arm) = _attest_base(FakeRegistry(referrers=True))
+    store = _RecordingStore()
+    a.write_signature(store, index, key)
+    cert_pem = base64.encodebytes(cert).decode()
+    a.write_signature(store, str(amd["digest"]), key, certificate_pem=f"{_PEM_CERT[0]}\n{cert_pem}{_PEM_CERT[1]}\n")
+    a.write_signature(store, str(arm["digest"]), rsa)
+    a.write_attestation(store, str(arm["digest"]), a.statement(str(arm["digest"]), c.SLSA_V1, {"x": 1}), key, c.SLSA_V1)
+    spdx = a.statement(str(amd["digest"]), c.SPDX, {"spdxVersion": "SPDX-2.3", "packages": [{"name": "p"}]})
+    a.write_attestation(store, str(amd["digest"]), spdx, key, c.SPDX)
+    a.write_sbom(store, index, b'{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"name":"c"}]}')
+    stmt = a.statement(index, c.SLSA_V1, {"buildDefinition": {"buildType": "t"}}, v1=True)
+    a.write_referrer(store, index_desc, a.bundle_with_key(stmt, key), fallback_tag=True)
+    a.write_referrer(store, index_desc, a.bundle_with_cert(stmt, key, cert))
+    a.write_referrer(store, index_desc, a.message_signature_bundle(index, key))
+    bundles = ROOT / "tests" / "data" / "bundles"
+    for real in ("cosign-oci-attestation.sigstore.json", "gh-sigstore-js-2.1.0-bundle.json"):
+        a.write_referrer(store, amd, (bundles / real).read_bytes())
+    root = ROOT / "tests" / "data" / "cosign" / "trusted_root.production.json"
+    return _AttestSetup(
+        store.puts,
+        [PublicKey.from_pem(pem, "fuzz.pub")],
+        KeylessPolicy(root, "dev@example.com", "https://accounts.example.com"),
+    )
+
+
+def _attest_roles() -> list[tuple[str, str, bytes]]:
+    """One seed per write the registry keeps: blobs, and manifests no later write of their tag replaces."""
+    puts = _attest_setup().puts
+    out = []
+    for i, put in enumerate(puts):
+        if put.tag is not None and any(p.tag == put.tag for p in puts[i + 1 :]):
+            continue
+        kind = "blob" if put.media_type is None else f"manifest {put.tag or 'referrer'}"
+        out.append((ATTEST, f"{i}: {kind}", put.data))
+    return out
+
+
+def check_attest(role: str, data: bytes) -> None:
+    """``list_attestations`` and ``verify_image`` (a key and a keyless policy) of a registry holding every
+    recorded artifact, write ``N`` of them (the role's number) replaced by ``data`` and every manifest that
+    named it re-linked; then both results rendered as text and JSON. A ProvenantError is the command's one line."""
+    from provenant.attest.result import list_attestations
+    from provenant.attest.verify import verify_image
+    from provenant.cli.attest_cmds import render_attestations, render_verify
+    from provenant.jsontext import model_json
+    from provenant.session import Session
+    from provenant.sources.registry import RegistryOptions
+    from tests.fakeregistry import FakeRegistry
+
+    setup = _attest_setup()
+    puts = setup.puts
+    n = int(role.partition(":")[0])
+    #: Digest of a write -> (digest, size) of what replaced it, so that every manifest above it follows.
+    moved = {str(Digest.of(puts[n].data)): (str(Digest.of(data)), len(data))}
+    fake = FakeRegistry(referrers=True)
+    _attest_base(fake)
+    for i, put in enumerate(puts):
+        body = data if i == n else put.data
+        if put.media_type is None:
+            fake.put_blob(_ATTEST_REPO, body)
+            continue
+        if i != n and any(old.encode() in body for old in moved):
+            doc = json.loads(body)
+            for desc in [doc.get("config"), *doc.get("layers", []), *doc.get("manifests", [])]:
+                if isinstance(desc, dict) and desc.get("digest") in moved:
+                    desc["digest"], desc["size"] = moved[desc["digest"]]
+            body = json.dumps(doc, separators=(",", ":")).encode()
+            moved[str(Digest.of(put.data))] = (str(Digest.of(body)), len(body))
+        fake.put_manifest(_ATTEST_REPO, body, put.media_type, put.tag)
+    options = RegistryOptions(
+        transport=fake.transport(), sleep=lambda _s: None, docker_config=Path("/nonexistent/fuzz/config.json")
+    )
+    ref = f"{fake.host}/{_ATTEST_REPO}:v1"
+    try:
+        with Session(options) as session:
+            listed = list_attestations(session, ref, keys=setup.keys, keyless=setup.keyless)
+            verdict = verify_image(session, ref, setup.keys, keyless=setup.keyless)
+    except ProvenantError as exc:
+        raise CatalogError(str(exc)) from exc
+    render_attestations(listed), render_verify(verdict), model_json(listed), model_json(verdict)
+
+
+#: The answer ``@registry`` damages: role -> (what is replaced, the request whose first 200 answer it is).
+_ANSWERS: dict[str, tuple[str, Callable[[str, str, str], bool]]] = {
+    "token": ("body", lambda host, method, path: host == "auth.example.test"),
+    "tags": ("body", lambda host, method, path: path.endswith("/tags/list")),
+    "tags-link": ("header Link", lambda host, method, path: path.endswith("/tags/list")),
+    "referrers": ("body", lambda host, method, path: "/referrers/" in path),
+    "index": ("body", lambda host, method, path: path.endswith("/manifests/v1") and method == "GET"),
+    "content-type": ("header Content-Type", lambda host, method, path: "/manifests/" in path),
+    "content-digest": ("header Docker-Content-Digest", lambda host, method, path: "/manifests/" in path),
+    "retry-after": ("status 429 header Retry-After", lambda host, method, path: "/manifests/" in path),
+    "error": ("status 404 body", lambda host, method, path: "/blobs/" in path),
+}
+#: The challenge is the first 401's.
+_CHALLENGE = "challenge"
+_TOKEN = "@TOKEN@"  # noqa: S105 - stands for the token the fake issued, in the damaged token answer
+
+
+def _registry_fake() -> FakeRegistry:
+    """A token-protected registry with the attestation image, a referrer and more tags than one page."""
+    from tests.attestdata import artifacts as a
+    from tests.fakeregistry import FakeRegistry
+
+    fake = FakeRegistry(referrers=True)
+    fake.tags_page_size = 2
+    index, (index_desc, _amd, _arm) = _attest_base(fake)
+    for tag in ("v1.1", "v2", "latest"):
+        fake.tag(_ATTEST_REPO, tag, index)
+    sbom = b'{"bomFormat":"CycloneDX"}'
+    a.write_referrer(a.FakeStore(fake, _ATTEST_REPO), index_desc, sbom, "application/vnd.cyclonedx+json")
+    fake.require_bearer()
+    return fake
+
+
+def _registry_workload(transport: httpx.BaseTransport) -> list[str]:
+    """``inspect``, ``tags`` and ``attestations`` of the fake's image, as the commands call them."""
+    from provenant.attest.result import list_attestations
+    from provenant.inspect import inspect
+    from provenant.jsontext import model_json
+    from provenant.session import Session
+    from provenant.sources.registry import RegistryOptions
+    from provenant.tags import list_tags
+
+    options = RegistryOptions(
+        transport=transport,
+        sleep=lambda _s: None,
+        docker_config=Path("/nonexistent/fuzz/config.json"),
+    )
+    repo = f"127.0.0.1:5000/{_ATTEST_REPO}"
+    with Session(options) as session:
+        calls: list[Callable[[], BaseModel]] = [
+            lambda: inspect(session, f"{repo}:v1"),
+            lambda: list_tags(session, repo),
+            lambda: list_attestations(session, f"{repo}:v1"),
+        ]
+        return [model_json(call()) for call in calls]
+
+
+def _registry_seeds() -> list[tuple[str, str, bytes]]:
+    """The first matching answer of each kind in a clean run, as the registry sent it."""
+    import httpx
+
+    fake = _registry_fake()
+    seen: dict[str, bytes] = {}
+
+    def record(request: httpx.Request) -> httpx.Response:
+        resp = fake.handler(request)
+        for role, (what, _) in [(_CHALLENGE, ("header WWW-Authenticate", None)), *_ANSWERS.items()]:
+            if role not in seen and _matches(role, request, resp):
+                header = what.rpartition("header ")[2] if "header" in what else None
+                seen[role] = resp.headers.get(header, "").encode("latin-1") if header else resp.content
+                if role == "token":
+                    token = json.loads(resp.content)["token"]
+                    seen[role] = seen[role].replace(token.encode(), _TOKEN.encode())
+        return resp
+
+    _registry_workload(httpx.MockTransport(record))
+    seen["retry-after"] = b"3"
+    seen["error"] = b'{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown to registry","detail":"sha256:00"}]}'
+    return [(REGISTRY, role, seen[role]) for role in (_CHALLENGE, *_ANSWERS)]
+
+
+def _matches(role: str, request: httpx.Request, resp: httpx.Response) -> bool:
+    """Whether ``resp`` (to ``request``) is the kind of answer ``role`` damages."""
+    if role == _CHALLENGE:
+        return resp.status_code == 401
+    if resp.status_code != 200:
+        return False
+    return _ANSWERS[role][1](request.url.host, request.method, request.url.path)
+
+
+def check_registry(role: str, data: bytes) -> None:
+    """The workload against the fake registry with the first answer of kind ``role`` replaced by ``data``
+    (a header, with what HTTP cannot carry in one taken out; a body, without a Docker-Content-Digest that
+    would stop it at the digest check). A ProvenantError is the command's one line."""
+    import httpx
+
+    fake = _registry_fake()
+    what = "header WWW-Authenticate" if role == _CHALLENGE else _ANSWERS[role][0]
+    done = [False]
+
+    def damaged(request: httpx.Request) -> httpx.Response:
+        resp = fake.handler(request)
+        if done[0] or not _matches(role, request, resp):
+            return resp
+        done[0] = True
+        status = int(what.split()[1]) if what.startswith("status ") else resp.status_code
+        dropped = (b"content-length", b"docker-content-digest")
+        headers = {k: v for k, v in resp.headers.raw if k.lower() not in dropped}
+        body = resp.content
+        if "header " in what:  # bytes as they came off the wire, less what cannot be in a header
+            headers[what.rpartition("header ")[2].encode()] = data.translate(None, b"\r\n\x00")
+        else:
+            token = json.loads(resp.content)["token"].encode() if role == "token" else b""
+            body = data.replace(_TOKEN.encode(), token) if role == "token" else data
+        if "docker-content-digest" in resp.headers and role != "index":
+            headers[b"Docker-Content-Digest"] = resp.headers["docker-content-digest"].encode()
+        return httpx.Response(status, headers=list(headers.items()), content=body)
+
+    try:
+        _registry_workload(httpx.MockTransport(damaged))
+    except ProvenantError as exc:
+        raise CatalogError(str(exc)) from exc
+
+
+#: A string that may hold base64 (of a document, a signature, a certificate).
+_B64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
+
+
+def _inner_documents(doc: Any) -> list[tuple[Any, Any, str]]:
+    """Strings of ``doc`` that hold another document: (container, key, encoding: JSON text, PEM or base64)."""
+    found: list[tuple[Any, Any, str]] = []
+
+    def walk(node: Any) -> None:
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, value in items:
+            if isinstance(value, str):
+                if value.lstrip()[:1] in ("{", "["):
+                    found.append((node, key, "json"))
+                elif value.startswith("-----BEGIN "):
+                    found.append((node, key, "pem"))
+                elif len(value) % 4 == 0 and _B64.fullmatch(value):
+                    found.append((node, key, "base64"))
+            else:
+                walk(value)
+
+    walk(doc)
+    return found
+
+
+def mutate_nested(data: bytes, rng: random.Random) -> bytes:
+    """Half the time, ``data`` (JSON) with a document held in one of its strings damaged and put back in
+    the same encoding (recursively: a statement in a DSSE payload in a bundle in an annotation); else
+    :func:`mutate`."""
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        return mutate(data, rng)
+    inner = _inner_documents(doc)
+    if not inner or rng.random() < 0.5:
+        return mutate(data, rng)
+    container, key, encoding = rng.choice(inner)
+    text: str = container[key]
+    try:
+        if encoding == "json":
+            damaged = mutate_nested(text.encode("utf-8", "surrogatepass"), rng)
+            value = damaged.decode("utf-8", "surrogateescape")
+        elif encoding == "pem":
+            lines = text.strip().splitlines()
+            body = base64.b64decode("".join(lines[1:-1]))
+            wrapped = base64.encodebytes(mutate(body, rng)).decode().strip()
+            value = "\n".join([lines[0], wrapped, lines[-1]]) + "\n"
+        else:
+            value = base64.b64encode(mutate_nested(base64.b64decode(text), rng)).decode()
+    except (binascii.Error, IndexError, UnicodeError):
+        return mutate(data, rng)
+    container[key] = value
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
 class CommandFailed(Exception):
     """A command gave a traceback, an internal error, several error lines or an unexpected exit code."""
 
@@ -289,6 +732,9 @@ def seeds() -> list[tuple[str, str, bytes]]:
     out += [(ARCHIVE, f"{kind}/manifest.json", files["manifest.json"]) for kind, files in SAVED.items()]
     out.append((ARCHIVE, "legacy.tar", _tar_of(SAVED["legacy"])))
     out += [(IMAGE, role, IMAGE_FILES[_blob_path(digest)]) for role, digest in IMAGE_DOCS.items()]
+    out += _cosign_seeds()
+    out += _attest_roles()
+    out += _registry_seeds()
     return out
 
 
@@ -416,6 +862,12 @@ def runner(catalogers: dict[str, Cataloger], name: str) -> Callable[[str, bytes]
         return check_policy
     if name == ARCHIVE:
         return check_archive
+    if name == COSIGN:
+        return check_cosign
+    if name == ATTEST:
+        return check_attest
+    if name == REGISTRY:
+        return check_registry
     if name != EXE:
         return catalogers[name].parse
 
@@ -463,7 +915,7 @@ def fuzz(args: argparse.Namespace) -> int:
     runs = 0
     while (runs < args.runs) if args.runs else (time.monotonic() < end):
         name, path, data = rng.choice(pool)
-        damaged = mutate(data, rng, yaml_doc=name == POLICY)
+        damaged = mutate_nested(data, rng) if name in (COSIGN, ATTEST) else mutate(data, rng, yaml_doc=name == POLICY)
         runs += 1
         signal.setitimer(signal.ITIMER_REAL, args.timeout)
         try:

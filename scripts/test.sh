@@ -4,6 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 VENV="$VENV" bash scripts/setup.sh "[test]"
-echo "== ruff"; "$VENV/bin/ruff" check provenant tests fixtures benchmarks
-echo "== mypy"; "$VENV/bin/mypy" provenant fixtures
+echo "== ruff"; "$VENV/bin/ruff" check provenant tests fixtures benchmarks scripts
+echo "== mypy"; "$VENV/bin/mypy" provenant fixtures scripts/fuzz_catalogers.py
 echo "== pytest"; exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@"

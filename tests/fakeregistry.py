@@ -155,7 +155,8 @@ class _PartialStream(httpx.SyncByteStream):
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> httpx.Response:
     body = canonical_json({"errors": [{"code": code, "message": message, "detail": None}]})
     hdrs = {"Content-Type": "application/json", **(headers or {})}
-    return httpx.Response(status, headers=hdrs, content=body)
+    # as bytes: a challenge's scope names the repository of the path, which may be anything a client asked for
+    return httpx.Response(status, headers={k.encode(): v.encode() for k, v in hdrs.items()}, content=body)
 
 
 _ROUTES = [
@@ -620,6 +621,8 @@ class FakeRegistry:
         tags = sorted(self._repos[repo].tags)
         last = request.url.params.get("last")
         n_text = request.url.params.get("n")
+        if n_text and not (n_text.isascii() and n_text.isdigit()):
+            return _error(400, "PAGINATION_NUMBER_INVALID", "invalid number of results requested")
         n = int(n_text) if n_text else self.tags_page_size
         if last:
             tags = [t for t in tags if t > last]
@@ -642,7 +645,8 @@ class FakeRegistry:
             subject = obj.get("subject") if isinstance(obj, dict) else None
             if not isinstance(subject, dict) or subject.get("digest") != digest:
                 continue
-            artifact = obj.get("artifactType") or (obj.get("config") or {}).get("mediaType")
+            config = obj.get("config")  # whatever a damaged manifest holds is listed as it is
+            artifact = obj.get("artifactType") or (config.get("mediaType") if isinstance(config, dict) else None)
             desc: dict[str, Any] = {"mediaType": media_type, "digest": mdigest, "size": len(data)}
             if artifact:
                 desc["artifactType"] = artifact
