@@ -74,3 +74,23 @@ def test_huge_regexp_is_refused(sandbox: Sandbox) -> None:
     copy_layout(V120, sandbox.work)
     out = _verify(sandbox, ["--certificate-identity-regexp", "a" * 100_000])
     out.assert_bounded(exit_code=2, error="over 1024")
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        # found by fuzzing (scripts/fuzz_catalogers.py @cosign): each ended `verify` in an internal error
+        (lambda b: b["Payload"].__setitem__("integratedTime", 10**40), "integratedTime 10000000000000000000 is after"),
+        (lambda b: b["Payload"].__setitem__("logID", "\udcff"), "body or logID holds characters other than ASCII"),
+        (lambda b: b.__setitem__("SignedEntryTimestamp", "\u00e9"), "SignedEntryTimestamp is not base64"),
+    ],
+)
+def test_bundle_annotation_values_no_log_could_have_signed(sandbox: Sandbox, change: Any, reason: str) -> None:
+    import json
+
+    bundle = json.loads(atts_manifest(DATA / V120)["layers"][0]["annotations"][BUNDLE])
+    change(bundle)
+    _layout(sandbox, BUNDLE, json.dumps(bundle))  # a lone surrogate is written as the JSON escape "\udcff"
+    out = _verify(sandbox, ["--certificate-identity-regexp", GENERATOR])
+    out.assert_bounded(exit_code=1)
+    assert reason in out.stdout, out.summary()

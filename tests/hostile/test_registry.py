@@ -43,6 +43,29 @@ def test_retry_after_huge_fails_at_once(server: HostileServer, sandbox: Sandbox)
     assert out.seconds < 15, out.summary()
 
 
+def test_retry_after_of_thousands_of_digits_fails_at_once(server: HostileServer, sandbox: Sandbox) -> None:
+    # int() refuses a string of over 4,300 digits (ValueError) and float(int(...)) overflowed before that
+    server.answer("GET", r"/manifests/", response(429, b"", {"Retry-After": "9" * 5000}))
+    out = run_cli(["inspect", f"{server.host}/{REPO}:1"], sandbox)
+    out.assert_bounded(exit_code=2, error="retry-after-cap")
+    assert "asked to wait 10000000000000000 s" in out.stderr
+    assert out.seconds < 15, out.summary()
+
+
+def test_a_token_or_realm_that_cannot_go_in_a_request(server: HostileServer, sandbox: Sandbox) -> None:
+    """Found by fuzzing the registry's answers: each ended in an internal error (UnicodeEncodeError, InvalidURL)."""
+    _image(server)
+    challenge = {"WWW-Authenticate": f'Bearer realm="http://{server.host}/token",service="hostile"'}
+    server.answer("GET", r"/manifests/", response(401, b"{}", challenge))
+    server.answer("GET", r"^/token", response(200, b'{"token": "t\\u00f6ken"}'))  # valid JSON, not ASCII
+    out = run_cli(["inspect", f"{server.host}/{REPO}:1"], sandbox)
+    out.assert_bounded(exit_code=2, error="answered a token that cannot be sent in an HTTP header")
+    realm = {"WWW-Authenticate": 'Bearer realm="http://a\x1c.test/token"'}  # a control byte httpx refuses
+    server.answer("GET", r"/manifests/", response(401, b"{}", realm))
+    out = run_cli(["inspect", f"{server.host}/{REPO}:1"], sandbox)
+    out.assert_bounded(exit_code=2, error="named a token realm that is not a URL: http://a\\x1c.test/token")
+
+
 def test_slow_server_trickle_stops_at_min_rate(server: HostileServer, sandbox: Sandbox) -> None:
     body = canonical({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": {}, "layers": []})
 
