@@ -281,6 +281,56 @@ def test_challenge_parser_handles_quotes_commas_and_several_challenges() -> None
     assert pick_challenge(None) is None
 
 
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ('Bearer\trealm="r"', [("bearer", {"realm": "r"})]),
+        ('\t, ,Bearer realm="r"', [("bearer", {"realm": "r"})]),
+        ('Negotiate abc==, Bearer realm="r"', [("negotiate", {}), ("bearer", {"realm": "r"})]),  # a token68
+        ("Negotiate abc", [("negotiate", {})]),
+        ('Bearer token68abc, realm="r"', [("bearer", {"realm": "r"})]),
+        ('Bearer realm=, service="s"', [("bearer", {"service": "s"})]),  # an empty value is no value
+        ('Bearer realm===, service="s"', [("bearer", {"service": "s"})]),
+        ('realm="orphan", Bearer realm="r"', [("bearer", {"realm": "r"})]),  # a parameter before any scheme
+        ('Bearer realm="unterminated', [("bearer", {"realm": "unterminated"})]),
+        ('Bearer realm="a\\\\b\\"c"', [("bearer", {"realm": 'a\\b"c'})]),  # quoted-pair escapes
+        ('Bearer realm="x\\', [("bearer", {"realm": "x\\"})]),  # a backslash at the very end is kept
+        ('@@ Bearer realm="r"', [("bearer", {"realm": "r"})]),  # stray characters are skipped
+        ('Bearer realm = "spaced" , scope= s1 ', [("bearer", {"realm": "spaced", "scope": "s1"})]),
+        ("Bearer realm=r1,realm=r2", [("bearer", {"realm": "r2"})]),
+        ('Bearer realm="r",', [("bearer", {"realm": "r"})]),
+        ("Basic", [("basic", {})]),
+        ('Bearer realm="r" Basic realm="b"', [("bearer", {"realm": "r"}), ("basic", {"realm": "b"})]),
+        ("Bearer realm=a b c,service=s", [("bearer", {"realm": "a b c", "service": "s"})]),
+        ('Bearer r=""', [("bearer", {"r": ""})]),
+        ("Bearer realm=X", [("bearer", {"realm": "X"})]),
+        ('X-Custom realm="r"', [("x-custom", {"realm": "r"})]),
+        ("Bearer realm=", [("bearer", {})]),
+        ('Bearer realm="a\\"', [("bearer", {"realm": 'a"'})]),  # an escaped quote as the last character
+        ('Bearer realm="r"service="s"', [("bearer", {"realm": "r", "service": "s"})]),
+        ('@Bearer realm="r"', [("bearer", {"realm": "r"})]),
+        ('Bearer a==b="c"', [("bearer", {"b": "c"})]),
+        ('ab="x,Bearer realm=y", Bearer realm="r"', [("bearer", {"realm": "r"})]),  # a quoted orphan is one value
+        ("Negotiate abc def", [("negotiate", {}), ("def", {})]),
+    ],
+)
+def test_challenge_parser_on_odd_headers(header: str, expected: list[tuple[str, dict[str, str]]]) -> None:
+    """Registries' headers as they come: every edge of the scanner, each with the one reading it gives."""
+    assert [(c.scheme, c.params) for c in parse_www_authenticate(header)] == expected
+
+
+def test_token_scopes_and_token_answers() -> None:
+    from provenant.sources.registry.challenge import Challenge, read_token, token_scopes
+
+    # the asked scope first, then the challenge's own, space-separated (a tab is part of a scope), no repeats
+    challenge = Challenge("bearer", {"scope": "s2 s1  s2\tx s2"})
+    assert token_scopes(challenge, "s1") == ["s1", "s2", "s2\tx"]
+    assert read_token(b'{"token": 5}') is None and read_token(b'{"token": ""}') is None
+    assert read_token(b'{"token": "t", "expires_in": 0}') == ("t", None)
+    assert read_token(b'{"token": "t", "expires_in": 1}') == ("t", 1.0)
+    assert read_token(b'{"access_token": "a", "expires_in": true}') == ("a", None)
+
+
 # -- token service answers, realms and lifetimes, through the client -----------------------------------------
 
 

@@ -107,15 +107,13 @@ def parse_www_authenticate(header: str) -> list[Challenge]:
         # A new challenge scheme.
         current = Challenge(scheme=name.lower())
         challenges.append(current)
-        # A token68 right after the scheme (e.g. ``Negotiate abc==``) is skipped.
+        # A token68 right after the scheme is skipped; one that ends in "=" padding (``Negotiate abc==``) reads
+        # as a parameter without a value, which the loop skips the same way.
         save = sc.pos
         tok = sc.token()
         sc.skip_ws()
         if tok and sc.peek() == "=":
             sc.pos = save  # it was the first param's name
-        elif tok:
-            while sc.peek() == "=":
-                sc.pos += 1
     return challenges
 
 
@@ -140,7 +138,9 @@ def push_scope(repository: str) -> str:
 def token_scopes(challenge: Challenge, scope: str) -> list[str]:
     """``scope`` first, then the scopes the challenge itself asked for (without repeats)."""
     scopes = [scope]
-    scopes += [s for s in (challenge.params.get("scope") or "").split(" ") if s and s not in scopes]
+    for s in (challenge.params.get("scope") or "").split(" "):
+        if s and s not in scopes:  # against the scopes so far: a challenge may repeat one of its own
+            scopes.append(s)
     return scopes
 
 
