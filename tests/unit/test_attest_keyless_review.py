@@ -333,6 +333,8 @@ def test_a_well_formed_bundle_annotation_is_read() -> None:
         _ann('"integratedTime": 0, "logIndex": 3').replace('"body": ""', '"body": "Ym9keQ=="').replace('"": ""', "")
     )
     assert e == LogEntry("Ym9keQ==", 0, 3, "ab", b"A")
+    last = parse_bundle_annotation(_ann('"integratedTime": 253402300799, "logIndex": 0'))  # 9999-12-31T23:59:59Z
+    assert last.time == dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
 
 
 @pytest.mark.parametrize(

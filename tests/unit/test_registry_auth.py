@@ -409,7 +409,9 @@ def test_a_token_that_cannot_go_in_a_header_is_one_line(token: str) -> None:
     with pytest.raises(AuthenticationError) as info:
         client.get_manifest(ref(fake, "team/app:v1"), "v1")
     said = "without a token" if not token else "a token that cannot be sent in an HTTP header"
-    assert info.value.message.startswith(f"token service {AUTH_HOST} for registry {HOST} answered {said}")
+    if token:
+        said += " (it holds characters other than printable ASCII)"
+    assert info.value.message == f"token service {AUTH_HOST} for registry {HOST} answered {said}"
     assert info.value.hint == "the registry's token service is misconfigured"
     assert not [r for r in fake.requests if r.headers.get("authorization", "").startswith("Bearer")]
 
@@ -433,6 +435,11 @@ def test_challenges_without_a_realm_or_with_an_odd_one() -> None:
         _bearer_client(fake).get_manifest(ref(fake, "team/app:v1"), "v1")
     assert info.value.message == f"registry {HOST} named a token realm that is not a URL: https://a\\x1c.test/t"
     assert (info.value.hint, info.value.status) == ("the registry is misconfigured", 401)
+    long_realm = b"https://a\x1c.test/" + b"t" * 300  # shown up to 200 characters
+    fake.inject(path, Canned(401, headers={"www-authenticate": b'Bearer realm="' + long_realm + b'"'}))  # type: ignore[dict-item]
+    with pytest.raises(AuthenticationError) as info:
+        _bearer_client(fake).get_manifest(ref(fake, "team/app:v1"), "v1")
+    assert info.value.message.endswith(": https://a\\x1c.test/" + "t" * 181)
     fake.inject(path, Canned(401))
     with pytest.raises(AuthenticationError) as info:
         _bearer_client(fake).get_manifest(ref(fake, "team/app:v1"), "v1")
