@@ -84,6 +84,7 @@ def test_huge_regexp_is_refused(sandbox: Sandbox) -> None:
         (lambda b: b["Payload"].__setitem__("logID", "\udcff"), "body or logID holds characters other than ASCII"),
         (lambda b: b.__setitem__("SignedEntryTimestamp", "\u00e9"), "SignedEntryTimestamp is not base64"),
     ],
+    ids=["integrated-time-past-9999", "lone-surrogate-log-id", "set-outside-ascii"],
 )
 def test_bundle_annotation_values_no_log_could_have_signed(sandbox: Sandbox, change: Any, reason: str) -> None:
     import json
