@@ -854,20 +854,17 @@ def scan_whole_layer(path: str, tar: bytes) -> object:
 
 def runner(catalogers: dict[str, Cataloger], name: str) -> Callable[[str, bytes], object]:
     """How the scan hands ``name``'s files over: parse, the executable sniff and streams, or a whole layer."""
-    if name == LAYER:
-        return scan_whole_layer
-    if name == IMAGE:
-        return check_commands
-    if name == POLICY:
-        return check_policy
-    if name == ARCHIVE:
-        return check_archive
-    if name == COSIGN:
-        return check_cosign
-    if name == ATTEST:
-        return check_attest
-    if name == REGISTRY:
-        return check_registry
+    checks: dict[str, Callable[[str, bytes], object]] = {
+        LAYER: scan_whole_layer,
+        IMAGE: check_commands,
+        POLICY: check_policy,
+        ARCHIVE: check_archive,
+        COSIGN: check_cosign,
+        ATTEST: check_attest,
+        REGISTRY: check_registry,
+    }
+    if name in checks:
+        return checks[name]
     if name != EXE:
         return catalogers[name].parse
 
