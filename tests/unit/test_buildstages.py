@@ -59,6 +59,8 @@ def test_a_file_op_output_is_its_action_and_an_action_may_build_on_an_earlier_on
     assert _base({"file": {"actions": [{"input": 0}, {"input": 1, "output": 0}]}}, inputs=["a:0"]) == RuntimeBase(A)
     assert _base({"file": {"actions": [{"input": -1, "output": 0}]}}) == SCRATCH  # an empty filesystem
     assert _base({"file": {"actions": [{"input": 0}, {"input": 1, "output": 1}]}}, "op:1") == RuntimeBase(B)
+    # input 3 with two op inputs would be action 1, which does not exist: no claim
+    assert _base({"file": {"actions": [{"input": 3, "output": 0}]}}) is None
 
 
 def test_merge_stands_on_its_first_input_and_diff_on_its_lower_one() -> None:
