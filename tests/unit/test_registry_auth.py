@@ -257,6 +257,40 @@ def test_concurrent_requests_share_one_token() -> None:
     assert fake.tokens_issued == 1
 
 
+def test_a_token_renewed_by_another_thread_while_this_one_waited_is_taken_not_fetched_again() -> None:
+    """The step after the per-scope lock, made deterministic: the thread that waited finds a token in the
+    cache. One other than the token the registry refused is used as it is; the refused one is dropped and a
+    new one fetched (once, for this host and scope only)."""
+    from provenant.sources.registry.auth import _Token
+    from provenant.sources.registry.challenge import pick_challenge
+
+    fake = FakeRegistry()
+    fake.require_bearer()
+    client = _bearer_client(fake)
+    auth = client._auth  # the step under test has no public seam
+    challenge = pick_challenge(f'Bearer realm="https://{AUTH_HOST}/token",service="fake-registry"')
+    assert challenge is not None
+    later = fake.clock() + 300
+    scope = "repository:team/app:pull"
+    auth._tokens[(HOST, scope)] = _Token("renewed", later)
+    auth._tokens[("other:5000", scope)] = _Token("elsewhere", later)
+    auth._tokens[(HOST, "repository:other:pull")] = _Token("other-scope", later)
+    taken = auth._token_attempt(HOST, scope, challenge, stale="refused")
+    assert (taken.header, taken.fresh, fake.tokens_issued) == ("Bearer renewed", False, 0)
+    fetched = auth._token_attempt(HOST, scope, challenge, stale="renewed")
+    assert fetched.fresh and fetched.header != "Bearer renewed" and fake.tokens_issued == 1
+    assert auth._tokens[(HOST, scope)].value == fetched.header.removeprefix("Bearer ")  # type: ignore[union-attr]
+    assert auth._tokens[("other:5000", scope)].value == "elsewhere"
+    assert auth._tokens[(HOST, "repository:other:pull")].value == "other-scope"
+    assert set(auth._key_locks) == {(HOST, scope)}
+    # a refused token is dropped before the new one is asked for: if that fails, it is not sent again
+    auth._tokens[(HOST, scope)] = _Token("refused-again", later)
+    fake.inject("/token", Canned(400))
+    with pytest.raises(RegistryError):
+        auth._token_attempt(HOST, scope, challenge, stale="refused-again")
+    assert (HOST, scope) not in auth._tokens
+
+
 def test_challenge_parser_handles_quotes_commas_and_several_challenges() -> None:
     (ch,) = parse_www_authenticate(
         'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",'
