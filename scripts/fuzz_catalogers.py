@@ -294,6 +294,18 @@ def check_archive(role: str, data: bytes) -> None:
 _KEYLESS_FLAGS: list[str] = []  # --trusted-root and the signer of the real layouts, set on first use
 
 
+def _repointed(raw: bytes, moved: dict[str, tuple[str, int]]) -> bytes | None:
+    """Manifest or index ``raw`` with each descriptor (config, subject, layers, manifests) of a digest in
+    ``moved`` (old digest -> new digest and size) re-pointed; None when it names none of them."""
+    if not any(digest.encode() in raw for digest in moved):
+        return None
+    doc = json.loads(raw)
+    for desc in [doc.get("config"), doc.get("subject"), *doc.get("layers", []), *doc.get("manifests", [])]:
+        if isinstance(desc, dict) and desc.get("digest") in moved:
+            desc["digest"], desc["size"] = moved[desc["digest"]]
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
 def _relink_layout(layout: Path, old: str, data: bytes) -> None:
     """Blob ``old`` of ``layout`` replaced by ``data``, and every document that names it (a manifest's config,
     layers or subject, an index's manifests, up to index.json) re-pointed, so the damage reaches the parser."""
@@ -301,27 +313,20 @@ def _relink_layout(layout: Path, old: str, data: bytes) -> None:
 
     moved = {old: (cd.put_blob(layout, data), len(data))}
     written = {moved[old][0]}
-
-    def relinked(raw: bytes) -> bytes | None:
-        if not any(digest.encode() in raw for digest in moved):
-            return None
-        doc = json.loads(raw)
-        for desc in [doc.get("config"), doc.get("subject"), *doc.get("layers", []), *doc.get("manifests", [])]:
-            if isinstance(desc, dict) and desc.get("digest") in moved:
-                desc["digest"], desc["size"] = moved[desc["digest"]]
-        return json.dumps(doc, separators=(",", ":")).encode()
-
-    for _ in range(8):  # index -> manifest -> layer is the deepest chain; each round goes one level up
+    while True:  # each round goes one level up (index -> manifest -> layer at the deepest)
+        before = len(moved)
         for path in sorted((layout / "blobs" / "sha256").iterdir()):
             digest = f"sha256:{path.name}"
             if digest in moved or digest in written or path.stat().st_size > _COSIGN_DOC_BYTES:
                 continue
             raw = path.read_bytes()
-            new = relinked(raw) if raw[:1] == b"{" else None
+            new = _repointed(raw, moved) if raw[:1] == b"{" else None
             if new is not None:
                 moved[digest] = (cd.put_blob(layout, new), len(new))
                 written.add(moved[digest][0])
-    (layout / "index.json").write_bytes(relinked((layout / "index.json").read_bytes()) or b"{}")
+        if len(moved) == before:
+            break
+    (layout / "index.json").write_bytes(_repointed((layout / "index.json").read_bytes(), moved) or b"{}")
 
 
 #: Documents of the real layouts that are damaged (every JSON blob up to this size; layers are not).
@@ -511,12 +516,9 @@ def check_attest(role: str, data: bytes) -> None:
         if put.media_type is None:
             fake.put_blob(_ATTEST_REPO, body)
             continue
-        if i != n and any(old.encode() in body for old in moved):
-            doc = json.loads(body)
-            for desc in [doc.get("config"), *doc.get("layers", []), *doc.get("manifests", [])]:
-                if isinstance(desc, dict) and desc.get("digest") in moved:
-                    desc["digest"], desc["size"] = moved[desc["digest"]]
-            body = json.dumps(doc, separators=(",", ":")).encode()
+        new = _repointed(body, moved) if i != n else None
+        if new is not None:
+            body = new
             moved[str(Digest.of(put.data))] = (str(Digest.of(body)), len(body))
         fake.put_manifest(_ATTEST_REPO, body, put.media_type, put.tag)
     options = RegistryOptions(
