@@ -186,9 +186,9 @@ def test_credentials_never_go_to_a_plain_http_realm_off_this_machine(
     attempts: list[object] = []
     real = socket.create_connection
 
-    def loopback_only(address: tuple[str, int], *args: object, **kwargs: object) -> socket.socket:
-        if not str(address[0]).startswith("127."):
-            attempts.append(address)
+    def loopback_only(address: tuple[bytes, int], *args: object, **kwargs: object) -> socket.socket:
+        if not address[0].startswith(b"127."):
+            attempts.append((address[0].decode(), address[1]))
             raise ConnectionRefusedError("test: only loopback")
         return real(address, *args, **kwargs)  # type: ignore[arg-type]
 
@@ -418,8 +418,8 @@ def test_an_https_realm_is_verified_with_the_ca_file_and_read_within_the_limits(
 def test_a_registry_off_this_machine_is_asked_over_tls_only(monkeypatch: pytest.MonkeyPatch) -> None:
     asked: list[tuple[str, int]] = []
 
-    def nowhere(address: tuple[str, int], *args: object, **kwargs: object) -> socket.socket:
-        asked.append(address)
+    def nowhere(address: tuple[bytes, int], *args: object, **kwargs: object) -> socket.socket:
+        asked.append((address[0].decode(), address[1]))  # the name as bytes: never IDNA-encoded
         raise ConnectionRefusedError("test: no network")
 
     monkeypatch.setattr(socket, "create_connection", nowhere)

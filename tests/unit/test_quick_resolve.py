@@ -167,8 +167,8 @@ def test_a_realm_on_a_restricted_address_is_never_asked(
     attempts: list[object] = []
     real = socket.create_connection
 
-    def loopback_only(address: tuple[str, int], *args: object, **kwargs: object) -> socket.socket:
-        if not address[0].startswith("127."):
+    def loopback_only(address: tuple[bytes, int], *args: object, **kwargs: object) -> socket.socket:
+        if not address[0].startswith(b"127."):
             attempts.append(address)  # never let a broken build send a packet off the machine
             raise ConnectionRefusedError("test: only loopback")
         return real(address, *args, **kwargs)  # type: ignore[arg-type]

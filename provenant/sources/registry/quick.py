@@ -3,25 +3,26 @@
 When everything a command would produce for an image digest is already cached, the one thing left to
 ask the registry is which digest the tag names now (:func:`resolve_tag`); ``inspect --raw`` needs one
 manifest's bytes (:func:`fetch_manifest`). Importing httpx and pydantic takes longer than the rest of
-such a run, so these ask with :mod:`http.client`. It speaks anonymous, Basic and
-Bearer-token access with credentials from the same sources as the full client, and follows the same
-rules: credentials go only to the registry host and the token realm its own challenge named, never
-over plain HTTP to a non-loopback host, and TLS is always verified.
+such a run, so these ask over a plain socket (:mod:`provenant.sources.registry.wire`, without
+:mod:`http.client`'s :mod:`email` package, and without :mod:`ssl` for a plain-HTTP loopback registry).
+It speaks anonymous, Basic and Bearer-token access with credentials from the same sources as the full
+client, and follows the same rules: credentials go only to the registry host and the token realm its own
+challenge named, never over plain HTTP to a non-loopback host, and TLS is always verified.
 
 Anything else — a proxy variable in the environment, a redirect, an OAuth identity token, an
-unexpected status, a network or TLS error, a token realm on a private or link-local address, an answer
-over ``token-bytes`` (a manifest over ``manifest-bytes``) or slower than ``min-rate``, a manifest whose
-bytes do not match the digest asked for or that the full path would refuse — returns None: the caller
-then takes the full client, which honours proxies, retries and reports errors (and limits) properly.
+unexpected status or an answer :mod:`~provenant.sources.registry.wire` does not read, a network or
+TLS error, a token realm on a private or link-local address, an answer over ``token-bytes`` (a
+manifest over ``manifest-bytes``) or slower than ``min-rate``, a manifest whose bytes do not match the
+digest asked for or that the full path would refuse — returns None: the caller then takes the full
+client, which honours proxies, retries and reports errors (and limits) properly.
 """
 
 from __future__ import annotations
 
-import http.client
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict, TypeVar
 from urllib.parse import urlencode, urljoin, urlsplit
@@ -34,6 +35,7 @@ from provenant.reference import Reference, api_host
 from provenant.sources.registry.hosts import HostPort, is_loopback
 from provenant.sources.registry.links import next_link
 from provenant.sources.registry.watch import cut_after
+from provenant.sources.registry.wire import Connection, WireError
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -46,7 +48,6 @@ if TYPE_CHECKING:
 # authentication: an anonymous registry (the nightly rescan of a local one) never needs them.
 
 _PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
-_READ_SIZE = 64 << 10
 
 
 class _GiveUp(Exception):
@@ -192,7 +193,7 @@ class QuickRegistry:
         asker = self._asker("http" if is_loopback(host) else "https")
         try:
             return ask(asker)
-        except (_GiveUp, OSError, http.client.HTTPException, ValueError, ProvenantError):
+        except (_GiveUp, OSError, WireError, ValueError, ProvenantError):
             asker.close()  # whatever the connection was in the middle of, the next question starts afresh
             return None
 
@@ -376,24 +377,22 @@ class _Asker:
         self.ca_file = ca_file
         self.timeout = timeout
         self.limits = limits
-        self._conns: dict[str, http.client.HTTPConnection] = {}
+        self._conns: dict[str, Connection] = {}
 
-    def _connection(self, host: str) -> http.client.HTTPConnection:
+    def _connection(self, host: str) -> Connection:
         conn = self._conns.get(host)
         if conn is None:
+            context = None
             if self.scheme == "https":
                 # The system store only (its CA directory is read lazily, unlike a bundle file): a
                 # certificate it cannot verify sends the caller to the full client, which also trusts
                 # certifi's bundle.
                 import ssl  # only for https: a loopback registry never needs it
 
-                ctx = ssl.create_default_context()
+                context = ssl.create_default_context()
                 if self.ca_file is not None:
-                    ctx.load_verify_locations(cafile=str(self.ca_file))
-                conn = http.client.HTTPSConnection(host, timeout=self.timeout, context=ctx)
-            else:
-                conn = http.client.HTTPConnection(host, timeout=self.timeout)
-            self._conns[host] = conn
+                    context.load_verify_locations(cafile=str(self.ca_file))
+            conn = self._conns[host] = Connection(host, timeout=self.timeout, context=context)
         return conn
 
     def request(
@@ -404,18 +403,15 @@ class _Asker:
         No redirects followed: a 3xx is just a status the caller gives up on.
         """
         conn = self._connection(host)
-        conn.request(method, target, headers={"User-Agent": f"provenant/{__version__}", **headers})
         with cut_after(conn, self.timeout) as expired:
-            resp = conn.getresponse()
+            status, answer, body = conn.request(method, target, {"User-Agent": f"provenant/{__version__}", **headers})
         if expired.fired:
             raise _GiveUp
-        body = self._read(resp, getattr(self.limits, cap))
-        # Read to its end (a HEAD answer has no body): closing the answer keeps a kept-alive connection open
-        # for the next request, and closes one the server said it would close.
-        resp.close()
-        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, body
+        # Read to its end (a HEAD answer has none): that keeps a kept-alive connection ready for the next
+        # request, and closes one the server said it would close.
+        return status, answer, self._read(body, getattr(self.limits, cap))
 
-    def _read(self, resp: http.client.HTTPResponse, cap: int) -> bytes:
+    def _read(self, body: Iterator[bytes], cap: int) -> bytes:
         """The body, up to ``cap`` bytes, at ``min-rate`` or faster and within the deadline; else give up."""
         from provenant import limits as limits_mod
 
@@ -425,7 +421,7 @@ class _Asker:
         waited = 0.0
         while True:
             started = time.monotonic()
-            chunk = resp.read1(_READ_SIZE)
+            chunk = next(body, b"")
             waited += time.monotonic() - started
             if not chunk:
                 return b"".join(parts)

@@ -1,8 +1,9 @@
 """A total time bound on a blocking read that only has per-``recv`` timeouts (stdlib only).
 
-``http.client`` reads a status line and headers with one socket timeout per ``recv``: a server that
-sends one byte every few seconds never trips it. :func:`cut_after` shuts the connection's socket down
-when the whole phase takes longer, which makes the blocked read return at once.
+``http.client`` and :mod:`provenant.sources.registry.wire` read a status line and headers with one
+socket timeout per ``recv``: a server that sends one byte every few seconds never trips it.
+:func:`cut_after` shuts the connection's socket down when the whole phase takes longer, which makes
+the blocked read return at once.
 
 One watchdog thread serves every bound of the process (a heap of deadlines): a thread started per
 request cost ~0.25 ms, more than a manifest HEAD on a local registry.
@@ -12,19 +13,27 @@ from __future__ import annotations
 
 import contextlib
 import heapq
-import http.client
 import itertools
 import os
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import Protocol
+
+
+class Watched(Protocol):
+    """A connection whose open socket (None when closed) can be shut down: an ``http.client`` connection,
+    or :class:`provenant.sources.registry.wire.Connection`."""
+
+    @property
+    def sock(self) -> socket.socket | None: ...
 
 
 class Expired:
     """Whether the watch fired (read it after the guarded block)."""
 
-    def __init__(self, conn: http.client.HTTPConnection | None = None) -> None:
+    def __init__(self, conn: Watched | None = None) -> None:
         self.fired = False
         #: The watched connection while the watch is on; dropped when it ends, so that a cancelled watch
         #: still waiting in the heap does not keep the connection (and its socket) alive.
@@ -55,7 +64,7 @@ class _Watchdog:
         self._seq = itertools.count()
         self._thread: threading.Thread | None = None
 
-    def watch(self, seconds: float, conn: http.client.HTTPConnection) -> Expired:
+    def watch(self, seconds: float, conn: Watched) -> Expired:
         state = Expired(conn)
         with self._cond:
             heapq.heappush(self._heap, (time.monotonic() + seconds, next(self._seq), state))
@@ -99,7 +108,7 @@ if hasattr(os, "register_at_fork"):
 
 
 @contextlib.contextmanager
-def cut_after(conn: http.client.HTTPConnection, seconds: float | None) -> Iterator[Expired]:
+def cut_after(conn: Watched, seconds: float | None) -> Iterator[Expired]:
     """Shut ``conn``'s socket down if the block takes more than ``seconds`` (None: no bound)."""
     if seconds is None or seconds <= 0:
         yield Expired()
