@@ -13,14 +13,12 @@ work handed to threads or processes of the same machine can check it too.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
 import re
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from provenant.errors import ProvenantError, UsageError
 
@@ -29,8 +27,7 @@ KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
 ENV_PREFIX = "PROVENANT_LIMIT_"
 
 
-@dataclass(frozen=True)
-class LimitField:
+class LimitField(NamedTuple):
     """One bound: its type, default, allowed range and description (what ``Limits.model_fields`` lists)."""
 
     annotation: type[int] | type[float]
@@ -61,21 +58,18 @@ class LimitField:
         return number
 
 
+#: The :class:`LimitField` of each field of :class:`Limits`, in declaration order (see :func:`_f`).
+_SPECS: list[LimitField] = []
+
+
 def _f(annotation: type[int] | type[float], default: float, description: str, **bounds: float) -> Any:
-    """A dataclass field carrying its :class:`LimitField` (read back into ``Limits.model_fields``)."""
-    spec = LimitField(annotation, default, description, **bounds)
-    return dataclasses.field(default=default, metadata={"limit": spec})
+    """A field's default; its :class:`LimitField` is noted for ``Limits.model_fields`` (in field order)."""
+    _SPECS.append(LimitField(annotation, default, description, **bounds))
+    return default
 
 
-@dataclass(frozen=True)
-class Limits:
-    """Bounds on time, sizes, counts and depth. Sizes are bytes; times are seconds (0 = no deadline).
-
-    A frozen dataclass, not a pydantic model: every command reads it before doing anything, and a
-    run that needs nothing else (``inspect --raw``, ``tags``, ``--help``) should not pay pydantic's
-    import. It keeps the part of the model API the code uses (``model_fields``, ``model_copy``,
-    ``model_dump``, ``model_validate``); values are checked on construction (ValueError).
-    """
+class LimitValues(NamedTuple):
+    """The fields of :class:`Limits`, with their defaults and descriptions."""
 
     # --- time
     timeout: float = _f(float, 1800.0, "deadline of one whole command, in seconds (0: none)", ge=0)
@@ -113,12 +107,29 @@ class Limits:
     json_depth: int = _f(int, 256, "nesting depth of a JSON or YAML document", gt=0, le=10_000)
     policy_bytes: int = _f(int, 4 * MiB, "size of a policy file or a file it names", gt=0)
 
+
+class Limits(LimitValues):
+    """Bounds on time, sizes, counts and depth. Sizes are bytes; times are seconds (0 = no deadline).
+
+    A named tuple whose values are checked on construction (ValueError), not a pydantic model: every
+    command reads it before doing anything, and a run that needs nothing else (``inspect --raw``,
+    ``tags``, ``--help``, a rescan of an unchanged registry) should not pay pydantic's import, nor
+    :mod:`dataclasses`' (it imports :mod:`inspect`: ~8 ms). It keeps the part of the model API the code
+    uses (``model_fields``, ``model_copy``, ``model_dump``, ``model_validate``).
+    """
+
+    __slots__ = ()
+
     #: Field name → its type, default, bounds and description, in declaration order.
     model_fields: ClassVar[dict[str, LimitField]]
 
-    def __post_init__(self) -> None:
-        for name, spec in self.model_fields.items():
-            object.__setattr__(self, name, spec.check(name, getattr(self, name)))
+    if not TYPE_CHECKING:  # type checkers read the named tuple's own signature: each field by name and type
+
+        def __new__(cls, *args, **kwargs):
+            given = super().__new__(cls, *args, **kwargs)  # names, defaults and arity, as the named tuple has them
+            return super().__new__(
+                cls, *(spec.check(name, v) for (name, spec), v in zip(cls.model_fields.items(), given, strict=True))
+            )
 
     @classmethod
     def model_validate(cls, values: Mapping[str, Any]) -> Limits:
@@ -174,7 +185,7 @@ class Limits:
         return format_value(field, getattr(self, field))
 
 
-Limits.model_fields = {f.name: f.metadata["limit"] for f in dataclasses.fields(Limits)}
+Limits.model_fields = dict(zip(LimitValues._fields, _SPECS, strict=True))
 
 
 def flag_name(field: str) -> str:

@@ -8,7 +8,7 @@ on Docker Hub, and a single-component path gets the ``library/`` prefix.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from provenant.digest import Digest
 from provenant.errors import InvalidReferenceError
@@ -31,9 +31,8 @@ def api_host(registry: str) -> str:
     return DOCKER_HUB_API if registry == DOCKER_HUB else registry
 
 
-@dataclass(frozen=True)
-class Reference:
-    """A parsed, normalised image reference."""
+class Reference(NamedTuple):
+    """A parsed, normalised image reference (a named tuple, as :class:`~provenant.digest.Digest` says why)."""
 
     registry: str
     repository: str
@@ -64,11 +63,11 @@ class Reference:
 
     def with_digest(self, digest: Digest) -> Reference:
         """The same name and tag, pinned to ``digest``."""
-        return replace(self, digest=digest)
+        return self._replace(digest=digest)
 
     def with_tag(self, tag: str) -> Reference:
         """The same name at ``tag`` with no digest."""
-        return replace(self, tag=tag, digest=None)
+        return self._replace(tag=tag, digest=None)
 
     def __str__(self) -> str:
         out = self.name

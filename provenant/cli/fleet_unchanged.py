@@ -14,8 +14,8 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 #: Options this path reads, each taking one value; any other option is left to click.
 _SINGLE = ("--db", "--newest", "--ca-file")
@@ -31,8 +31,7 @@ def asked() -> bool:
     return _asked[0]
 
 
-@dataclass(frozen=True)
-class ScanArgs:
+class ScanArgs(NamedTuple):
     """The arguments of ``fleet scan`` this path answers: what click would pass for them."""
 
     targets: tuple[str, ...]

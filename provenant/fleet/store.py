@@ -8,7 +8,6 @@ otherwise reading it fails with one line naming ``provenant fleet db upgrade``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -115,13 +114,13 @@ def _engine(url: str) -> Engine:
     return engine
 
 
-@dataclass
 class Store:
     """An open inventory: the engine and a session factory."""
 
-    url: str
-    engine: Engine
-    sessions: sessionmaker[Any]
+    def __init__(self, url: str, engine: Engine, sessions: sessionmaker[Any]) -> None:
+        self.url = url
+        self.engine = engine
+        self.sessions = sessions
 
     def close(self) -> None:
         """Release the connection pool."""

@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from provenant.errors import UsageError
 from provenant.globs import glob_match
 from provenant.reference import Reference, parse_reference
 from provenant.sources.kind import registry_text, split_kind, split_path
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 #: Characters that make a repository path a glob over the catalog.
 _GLOB = re.compile(r"[*?]")
@@ -46,8 +47,7 @@ class NotARegistryTarget(Exception):
     """Raised by :func:`expand` with ``registry_only`` for a target that is not in a registry (an OCI layout)."""
 
 
-@dataclass(frozen=True)
-class ImageRef:
+class ImageRef(NamedTuple):
     """One reference to scan: ``text`` is what :func:`provenant.sources.open.open_target` opens."""
 
     repository: str
@@ -56,8 +56,7 @@ class ImageRef:
     registry: bool
 
 
-@dataclass(frozen=True)
-class TagFilter:
+class TagFilter(NamedTuple):
     """``--tag`` globs (any may match; none: all tags) and ``--newest N`` by ``order``."""
 
     globs: tuple[str, ...] = ()

@@ -21,9 +21,8 @@ import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import closing
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
 from provenant.errors import ProvenantError
@@ -37,11 +36,10 @@ if TYPE_CHECKING:
     from provenant.fleet.summary import ScanSummary
 
 
-@dataclass(frozen=True)
-class UnchangedScan:
+class UnchangedScan(NamedTuple):
     """What ``fleet scan`` found when nothing changed: every reference, every image already in the inventory.
 
-    A dataclass, not the pydantic :class:`~provenant.fleet.summary.ScanSummary` (importing pydantic is a
+    A named tuple, not the pydantic :class:`~provenant.fleet.summary.ScanSummary` (importing pydantic is a
     fifth of this path's time); :meth:`summary` gives that model.
     """
 

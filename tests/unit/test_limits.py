@@ -49,6 +49,29 @@ def test_unknown_names_and_out_of_range_values_are_usage_errors() -> None:
         Limits().with_overrides([("pages", "0")])
 
 
+def test_values_are_checked_and_typed_however_limits_are_made() -> None:
+    """Made directly, by position, copied or unpickled (as a Dask worker gets them): the same checks."""
+    import copy
+    import pickle
+
+    made = Limits(timeout=5, pages=3.0)  # type: ignore[arg-type]  # a whole float is taken as an int
+    assert (made.timeout, type(made.timeout), made.pages, type(made.pages)) == (5.0, float, 3, int)
+    assert Limits(1, 2).connect_timeout == 2.0 and Limits(1, 2).read_timeout == 30.0
+    for value, why in [(0, "pages must be greater than 0"), (2.5, "whole number"), (True, "must be a number")]:
+        with pytest.raises(ValueError, match=why):
+            Limits(pages=value)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="retries must be less than or equal to 100"):
+        Limits(retries=101)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'layers'"):
+        Limits(layers=1)  # type: ignore[call-arg]
+    for again in (pickle.loads(pickle.dumps(made)), copy.copy(made), copy.deepcopy(made)):
+        assert again == made and type(again) is Limits and type(again.pages) is int
+    assert list(Limits.model_fields) == list(Limits._fields) and len(Limits.model_fields) == 25
+    assert all(getattr(Limits(), name) == spec.default for name, spec in Limits.model_fields.items())
+    with pytest.raises(AttributeError):
+        made.pages = 7  # type: ignore[misc]
+
+
 def test_environment_overrides_defaults() -> None:
     env = {"PROVENANT_LIMIT_LAYER_BYTES": "1GiB", "PROVENANT_TIMEOUT": "12", "UNRELATED": "x"}
     got = Limits.from_env(env)
