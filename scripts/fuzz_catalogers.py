@@ -21,9 +21,10 @@ layouts through ``inspect`` and ``sbom``, ``@policy`` for policy files through `
 ``tests/data/cosign`` through ``attestations`` and ``verify``, ``@attest`` for every artifact the
 attestation tests write to a registry, with two real Sigstore bundles, through ``list_attestations``
 and ``verify_image``; ``@registry`` for one header or body a registry answers with, through ``inspect``,
-``list_tags`` and ``list_attestations``). For ``@cosign`` and ``@attest``, half the damage goes to a
-document held inside a string (a DSSE payload, a bundle in an annotation, a certificate, a signature)
-and is encoded back as it was.
+``list_tags`` and ``list_attestations``; ``@quick`` for one whole raw HTTP answer, bytes as they come off
+the socket, to the lean client of ``inspect --raw``, ``tags`` and an unchanged ``fleet scan``). For
+``@cosign`` and ``@attest``, half the damage goes to a document held inside a string (a DSSE payload,
+a bundle in an annotation, a certificate, a signature) and is encoded back as it was.
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ ARCHIVE = "@archive"  # a `docker save` tarball's manifest.json or whole tar, th
 COSIGN = "@cosign"  # a real `cosign save` layout's attestation manifest or envelope, then `attestations`/`verify`
 ATTEST = "@attest"  # one artifact in a registry (.sig/.att/.sbom, referrers, bundles), then the library calls
 REGISTRY = "@registry"  # one answer of a registry (a header or a body), then inspect, tags and attestations
+QUICK = "@quick"  # one raw HTTP answer (status line, headers, body) to the lean client: HEAD, tags, manifest, token
 PLAN = default_plan()
 CHUNK = 64 * 1024
 
@@ -658,6 +660,114 @@ def check_registry(role: str, data: bytes) -> None:
         raise CatalogError(str(exc)) from exc
 
 
+#: What the raw server answers a token request with when the damage is elsewhere.
+_QUICK_TOKEN = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 17\r\n\r\n{"token": "t0k"}\n'
+#: What it answers a registry request with when the damage is in the token answer: a challenge naming it.
+_QUICK_CHALLENGE = (
+    b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n"
+    b'WWW-Authenticate: Bearer realm="http://@HOST@/token",service="reg",scope="repository:team/app:pull"\r\n\r\n'
+)
+
+
+class _RawServer:
+    """Answers each request on 127.0.0.1 with raw bytes (``@HOST@`` replaced by its host), then closes.
+
+    Requests for ``/token`` get ``token``, every other one ``registry``. One connection at a time.
+    """
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.host = f"127.0.0.1:{self._listener.getsockname()[1]}"
+        self.registry = self.token = b""
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        import socket
+
+        while True:
+            conn, _ = self._listener.accept()
+            with conn:
+                conn.settimeout(5)
+                try:
+                    head = b""
+                    while b"\r\n\r\n" not in head and len(head) < 65536:
+                        got = conn.recv(65536)
+                        if not got:
+                            break
+                        head += got
+                    answer = (
+                        self.token if head.split(b" ", 2)[1:2] == [b"/token"] or b" /token?" in head else self.registry
+                    )
+                    conn.sendall(answer.replace(b"@HOST@", self.host.encode()))
+                    conn.shutdown(socket.SHUT_WR)
+                except OSError:
+                    continue
+
+
+@cache
+def _raw_server() -> _RawServer:
+    return _RawServer()
+
+
+def _quick_seeds() -> list[tuple[str, str, bytes]]:
+    """Raw answers as a registry (or its token service) sends them to the lean client."""
+    index = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [
+                {
+                    "mediaType": _OCI_MANIFEST,
+                    "digest": "sha256:" + "ab" * 32,
+                    "size": 500,
+                    "platform": {"architecture": "amd64", "os": "linux"},
+                }
+            ],
+        },
+        separators=(",", ":"),
+    ).encode()
+    head = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.index.v1+json\r\n"
+        b"Docker-Content-Digest: " + str(Digest.of(index)).encode() + b"\r\n"
+    )
+    tags = b'{"name":"team/app","tags":["v1","v2"]}'
+    chunked = b"".join(b"%x;ext=1\r\n%s\r\n" % (len(part), part) for part in (index[:40], index[40:])) + b"0\r\n\r\n"
+    return [
+        (QUICK, "head", head + b"Content-Length: %d\r\n\r\n" % len(index)),
+        (QUICK, "manifest", head + b"Content-Length: %d\r\n\r\n" % len(index) + index),
+        (QUICK, "manifest-chunked", head + b"Transfer-Encoding: chunked\r\nX-T: 1\r\n\r\n" + chunked),
+        (
+            QUICK,
+            "tags",
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            b'Link: </v2/team/app/tags/list?n=2&last=v2>; rel="next"\r\n'
+            b"Content-Length: %d\r\n\r\n" % len(tags) + tags,
+        ),
+        (QUICK, "tags-to-close", b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + tags),
+        (QUICK, "challenge", _QUICK_CHALLENGE),
+        (QUICK, "token", _QUICK_TOKEN),
+    ]
+
+
+def check_quick(role: str, data: bytes) -> None:
+    """The lean client's questions (a HEAD, the tags, a manifest, the catalog) to a server answering ``data``:
+    each ends as an answer or None (asked again by the full client), never as an exception."""
+    from provenant.reference import parse_reference
+    from provenant.sources.registry.quick import QuickRegistry
+
+    srv = _raw_server()
+    srv.registry, srv.token = (_QUICK_CHALLENGE, data) if role == "token" else (data, _QUICK_TOKEN)
+    ref = parse_reference(f"{srv.host}/team/app:v1")
+    with QuickRegistry(env={"HOME": "/nonexistent/fuzz"}, timeout=2.0) as quick:
+        quick.head(ref)
+        quick.list_tags(ref)
+        quick.fetch_manifest(ref)
+        quick.list_repositories(srv.host)
+
+
 #: A string that may hold base64 (of a document, a signature, a certificate).
 _B64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 
@@ -737,6 +847,7 @@ def seeds() -> list[tuple[str, str, bytes]]:
     out += _cosign_seeds()
     out += _attest_roles()
     out += _registry_seeds()
+    out += _quick_seeds()
     return out
 
 
@@ -864,6 +975,7 @@ def runner(catalogers: dict[str, Cataloger], name: str) -> Callable[[str, bytes]
         COSIGN: check_cosign,
         ATTEST: check_attest,
         REGISTRY: check_registry,
+        QUICK: check_quick,
     }
     if name in checks:
         return checks[name]
