@@ -362,6 +362,8 @@ def test_tags_behind_a_token_ask_for_the_repositorys_pull_scope(registry: Hostil
     with QuickRegistry(env={}) as quick:
         assert quick.list_tags(parse_reference(f"{registry.host}/team/app")) == ["1"]
     assert _token_query(tokens) == {"scope": ["repository:team/app:pull"]}
+    pages = [r for r in registry.log if r.path.endswith("/tags/list")]
+    assert [r.headers.get("accept") for r in pages] == ["application/json"] * 2  # challenged, then answered
 
 
 def test_a_pagination_loop_past_the_first_page_is_seen_at_once(registry: HostileServer) -> None:

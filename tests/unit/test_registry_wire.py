@@ -88,14 +88,15 @@ def test_answers_that_never_have_a_body(srv: HostileServer, status: int) -> None
 def test_a_chunked_body_with_extensions_and_a_trailer_is_joined(srv: HostileServer) -> None:
     raw = (
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n"
-        b"5;name=value\r\nhello\r\n"
+        b"5;name=value;other=1\r\nhello\r\n"
         b"A\r\n, world!!!\r\n"
+        b"10 ; ext\r\n0123456789abcdef\r\n"
         b"0\r\nX-Trailer: 1\r\n\r\n"
     )
     srv.answer("GET", "/x", raw)
     conn = Connection(srv.host, timeout=5)
-    assert _get(conn)[2] == b"hello, world!!!"
-    assert _get(conn)[2] == b"hello, world!!!"
+    assert _get(conn)[2] == b"hello, world!!!0123456789abcdef"
+    assert _get(conn)[2] == b"hello, world!!!0123456789abcdef"
     assert srv.accepted == 1
     conn.close()
 
@@ -116,6 +117,7 @@ def test_a_body_without_a_length_is_read_to_the_end_and_the_next_request_connect
     "raw",
     [
         response(200, b"bye", {"Connection": "keep-alive, Close"}),
+        response(200, b"bye", {"Connection": "close,TE"}),
         b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nbye",
         b"HTTP/1.1 200 OK\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nbye\r\n0\r\n\r\n",
         b"HTTP/1.1 204 OK\r\nConnection: close\r\n\r\n",
@@ -162,6 +164,21 @@ def test_repeated_headers_are_joined_and_names_lowercased(srv: HostileServer) ->
     conn.close()
 
 
+def test_header_values_lose_only_spaces_tabs_and_the_line_end(srv: HostileServer) -> None:
+    srv.answer("GET", "/x", b"HTTP/1.1 200 OK\r\nX-Odd: \t\x0bXvX\x0c \r\nX-Edge: X v X \r\nContent-Length: 0\r\n\r\n")
+    conn = Connection(srv.host, timeout=5)
+    fields = _get(conn)[1]
+    assert (fields["x-odd"], fields["x-edge"]) == ("\x0bXvX\x0c", "X v X")
+    conn.close()
+
+
+def test_a_content_length_of_eighteen_digits_is_a_length(srv: HostileServer) -> None:
+    srv.answer("GET", "/x", b"HTTP/1.1 200 OK\r\nContent-Length: " + b"0" * 17 + b"5\r\n\r\nhello")
+    conn = Connection(srv.host, timeout=5)
+    assert _get(conn)[2] == b"hello"
+    conn.close()
+
+
 def test_a_status_line_without_a_reason_is_read(srv: HostileServer) -> None:
     srv.answer("GET", "/x", b"HTTP/1.1 404\r\nContent-Length: 2\r\n\r\nno")
     conn = Connection(srv.host, timeout=5)
@@ -183,7 +200,7 @@ def test_a_line_of_max_line_bytes_is_read_and_one_byte_more_is_not(srv: HostileS
     srv.answer("GET", "/long", _with_header(wire.MAX_LINE + 1))
     conn = Connection(srv.host, timeout=5)
     assert _get(conn, "/ok")[0] == 200
-    with pytest.raises(WireError, match="longer than 8192 bytes"):
+    with pytest.raises(WireError, match=r"^a line of the answer is longer than 8192 bytes$"):
         _get(conn, "/long")
     conn.close()
 
@@ -200,7 +217,7 @@ def test_max_fields_header_lines_are_read_and_one_more_is_not(srv: HostileServer
     status, fields, _ = conn.request("GET", "/ok", {})
     assert status == 200 and len(fields) == wire.MAX_FIELDS
     conn.close()
-    with pytest.raises(WireError, match="headers exceed"):
+    with pytest.raises(WireError, match=r"^the answer's headers exceed 65536 bytes or 128 lines$"):
         _get(conn, "/many")
     conn.close()
 
@@ -224,17 +241,20 @@ def test_headers_up_to_max_head_bytes_are_read_and_one_byte_more_is_not(srv: Hos
     conn = Connection(srv.host, timeout=5)
     assert conn.request("GET", "/ok", {})[0] == 200
     conn.close()
-    with pytest.raises(WireError, match="headers exceed 65536 bytes"):
+    with pytest.raises(WireError, match=r"^the answer's headers exceed 65536 bytes or 128 lines$"):
         conn.request("GET", "/big", {})
     conn.close()
 
 
-def test_a_trailer_over_max_head_bytes_is_refused(srv: HostileServer) -> None:
-    line = b"X-T: " + b"t" * 8000 + b"\r\n"
-    raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n" + line * 9 + b"\r\n"
-    srv.answer("GET", "/x", raw)
+def test_a_trailer_of_max_head_bytes_is_read_and_one_byte_more_is_not(srv: HostileServer) -> None:
+    trailer = _head_of(wire.MAX_HEAD).removeprefix(b"HTTP/1.1 200 OK\r\n")  # lines, then the blank one
+    padded = b"X-T: " + b"t" * (len(b"HTTP/1.1 200 OK\r\n") - 7) + b"\r\n"
+    chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n"
+    srv.answer("GET", "/ok", chunked + padded + trailer)
+    srv.answer("GET", "/x", chunked + padded + b"X" + trailer)
     conn = Connection(srv.host, timeout=5)
-    with pytest.raises(WireError, match="trailer exceeds"):
+    assert _get(conn, "/ok")[2] == b"a"
+    with pytest.raises(WireError, match=r"^the answer's trailer exceeds 65536 bytes$"):
         _get(conn)
     conn.close()
 
@@ -245,36 +265,54 @@ def test_a_trailer_over_max_head_bytes_is_refused(srv: HostileServer) -> None:
 @pytest.mark.parametrize(
     ("raw", "why"),
     [
-        (b"HTTP/2 200 OK\r\n\r\n", "not an HTTP/1.x status line"),
-        (b"HTTP/1.1 20 OK\r\n\r\n", "not an HTTP/1.x status line"),
-        (b"HTTP/1.1 099 OK\r\n\r\n", "not an HTTP/1.x status line"),
-        (b"HTTP/1.1 2000 OK\r\n\r\n", "not an HTTP/1.x status line"),
-        (b"ICY 200 OK\r\n\r\n", "not an HTTP/1.x status line"),
-        (b"HTTP/1.1 200 OK\rX: y\r\n\r\n", "not an HTTP/1.x status line"),
-        (b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", "informational"),
-        (b"HTTP/1.1 101 Switching\r\n\r\n", "informational"),
-        (b"HTTP/1.1 200 OK\r\nX-A: 1\r\n  folded\r\nContent-Length: 0\r\n\r\n", "not a header line"),
-        (b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n", "not a header line"),
-        (b"HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n", "not a header line"),
-        (b"HTTP/1.1 200 OK\r\n: empty name\r\n\r\n", "not a header line"),
-        (b"HTTP/1.1 200 OK\r\nX-A\xff: 1\r\n\r\n", "not a header line"),
-        (b"HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\nhello", "not one number"),
-        (b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "not one number"),
-        (b"HTTP/1.1 200 OK\r\nContent-Length: 0x5\r\n\r\nhello", "not one number"),
-        (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello", "not one number"),
-        (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", "not one number"),
-        (b"HTTP/1.1 200 OK\r\nContent-Length: \xd9\xa3\r\n\r\nabc", "not one number"),
-        (b"HTTP/1.1 200 OK\r\nContent-Length: " + b"1" * 19 + b"\r\n\r\n", "not one number"),
-        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", "Transfer-Encoding"),
-        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", "Transfer-Encoding"),
-        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n", "Transfer-Encoding"),
-        (b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 0\r\n\r\n", "encoded body"),
+        (b"HTTP/2 200 OK\r\n\r\n", r"not an HTTP/1\.x status line: b'.*'"),
+        (b"HTTP/1.1 20 OK\r\n\r\n", r"not an HTTP/1\.x status line: b'.*'"),
+        (b"HTTP/1.1 099 OK\r\n\r\n", r"not an HTTP/1\.x status line: b'.*'"),
+        (b"HTTP/1.1 2000 OK\r\n\r\n", r"not an HTTP/1\.x status line: b'.*'"),
+        (b"ICY 200 OK\r\n\r\n", r"not an HTTP/1\.x status line: b'.*'"),
+        (b"HTTP/1.1 200 OK\rX: y\r\n\r\n", r"not an HTTP/1\.x status line: b'.*'"),
+        (
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+            r"an informational answer \(10[01]\)",
+        ),
+        (b"HTTP/1.1 101 Switching\r\n\r\n", r"an informational answer \(10[01]\)"),
+        (b"HTTP/1.1 200 OK\r\nX-A: 1\r\n  folded\r\nContent-Length: 0\r\n\r\n", r"not a header line: b'.*'"),
+        (b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n", r"not a header line: b'.*'"),
+        (b"HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n", r"not a header line: b'.*'"),
+        (b"HTTP/1.1 200 OK\r\n: empty name\r\n\r\n", r"not a header line: b'.*'"),
+        (b"HTTP/1.1 200 OK\r\nX-A\xff: 1\r\n\r\n", r"not a header line: b'.*'"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\nhello", r"Content-Length '.*' is not one number"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", r"Content-Length '.*' is not one number"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 0x5\r\n\r\nhello", r"Content-Length '.*' is not one number"),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello",
+            r"Content-Length '.*' is not one number",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+            r"Content-Length '.*' is not one number",
+        ),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: \xd9\xa3\r\n\r\nabc", r"Content-Length '.*' is not one number"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: " + b"1" * 19 + b"\r\n\r\n", r"Content-Length '.*' is not one number"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", r"Transfer-Encoding '.*' \(with Content-Length .*\)"),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+            r"Transfer-Encoding '.*' \(with Content-Length .*\)",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n",
+            r"Transfer-Encoding '.*' \(with Content-Length .*\)",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 0\r\n\r\n",
+            r"an encoded body \(Accept-Encoding: identity was asked\)",
+        ),
     ],
 )
 def test_an_answer_it_does_not_read_is_refused(srv: HostileServer, raw: bytes, why: str) -> None:
     srv.answer("GET", "/x", raw)
     conn = Connection(srv.host, timeout=5)
-    with pytest.raises(WireError, match=why):
+    with pytest.raises(WireError, match=f"^(?:{why})$"):
         _get(conn)
     conn.close()
 
@@ -282,19 +320,21 @@ def test_an_answer_it_does_not_read_is_refused(srv: HostileServer, raw: bytes, w
 @pytest.mark.parametrize(
     ("chunks", "why"),
     [
-        (b"zz\r\n", "not a chunk size"),
-        (b"0x5\r\nhello\r\n0\r\n\r\n", "not a chunk size"),
-        (b"+5\r\nhello\r\n0\r\n\r\n", "not a chunk size"),
-        (b"-1\r\n", "not a chunk size"),
-        (b"\r\n", "not a chunk size"),
-        (b"1" * 16 + b"\r\n", "not a chunk size"),
-        (b"5\r\nhelloX\r\n0\r\n\r\n", "does not end where its size says"),
+        (b"zz\r\n", r"not a chunk size: b'.*'"),
+        (b"0x5\r\nhello\r\n0\r\n\r\n", r"not a chunk size: b'.*'"),
+        (b"+5\r\nhello\r\n0\r\n\r\n", r"not a chunk size: b'.*'"),
+        (b"-1\r\n", r"not a chunk size: b'.*'"),
+        (b"\r\n", r"not a chunk size: b'.*'"),
+        (b"1" * 16 + b"\r\n", r"not a chunk size: b'.*'"),
+        (b"5\x0b\r\nhello\r\n0\r\n\r\n", r"not a chunk size: b'.*'"),
+        (b"5X\r\nhello\r\n0\r\n\r\n", r"not a chunk size: b'.*'"),
+        (b"5\r\nhelloX\r\n0\r\n\r\n", "a chunk does not end where its size says"),
     ],
 )
 def test_a_chunked_body_it_does_not_read_is_refused(srv: HostileServer, chunks: bytes, why: str) -> None:
     srv.answer("GET", "/x", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks)
     conn = Connection(srv.host, timeout=5)
-    with pytest.raises(WireError, match=why):
+    with pytest.raises(WireError, match=f"^(?:{why})$"):
         _get(conn)
     conn.close()
 
@@ -315,17 +355,20 @@ def test_a_chunk_size_of_fifteen_hex_digits_is_a_size(srv: HostileServer) -> Non
 @pytest.mark.parametrize(
     ("raw", "why"),
     [
-        (b"", "ended before the answer did"),
-        (b"HTTP/1.1 200 OK\r\nContent-Len", "ended before the answer did"),
-        (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello", "ends 5 bytes before its end"),
-        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", "ends 2 bytes before its end"),
-        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n", "ended before the answer did"),
+        (b"", "the connection ended before the answer did"),
+        (b"HTTP/1.1 200 OK\r\nContent-Len", "the connection ended before the answer did"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello", "the answer ends 5 bytes before its end"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", "the answer ends 2 bytes before its end"),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
+            "the connection ended before the answer did",
+        ),
     ],
 )
 def test_an_answer_cut_short_is_refused(srv: HostileServer, raw: bytes, why: str) -> None:
     srv.route("GET", "/x", _answer_then_close(raw))
     conn = Connection(srv.host, timeout=5)
-    with pytest.raises(WireError, match=why):
+    with pytest.raises(WireError, match=f"^(?:{why})$"):
         _get(conn)
     conn.close()
 
@@ -335,7 +378,7 @@ def test_reading_after_close_is_refused(srv: HostileServer) -> None:
     conn = Connection(srv.host, timeout=5)
     _, _, body = conn.request("GET", "/x", {})
     conn.close()
-    with pytest.raises(WireError, match="closed"):
+    with pytest.raises(WireError, match=r"^the connection was closed$"):
         b"".join(body)
 
 
@@ -343,27 +386,27 @@ def test_reading_after_close_is_refused(srv: HostileServer) -> None:
 
 
 @pytest.mark.parametrize(
-    ("method", "target", "headers"),
+    ("method", "target", "headers", "why"),
     [
-        ("POST", "/x", {}),
-        ("GET", "/x y", {}),
-        ("GET", "/x\r\nEvil: 1", {}),
-        ("GET", "/caf\u00e9", {}),
-        ("GET", "", {}),
-        ("GET", "/x", {"X-A": "v\r\nEvil: 1"}),
-        ("GET", "/x", {"X-A": "v\nEvil: 1"}),
-        ("GET", "/x", {"X-A": "caf\u00e9"}),
-        ("GET", "/x", {"X-A": "nul\x00"}),
-        ("GET", "/x", {"Bad Name": "v"}),
-        ("GET", "/x", {"X-\u00e9": "v"}),
-        ("GET", "/x", {"": "v"}),
+        ("POST", "/x", {}, "method 'POST'"),
+        ("GET", "/x y", {}, "a request target or host with a character HTTP does not allow"),
+        ("GET", "/x\r\nEvil: 1", {}, "a request target or host with a character HTTP does not allow"),
+        ("GET", "/caf\u00e9", {}, "a request target or host with a character HTTP does not allow"),
+        ("GET", "", {}, "a request target or host with a character HTTP does not allow"),
+        ("GET", "/x", {"X-A": "v\r\nEvil: 1"}, "header '.*' with a character HTTP does not allow"),
+        ("GET", "/x", {"X-A": "v\nEvil: 1"}, "header '.*' with a character HTTP does not allow"),
+        ("GET", "/x", {"X-A": "caf\u00e9"}, "header '.*' with a character HTTP does not allow"),
+        ("GET", "/x", {"X-A": "nul\x00"}, "header '.*' with a character HTTP does not allow"),
+        ("GET", "/x", {"Bad Name": "v"}, "header '.*' with a character HTTP does not allow"),
+        ("GET", "/x", {"X-\u00e9": "v"}, "header '.*' with a character HTTP does not allow"),
+        ("GET", "/x", {"": "v"}, "header '.*' with a character HTTP does not allow"),
     ],
 )
 def test_a_request_http_does_not_allow_is_never_sent(
-    srv: HostileServer, method: str, target: str, headers: dict[str, str]
+    srv: HostileServer, method: str, target: str, headers: dict[str, str], why: str
 ) -> None:
     conn = Connection(srv.host, timeout=5)
-    with pytest.raises(WireError):
+    with pytest.raises(WireError, match=f"^{why}$"):
         conn.request(method, target, headers)
     assert conn.sock is None and srv.accepted == 0
 
@@ -376,9 +419,19 @@ def test_a_tab_in_a_header_value_is_sent(srv: HostileServer) -> None:
     conn.close()
 
 
-@pytest.mark.parametrize("netloc", ["r\u00e9gistry.test", "host:0", "host:65536", "host:99999", ":5000", "[]:80"])
-def test_a_host_it_cannot_connect_to_is_refused_before_any_connection(netloc: str) -> None:
-    with pytest.raises(WireError):
+@pytest.mark.parametrize(
+    ("netloc", "why"),
+    [
+        ("r\u00e9gistry.test", "host 'r\u00e9gistry.test' is not ASCII"),
+        ("host:0", "cannot connect to 'host:0'"),
+        ("host:65536", "cannot connect to 'host:65536'"),
+        ("host:99999", "cannot connect to 'host:99999'"),
+        (":5000", "cannot connect to ':5000'"),
+        ("[]:80", r"cannot connect to '\[\]:80'"),
+    ],
+)
+def test_a_host_it_cannot_connect_to_is_refused_before_any_connection(netloc: str, why: str) -> None:
+    with pytest.raises(WireError, match=f"^{why}$"):
         Connection(netloc, timeout=5)
 
 
