@@ -115,7 +115,11 @@ def _engine(url: str) -> Engine:
 
 
 class Store:
-    """An open inventory: the engine and a session factory."""
+    """An open inventory: the engine and a session factory.
+
+    A plain class, not a dataclass: the rescan of an unchanged registry imports this module (for
+    :data:`HEAD` and :func:`default_db_path`) and nothing that imports :mod:`dataclasses`.
+    """
 
     def __init__(self, url: str, engine: Engine, sessions: sessionmaker[Any]) -> None:
         self.url = url
