@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from provenant.errors import UsageError
+from provenant.fleet.onthreads import on_threads
 from provenant.globs import glob_match
 from provenant.reference import Reference, parse_reference
 from provenant.sources.kind import registry_text, split_kind, split_path
@@ -191,11 +192,12 @@ def _expand_one(
         pattern = path.split("@", 1)[0]
         if ":" in pattern.rsplit("/", 1)[-1]:
             raise UsageError(f"{text}: a repository glob takes no tag; use --tag GLOB to filter tags")
-        out: list[ImageRef] = []
-        for repo in client.list_repositories(host):
-            if glob_match(pattern, repo):
-                out += _repo_refs(client, parse_reference(f"{host}/{repo}"), filt, created, listed)
-        return out
+        refs = [
+            parse_reference(f"{host}/{repo}") for repo in client.list_repositories(host) if glob_match(pattern, repo)
+        ]
+        # Each repository's tags are a round trip: asked at once, not one after another.
+        found = on_threads(lambda ref: _repo_refs(client, ref, filt, created, listed), refs)
+        return [r for refs_of_repo in found for r in refs_of_repo or ()]
     ref = parse_reference(reg)
     if _explicit_tag(reg):
         tag = ref.tag if ref.digest is None else None

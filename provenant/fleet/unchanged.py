@@ -17,7 +17,6 @@ leaves to the full one (a proxy, an unusual answer, an auth scheme it does not s
 from __future__ import annotations
 
 import sqlite3
-import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import closing
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
 from provenant.errors import ProvenantError
+from provenant.fleet.onthreads import on_threads
 from provenant.fleet.scanline import scanner_version, summary_line
 from provenant.fleet.store import HEAD, default_db_path
 from provenant.fleet.targets import ImageRef, NotARegistryTarget, TagFilter, expand
@@ -138,30 +138,8 @@ def _digests(quick: QuickRegistry, refs: Sequence[ImageRef], threads: int) -> li
     if not refs:
         return []
     parsed = [parse_reference(r.text) for r in refs]
-    found: list[str | None] = [None] * len(parsed)
-    todo = iter(range(len(parsed)))  # next() on one iterator from many threads: each index is taken once
-    lock = threading.Lock()
-
-    def work() -> None:
-        while True:
-            with lock:
-                i = next(todo, None)
-            if i is None:
-                return
-            answer = quick.head(parsed[i])
-            if answer is None:
-                with lock:
-                    for _ in todo:  # one reference it cannot tell ends this path: ask no more
-                        pass
-                return
-            found[i] = answer
-
-    # Plain threads, not concurrent.futures (it imports logging): this path is timed in tens of milliseconds.
-    workers = [threading.Thread(target=work) for _ in range(max(1, min(threads, len(parsed))))]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
+    # One reference it cannot tell ends this path: ask no more.
+    found = on_threads(quick.head, parsed, threads, stop=lambda digest: digest is None)
     return None if any(d is None for d in found) else [d for d in found if d is not None]
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from provenant.errors import UsageError
 from provenant.fleet.targets import TagFilter, expand
+from provenant.reference import Reference
 from tests.fakeregistry import Canned, FakeRegistry, make_client
 
 
@@ -74,3 +75,44 @@ def test_target_files(tmp_path: Path) -> None:
         expand([f"@{tmp_path / 'nested.txt'}"], client, TagFilter(), _no_dates)
     with pytest.raises(UsageError, match="takes no tag"):
         expand([f"{fake.host}/team/*:v1"], client, TagFilter(), _no_dates)
+
+
+class _SlowLister:
+    """Each repository's tag list takes 0.2 s; ``team/b``'s (and ``team/d``'s) fails. Counts lists in flight."""
+
+    def __init__(self, repos: list[str], failing: tuple[str, ...] = ()) -> None:
+        import threading
+
+        self.repos, self.failing = repos, failing
+        self.lock = threading.Lock()
+        self.now = self.most = 0
+
+    def list_repositories(self, registry: str) -> list[str]:
+        return self.repos
+
+    def list_tags(self, ref: Reference) -> list[str]:
+        import time
+
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+        time.sleep(0.2)
+        with self.lock:
+            self.now -= 1
+        if ref.repository in self.failing:
+            raise UsageError(f"cannot list {ref.repository}")
+        return ["v1", "v2"]
+
+
+def test_a_globs_repositories_are_listed_at_once_and_kept_in_catalog_order() -> None:
+    repos = [f"team/r{i}" for i in range(12)]
+    lister = _SlowLister(["other/x", *repos])
+    refs = expand(["reg.test:5000/team/*"], lister, TagFilter(), _no_dates)
+    assert [(r.repository, r.tag) for r in refs] == [(f"reg.test:5000/{r}", t) for r in repos for t in ("v1", "v2")]
+    assert lister.most == 8  # 12 round trips on 8 threads (1.2 s one after another)
+
+
+def test_the_first_failing_repository_of_a_glob_is_the_error() -> None:
+    lister = _SlowLister(["team/a", "team/b", "team/c", "team/d"], failing=("team/d", "team/b"))
+    with pytest.raises(UsageError, match=r"^cannot list team/b$"):
+        expand(["reg.test:5000/team/*"], lister, TagFilter(), _no_dates)
