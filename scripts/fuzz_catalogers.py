@@ -69,6 +69,7 @@ if TYPE_CHECKING:
     from provenant.attest.keyless import KeylessPolicy
     from provenant.attest.keys import PublicKey
     from tests.fakeregistry import FakeRegistry
+    from tests.hostile.server import HostileServer
 
 DATA = ROOT / "tests" / "data" / "catalog"
 EXE = "@exe"  # the executable path: the sniffer and every cataloger that streams executables
@@ -669,47 +670,26 @@ _QUICK_CHALLENGE = (
 )
 
 
-class _RawServer:
-    """Answers each request on 127.0.0.1 with raw bytes (``@HOST@`` replaced by its host), then closes.
-
-    Requests for ``/token`` get ``token``, every other one ``registry``. One connection at a time.
-    """
-
-    def __init__(self) -> None:
-        import socket
-        import threading
-
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.host = f"127.0.0.1:{self._listener.getsockname()[1]}"
-        self.registry = self.token = b""
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        import socket
-
-        while True:
-            conn, _ = self._listener.accept()
-            with conn:
-                conn.settimeout(5)
-                try:
-                    head = b""
-                    while b"\r\n\r\n" not in head and len(head) < 65536:
-                        got = conn.recv(65536)
-                        if not got:
-                            break
-                        head += got
-                    answer = (
-                        self.token if head.split(b" ", 2)[1:2] == [b"/token"] or b" /token?" in head else self.registry
-                    )
-                    conn.sendall(answer.replace(b"@HOST@", self.host.encode()))
-                    conn.shutdown(socket.SHUT_WR)
-                except OSError:
-                    continue
+#: What the raw server answers now: a registry request, then a token request (``@HOST@``: its host).
+_QUICK_ANSWERS = [b"", b""]
 
 
 @cache
-def _raw_server() -> _RawServer:
-    return _RawServer()
+def _raw_server() -> HostileServer:
+    """The scripted server of the hostile tests on 127.0.0.1, answering every request with the raw bytes of
+    :data:`_QUICK_ANSWERS` (``/token`` the second) and closing the connection."""
+    import socket
+
+    from tests.hostile.server import HostileServer, Request
+
+    def answer(req: Request, conn: socket.socket, srv: HostileServer) -> None:
+        raw = _QUICK_ANSWERS[1] if req.path.split("?")[0] == "/token" else _QUICK_ANSWERS[0]
+        conn.sendall(raw.replace(b"@HOST@", srv.host.encode()))
+        conn.shutdown(socket.SHUT_WR)
+
+    srv = HostileServer().start()
+    srv.route("*", "", answer)
+    return srv
 
 
 def _quick_seeds() -> list[tuple[str, str, bytes]]:
@@ -759,7 +739,8 @@ def check_quick(role: str, data: bytes) -> None:
     from provenant.sources.registry.quick import QuickRegistry
 
     srv = _raw_server()
-    srv.registry, srv.token = (_QUICK_CHALLENGE, data) if role == "token" else (data, _QUICK_TOKEN)
+    srv.log.clear()  # it keeps every request; a fuzz run makes hundreds of thousands
+    _QUICK_ANSWERS[:] = [_QUICK_CHALLENGE, data] if role == "token" else [data, _QUICK_TOKEN]
     ref = parse_reference(f"{srv.host}/team/app:v1")
     with QuickRegistry(env={"HOME": "/nonexistent/fuzz"}, timeout=2.0) as quick:
         quick.head(ref)
