@@ -39,6 +39,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -158,16 +159,25 @@ def compare(images: list[str]) -> None:
         sys.stdout.flush()
 
 
-def run(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one command in its own process.
+class Row(NamedTuple):
+    """One command's wall seconds, peak RSS (MB) and CPU seconds (user + system)."""
 
-    Peak RSS comes from GNU time (``/usr/bin/time -f %M``): a child's ``ru_maxrss`` seen from this
-    process would include the pages it shared with this (large) parent before ``exec``.
+    wall: float
+    rss: float
+    cpu: float
+
+
+def run(argv: list[str], env: dict[str, str] | None = None) -> Row:
+    """Wall seconds, peak RSS (MB) and CPU seconds of one command in its own process.
+
+    Peak RSS and CPU come from GNU time (``/usr/bin/time -f '%M %U %S'``): a child's ``ru_maxrss`` seen
+    from this process would include the pages it shared with this (large) parent before ``exec``. CPU
+    beside wall tells a tool that waits (on a disk, a lock) from one that works.
     """
     with tempfile.NamedTemporaryFile() as out:
         start = time.perf_counter()
         proc = subprocess.run(
-            ["/usr/bin/time", "-f", "%M", "-o", out.name, *argv],
+            ["/usr/bin/time", "-f", "%M %U %S", "-o", out.name, *argv],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             env=env,
@@ -176,8 +186,8 @@ def run(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, floa
         wall = time.perf_counter() - start
         if proc.returncode != 0:
             raise SystemExit(f"command failed: {' '.join(argv)}\n{proc.stderr.decode(errors='replace')}")
-        kb = int(Path(out.name).read_text().split()[-1])
-    return wall, kb / 1024
+        kb, user, system = Path(out.name).read_text().split()[-3:]
+    return Row(wall, int(kb) / 1024, float(user) + float(system))
 
 
 def floor_seconds(ref: str, platform: str) -> float:
@@ -251,12 +261,12 @@ def many_files_image(fixtures: FixtureSet, dest: Path, files: int) -> None:
     write_layout(dest, [("1", image.manifest)], image.blobs())
 
 
-def measure(ref: str, args: argparse.Namespace, tmp: Path, run_no: int) -> tuple[dict[str, tuple[float, float]], float]:
+def measure(ref: str, args: argparse.Namespace, tmp: Path, run_no: int) -> tuple[dict[str, Row], float]:
     """One run of every command on ``ref``, with fresh caches; the rows and the floor."""
     base = [sys.executable, "-m", "provenant", "sbom", "-o", f"{args.output}=/dev/null"]
     provenant = [*base, "--platform", args.platform]
     syft = shutil.which("syft") or str(Path(sys.executable).parent / "syft")
-    rows: dict[str, tuple[float, float]] = {}
+    rows: dict[str, Row] = {}
     floor = floor_seconds(ref, args.platform)
     cache = tmp / f"cache{run_no}"
     rows["provenant cold"] = run([*provenant, "--cache-dir", str(cache), ref])
@@ -301,7 +311,7 @@ def main() -> None:
     fixtures = build_all()
     big = fixtures.image(args.image)
     args.all_platforms = not (args.files or args.big_layer_mb or args.packages)
-    runs: list[tuple[dict[str, tuple[float, float]], float]] = []
+    runs: list[tuple[dict[str, Row], float]] = []
     with tempfile.TemporaryDirectory() as tmp, running_registry(Path(tmp) / "registry") as reg:
         if args.big_layer_mb:
             big_dir = Path(tmp) / "big"
@@ -330,8 +340,11 @@ def main() -> None:
                 f"registry on loopback, provenant -o {args.output}"
             )
             print(f"  {'floor (fetch + sha256 + inflate)':<34} {floor:7.2f} s")
-            for name, (wall, rss) in rows.items():
-                print(f"  {name:<34} {wall:7.2f} s   peak RSS {rss:7.1f} MB   {wall / floor:5.2f}x floor")
+            for name, (wall, rss, cpu) in rows.items():
+                print(
+                    f"  {name:<34} {wall:7.2f} s   CPU {cpu:6.2f} s   peak RSS {rss:7.1f} MB"
+                    f"   {wall / floor:5.2f}x floor"
+                )
             if "syft cold" in rows:
                 pc, sc = rows["provenant cold"], rows["syft cold"]
                 pw, sw = rows["provenant warm"], rows["syft warm"]

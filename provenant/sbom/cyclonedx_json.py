@@ -20,9 +20,8 @@ from json.encoder import encode_basestring_ascii as _escape
 from typing import Any
 from uuid import UUID, uuid4
 
-from packageurl import PackageURL
-
 from provenant.catalog.licenses import spdx_expression
+from provenant.sbom.canonical_purl import canonical_purl
 from provenant.sbom.fields import (
     OS_TYPES,
     P,
@@ -78,11 +77,6 @@ def _uri(url: str) -> str:
     return url
 
 
-def _purl(text: str) -> str:
-    """The purl as the library writes it: parsed and written back (canonical form)."""
-    return str(PackageURL.from_string(text).to_string())
-
-
 def _none_last(value: str | None) -> tuple[bool, str]:
     """The library's tuple order: None after every value."""
     return (value is None, value or "")
@@ -124,7 +118,7 @@ def _package(pkg: Package, ref_prefix: str) -> Obj:
         "bom-ref": ref,
         "version": pkg.version,
     }
-    _set(obj, "purl", _purl(pkg.purl) if pkg.purl else None)
+    _set(obj, "purl", canonical_purl(pkg.purl) if pkg.purl else None)
     cpe, cpe_props = cpe_fields(pkg)
     _set(obj, "cpe", cpe)
     _set(obj, "licenses", _licenses(pkg))
@@ -156,7 +150,7 @@ def _image(img: ImageSbom, ref: str) -> Obj:
             "name": img.name,
             "version": img.manifest_digest,
             "bom-ref": ref,
-            "purl": _purl(purl),
+            "purl": canonical_purl(purl),
             "properties": _properties(pairs),
         }
     )
@@ -227,7 +221,7 @@ def cyclonedx_body(
             "bom-ref": f"index:{index_digest}",
             "name": first.name,
             "properties": _properties([(f"{P}reference", reference)]),
-            "purl": _purl(image_purl(first.name, index_digest, tag=first.tag)),
+            "purl": canonical_purl(image_purl(first.name, index_digest, tag=first.tag)),
             "type": "container",
             "version": index_digest,
         }
@@ -280,7 +274,10 @@ def dumps_indented(value: Any, step: str = "  ", *, sort_keys: bool = False, pad
         except (PydanticSerializationError, UnicodeError):
             pass
         else:
-            return _NOT_ASCII.sub(_ascii_escape, text) if _NOT_ASCII.search(text) else text
+            # isascii() reads a flag of the string object; the regex would scan megabytes to find nothing.
+            if text.isascii() and "\x7f" not in text:
+                return text
+            return _NOT_ASCII.sub(_ascii_escape, text)
     if isinstance(value, str):
         return _escape(value)
     inner = pad + step

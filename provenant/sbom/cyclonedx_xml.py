@@ -36,8 +36,16 @@ STEP = "  "
 _NOT_NORMALIZED = re.compile(r"\r\n|\t|\n|\r")
 
 
+def _plain(value: str) -> bool:
+    """Printable ASCII: nothing for XML to forbid, no line end or tab to normalise (most values)."""
+    return value.isascii() and value.isprintable()
+
+
 def _escape(value: str) -> str:
-    text = xml_safe(value)
+    return _markup(value if _plain(value) else xml_safe(value))
+
+
+def _markup(text: str) -> str:
     if "&" in text:
         text = text.replace("&", "&amp;")
     if "<" in text:
@@ -67,7 +75,7 @@ class _Writer:
 
     def leaf(self, pad: str, tag: str, value: str, attrs: str = "", *, normalized: bool = True) -> None:
         """An element holding text; the model declares most as normalizedString (the others say so)."""
-        text = _text(_normalized(value) if normalized else value)
+        text = _markup(value) if _plain(value) else _text(_normalized(value) if normalized else value)
         self.out.append(f"{pad}<{tag}{attrs}>{text}</{tag}>" if text else f"{pad}<{tag}{attrs}/>")
 
     def open(self, pad: str, tag: str, attrs: str = "") -> None:
