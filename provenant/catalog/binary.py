@@ -20,6 +20,7 @@ from packageurl import PackageURL
 from provenant import limits as _limits
 from provenant.catalog.base import Cataloger, ParsedFile, StreamParser, compile_globs
 from provenant.catalog.binaryrules import CLASSIFIERS, Classifier
+from provenant.catalog.purls import purl_of
 from provenant.sbom.model import Package
 
 #: Bytes kept from one chunk for the next: longer than any match a pattern can make.
@@ -106,12 +107,11 @@ def _package(m: _Match, path: str) -> Package:
     c = m.classifier
     fill = {"version": m.version, "short": m.version.split("+", 1)[0]}
     base = PackageURL.from_string(c.purl)
-    purl = PackageURL(base.type, base.namespace, base.name, m.version)
     return Package(
         name=c.package,
         version=m.version,
         type="binary",
-        purl=purl.to_string(),
+        purl=purl_of(base.type, base.namespace, base.name, m.version),
         cpes=[cpe.format(**fill) for cpe in c.cpes],
         licenses=list(c.licenses),
         metadata={

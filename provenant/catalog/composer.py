@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
-from packageurl import PackageURL
-
 from provenant.catalog.base import Cataloger, CatalogError, MiB, ParsedFile
 from provenant.catalog.licenses import expression
+from provenant.catalog.purls import purl_of
 from provenant.sbom.model import Package
 from provenant.structured import DepthError, load_json_text
 
@@ -66,7 +65,7 @@ class ComposerCataloger(Cataloger):
             name=name,
             version=version,
             type="composer",
-            purl=PackageURL("composer", vendor or None, bare, version).to_string(),
+            purl=purl_of("composer", vendor or None, bare, version),
             licenses=licenses,
             license_expression=expression(licenses),
             supplier=", ".join(str(a) for a in authors) or None,

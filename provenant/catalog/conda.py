@@ -6,10 +6,9 @@ import json
 import posixpath
 from typing import Any, ClassVar
 
-from packageurl import PackageURL
-
 from provenant.catalog.base import Cataloger, CatalogError, MiB, ParsedFile
 from provenant.catalog.licenses import expression
+from provenant.catalog.purls import purl_of
 from provenant.sbom.model import Package
 from provenant.structured import DepthError, load_json_text
 
@@ -55,7 +54,7 @@ class CondaCataloger(Cataloger):
             name=name,
             version=version,
             type="conda",
-            purl=PackageURL("conda", None, name, version, {k: v for k, v in qualifiers.items() if v}).to_string(),
+            purl=purl_of("conda", None, name, version, {k: v for k, v in qualifiers.items() if v}),
             licenses=licenses,
             license_expression=expression(licenses),
             arch=doc.get("arch") if isinstance(doc.get("arch"), str) else None,

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
-from packageurl import PackageURL
-
 from provenant.catalog.base import Cataloger, CatalogError, MiB, ParsedFile
+from provenant.catalog.purls import purl_of
 from provenant.sbom.model import Package
 from provenant.structured import DepthError, load_json_text
 
@@ -53,7 +52,7 @@ class DotnetCataloger(Cataloger):
             name=name,
             version=version,
             type="nuget",
-            purl=PackageURL("nuget", None, name, version).to_string(),
+            purl=purl_of("nuget", None, name, version),
             metadata=metadata,
             found_by=self.name,
         )

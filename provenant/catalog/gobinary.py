@@ -22,10 +22,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from packageurl import PackageURL
-
 from provenant.catalog.base import Cataloger, MiB, ParsedFile
 from provenant.catalog.golegacy import LegacyResolver
+from provenant.catalog.purls import purl_of
 from provenant.sbom.model import Package
 from provenant.structured import text_only
 
@@ -336,7 +335,6 @@ class GoBinaryCataloger(Cataloger):
         if m is None:
             return None  # a devel toolchain has no release version to report
         release = go_version.split(" ", 1)[0]  # "go1.22.1 X:loopvar": experiments are not the version
-        purl = PackageURL(type="golang", name="stdlib", version=release.removeprefix("go"))
         # syft's CPE: a release candidate is the update field ("1.21rc2" -> "1.21:rc2"), else "-".
         parts = _CANDIDATE.match(release.removeprefix("go"))
         number, candidate = parts.groups() if parts is not None else (release, "")
@@ -344,7 +342,7 @@ class GoBinaryCataloger(Cataloger):
             name="stdlib",
             version=release,
             type="golang",
-            purl=purl.to_string(),
+            purl=purl_of("golang", None, "stdlib", release.removeprefix("go")),
             cpes=[f"cpe:2.3:a:golang:go:{number}:{candidate or '-'}:*:*:*:*:*:*"],
             licenses=["BSD-3-Clause"],
             license_expression="BSD-3-Clause",
@@ -362,12 +360,11 @@ class GoBinaryCataloger(Cataloger):
             if mod.replace.sum:
                 metadata["replaced_by_h1_digest"] = mod.replace.sum
         namespace, _, name = mod.path.rpartition("/")
-        purl = PackageURL(type="golang", namespace=namespace or None, name=name, version=mod.version or None)
         return Package(
             name=mod.path,
             version=mod.version,
             type="golang",
-            purl=purl.to_string(),
+            purl=purl_of("golang", namespace or None, name, mod.version or None),
             metadata=metadata,
             found_by=self.name,
         )

@@ -20,11 +20,10 @@ import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
-from packageurl import PackageURL
-
 from provenant import limits as _limits
 from provenant.catalog.base import Cataloger, CatalogError, MiB, ParsedFile
 from provenant.catalog.licenses import expression
+from provenant.catalog.purls import purl_of
 from provenant.limits import how_to_raise
 from provenant.sbom.model import Package
 from provenant.structured import text_only
@@ -204,7 +203,6 @@ class _Walk:
     def _package(
         self, group: str | None, artifact: str, version: str, licenses: list[str], metadata: dict[str, str]
     ) -> Package:
-        purl = PackageURL(type="maven", namespace=group or None, name=artifact, version=version)
         if group:
             metadata["group_id"] = group
         metadata["artifact_id"] = artifact
@@ -212,7 +210,7 @@ class _Walk:
             name=artifact,
             version=version,
             type="maven",
-            purl=purl.to_string(),
+            purl=purl_of("maven", group or None, artifact, version),
             licenses=licenses,
             license_expression=expression(licenses),
             metadata=metadata,

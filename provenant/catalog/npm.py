@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
-from packageurl import PackageURL
-
 from provenant.catalog.base import Cataloger, CatalogError, MiB, ParsedFile
 from provenant.catalog.licenses import expression
+from provenant.catalog.purls import purl_of
 from provenant.sbom.model import Package
 from provenant.structured import DepthError, load_json_text
 
@@ -63,7 +62,7 @@ class NpmCataloger(Cataloger):
                     name=name,
                     version=version,
                     type="npm",
-                    purl=PackageURL("npm", scope or None, bare, version).to_string(),
+                    purl=purl_of("npm", scope or None, bare, version),
                     licenses=licenses,
                     license_expression=expression(licenses),
                     supplier=_person(doc.get("author")),

@@ -19,10 +19,9 @@ from email.parser import BytesParser
 from email.policy import compat32
 from typing import ClassVar
 
-from packageurl import PackageURL
-
 from provenant.catalog.base import Cataloger, CatalogError, Distro, MiB, ParsedFile, ViewFile
 from provenant.catalog.licenses import expression
+from provenant.catalog.purls import purl_of
 from provenant.sbom.model import Package
 from provenant.structured import DepthError, load_json_text
 
@@ -164,7 +163,7 @@ class PythonCataloger(Cataloger):
                     name=name,
                     version=version,
                     type="pypi",
-                    purl=PackageURL("pypi", None, normalize_name(name), version).to_string(),
+                    purl=purl_of("pypi", None, normalize_name(name), version),
                     licenses=licenses,
                     license_expression=expression(licenses),
                     supplier=str(supplier).strip() if supplier else None,

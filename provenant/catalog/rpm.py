@@ -5,12 +5,11 @@ from __future__ import annotations
 import struct
 from typing import ClassVar
 
-from packageurl import PackageURL
-
 from provenant import limits as _limits
 from provenant.catalog import rpmdb_bdb, rpmdb_ndb, rpmheader
 from provenant.catalog.base import Cataloger, CatalogError, Distro, MiB, ParsedFile
 from provenant.catalog.licenses import expression
+from provenant.catalog.purls import purl_of
 from provenant.catalog.rpmheader import HeaderError, RpmHeader, parse_header
 from provenant.limits import Limits, flag_name, how_to_raise
 from provenant.sbom.model import Package
@@ -88,14 +87,8 @@ class RpmCataloger(Cataloger):
             "epoch": pkg.metadata.get("epoch"),
             "distro": distro.purl_distro if distro else None,
         }
-        purl = PackageURL(
-            type="rpm",
-            namespace=rpm_namespace(distro),
-            name=pkg.name,
-            version=version,
-            qualifiers={k: v for k, v in qualifiers.items() if v},
-        )
-        return pkg.model_copy(update={"purl": purl.to_string()})
+        purl = purl_of("rpm", rpm_namespace(distro), pkg.name, version, {k: v for k, v in qualifiers.items() if v})
+        return pkg.model_copy(update={"purl": purl})
 
 
 def rpm_namespace(distro: Distro | None) -> str | None:

@@ -10,10 +10,9 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from packageurl import PackageURL
-
 from provenant.catalog.base import Cataloger, CatalogError, MiB, ParsedFile
 from provenant.catalog.licenses import expression
+from provenant.catalog.purls import purl_of
 from provenant.sbom.model import Package
 
 _FIELDS = ("name", "version", "license", "licenses", "homepage", "authors", "summary")
@@ -45,7 +44,7 @@ def _gem(name: str, version: str, found_by: str, **fields: object) -> Package:
         name=name,
         version=version,
         type="gem",
-        purl=PackageURL("gem", None, name, version).to_string(),
+        purl=purl_of("gem", None, name, version),
         found_by=found_by,
         **fields,  # type: ignore[arg-type]
     )

@@ -12,10 +12,9 @@ import json
 import zlib
 from typing import Any, ClassVar
 
-from packageurl import PackageURL
-
 from provenant import limits as _limits
 from provenant.catalog.base import Cataloger, CatalogError, MiB, ParsedFile, StreamParser
+from provenant.catalog.purls import purl_of
 from provenant.sbom.model import Package
 from provenant.structured import DepthError, load_json_text
 
@@ -30,7 +29,7 @@ def _crate(name: str, version: str, found_by: str, metadata: dict[str, str]) -> 
         name=name,
         version=version,
         type="cargo",
-        purl=PackageURL("cargo", None, name, version).to_string(),
+        purl=purl_of("cargo", None, name, version),
         metadata=metadata,
         found_by=found_by,
     )

@@ -77,6 +77,15 @@ def _uri(url: str) -> str:
     return url
 
 
+def _purl(text: str) -> str:
+    """The purl as the library writes it back; one it cannot read (a Package made by hand: the catalogers'
+    purls are all readable, see :func:`provenant.catalog.purls.purl_of`) as it is, rather than no BOM."""
+    try:
+        return canonical_purl(text)
+    except (ValueError, TypeError):
+        return text
+
+
 def _none_last(value: str | None) -> tuple[bool, str]:
     """The library's tuple order: None after every value."""
     return (value is None, value or "")
@@ -118,7 +127,7 @@ def _package(pkg: Package, ref_prefix: str) -> Obj:
         "bom-ref": ref,
         "version": pkg.version,
     }
-    _set(obj, "purl", canonical_purl(pkg.purl) if pkg.purl else None)
+    _set(obj, "purl", _purl(pkg.purl) if pkg.purl else None)
     cpe, cpe_props = cpe_fields(pkg)
     _set(obj, "cpe", cpe)
     _set(obj, "licenses", _licenses(pkg))
