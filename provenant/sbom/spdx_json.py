@@ -18,8 +18,8 @@ from typing import Any
 from spdx_tools.spdx.validation.uri_validators import validate_url
 
 from provenant.catalog.licenses import LICENSE_REF, spdx_expression
+from provenant.jsontext import dumps_indented
 from provenant.sbom import model
-from provenant.sbom.cyclonedx_json import dumps_indented
 from provenant.sbom.fields import OS_TYPES, cpes, homepage, image_purl, is_application, platform_arch
 from provenant.sbom.result import ImageSbom, ToolInfo
 from provenant.sbom.spdx import (

@@ -168,7 +168,7 @@ def test_sbom_loads_neither_the_httpx_cli_nor_pydantic_plugins(tmp_path: Path, f
 
 def test_start_up_regexes_match_what_they_say() -> None:
     """The character classes spelled for a cheap compile match exactly the sets they stand for."""
-    from provenant.sbom.cyclonedx_json import _NOT_ASCII
+    from provenant.jsontext import _NOT_ASCII
     from provenant.textsafe import _XML_BAD
 
     def xml_char(c: int) -> bool:  # XML 1.0 production [2] Char

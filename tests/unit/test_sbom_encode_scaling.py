@@ -577,10 +577,11 @@ def test_cyclonedx_formats_need_no_cyclonedx_library(tmp_path: Path, fmt: str) -
 
 @pytest.mark.parametrize("indent", [2, 4])
 def test_dumps_indented_is_json_dumps(indent: int) -> None:
-    """Both paths (pydantic-core's encoder, the pure-Python one a lone surrogate sends values to) give json.dumps."""
+    """Both paths (pydantic-core's encoder, the pure-Python one a lone surrogate sends values to) give json.dumps,
+    with and without ASCII escapes."""
     import json
 
-    from provenant.sbom.cyclonedx_json import dumps_indented
+    from provenant.jsontext import dumps_indented
 
     values: list[Any] = [
         {"a": 'ü\x7f\x00\x1b\u202e\U0001f600"\\/\t\n\r\b\f', "e": {}, "l": [], "n": None, "t": True, "f": False},
@@ -593,6 +594,9 @@ def test_dumps_indented_is_json_dumps(indent: int) -> None:
     ]
     for value in values:
         assert dumps_indented(value, " " * indent) == json.dumps(value, indent=indent)
+        assert dumps_indented(value, " " * indent, ensure_ascii=False) == json.dumps(
+            value, indent=indent, ensure_ascii=False
+        )
         if isinstance(value, dict):
             assert dumps_indented(value, " " * indent, sort_keys=True) == json.dumps(
                 value, indent=indent, sort_keys=True
