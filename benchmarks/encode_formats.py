@@ -8,6 +8,10 @@ such as building the SPDX licensing index, included), the best of ``--repeat`` p
 5): wall seconds, and CPU seconds of the process (steadier than wall time on a loaded machine).
 Then the ratio time(2N)/time(N) per format, of both: linear encoders stay near 2.
 
+The processes run in rounds, each round one process per format and size, so that a slow spell of the
+machine (on a shared 2-core VM one process ran 1.5x slower than the next, for tens of seconds) falls
+on every size alike: measuring all of N and then all of 2N put such a spell on one side of a ratio.
+
 Beside the formats, ``walk``: the same kind of fresh process reading each package's name, version,
 type and purl once, in order: linear by construction, so its ratio is what the memory hierarchy alone
 does to a walk over the model at that size. On a machine with a 32 MB L3 cache it is above 2 from
@@ -96,18 +100,27 @@ def instructions(result_file: Path, fmt: str) -> int:
     return int(line.rsplit(":", 1)[1].replace(",", ""))
 
 
-def timed_encode(result_file: Path, fmt: str, repeat: int) -> tuple[float, float]:
-    """Wall and CPU seconds, each the best of ``repeat`` fresh processes."""
-    wall = cpu = float("inf")
+def timed_encodes(
+    result_files: dict[int, Path], formats: list[str], repeat: int
+) -> dict[int, dict[str, tuple[float, float]]]:
+    """Wall and CPU seconds per size and format, each the best of ``repeat`` fresh processes.
+
+    ``repeat`` rounds, each running every format at every size once (see the module's docstring).
+    """
+    best = {n: dict.fromkeys(formats, (float("inf"), float("inf"))) for n in result_files}
     for _ in range(repeat):
-        out = subprocess.run(
-            [sys.executable, __file__, "--encode-one", str(result_file), fmt],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
-        wall, cpu = min(wall, float(out[0])), min(cpu, float(out[1]))
-    return max(wall, 1e-6), max(cpu, 1e-6)  # a tiny N can take "0" CPU seconds: ratios stay defined
+        for fmt in formats:
+            for n, result_file in result_files.items():
+                out = subprocess.run(
+                    [sys.executable, __file__, "--encode-one", str(result_file), fmt],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout.split()
+                wall, cpu = best[n][fmt]
+                best[n][fmt] = (min(wall, float(out[0])), min(cpu, float(out[1])))
+    # A tiny N can take "0" CPU seconds: ratios stay defined.
+    return {n: {f: (max(w, 1e-6), max(c, 1e-6)) for f, (w, c) in per.items()} for n, per in best.items()}
 
 
 def main() -> None:
@@ -125,18 +138,19 @@ def main() -> None:
 
     formats = [f for f in args.formats.split(",") if f] + [WALK]
     sizes = [int(n) for n in args.sizes.split(",") if n]
-    times: dict[int, dict[str, tuple[float, float]]] = {}
     counts: dict[int, dict[str, int]] = {}
     print(
         f"seconds to encode, wall / CPU (best of {args.repeat} fresh processes); {WALK}: a plain read of every package"
     )
     print(f"{'N':>7} {'found':>7} {'scan s':>8} " + " ".join(f"{f:>17}" for f in formats))
     with tempfile.TemporaryDirectory() as tmp:
+        scanned: dict[int, tuple[Path, float, int]] = {}
         for n in sorted({m for size in sizes for m in (size, 2 * size)}):
             ref = write_package_image(Path(tmp) / f"img{n}", n)
             result_file = Path(tmp) / f"result{n}.json"
-            scan_s, found = scan(ref, result_file)
-            times[n] = {fmt: timed_encode(result_file, fmt, args.repeat) for fmt in formats}
+            scanned[n] = (result_file, *scan(ref, result_file))
+        times = timed_encodes({n: f for n, (f, _, _) in scanned.items()}, formats, args.repeat)
+        for n, (result_file, scan_s, found) in scanned.items():
             cells = " ".join(f"{times[n][f][0]:>8.3f}/{times[n][f][1]:<8.3f}" for f in formats)
             print(f"{n:>7} {found:>7} {scan_s:>8.3f} {cells}", flush=True)
             if args.instructions:
