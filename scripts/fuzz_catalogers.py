@@ -22,7 +22,10 @@ layouts through ``inspect`` and ``sbom``, ``@policy`` for policy files through `
 attestation tests write to a registry, with two real Sigstore bundles, through ``list_attestations``
 and ``verify_image``; ``@registry`` for one header or body a registry answers with, through ``inspect``,
 ``list_tags`` and ``list_attestations``; ``@quick`` for one whole raw HTTP answer, bytes as they come off
-the socket, to the lean client of ``inspect --raw``, ``tags`` and an unchanged ``fleet scan``). For
+the socket, to the lean client of ``inspect --raw``, ``tags`` and an unchanged ``fleet scan``; ``@sbom`` for
+one damaged package file in an image, through ``sbom`` in every output format: what a cataloger made of the
+damage then meets the purls, licenses and encoders that ``parse`` alone never reaches; slow, so only when
+asked for). For
 ``@cosign`` and ``@attest``, half the damage goes to a document held inside a string (a DSSE payload,
 a bundle in an annotation, a certificate, a signature) and is encoded back as it was.
 """
@@ -81,6 +84,9 @@ COSIGN = "@cosign"  # a real `cosign save` layout's attestation manifest or enve
 ATTEST = "@attest"  # one artifact in a registry (.sig/.att/.sbom, referrers, bundles), then the library calls
 REGISTRY = "@registry"  # one answer of a registry (a header or a body), then inspect, tags and attestations
 QUICK = "@quick"  # one raw HTTP answer (status line, headers, body) to the lean client: HEAD, tags, manifest, token
+SBOM = "@sbom"  # one package file (or executable) damaged in an image, then `sbom` in every output format
+#: Seeds run only with ``--only``: a whole scan and five validated documents a run, ~20x a parse.
+ONLY_WHEN_ASKED = frozenset({SBOM})
 PLAN = default_plan()
 CHUNK = 64 * 1024
 
@@ -292,6 +298,27 @@ def check_archive(role: str, data: bytes) -> None:
         for argv in (["inspect", "-o", "json"], ["sbom", "--no-cache", "-o", "json"]):
             result = CliRunner().invoke(cli, ["-q", *argv, f"docker-archive:{archive}"], catch_exceptions=True)
             _judge(argv, result.exit_code, result.stderr, result.exception, (0,))
+
+
+def check_sbom(path: str, data: bytes) -> None:
+    """``sbom --no-cache --validate`` in every output format of an image holding the damaged file at ``path``
+    (beside an Ubuntu ``etc/os-release``, so OS packages get their distro): exit 0, or exit 2 with one line."""
+    from click.testing import CliRunner
+
+    from fixtures.layers import File, build_layer
+    from fixtures.ociimage import ImageSpec, Platform, Step, build_image, layout_files, write_files
+    from provenant.cli.main import cli
+    from provenant.sbom.formats import FORMATS
+
+    tree = {"etc/os-release": File((DATA / "os-release/ubuntu__etc__os-release").read_bytes())}
+    tree[path] = File(data, mode=0o755 if path.startswith("usr/bin/") else 0o644)
+    image = build_image(ImageSpec(Platform("linux", "amd64"), [Step("ADD rootfs /", build_layer(tree))], {}))
+    with tempfile.TemporaryDirectory(prefix="fuzz-sbom-") as tmp:
+        write_files(Path(tmp) / "layout", layout_files([("v1", image.manifest)], image.blobs()))
+        # One scan, every format, each document checked against its schema: an invalid one is an internal error.
+        argv = ["sbom", "--no-cache", "--validate", *(f"--output={f}={tmp}/sbom.{f}" for f in FORMATS)]
+        result = CliRunner().invoke(cli, ["-q", *argv, f"oci:{tmp}/layout:v1"], catch_exceptions=True)
+        _judge(argv, result.exit_code, result.stderr, result.exception, (0,))
 
 
 _KEYLESS_FLAGS: list[str] = []  # --trusted-root and the signer of the real layouts, set on first use
@@ -807,6 +834,11 @@ def mutate_nested(data: bytes, rng: random.Random) -> bytes:
 class CommandFailed(Exception):
     """A command gave a traceback, an internal error, several error lines or an unexpected exit code."""
 
+    def kind(self) -> str:
+        """The message without its quoted values and numbers: one finding per kind of failure, not per
+        input (they are all raised at the same line, which is what tells other findings apart)."""
+        return re.sub(r"'[^']*'|\"[^\"]*\"|\d+", "_", str(self))[:120]
+
 
 def _tar_of(files: dict[str, bytes]) -> bytes:
     from fixtures.layers import File, build_tar
@@ -829,6 +861,9 @@ def seeds() -> list[tuple[str, str, bytes]]:
     out += _attest_roles()
     out += _registry_seeds()
     out += _quick_seeds()
+    out += [(SBOM, path, (DATA / rel).read_bytes()) for _, path, rel in SEEDS]
+    out.append((SBOM, "lib/apk/db/installed", APK))
+    out += [(SBOM, path, jar_of(DATA / rel)) for _, path, rel in JARS]
     return out
 
 
@@ -957,6 +992,7 @@ def runner(catalogers: dict[str, Cataloger], name: str) -> Callable[[str, bytes]
         ATTEST: check_attest,
         REGISTRY: check_registry,
         QUICK: check_quick,
+        SBOM: check_sbom,
     }
     if name in checks:
         return checks[name]
@@ -996,7 +1032,7 @@ def where(exc: BaseException) -> str:
 
 def fuzz(args: argparse.Namespace) -> int:
     catalogers = {c.name: c for c in all_catalogers()}
-    pool = [s for s in seeds() if args.only in (None, s[0])]
+    pool = [s for s in seeds() if args.only == s[0] or (args.only is None and s[0] not in ONLY_WHEN_ASKED)]
     if not pool:
         raise SystemExit(f"no seed for {args.only!r}: one of {sorted({s[0] for s in seeds()})}")
     out = Path(args.out)
@@ -1018,7 +1054,7 @@ def fuzz(args: argparse.Namespace) -> int:
             key: tuple[str, ...] = (name, "over --timeout")
             what = f"over {args.timeout} s"
         except Exception as exc:
-            key = (name, type(exc).__name__, where(exc))
+            key = (name, type(exc).__name__, exc.kind() if isinstance(exc, CommandFailed) else where(exc))
             what = f"{type(exc).__name__}: {str(exc)[:160]} at {where(exc)}"
         else:
             continue

@@ -35,6 +35,7 @@ from provenant.sbom.fields import (
     OS_TYPES,
     P,
     cpe_fields,
+    cyclonedx_version,
     homepage,
     image_purl,
     is_application,
@@ -72,10 +73,11 @@ def _component(pkg: Package, ref_prefix: str) -> Component:
     paths = dict.fromkeys("/" + loc.path.lstrip("/") for loc in pkg.locations)
     url = homepage(pkg)
     cpe, cpe_props = cpe_fields(pkg)
+    version, version_props = cyclonedx_version(pkg.version)
     return Component(
         type=ComponentType.APPLICATION if is_application(pkg) else ComponentType.LIBRARY,
         name=pkg.name,
-        version=pkg.version,
+        version=version,
         bom_ref=ref,
         purl=PackageURL.from_string(pkg.purl) if pkg.purl else None,
         cpe=cpe,
@@ -89,7 +91,7 @@ def _component(pkg: Package, ref_prefix: str) -> Component:
         evidence=ComponentEvidence(occurrences=[Occurrence(bom_ref=f"{ref}#{p}", location=p) for p in paths])
         if paths
         else None,
-        properties=[Property(name=n, value=v) for n, v in [*property_pairs(pkg), *cpe_props]],
+        properties=[Property(name=n, value=v) for n, v in [*property_pairs(pkg), *cpe_props, *version_props]],
     )
 
 
@@ -133,12 +135,14 @@ def _add_image(bom: Bom, img: ImageSbom, image: Component, prefix: str, nested: 
     components = [_component(p, prefix) for p in img.packages]
     os_component = None
     if img.distro is not None:
+        version, version_props = cyclonedx_version(img.distro.version_id)
         os_component = Component(
             type=ComponentType.OPERATING_SYSTEM,
             name=img.distro.id,
-            version=img.distro.version_id,
+            version=version,
             description=img.distro.pretty_name,
             bom_ref=f"{prefix}os:{img.distro.purl_distro}",
+            properties=[Property(name=n, value=v) for n, v in version_props],
         )
     added = [*components, *([os_component] if os_component else [])]
     (image.components if nested else bom.components).update(added)

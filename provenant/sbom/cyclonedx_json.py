@@ -25,6 +25,7 @@ from provenant.sbom.fields import (
     OS_TYPES,
     P,
     cpe_fields,
+    cyclonedx_version,
     homepage,
     image_purl,
     is_application,
@@ -106,12 +107,9 @@ def _set(obj: Obj, key: str, value: Any) -> None:
 
 def _package(pkg: Package, ref_prefix: str) -> Obj:
     ref = ref_prefix + pkg.key()
-    obj: Obj = {
-        "type": "application" if is_application(pkg) else "library",
-        "name": pkg.name,
-        "bom-ref": ref,
-        "version": pkg.version,
-    }
+    obj: Obj = {"type": "application" if is_application(pkg) else "library", "name": pkg.name, "bom-ref": ref}
+    version, version_props = cyclonedx_version(pkg.version)
+    _set(obj, "version", version)
     _set(obj, "purl", _purl(pkg.purl) if pkg.purl else None)
     cpe, cpe_props = cpe_fields(pkg)
     _set(obj, "cpe", cpe)
@@ -126,7 +124,7 @@ def _package(pkg: Package, ref_prefix: str) -> Obj:
     paths = sorted({"/" + loc.path.lstrip("/") for loc in pkg.locations})
     if paths:
         obj["evidence"] = {"occurrences": [{"bom-ref": f"{ref}#{p}", "location": p} for p in paths]}
-    _set(obj, "properties", _properties(property_pairs(pkg) + cpe_props))
+    _set(obj, "properties", _properties(property_pairs(pkg) + cpe_props + version_props))
     return _keys_sorted(obj)
 
 
@@ -167,8 +165,10 @@ def _add_image(img: ImageSbom, image: Obj, prefix: str) -> tuple[list[Obj], list
     if img.distro is not None:
         os_ref = f"{prefix}os:{img.distro.purl_distro}"
         os_component = {"type": "operating-system", "name": img.distro.id, "bom-ref": os_ref}
-        _set(os_component, "version", img.distro.version_id)
+        version, version_props = cyclonedx_version(img.distro.version_id)
+        _set(os_component, "version", version)
         _set(os_component, "description", img.distro.pretty_name)
+        _set(os_component, "properties", _properties(version_props))
     refs = [c["bom-ref"] for c in components]
     if os_component is None:
         graph = [_dependency(image["bom-ref"], refs)]

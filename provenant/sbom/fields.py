@@ -17,10 +17,19 @@ from provenant.sbom.table import issue_text
 
 OS_TYPES = frozenset({"deb", "apk", "rpm"})
 P = "provenant:"
-# Conservative: both formats reject homepages that are not URIs, and package metadata holds anything.
-_HOMEPAGE = re.compile(r"https?://[^\s\"<>\\^`{|}]+")
-# What cyclonedx-python-lib refuses as a URI (it raises): a stray '%', or two '#'.
-_BAD_URI = re.compile(r"%(?![0-9A-F]{2})|#.*#", re.IGNORECASE)
+# An http(s) IRI by RFC 3987's grammar (CycloneDX JSON's "iri-reference", as jsonschema checks it with
+# rfc3987-syntax: ucschar only in the BMP), the IP-literal host left out. Package metadata holds anything,
+# and a homepage outside this grammar made the whole CycloneDX document invalid (a damaged gemspec's
+# 'https://github.c\ufffdm/rack/rack'). '[' and ']' are kept in a path, query or fragment: the CycloneDX
+# writers percent-encode them as cyclonedx-python-lib does, and SPDX's own URL check decides for SPDX.
+_UCS = "\u00a0-\ud7ff\uf900-\ufdcf\ufdf0-\uffef"
+_PCT = "%[0-9A-Fa-f]{2}"
+_REG = f"(?:[-A-Za-z0-9._~{_UCS}!$&'()*+,;=]|{_PCT})"  # iunreserved, sub-delims, pct-encoded
+_PCHAR = f"(?:[-A-Za-z0-9._~{_UCS}!$&'()*+,;=:@\\[\\]]|{_PCT})"
+_HOMEPAGE = re.compile(
+    f"https?://(?:(?:{_REG}|:)*@)?{_REG}+(?::[0-9]*)?"  # userinfo, host, port
+    f"(?:/{_PCHAR}*)*(?:\\?(?:{_PCHAR}|[/?\ue000-\uf8ff])*)?(?:#(?:{_PCHAR}|[/?])*)?"  # path, query, fragment
+)
 # A CPE 2.3 formatted string (NISTIR 7695 6.2): part, then ten attributes, each ANY (*), NA (-) or a
 # value of unreserved or backslash-quoted characters with optional wildcards at either end; the
 # language attribute is a language tag (as SPDX 2.3's cpe23Type pattern has it).
@@ -51,7 +60,7 @@ def platform_arch(platform: str) -> str | None:
 def homepage(pkg: Package) -> str | None:
     """The package's homepage when it is a plain http(s) URL."""
     url = (pkg.homepage or "").strip()
-    return url if _HOMEPAGE.fullmatch(url) and not _BAD_URI.search(url) else None
+    return url if _HOMEPAGE.fullmatch(url) else None
 
 
 def cpes(pkg: Package) -> list[str]:
@@ -83,6 +92,22 @@ def property_pairs(pkg: Package) -> list[tuple[str, str]]:
         props.append((f"{P}arch", pkg.arch))
     props += [(f"{P}metadata:{k}", v) for k, v in sorted(pkg.metadata.items()) if v]
     return props
+
+
+#: The longest ``version`` CycloneDX 1.6's schema accepts (``maxLength``).
+CYCLONEDX_MAX_VERSION = 1024
+
+
+def cyclonedx_version(version: str | None) -> tuple[str | None, list[tuple[str, str]]]:
+    """CycloneDX's ``version`` of a component, and the properties that go with it.
+
+    A version over the schema's 1,024 characters (package metadata holds anything: a damaged composer
+    database gave one of 5,000) made the whole document invalid. It is left out of ``version`` and kept
+    whole in a ``provenant:version`` property (properties have no length limit).
+    """
+    if version is None or len(version) <= CYCLONEDX_MAX_VERSION:
+        return version, []
+    return None, [(f"{P}version", version)]
 
 
 def cpe_fields(pkg: Package) -> tuple[str | None, list[tuple[str, str]]]:
