@@ -302,7 +302,8 @@ def check_archive(role: str, data: bytes) -> None:
 
 def check_sbom(path: str, data: bytes) -> None:
     """``sbom --no-cache --validate`` in every output format of an image holding the damaged file at ``path``
-    (beside an Ubuntu ``etc/os-release``, so OS packages get their distro): exit 0, or exit 2 with one line."""
+    beside an Ubuntu ``etc/os-release`` and a dpkg database (so a damaged os-release reaches the deb purls'
+    namespace and ``distro`` qualifier): exit 0, or exit 2 with one line."""
     from click.testing import CliRunner
 
     from fixtures.layers import File, build_layer
@@ -310,8 +311,11 @@ def check_sbom(path: str, data: bytes) -> None:
     from provenant.cli.main import cli
     from provenant.sbom.formats import FORMATS
 
-    tree = {"etc/os-release": File((DATA / "os-release/ubuntu__etc__os-release").read_bytes())}
-    tree[path] = File(data, mode=0o755 if path.startswith("usr/bin/") else 0o644)
+    tree = {
+        "etc/os-release": File((DATA / "os-release/ubuntu__etc__os-release").read_bytes()),
+        "var/lib/dpkg/status": File((DATA / "dpkg/corrupsed.status").read_bytes()),
+    }
+    tree[path] = File(data, mode=0o755 if path.startswith("usr/bin/") else 0o644)  # the one damaged file
     image = build_image(ImageSpec(Platform("linux", "amd64"), [Step("ADD rootfs /", build_layer(tree))], {}))
     with tempfile.TemporaryDirectory(prefix="fuzz-sbom-") as tmp:
         write_files(Path(tmp) / "layout", layout_files([("v1", image.manifest)], image.blobs()))

@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -148,7 +149,7 @@ def test_intoto_002_key_forms() -> None:
     pem = ann[CERT].encode()
     good = base64.b64encode(base64.b64encode(pem)).decode()
     sigs: list[Any] = ["x", {"publicKey": 5}, {"publicKey": "%%"}, {"publicKey": base64.b64encode(b"\xff").decode()}]
-    body = {
+    body: dict[str, Any] = {
         "kind": "intoto",
         "apiVersion": "0.0.2",
         "spec": {
@@ -235,11 +236,12 @@ def _own_log(key: Any) -> TrustRoot:
 
 @pytest.mark.parametrize("kind", ["ed25519", "rsa", "ecdsa"])
 def test_sets_of_each_log_key_type(kind: str) -> None:
-    key: Any = {
+    makers: dict[str, Callable[[], Any]] = {
         "ed25519": ed25519.Ed25519PrivateKey.generate,
         "rsa": lambda: rsa.generate_private_key(65537, 2048),
         "ecdsa": lambda: ec.generate_private_key(ec.SECP256R1()),
-    }[kind]()
+    }
+    key = makers[kind]()
     root = _own_log(key)
     entry = LogEntry("Ym9keQ==", 1_700_000_000, 5, root.logs[0].log_id, b"")
     msg = entry.canonical()

@@ -6,6 +6,7 @@ import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -107,7 +108,12 @@ def test_cli_flags_activate_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[Limits] = []
     monkeypatch.setattr("provenant.cli.deadline.arm", lambda seconds: None)
     original = limits.activate
-    monkeypatch.setattr(limits, "activate", lambda lim, **kw: seen.append(lim) or original(lim, **kw))
+
+    def recording(lim: Limits, **kw: Any) -> Limits:
+        seen.append(lim)
+        return original(lim, **kw)
+
+    monkeypatch.setattr(limits, "activate", recording)
     result = CliRunner().invoke(cli, ["--timeout", "7", "--limit", "pages=3", "tags", "oci:/nonexistent"])
     assert result.exit_code == 2
     assert seen and seen[0].timeout == 7.0 and seen[0].pages == 3
