@@ -11,12 +11,19 @@ Then the ratio time(2N)/time(N) per format, of both: linear encoders stay near 2
 The processes run in rounds, each round one process per format and size, so that a slow spell of the
 machine (on a shared 2-core VM one process ran 1.5x slower than the next, for tens of seconds) falls
 on every size alike: measuring all of N and then all of 2N put such a spell on one side of a ratio.
+Within a round a format's sizes run back to back, so each round also gives a ratio of two processes
+that met the same conditions; the median of those is printed below the ratio of the best times.
+Last, the best of the odd rounds over the best of the even rounds, per size and format: one measure
+taken twice, whose distance from 1 is the precision of every ratio above on the machine at the time.
+
+Every encode starts from the same cache state: before the clock the process writes and reads a
+buffer four times the CPU's last-level cache (:func:`evict_caches`). Otherwise an encode began with
+whatever loading the model and the collection before the clock had left in the cache, much of the
+model at 10,000 packages and less of it at 20,000: a head start that shrinks as the model grows.
 
 Beside the formats, ``walk``: the same kind of fresh process reading each package's name, version,
 type and purl once, in order: linear by construction, so its ratio is what the memory hierarchy alone
-does to a walk over the model at that size. On a machine with a 32 MB L3 cache it is above 2 from
-10,000 to 20,000 packages (the model stops fitting) and back at 2 from 20,000 to 40,000; an encoder's
-ratio beside it reads against that, not against 2.
+does to a walk over the model at that size; an encoder's ratio reads beside it.
 
 ``--instructions`` also counts the instructions of each encode (valgrind's cachegrind: the count of a
 process that loads the result and encodes it, minus that of one that only loads it), which no load on
@@ -29,6 +36,8 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -57,12 +66,13 @@ def encode_once(result_file: Path, fmt: str) -> None:
     from provenant.sbom.result import SbomResult
 
     result = SbomResult.model_validate_json(result_file.read_bytes())
-    if fmt == LOAD_ONLY:
-        return
     # Loading made every object of the model at once, so a full collection of them is due; whether it
     # fell inside the timed encode was chance (78 ms at 10,000 packages, more than the table's whole
     # encode). It is the load's cost, paid here, before the clock.
     gc.collect()
+    evict_caches()
+    if fmt == LOAD_ONLY:  # everything before the clock, so that --instructions subtracts all of it
+        return
     start, cpu = time.perf_counter(), time.process_time()
     if fmt == WALK:
         size = sum(len(p.name) + len(p.version) + len(p.type) + len(p.purl or "") for p in result.images[0].packages)
@@ -70,6 +80,23 @@ def encode_once(result_file: Path, fmt: str) -> None:
         size = sum(len(d.text) for d in encode(result, fmt, merge=False))
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     print(f"{seconds:.6f} {cpu:.6f} {size}")
+
+
+def last_level_cache_bytes() -> int:
+    """Size of the CPU's last-level cache (sysfs), or 32 MiB where the kernel does not say."""
+    sizes = []
+    for entry in Path("/sys/devices/system/cpu/cpu0/cache").glob("index*/size"):
+        text = entry.read_text().strip()
+        scale = {"K": 1 << 10, "M": 1 << 20}.get(text[-1:], 1)
+        sizes.append(int(text.rstrip("KM")) * scale)
+    return max(sizes, default=32 << 20)
+
+
+def evict_caches() -> None:
+    """Write and read a buffer four times the last-level cache: what follows starts with none of the model cached."""
+    buf = bytearray(b"\x01") * (4 * last_level_cache_bytes())
+    buf.count(0)
+    del buf
 
 
 def scan(ref: str, dest: Path) -> tuple[float, int]:
@@ -88,13 +115,16 @@ def scan(ref: str, dest: Path) -> tuple[float, int]:
 def instructions(result_file: Path, fmt: str) -> int:
     """Instructions of one process that loads ``result_file`` and encodes it as ``fmt`` (cachegrind's count).
 
-    With ``fmt`` = :data:`LOAD_ONLY` it only loads: the baseline subtracted from the others.
+    With ``fmt`` = :data:`LOAD_ONLY` it stops where the clock would start: the baseline subtracted from the others.
     """
+    # One hash seed for both processes: with a random one per process, dicts and sets probe differently
+    # and the two loads' counts differ by more than a small encode's (the walk's ratio came out 1.41, 3.04).
     err = subprocess.run(
         [*CACHEGRIND, sys.executable, __file__, "--encode-one", str(result_file), fmt],
         capture_output=True,
         text=True,
         check=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
     ).stderr
     line = next(line for line in err.splitlines() if "I   refs:" in line or "I refs:" in line)
     return int(line.rsplit(":", 1)[1].replace(",", ""))
@@ -102,12 +132,13 @@ def instructions(result_file: Path, fmt: str) -> int:
 
 def timed_encodes(
     result_files: dict[int, Path], formats: list[str], repeat: int
-) -> dict[int, dict[str, tuple[float, float]]]:
-    """Wall and CPU seconds per size and format, each the best of ``repeat`` fresh processes.
+) -> dict[int, dict[str, list[tuple[float, float]]]]:
+    """Wall and CPU seconds per size and format, one pair per fresh process, in round order.
 
-    ``repeat`` rounds, each running every format at every size once (see the module's docstring).
+    ``repeat`` rounds, each running every format at every size once, the sizes of a format back to
+    back (see the module's docstring).
     """
-    best = {n: dict.fromkeys(formats, (float("inf"), float("inf"))) for n in result_files}
+    samples: dict[int, dict[str, list[tuple[float, float]]]] = {n: {f: [] for f in formats} for n in result_files}
     for _ in range(repeat):
         for fmt in formats:
             for n, result_file in result_files.items():
@@ -117,10 +148,25 @@ def timed_encodes(
                     text=True,
                     check=True,
                 ).stdout.split()
-                wall, cpu = best[n][fmt]
-                best[n][fmt] = (min(wall, float(out[0])), min(cpu, float(out[1])))
-    # A tiny N can take "0" CPU seconds: ratios stay defined.
-    return {n: {f: (max(w, 1e-6), max(c, 1e-6)) for f, (w, c) in per.items()} for n, per in best.items()}
+                # A tiny N can take "0" CPU seconds: ratios stay defined.
+                samples[n][fmt].append((max(float(out[0]), 1e-6), max(float(out[1]), 1e-6)))
+    return samples
+
+
+def best(runs: list[tuple[float, float]]) -> tuple[float, float]:
+    """The least wall and the least CPU seconds of a measure's processes."""
+    return min(w for w, _ in runs), min(c for _, c in runs)
+
+
+def split_half(runs: list[tuple[float, float]]) -> float:
+    """Best wall time of the odd rounds over that of the even rounds: the same measure twice, so how far
+    from 1 this lies is how far apart two measures of one thing come out on this machine."""
+    return min(w for w, _ in runs[0::2]) / min(w for w, _ in runs[1::2])
+
+
+def paired_ratio(small: list[tuple[float, float]], large: list[tuple[float, float]]) -> float:
+    """Median over rounds of wall(2N)/wall(N), each pair measured back to back (a slow spell hits both)."""
+    return statistics.median(big[0] / little[0] for little, big in zip(small, large, strict=True))
 
 
 def main() -> None:
@@ -149,7 +195,8 @@ def main() -> None:
             ref = write_package_image(Path(tmp) / f"img{n}", n)
             result_file = Path(tmp) / f"result{n}.json"
             scanned[n] = (result_file, *scan(ref, result_file))
-        times = timed_encodes({n: f for n, (f, _, _) in scanned.items()}, formats, args.repeat)
+        samples = timed_encodes({n: f for n, (f, _, _) in scanned.items()}, formats, args.repeat)
+        times = {n: {f: best(runs) for f, runs in per.items()} for n, per in samples.items()}
         for n, (result_file, scan_s, found) in scanned.items():
             cells = " ".join(f"{times[n][f][0]:>8.3f}/{times[n][f][1]:<8.3f}" for f in formats)
             print(f"{n:>7} {found:>7} {scan_s:>8.3f} {cells}", flush=True)
@@ -162,6 +209,15 @@ def main() -> None:
             f"{times[2 * n][f][0] / times[n][f][0]:>8.2f}/{times[2 * n][f][1] / times[n][f][1]:<8.2f}" for f in formats
         )
         print(f"{n:>7} {'':>7} {'':>8} {ratios}")
+    print("median over rounds of wall(2N)/wall(N), the two processes of a round run back to back:")
+    for n in sizes:
+        ratios = " ".join(f"{paired_ratio(samples[n][f], samples[2 * n][f]):>17.2f}" for f in formats)
+        print(f"{n:>7} {'':>7} {'':>8} {ratios}")
+    if args.repeat >= 2:
+        print("the same measure twice: best wall time of the odd rounds / best of the even rounds, per size:")
+        for n in sorted(samples):
+            cells = " ".join(f"{split_half(samples[n][f]):>17.2f}" for f in formats)
+            print(f"{n:>7} {'':>7} {'':>8} {cells}")
     if counts:
         print("instructions(2N)/instructions(N) (cachegrind; instructions at N in millions):")
         for n in sizes:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
-from operator import itemgetter
 
+from provenant.sbom.model import Package
 from provenant.sbom.result import ImageSbom, ScanIssue
 from provenant.textsafe import printable
 
@@ -50,42 +49,57 @@ def _created_by(line: str | None) -> str:
     return text[:INTRO_WIDTH] + ("…" if len(text) > INTRO_WIDTH else "")
 
 
-def _grid(rows: Sequence[Sequence[str]], widths: Sequence[int] | None = None) -> list[str]:
-    widths = widths or [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+def _grid(rows: Sequence[Sequence[str]], widths: Sequence[int]) -> list[str]:
+    """Rows in columns of ``widths``, one for each column but the last, which is not padded."""
     # One format string for every row (the last column unpadded: lines carry no trailing blanks).
-    line = "  ".join([*(f"{{:<{w}}}" for w in widths[:-1]), "{}"])
+    line = "  ".join([*(f"{{:<{w}}}" for w in widths), "{}"])
     return [line.format(*r).rstrip() for r in rows]
 
 
 def _block(img: ImageSbom) -> str:
     distro = (img.distro.pretty_name or img.distro.purl_distro) if img.distro else "unknown distro"
     lines = [_oneline(f"{img.name} {img.platform} {img.manifest_digest}") + f" ({_oneline(distro)})"]
-    # Each package is read once, in the model's order, into a small row that carries its sort key; the
-    # sort and the grid then touch only these rows. Sorting the packages first and reading them in
-    # sorted order jumped all over the model: time(20k)/time(10k) was ~2.4.
+    # One pass over the model: each package's strings are read while they are in the cache, for its
+    # cells, their widths, its type's count and whether the packages are already in table order (the
+    # model keeps them so). Every later step touches only the small rows made here: passes that went
+    # back to the model's strings (widths, the sort, counts) found them evicted once the model
+    # outgrew the cache, and time(20k)/time(10k) was above 2.
     intros: dict[tuple[int, str | None], str] = {}  # a layer's column, made once for all its packages
-    keyed: list[tuple[str, str, str, str, str, str, str, str]] = []
+    rows: list[tuple[str, str, str, str]] = []
+    counts: dict[str, int] = {}
+    header = ("NAME", "VERSION", "TYPE", "INTRODUCED")
+    name_w, version_w, type_w = (len(h) for h in header[:3])  # INTRODUCED, last, is not padded
+    ordered, last = True, ("", "", "", "")
     for p in img.packages:
-        intro = p.introduced_in
+        name, version, kind, intro = p.name, p.version, p.type, p.introduced_in
         where = "-"
         if intro is not None:
             at = (intro.layer_index, intro.created_by)
             where = intros.get(at) or intros.setdefault(at, _where(*at))
-        keyed.append(
-            (p.type, p.name, p.version, p.key(), _oneline(p.name), _oneline(p.version), _oneline(p.type), where)
-        )
-    header = ("NAME", "VERSION", "TYPE", "INTRODUCED")
-    # The widths before the sort, while the rows are still in the order their strings were made in.
-    widths = [max(len(header[i]), max((len(row[4 + i]) for row in keyed), default=0)) for i in range(4)]
-    keyed.sort(key=itemgetter(0, 1, 2, 3))
-    rows: list[Sequence[str]] = [header]
-    rows += [row[4:] for row in keyed]
-    lines += _grid(rows, widths)
-    counts = Counter(row[0] for row in keyed)
+        key = (kind, name, version, p.purl or f"{kind}/{name}@{version}")  # Package.key() after the rest
+        if key < last:
+            ordered = False
+        last = key
+        counts[kind] = counts.get(kind, 0) + 1
+        name, version, kind = _oneline(name), _oneline(version), _oneline(kind)
+        rows.append((name, version, kind, where))
+        # A conditional: cheaper than a call of max(), three times a package.
+        name_w = name_w if len(name) <= name_w else len(name)
+        version_w = version_w if len(version) <= version_w else len(version)
+        type_w = type_w if len(kind) <= type_w else len(kind)
+    if not ordered:  # never for a model generate_sbom made; read again, in order, only then
+        order = sorted(range(len(rows)), key=lambda i: _order(img.packages[i]))
+        rows = [rows[i] for i in order]
+    lines += _grid([header, *rows], (name_w, version_w, type_w))
     summary = ", ".join(f"{n} {t}" for t, n in sorted(counts.items()))
     lines.append(f"{len(img.packages)} packages" + (f": {summary}" if summary else ""))
     lines += [f"issue: {_oneline(issue_text(i))}" for i in img.issues]
     return "\n".join(lines)
+
+
+def _order(p: Package) -> tuple[str, str, str, str]:
+    """The table's order: type, name, version, then the package's identity."""
+    return (p.type, p.name, p.version, p.key())
 
 
 def _where(layer_index: int, created_by: str | None) -> str:

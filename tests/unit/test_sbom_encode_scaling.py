@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from xml.dom.minidom import Element, Text
 
 import license_expression
 import pytest
@@ -187,6 +188,13 @@ def test_licensing_index_safe_to_share_between_threads(
         t.join()
     assert errors == []
     assert results == ["GPL-3.0-or-later WITH GCC-exception-3.1"] * 4
+
+
+def _text(element: Element) -> str:
+    """The text of an XML element that holds only text."""
+    child = element.firstChild
+    assert isinstance(child, Text), element.toxml()
+    return child.data
 
 
 def _result(n: int) -> SbomResult:
@@ -427,7 +435,7 @@ def test_cpes_in_every_sbom_format() -> None:
     xml = cyclonedx_xml(images, TOOL, timestamp=WHEN)
     validate_document("cyclonedx-xml", xml)
     written = {
-        c.getElementsByTagName("name")[0].firstChild.data: c.getElementsByTagName("cpe")[0].firstChild.data
+        _text(c.getElementsByTagName("name")[0]): _text(c.getElementsByTagName("cpe")[0])
         for c in parseString(xml).getElementsByTagName("component")
         if c.getElementsByTagName("cpe")
     }
@@ -662,6 +670,41 @@ def test_table_rows_are_the_plain_definition_for_odd_values() -> None:
     assert lines[1 : 2 + len(img.packages)] == _reference_table_rows(img)
 
 
+@pytest.mark.parametrize("arrangement", ["table order", "reversed", "shuffled"])
+def test_table_order_is_checked_not_assumed(arrangement: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The table trusts the model's order only after checking it: packages in any order, with ties on
+    type/name/version broken by purl (or its absence), render the reference rows; in table order the
+    packages are read once (no sort key made)."""
+    import random
+
+    from provenant.sbom import table
+
+    img = _image(60)
+    ties = [
+        img.packages[3].model_copy(update={"purl": None}),
+        img.packages[3].model_copy(update={"purl": "pkg:deb/pkg3@1.3?arch=arm64"}),
+        img.packages[4].model_copy(update={"type": "apk", "purl": None}),
+    ]
+    packages = sorted([*img.packages, *ties], key=lambda p: (p.type, p.name, p.version, p.key()))
+    if arrangement == "reversed":
+        packages.reverse()
+    elif arrangement == "shuffled":
+        random.Random(7).shuffle(packages)
+    img.packages = packages
+    keyed: list[str] = []
+    original = table._order
+
+    def counting(p: Package) -> tuple[str, str, str, str]:
+        keyed.append(p.name)
+        return original(p)
+
+    monkeypatch.setattr(table, "_order", counting)
+    lines = table.render_table([img]).splitlines()
+    assert lines[1 : 2 + len(packages)] == _reference_table_rows(img)
+    assert lines[2 + len(packages)] == f"{len(packages)} packages: 1 apk, 22 deb, 20 npm, 20 pypi"
+    assert len(keyed) == (0 if arrangement == "table order" else len(packages))
+
+
 def test_table_makes_each_layers_column_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """The INTRODUCED cell is made per layer, not per package (the history line is cut and escaped once)."""
     from provenant.sbom import table
@@ -679,13 +722,14 @@ def test_table_makes_each_layers_column_once(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_encode_benchmark_prints_times_ratios_and_the_walk() -> None:
-    """benchmarks/encode_formats.py runs end to end: a row per size, the walk beside the formats, a ratio per N."""
+    """benchmarks/encode_formats.py runs end to end: a row per size, the walk beside the formats, a ratio per N
+    (of the best times, and paired by round), and each measure's split-half precision."""
     import subprocess
     import sys
 
     script = Path(__file__).resolve().parents[2] / "benchmarks" / "encode_formats.py"
     out = subprocess.run(
-        [sys.executable, str(script), "--sizes", "3", "--repeat", "1", "--formats", "table,json"],
+        [sys.executable, str(script), "--sizes", "3", "--repeat", "2", "--formats", "table,json"],
         capture_output=True,
         text=True,
         check=True,
@@ -701,6 +745,12 @@ def test_encode_benchmark_prints_times_ratios_and_the_walk() -> None:
     for cell in ratio_line[1:]:
         wall, cpu = cell.split("/")
         assert float(wall) > 0 and float(cpu) >= 0
+    paired = out.index("median over rounds of wall(2N)/wall(N), the two processes of a round run back to back:")
+    paired_line = out[paired + 1].split()
+    assert paired_line[0] == "3" and len(paired_line) == 4 and all(float(cell) > 0 for cell in paired_line[1:])
+    twice = out.index("the same measure twice: best wall time of the odd rounds / best of the even rounds, per size:")
+    assert [line.split()[0] for line in out[twice + 1 : twice + 3]] == ["3", "6"]
+    assert all(float(cell) > 0 for line in out[twice + 1 : twice + 3] for cell in line.split()[1:])
 
 
 def _parser_to_spdx(text: str) -> str | None:
