@@ -184,7 +184,7 @@ def catalog_image(
             ):
                 existing.introduced_in = pkg.introduced_in
     issues = [issue.model_copy(update={"layer_index": i}) for i, scan in enumerate(scans) for issue in scan.issues]
-    packages = sorted(merged.values(), key=lambda p: (p.type, p.name, p.version, p.key()))
+    packages = sorted(merged.values(), key=Package.order)
     # A runtime the binary classifiers found in a file an OS package installed is that package's.
     return distro, drop_os_owned(packages), issues
 

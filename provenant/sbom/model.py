@@ -52,3 +52,7 @@ class Package(BaseModel):
     def key(self) -> str:
         """Identity for de-duplication: the purl, or type/name@version when there is none."""
         return self.purl or f"{self.type}/{self.name}@{self.version}"
+
+    def order(self) -> tuple[str, str, str, str]:
+        """Where the package goes in every list of packages: by type, name, version, then identity."""
+        return (self.type, self.name, self.version, self.key())

@@ -179,7 +179,7 @@ def namespace(images: Sequence[ImageSbom], merged_index: tuple[str, str] | None,
 
 def packages_in_order(img: ImageSbom) -> list[model.Package]:
     """The order packages are written in."""
-    return sorted(img.packages, key=lambda p: (p.type, p.name, p.version, p.key()))
+    return sorted(img.packages, key=model.Package.order)
 
 
 def spdx_document(

@@ -9,6 +9,8 @@ from provenant.sbom.result import ImageSbom, ScanIssue
 from provenant.textsafe import printable
 
 INTRO_WIDTH = 40
+#: The order rows are sorted in when the packages are not in it already: every package list's.
+_order = Package.order
 
 
 def _plain(text: str) -> str:
@@ -76,7 +78,7 @@ def _block(img: ImageSbom) -> str:
         if intro is not None:
             at = (intro.layer_index, intro.created_by)
             where = intros.get(at) or intros.setdefault(at, _where(*at))
-        key = (kind, name, version, p.purl or f"{kind}/{name}@{version}")  # Package.key() after the rest
+        key = (kind, name, version, p.key())  # p.order(), without a second call a package
         if key < last:
             ordered = False
         last = key
@@ -95,11 +97,6 @@ def _block(img: ImageSbom) -> str:
     lines.append(f"{len(img.packages)} packages" + (f": {summary}" if summary else ""))
     lines += [f"issue: {_oneline(issue_text(i))}" for i in img.issues]
     return "\n".join(lines)
-
-
-def _order(p: Package) -> tuple[str, str, str, str]:
-    """The table's order: type, name, version, then the package's identity."""
-    return (p.type, p.name, p.version, p.key())
 
 
 def _where(layer_index: int, created_by: str | None) -> str:
